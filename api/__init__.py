@@ -1,0 +1,1 @@
+"""The FastAPI service: REST queries over the store (ClickHouse or chDB), one router per resource."""

@@ -1,0 +1,94 @@
+"""Topic names, the payload model of each topic, and the dead-letter and replay naming rules.
+
+Every topic is keyed by the underlying symbol, so all state for one underlying lives on one partition and
+one worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from events.models import (
+    Alert,
+    ClassifierHit,
+    EquityPrint,
+    EquityQuote,
+    OptionNbbo,
+    OptionPrint,
+    OptionRefdata,
+    Packet,
+)
+
+OPTIONS_PRINTS = "options.prints"
+OPTIONS_NBBO = "options.nbbo"
+EQUITIES_PRINTS = "equities.prints"
+EQUITIES_QUOTES = "equities.quotes"
+REFDATA_OPTIONS = "refdata.options"
+
+FLOW_PACKETS = "flow.packets"
+FLOW_HITS = "flow.hits"
+FLOW_ALERTS = "flow.alerts"
+
+RAW_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, EQUITIES_PRINTS, EQUITIES_QUOTES, REFDATA_OPTIONS)
+DERIVED_TOPICS: tuple[str, ...] = (FLOW_PACKETS, FLOW_HITS, FLOW_ALERTS)
+ALL_TOPICS: tuple[str, ...] = RAW_TOPICS + DERIVED_TOPICS
+OPTIONS_INPUT_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, REFDATA_OPTIONS)
+
+DLQ_SUFFIX = ".dlq"
+
+# One adapter per topic: a model, or a discriminated union where a topic carries several payloads.
+TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    OPTIONS_PRINTS: TypeAdapter(OptionPrint),
+    OPTIONS_NBBO: TypeAdapter(OptionNbbo),
+    EQUITIES_PRINTS: TypeAdapter(EquityPrint),
+    EQUITIES_QUOTES: TypeAdapter(EquityQuote),
+    REFDATA_OPTIONS: TypeAdapter(OptionRefdata),
+    FLOW_PACKETS: TypeAdapter(Packet),
+    FLOW_HITS: TypeAdapter(ClassifierHit),
+    FLOW_ALERTS: TypeAdapter(Alert),
+}
+
+# Which topic each event type is published on.
+EVENT_TOPIC: dict[str, str] = {
+    "option_print": OPTIONS_PRINTS,
+    "option_nbbo": OPTIONS_NBBO,
+    "equity_print": EQUITIES_PRINTS,
+    "equity_quote": EQUITIES_QUOTES,
+    "option_definition": REFDATA_OPTIONS,
+    "open_interest": REFDATA_OPTIONS,
+    "packet": FLOW_PACKETS,
+    "classifier_hit": FLOW_HITS,
+    "alert": FLOW_ALERTS,
+}
+
+
+def dlq(topic: str) -> str:
+    """Return the dead-letter topic of `topic`."""
+    return topic + DLQ_SUFFIX
+
+
+def namespaced(topic: str, namespace: str | None) -> str:
+    """Return `topic` under a replay namespace (`<namespace>.<topic>`), or unchanged without one."""
+    if not namespace:
+        return topic
+    if not all(c.isalnum() or c in "-_" for c in namespace):
+        raise ValueError(f"namespace must be alphanumerics, '-' or '_': {namespace!r}")
+    return f"{namespace}.{topic}"
+
+
+def base_topic(topic: str) -> str:
+    """Strip a replay namespace, if any, from a topic name."""
+    for known in ALL_TOPICS:
+        if topic == known or topic.endswith("." + known):
+            return known
+    raise KeyError(f"unknown topic: {topic!r}")
+
+
+def topic_for(event_type: str) -> str:
+    """Return the topic an event type is published on."""
+    try:
+        return EVENT_TOPIC[event_type]
+    except KeyError:
+        raise KeyError(f"no topic for event type {event_type!r}") from None

@@ -1,0 +1,88 @@
+"""Units used by every contract.
+
+- Timestamps: integer nanoseconds since the UNIX epoch (`ts_event`, `ts_recv`, ...).
+- Prices: integer fixed-point at 1e-9 (the DBN convention), fields end in `_e9`.
+- Money: integer cents, fields end in `_cents`.
+- Sizes: integers with their unit in the name (`size_contracts`, `size_shares`).
+
+Conversions go through `Decimal` and round explicitly: `int(value * 1e9)` on a float is a known source of
+off-by-one prices (NautilusTrader documents the same bug).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+PRICE_SCALE = 1_000_000_000
+"""Fixed-point scale of every `_e9` field."""
+
+NS_PER_US = 1_000
+NS_PER_MS = 1_000_000
+NS_PER_S = 1_000_000_000
+CENTS_PER_USD = 100
+UNDEF_PRICE = 2**63 - 1
+"""DBN's sentinel for an undefined price."""
+
+_E9_PER_CENT = PRICE_SCALE // CENTS_PER_USD  # 10_000_000
+
+
+def price_e9(value: str | Decimal | int) -> int:
+    """Convert a decimal price (string, Decimal or whole number) to fixed-point 1e-9, rounding half-even."""
+    try:
+        dec = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a decimal price: {value!r}") from exc
+    if not dec.is_finite():
+        raise ValueError(f"not a finite price: {value!r}")
+    return int((dec * PRICE_SCALE).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def price_e9_from_float(value: float) -> int:
+    """Convert a provider's float price to fixed-point via its shortest decimal repr (never `value * 1e9`)."""
+    return price_e9(repr(float(value)))
+
+
+def e9_to_decimal(value_e9: int) -> Decimal:
+    """Return the exact decimal value of a fixed-point price."""
+    return Decimal(value_e9) / PRICE_SCALE
+
+
+def e9_to_float(value_e9: int) -> float:
+    """Return a fixed-point price as a float, for display and statistics only."""
+    return value_e9 / PRICE_SCALE
+
+
+def notional_cents(price: int, size: int, multiplier: int = 1) -> int:
+    """Return price x size x multiplier in integer cents, rounding half-up (price in 1e-9 units)."""
+    raw = price * size * multiplier
+    if raw >= 0:
+        return (raw + _E9_PER_CENT // 2) // _E9_PER_CENT
+    return -((-raw + _E9_PER_CENT // 2) // _E9_PER_CENT)
+
+
+def usd_to_cents(usd: float | int | str | Decimal) -> int:
+    """Convert a dollar amount (setting or threshold) to integer cents, rounding half-up."""
+    dec = Decimal(str(usd))
+    return int((dec * CENTS_PER_USD).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def format_usd(cents: int) -> str:
+    """Format cents as a compact dollar string for explanations: $1.25M, $40.0k, $950."""
+    usd = cents / CENTS_PER_USD
+    sign = "-" if usd < 0 else ""
+    usd = abs(usd)
+    if usd >= 1_000_000:
+        return f"{sign}${usd / 1_000_000:.2f}M"
+    if usd >= 1_000:
+        return f"{sign}${usd / 1_000:.1f}k"
+    return f"{sign}${usd:,.0f}"
+
+
+def format_price(value_e9: int) -> str:
+    """Format a fixed-point price with at least two decimals, exactly."""
+    dec = e9_to_decimal(value_e9).normalize()
+    text = f"{dec:f}"
+    if "." not in text:
+        return text + ".00"
+    whole, frac = text.split(".")
+    return f"{whole}.{frac.ljust(2, '0')}"

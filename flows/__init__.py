@@ -1,0 +1,1 @@
+"""Bytewax dataflows: the only place that wires connectors to operators."""

@@ -1,0 +1,115 @@
+"""The `flowtape` command: demo, replay, services, api, bench, db, config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="run the synthetic market through the flows in-process, store in chDB, serve the API, show alerts",
+        description="The embedded default: synthetic market -> options flow -> chDB -> API on 127.0.0.1:8000, "
+        "with a live alert tape in the terminal. Stop with Ctrl-C.",
+    )
+    p.add_argument("--seed", type=int, default=None, help="synthetic market seed (default FLOWTAPE_SYNTHETIC_SEED)")
+    p.add_argument("--profile", choices=["realistic", "active", "firehose"], default=None, help="market intensity")
+    p.add_argument("--speed", type=float, default=1.0, help="pace as a multiple of real time; 0 = as fast as possible")
+    p.add_argument("--duration-s", type=float, default=6.5 * 3600, help="length of the synthetic session, seconds")
+    p.add_argument("--port", type=int, default=None, help="API port (default FLOWTAPE_API_PORT, 8000)")
+    p.add_argument("--no-api", action="store_true", help="do not serve the API")
+    p.add_argument("--min-severity", choices=["low", "medium", "high"], default="low", help="tape filter")
+
+
+def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="run recorded input (DBN or JSONL files, or a synthetic session) through the flows, write JSONL",
+        description="Replay recorded input in-process as fast as possible and write every derived topic as "
+        "JSONL into --out (sorted, so the same input gives byte-identical files).",
+    )
+    p.add_argument("files", nargs="*", type=Path, help=".dbn, .dbn.zst or .jsonl files (merged by ts_event)")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--workers", type=int, default=1, help="Bytewax workers in this process")
+    p.add_argument("--synthetic-s", type=float, default=None, help="replay N seconds of the synthetic market")
+    p.add_argument("--seed", type=int, default=7, help="synthetic seed (with --synthetic-s)")
+    p.add_argument("--profile", choices=["realistic", "active", "firehose"], default="realistic")
+    p.add_argument("--write-input", action="store_true", help="also write the input events as input.jsonl")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_passthrough(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the `flowtape` command."""
+    parser = argparse.ArgumentParser(
+        prog="flowtape",
+        description="Real-time, explainable options-flow and off-exchange print analysis.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo(sub)
+    _add_replay(sub)
+    _add_passthrough(sub, "services", "start/stop/status of the local Kafka broker, ClickHouse server and Redis")
+    _add_passthrough(sub, "db", "apply the ClickHouse DDL to chDB or the server")
+    _add_passthrough(sub, "bench", "measure pipeline throughput in-process and versus a plain loop")
+    api = sub.add_parser("api", help="serve the REST API from the configured store")
+    api.add_argument("--port", type=int, default=None, help="port (default FLOWTAPE_API_PORT)")
+    cfg = sub.add_parser("config", help="print every setting with its default, as a Markdown table")
+    cfg.add_argument("--current", action="store_true", help="show current values (secrets masked)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `flowtape` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"flowtape {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command: str = args.command
+    if command == "demo":
+        from flows.demo import run_demo
+
+        return run_demo(args)
+    if command == "replay":
+        from flows.replay_cli import run_replay_cli
+
+        return run_replay_cli(args)
+    if command == "services":
+        from deploy.services import main as services_main
+
+        return services_main(list(args.args))
+    if command == "db":
+        from connectors.clickhouse.store import main as db_main
+
+        return db_main(list(args.args))
+    if command == "bench":
+        from flows.bench import main as bench_main
+
+        return bench_main(list(args.args))
+    if command == "api":
+        from flows.serve import run_api
+
+        return run_api(args.port)
+    if command == "config":
+        from flows.settings_doc import print_settings
+
+        return print_settings(current=args.current)
+    raise AssertionError(command)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

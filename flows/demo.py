@@ -1,0 +1,115 @@
+"""`flowtape demo`: the embedded default. Synthetic market -> the same options flow in-process -> chDB,
+the API on 127.0.0.1:8000, and a live alert tape in the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bytewax.testing import run_main
+from rich.console import Console
+
+from connectors.bytewax_io import CallbackSink, IterableSource, StoreSink
+from connectors.clickhouse.store import Store, open_store
+from connectors.settings import Settings
+from events.config import OptionsConfig
+from events.models import Alert, AnyEvent
+from events.units import NS_PER_S
+from flows.embedded import build_embedded_flow
+from operators.options_engine import OptionsOutput
+
+NEW_YORK = ZoneInfo("America/New_York")
+_SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+_STYLE = {"low": "dim", "medium": "yellow", "high": "bold red"}
+_DIRECTION_STYLE = {"bullish": "green", "bearish": "red", "neutral": "white"}
+
+
+def format_tape_line(alert: Alert) -> str:
+    """Return one rich-markup line of the alert tape (event time shown in New York time)."""
+    when = datetime.fromtimestamp(alert.ts_event / NS_PER_S, tz=UTC).astimezone(NEW_YORK)
+    sev = alert.severity
+    updated = f" [dim](update {alert.revision})[/]" if alert.revision else ""
+    return (
+        f"{when:%H:%M:%S}.{when.microsecond // 1000:03d} [{_STYLE[sev]}]{sev.upper():<6} {alert.score:>3}[/] "
+        f"[{_DIRECTION_STYLE[alert.direction]}]{alert.headline}[/]{updated}"
+    )
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start_api(store: Store, settings: Settings, port: int) -> threading.Thread:
+    """Serve the API from `store` in a daemon thread; raise if the port is taken."""
+    import uvicorn
+
+    from api.app import create_app
+
+    if not _port_free(settings.api_host, port):
+        raise ValueError(f"{settings.api_host}:{port} is in use: stop the other server or pass --port")
+    app = create_app(store_factory=lambda: store, settings=settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="flowtape-api", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the demo until the synthetic session ends or Ctrl-C."""
+    from connectors.synthetic import SyntheticConfig, SyntheticMarket, iter_paced
+
+    settings = Settings()
+    console = Console()
+    seed = settings.synthetic_seed if args.seed is None else args.seed
+    profile = args.profile or settings.synthetic_profile
+    port = args.port or settings.api_port
+    store = open_store(settings)
+    store.ensure_schema()
+    console.print(
+        f"[bold]flowtape demo[/]: synthetic market (seed {seed}, {profile}) -> options flow -> {store.backend}"
+    )
+    if not args.no_api:
+        start_api(store, settings, port)
+        base = f"http://{settings.api_host}:{port}"
+        console.print(f"API {base}/alerts  docs {base}/docs  health {base}/health")
+    console.print("[dim]alert tape (event time, New York); Ctrl-C to stop[/]")
+
+    market = SyntheticMarket(
+        SyntheticConfig(seed=seed, profile=profile, underlyings=settings.universe, duration_s=args.duration_s)
+    )
+    min_rank = _SEVERITY_RANK[args.min_severity]
+
+    def events() -> Iterator[AnyEvent]:
+        yield from iter_paced(market.events(), args.speed)
+
+    def show(items: list[OptionsOutput]) -> None:
+        for item in items:
+            if isinstance(item, Alert) and _SEVERITY_RANK[item.severity] >= min_rank:
+                console.print(format_tape_line(item), highlight=False)
+
+    derived_sink: StoreSink[OptionsOutput] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
+    raw_sink: StoreSink[AnyEvent] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
+    batch = 64 if args.speed > 0 else 4096
+    flow = build_embedded_flow(
+        IterableSource(events, batch_size=batch),
+        {"store_derived": derived_sink, "show_alert_tape": CallbackSink(show)},
+        config=OptionsConfig(),
+        raw_sink=raw_sink,
+        name="flowtape_demo",
+    )
+    try:
+        run_main(flow)  # type: ignore[no-untyped-call]
+    finally:
+        console.print(f"[dim]stored {store.count('flow.alerts'):,} alert rows in {store.backend}[/]")
+    return 0

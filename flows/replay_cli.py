@@ -1,0 +1,117 @@
+"""`flowtape replay` front end: progress bar while replaying, a summary table at the end."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from events.config import OptionsConfig
+from events.serde import to_json_line
+from flows.inputs import InputStats, check_inputs, read_inputs
+from flows.replay import ReplayResult, replay_files, run_events, write_outputs
+
+
+def _progress(console: Console, quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]replay[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+        transient=False,
+    )
+
+
+def _estimate(files: list[Path]) -> int | None:
+    total = 0
+    for path in files:
+        if path.name.endswith((".dbn", ".dbn.zst")):
+            try:
+                from connectors.databento.files import count_records
+            except ImportError:
+                return None
+            total += count_records(path)
+        else:
+            with path.open("rb") as fh:
+                total += sum(1 for _ in fh)
+    return total
+
+
+def run_replay_cli(args: argparse.Namespace) -> int:
+    """Run `flowtape replay` and print its summary."""
+    console = Console(stderr=True)
+    files: list[Path] = list(args.files)
+    if not files and args.synthetic_s is None:
+        raise ValueError("give input files, or --synthetic-s N for N seconds of the synthetic market")
+    if files and args.synthetic_s is not None:
+        raise ValueError("give input files or --synthetic-s, not both")
+    config = OptionsConfig()
+    with _progress(console, args.quiet) as progress:
+        if files:
+            check_inputs(files)
+            task = progress.add_task("replay", total=_estimate(files))
+            result = replay_files(
+                files,
+                args.out,
+                config=config,
+                workers=args.workers,
+                on_batch=lambda n: progress.advance(task, n),
+            )
+            if args.write_input:
+                _write_input(args.out, read_inputs(files, InputStats()))
+        else:
+            result = _replay_synthetic(args, config, progress)
+    _print_summary(console, result, args.out)
+    return 0
+
+
+def _replay_synthetic(args: argparse.Namespace, config: OptionsConfig, progress: Progress) -> ReplayResult:
+    import time
+
+    from connectors.synthetic import SyntheticConfig, SyntheticMarket
+
+    market_config = SyntheticConfig(seed=args.seed, profile=args.profile, duration_s=args.synthetic_s)
+    task = progress.add_task("replay", total=None)
+    counts: dict[str, int] = {}
+
+    def events():  # type: ignore[no-untyped-def]
+        for event in SyntheticMarket(market_config).events():
+            counts[event.event_type] = counts.get(event.event_type, 0) + 1
+            yield event
+
+    started = time.perf_counter()
+    derived = run_events(events, config=config, workers=args.workers, on_batch=lambda n: progress.advance(task, n))
+    out = write_outputs(args.out, derived, InputStats())
+    if args.write_input:
+        _write_input(args.out, SyntheticMarket(market_config).events())
+    return ReplayResult(
+        events_in=counts, events_out=out, dead_letters=0, files=(), seconds=time.perf_counter() - started
+    )
+
+
+def _write_input(out_dir: Path, events: object) -> None:
+    with (out_dir / "input.jsonl").open("w", encoding="utf-8") as fh:
+        for event in events:  # type: ignore[attr-defined]
+            fh.write(to_json_line(event))
+            fh.write("\n")
+
+
+def _print_summary(console: Console, result: ReplayResult, out_dir: Path) -> None:
+    table = Table(title=f"replay -> {out_dir}", show_header=True)
+    table.add_column("stream")
+    table.add_column("events", justify="right")
+    for name, count in sorted(result.events_in.items()):
+        table.add_row(f"in  {name}", f"{count:,}")
+    for name, count in result.events_out.items():
+        table.add_row(f"out {name}", f"{count:,}")
+    if result.dead_letters:
+        table.add_row("[red]dead letters[/]", f"{result.dead_letters:,}")
+    console.print(table)
+    rate = result.total_in / result.seconds if result.seconds > 0 else 0.0
+    console.print(f"{result.total_in:,} events in {result.seconds:.2f}s ({rate:,.0f} events/s)")

@@ -1,0 +1,160 @@
+"""Alerts (BEHAVIOR section 6): one per packet with at least one hit, scored 0-100 and deduplicated.
+
+The same contract and classifier within `alert_cooldown_ms` update the open alert (same id, next revision)
+instead of raising a new one.
+"""
+
+from __future__ import annotations
+
+import math
+
+from events.config import OptionsConfig
+from events.ids import derived_event_id
+from events.models import Alert, ClassifierHit, Direction, Packet, Severity
+from events.units import format_price, format_usd
+
+SCORE_WEIGHTS = {"premium": 45, "confidence": 40, "hits": 15}
+SCORE_FORMULA = (
+    "score = 45 x clamp(log10(premium_usd / 1,000) / 3, 0, 1) + 40 x best confidence + 15 x min(hit count, 3) / 3"
+)
+
+
+def score(premium_cents: int, best_confidence: float, hit_count: int) -> int:
+    """Return the 0-100 alert score ($1k premium scores 0 on premium, $1M and above full)."""
+    usd = max(premium_cents / 100, 1.0)
+    premium_part = min(1.0, max(0.0, math.log10(usd / 1_000) / 3))
+    raw = (
+        SCORE_WEIGHTS["premium"] * premium_part
+        + SCORE_WEIGHTS["confidence"] * best_confidence
+        + SCORE_WEIGHTS["hits"] * min(hit_count, 3) / 3
+    )
+    return max(0, min(100, round(raw)))
+
+
+def severity(value: int) -> Severity:
+    """Return the severity band of a score: low < 45 <= medium < 80 <= high."""
+    if value < 45:
+        return "low"
+    if value < 80:
+        return "medium"
+    return "high"
+
+
+def _direction(hits: list[ClassifierHit]) -> tuple[Direction, float]:
+    best = max(hits, key=lambda h: (h.confidence, h.classifier))
+    return best.direction, best.confidence
+
+
+class AlertBook:
+    """Open alerts per (contract, classifier), to update within the cooldown instead of raising anew."""
+
+    __slots__ = ("_config", "_open", "_seen")
+
+    def __init__(self, config: OptionsConfig) -> None:
+        self._config = config
+        self._open: dict[tuple[str, str], Alert] = {}
+        self._seen = 0
+
+    def on_packet(self, packet: Packet, hits: list[ClassifierHit]) -> Alert | None:
+        """Return the new or updated alert for a packet's hits, or None without hits."""
+        if not hits:
+            return None
+        cooldown = self._config.alert_cooldown_ns
+        previous: Alert | None = None
+        for hit in hits:
+            candidate = self._open.get((packet.symbol, hit.classifier))
+            if candidate is not None and packet.ts_event - candidate.ts_event <= cooldown:
+                previous = candidate
+                break
+        alert = self._update(previous, packet, hits) if previous else self._raise(packet, hits)
+        for classifier in alert.classifiers:
+            self._open[(packet.symbol, classifier)] = alert
+        self._seen += 1
+        if self._seen % 1024 == 0:
+            self._expire(packet.ts_event)
+        return alert
+
+    def _raise(self, packet: Packet, hits: list[ClassifierHit]) -> Alert:
+        direction, confidence = _direction(hits)
+        value = score(packet.premium_cents, confidence, len(hits))
+        classifiers = tuple(h.classifier for h in hits)
+        return Alert(
+            id=derived_event_id("alert", (packet.id,)),
+            ts_event=packet.ts_event,
+            ts_first=packet.ts_event,
+            underlying=packet.underlying,
+            symbol=packet.symbol,
+            subject_type="packet",
+            subject_id=packet.id,
+            kind=packet.kind,
+            side=packet.side,
+            direction=direction,
+            classifiers=classifiers,
+            score=value,
+            severity=severity(value),
+            confidence=confidence,
+            premium_cents=packet.premium_cents,
+            size_contracts=packet.size_contracts,
+            price_e9=packet.vwap_e9,
+            bid_e9=packet.bid_e9,
+            ask_e9=packet.ask_e9,
+            headline=_headline(packet, direction, classifiers, packet.size_contracts, packet.premium_cents),
+            explanations=(*(e for h in hits for e in h.explanations), f"Score {value}: {SCORE_FORMULA}."),
+            hit_ids=tuple(h.id for h in hits),
+            evidence_ids=packet.print_ids,
+            subject_ids=(packet.id,),
+        )
+
+    def _update(self, previous: Alert, packet: Packet, hits: list[ClassifierHit]) -> Alert:
+        direction, confidence = _direction(hits)
+        confidence = max(confidence, previous.confidence)
+        premium = previous.premium_cents + packet.premium_cents
+        classifiers = tuple(dict.fromkeys((*previous.classifiers, *(h.classifier for h in hits))))
+        value = score(premium, confidence, len(classifiers))
+        revision = previous.revision + 1
+        size = previous.size_contracts + packet.size_contracts
+        return previous.model_copy(
+            update={
+                "revision": revision,
+                "ts_event": packet.ts_event,
+                "classifiers": classifiers,
+                "direction": direction if direction == previous.direction else "neutral",
+                "confidence": confidence,
+                "score": value,
+                "severity": severity(value),
+                "premium_cents": premium,
+                "size_contracts": size,
+                "headline": _headline(packet, direction, classifiers, size, premium, revision + 1),
+                "explanations": (
+                    *(e for h in hits for e in h.explanations),
+                    f"Updated alert: {revision + 1} packets on {packet.symbol.strip()} within "
+                    f"{self._config.alert_cooldown_ms:,} ms, {format_usd(premium)} in all.",
+                    f"Score {value}: {SCORE_FORMULA}.",
+                ),
+                "hit_ids": (*previous.hit_ids, *(h.id for h in hits)),
+                "evidence_ids": (*previous.evidence_ids, *packet.print_ids),
+                "subject_ids": (*previous.subject_ids, packet.id),
+            }
+        )
+
+    def _expire(self, now_ns: int) -> None:
+        cooldown = self._config.alert_cooldown_ns
+        stale = [k for k, a in self._open.items() if now_ns - a.ts_event > cooldown]
+        for key in stale:
+            del self._open[key]
+
+
+def _headline(
+    packet: Packet,
+    direction: Direction,
+    classifiers: tuple[str, ...],
+    size_contracts: int,
+    premium_cents: int,
+    packets: int = 1,
+) -> str:
+    times = f" x{packets}" if packets > 1 else ""
+    return (
+        f"{direction.upper()} {packet.underlying} {packet.expiry:%m/%d} {format_price(packet.strike_e9)}"
+        f"{packet.right} {packet.kind}{times}: {size_contracts:,} @ {format_price(packet.vwap_e9)} "
+        f"({format_usd(premium_cents)}) [{'/'.join(classifiers)}]"
+    )

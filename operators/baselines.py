@@ -1,0 +1,104 @@
+"""Rolling count-window baselines and z-scores (BEHAVIOR section 4).
+
+The z-score of a value is computed against the window *before* the value is added; below `min_samples`
+samples it is absent (None), never zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from statistics import median
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Summary of a window: mean/std and median/MAD, over `count` samples."""
+
+    count: int
+    mean: float
+    std: float
+    median: float
+    mad: float
+
+
+class RollingWindow:
+    """A count window of floats with O(1) mean/std (running sums) and on-demand median/MAD."""
+
+    __slots__ = ("_sum", "_sumsq", "_values")
+
+    def __init__(self, size: int) -> None:
+        self._values: deque[float] = deque(maxlen=size)
+        self._sum = 0.0
+        self._sumsq = 0.0
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def add(self, value: float) -> None:
+        """Add a value, evicting the oldest when the window is full."""
+        values = self._values
+        if len(values) == values.maxlen:
+            old = values[0]
+            self._sum -= old
+            self._sumsq -= old * old
+        values.append(value)
+        self._sum += value
+        self._sumsq += value * value
+
+    def mean_std(self) -> tuple[float, float]:
+        """Return the mean and the population standard deviation (0 when empty)."""
+        n = len(self._values)
+        if n == 0:
+            return 0.0, 0.0
+        mean = self._sum / n
+        var = max(self._sumsq / n - mean * mean, 0.0)
+        return mean, math.sqrt(var)
+
+    def stats(self) -> Stats:
+        """Return the full summary, including median and MAD (O(n log n))."""
+        values = list(self._values)
+        mean, std = self.mean_std()
+        if not values:
+            return Stats(0, 0.0, 0.0, 0.0, 0.0)
+        med = median(values)
+        return Stats(len(values), mean, std, med, median(abs(v - med) for v in values))
+
+    def z(self, value: float, min_samples: int) -> float | None:
+        """Return the z-score of `value` against the current window, or None below `min_samples`."""
+        if len(self._values) < min_samples:
+            return None
+        mean, std = self.mean_std()
+        if std <= 1e-12 * max(1.0, abs(mean)):
+            return None
+        return (value - mean) / std
+
+    def observe(self, value: float, min_samples: int) -> float | None:
+        """Return the z-score of `value` against the window, then add it."""
+        score = self.z(value, min_samples)
+        self.add(value)
+        return score
+
+
+class KeyedBaselines:
+    """Rolling windows per (scope key, metric)."""
+
+    __slots__ = ("_min_samples", "_size", "_windows")
+
+    def __init__(self, size: int, min_samples: int) -> None:
+        self._size = size
+        self._min_samples = min_samples
+        self._windows: dict[tuple[str, str], RollingWindow] = {}
+
+    def observe(self, key: str, metric: str, value: float) -> float | None:
+        """Return the z-score of `value` for (key, metric) before adding it."""
+        window = self._windows.get((key, metric))
+        if window is None:
+            window = self._windows[(key, metric)] = RollingWindow(self._size)
+        return window.observe(value, self._min_samples)
+
+    def stats(self, key: str, metric: str) -> Stats | None:
+        """Return the summary of one window, if it exists."""
+        window = self._windows.get((key, metric))
+        return window.stats() if window is not None else None
