@@ -15,5 +15,5 @@ def run_api(port: int | None = None) -> int:
         settings = settings.model_copy(update={"api_port": port})
     store = open_store(settings)
     store.ensure_schema()
-    serve(settings, store)
+    serve(settings, store, check_kafka=True)
     return 0

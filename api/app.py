@@ -1,0 +1,94 @@
+"""The FastAPI app factory, and `serve`, which refuses to bind off loopback without a token."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from api.deps import AppState, StoreFactory, require_token
+from api.routes import alerts, health
+from connectors.clickhouse.store import Store, StoreError, open_store
+from connectors.settings import Settings
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def create_app(
+    store_factory: StoreFactory | None = None,
+    settings: Settings | None = None,
+    *,
+    check_kafka: bool = False,
+) -> FastAPI:
+    """Build the app; binding is `serve`'s job.
+
+    The store comes from `store_factory` on first use (the caller owns it and closes it), or else is
+    opened from `settings` on first use and closed at shutdown. `check_kafka`: report the broker in
+    /health (deployments that run one).
+    """
+    settings = settings or Settings()
+    resolved = settings
+    factory = store_factory or (lambda: open_store(resolved))
+    state = AppState(settings, factory, check_kafka=check_kafka, owns_store=store_factory is None)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="flowtape",
+        summary="Explainable options-flow and off-exchange print analysis",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.flowtape = state
+
+    @app.exception_handler(StoreError)
+    async def store_unavailable(_: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={"detail": "store unavailable", "error": str(exc).splitlines()[0][:300]},
+        )
+
+    app.include_router(health.router)
+    # Every resource router needs the token when one is set; /health and /docs stay open.
+    app.include_router(alerts.router, dependencies=[Depends(require_token)])
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    """Return True for a loopback address or name (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Settings) -> None:
+    """Raise ValueError if the API would bind off loopback without a token."""
+    if not is_loopback(settings.api_host) and (settings.api_token is None or not settings.api_token.get_secret_value()):
+        raise ValueError(
+            f"refusing to bind {settings.api_host}: binding off loopback requires FLOWTAPE_API_TOKEN "
+            "(clients then send `Authorization: Bearer <token>`)"
+        )
+
+
+def serve(settings: Settings | None = None, store: Store | None = None, *, check_kafka: bool = False) -> None:
+    """Run the API with uvicorn on `api_host:api_port` (loopback unless a token is set).
+
+    `store`: serve from this open store (e.g. the embedded one a flow writes to); default: open the one
+    the settings name.
+    """
+    import uvicorn
+
+    settings = settings or Settings()
+    check_bind(settings)
+    given = store
+    app = create_app(None if given is None else (lambda: given), settings, check_kafka=check_kafka)
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")

@@ -1,0 +1,281 @@
+-- Generated from events/models.py by `python -m connectors.clickhouse.schema`: do not edit.
+-- Portable: ClickHouse 18.16 and current releases (chDB). Apply with
+--   clickhouse-client --multiquery < deploy/clickhouse/001_tables.sql
+
+CREATE DATABASE IF NOT EXISTS `flowtape`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`options_prints`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `symbol` String,
+    `underlying` String,
+    `root` String,
+    `expiry` Date,
+    `right` String,
+    `strike_e9` Int64,
+    `provider` String,
+    `ts_recv` Nullable(Int64),
+    `sequence` Int64,
+    `multiplier` Int64,
+    `venue` String,
+    `venue_id` String,
+    `price_e9` Int64,
+    `size_contracts` Int64,
+    `conditions` Array(String),
+    `raw_conditions` String,
+    `nbbo_bid_e9` Nullable(Int64),
+    `nbbo_ask_e9` Nullable(Int64),
+    `nbbo_bid_size_contracts` Nullable(Int64),
+    `nbbo_ask_size_contracts` Nullable(Int64),
+    `nbbo_ts` Nullable(Int64),
+    `underlying_e9` Nullable(Int64),
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`options_nbbo`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `provider` String,
+    `ts_recv` Nullable(Int64),
+    `sequence` Int64,
+    `symbol` String,
+    `underlying` String,
+    `venue` String,
+    `bid_e9` Int64,
+    `ask_e9` Int64,
+    `bid_size_contracts` Int64,
+    `ask_size_contracts` Int64,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`equities_prints`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `provider` String,
+    `ts_recv` Nullable(Int64),
+    `sequence` Int64,
+    `symbol` String,
+    `venue` String,
+    `venue_id` String,
+    `off_exchange` UInt8,
+    `price_e9` Int64,
+    `size_shares` Int64,
+    `conditions` Array(String),
+    `raw_conditions` String,
+    `bid_e9` Nullable(Int64),
+    `ask_e9` Nullable(Int64),
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`equities_quotes`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `provider` String,
+    `ts_recv` Nullable(Int64),
+    `sequence` Int64,
+    `symbol` String,
+    `venue` String,
+    `bid_e9` Int64,
+    `ask_e9` Int64,
+    `bid_size_shares` Int64,
+    `ask_size_shares` Int64,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`refdata_options_definitions`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `symbol` String,
+    `underlying` String,
+    `root` String,
+    `expiry` Date,
+    `right` String,
+    `strike_e9` Int64,
+    `provider` String,
+    `ts_recv` Nullable(Int64),
+    `multiplier` Int64,
+    `instrument_id` Nullable(Int64),
+    `venue` String,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`refdata_open_interest`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `provider` String,
+    `ts_recv` Nullable(Int64),
+    `symbol` String,
+    `underlying` String,
+    `open_interest_contracts` Int64,
+    `ts_ref` Nullable(Int64),
+    `venue` String,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`flow_packets`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `symbol` String,
+    `underlying` String,
+    `root` String,
+    `expiry` Date,
+    `right` String,
+    `strike_e9` Int64,
+    `multiplier` Int64,
+    `kind` String,
+    `side` String,
+    `ts_first` Int64,
+    `ts_last` Int64,
+    `span_ns` Int64,
+    `print_count` Int64,
+    `venue_count` Int64,
+    `venues` Array(String),
+    `size_contracts` Int64,
+    `premium_cents` Int64,
+    `vwap_e9` Int64,
+    `first_price_e9` Int64,
+    `last_price_e9` Int64,
+    `min_price_e9` Int64,
+    `max_price_e9` Int64,
+    `price_path` String,
+    `placement_counts` String,
+    `placement_sizes` String,
+    `buy_size_contracts` Int64,
+    `sell_size_contracts` Int64,
+    `nbbo_coverage` Float64,
+    `stale_ratio` Float64,
+    `bid_e9` Nullable(Int64),
+    `ask_e9` Nullable(Int64),
+    `bid_size_contracts` Nullable(Int64),
+    `ask_size_contracts` Nullable(Int64),
+    `touch_size_ratio` Nullable(Float64),
+    `conditions` Array(String),
+    `complex_prints` Int64,
+    `tick_test_prints` Int64,
+    `late_prints` Int64,
+    `underlying_e9` Nullable(Int64),
+    `print_ids` Array(String),
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`flow_hits`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `underlying` String,
+    `symbol` String,
+    `subject_type` String,
+    `subject_id` String,
+    `classifier` String,
+    `direction` String,
+    `confidence` Float64,
+    `rule` String,
+    `metrics` String,
+    `explanations` Array(String),
+    `evidence_ids` Array(String),
+    `premium_cents` Int64,
+    `size_contracts` Int64,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`flow_alerts`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `revision` Int64,
+    `ts_first` Int64,
+    `underlying` String,
+    `symbol` String,
+    `subject_type` String,
+    `subject_id` String,
+    `kind` String,
+    `side` String,
+    `direction` String,
+    `classifiers` Array(String),
+    `score` Int64,
+    `severity` String,
+    `confidence` Float64,
+    `premium_cents` Int64,
+    `size_contracts` Int64,
+    `price_e9` Int64,
+    `bid_e9` Nullable(Int64),
+    `ask_e9` Nullable(Int64),
+    `headline` String,
+    `explanations` Array(String),
+    `hit_ids` Array(String),
+    `evidence_ids` Array(String),
+    `subject_ids` Array(String),
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`revision`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`dead_letters`
+(
+    `id` String,
+    `ts_recv` Int64,
+    `event_type` String,
+    `schema_version` Int64,
+    `topic` String,
+    `partition` Nullable(Int64),
+    `offset` Nullable(Int64),
+    `key` Nullable(String),
+    `error` String,
+    `field` Nullable(String),
+    `reason` String,
+    `payload` String,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_recv`)
+PARTITION BY `day`
+ORDER BY `id`;
