@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 Right = Literal["C", "P"]
@@ -48,10 +49,11 @@ def underlying_for_root(root: str) -> str:
     return ROOT_TO_UNDERLYING.get(root, root)
 
 
+@lru_cache(maxsize=65_536)
 def parse_occ(symbol: str) -> OccSymbol:
     """Parse an OSI symbol, padded (`AAPL  250117C00150000`) or compact (`AAPL250117C00150000`).
 
-    Raises ValueError naming what is wrong.
+    Raises ValueError naming what is wrong. Cached: every contract event validates its symbol.
     """
     text = symbol.strip()
     if len(text) < 16:
@@ -63,7 +65,7 @@ def parse_occ(symbol: str) -> OccSymbol:
         raise ValueError(f"OSI root must be 1-6 alphanumerics: {symbol!r}")
     if right not in ("C", "P"):
         raise ValueError(f"OSI right must be C or P: {symbol!r}")
-    if not (yymmdd.isdigit() and strike.isdigit()):
+    if not (yymmdd.isascii() and strike.isascii() and yymmdd.isdigit() and strike.isdigit()):
         raise ValueError(f"OSI expiry and strike must be digits: {symbol!r}")
     try:
         expiry = date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:6]))

@@ -7,9 +7,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from events.models import AnyEvent, DeadLetter
 from events.serde import InvalidPayload, decode_any
+
+if TYPE_CHECKING:
+    from connectors.databento.parse import SymbolMap
 
 DBN_SUFFIXES = (".dbn", ".dbn.zst")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -53,19 +57,30 @@ def read_jsonl(path: Path, stats: InputStats) -> Iterator[AnyEvent]:
                 stats.dead_letters.append(err.dead_letter(line.rstrip(b"\n"), offset=number))
 
 
-def read_one(path: Path, stats: InputStats) -> Iterator[AnyEvent]:
-    """Yield the events of one recorded file."""
+def read_one(path: Path, stats: InputStats, symbols: SymbolMap | None = None) -> Iterator[AnyEvent]:
+    """Yield the events of one recorded file (DBN files resolve instruments through `symbols` too)."""
     if input_kind(path) == "dbn":
         from connectors.databento.files import read_dbn
 
-        yield from read_dbn(path)
+        yield from read_dbn(path, symbols=symbols)
     else:
         yield from read_jsonl(path, stats)
 
 
+def dbn_symbols(paths: Sequence[Path]) -> SymbolMap | None:
+    """Return instrument names from the DBN `definition` files among `paths`, for files requested with
+    parent symbology (`SPY.OPT`), whose own metadata never names the contracts.
+    """
+    from connectors.databento.files import load_symbols, read_metadata
+
+    definitions = [p for p in paths if input_kind(p) == "dbn" and str(read_metadata(p).schema) == "definition"]
+    return load_symbols(definitions) if definitions else None
+
+
 def read_inputs(paths: Sequence[Path], stats: InputStats) -> Iterator[AnyEvent]:
     """Yield the events of every file merged by ts_event (stable: ties keep file order)."""
-    streams = [read_one(p, stats) for p in paths]
+    symbols = dbn_symbols(paths)
+    streams = [read_one(p, stats, symbols) for p in paths]
     for event in heapq.merge(*streams, key=lambda e: e.ts_event):
         stats.events_by_type[event.event_type] += 1
         yield event

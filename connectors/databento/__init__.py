@@ -1,0 +1,1 @@
+"""Databento: DBN file replay (`files`) and pure record parsing (`parse`)."""
