@@ -20,7 +20,6 @@ class Settings(BaseSettings):
     state_dir: Path = Field(Path(".flowtape"), description="local state: chDB data, service data, recovery")
     kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka-API bootstrap servers")
     kafka_partitions: int = Field(4, gt=0, description="partitions per topic when flowtape creates topics")
-    kafka_group: str = Field("flowtape", description="consumer group prefix")
     namespace: str = Field("", description="topic namespace for input and output (an isolated world)")
     output_namespace: str | None = Field(
         None, description="replay: write derived topics under this namespace instead (default: namespace)"

@@ -73,7 +73,7 @@ def namespaced(topic: str, namespace: str | None) -> str:
     """Return `topic` under a replay namespace (`<namespace>.<topic>`), or unchanged without one."""
     if not namespace:
         return topic
-    if not all(c.isalnum() or c in "-_" for c in namespace):
+    if not (namespace.isascii() and all(c.isalnum() or c in "-_" for c in namespace)):
         raise ValueError(f"namespace must be alphanumerics, '-' or '_': {namespace!r}")
     return f"{namespace}.{topic}"
 

@@ -41,6 +41,10 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+PASSTHROUGH = ("services", "db", "bench")
+"""Subcommands that parse their own arguments (their modules also run standalone)."""
+
+
 def _add_passthrough(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str) -> None:
     p = sub.add_parser(name, help=help_text, add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)
@@ -67,7 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `flowtape` command."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        # argparse's REMAINDER drops a leading option such as --help: hand the rest over untouched.
+        args = argparse.Namespace(command=argv[0], args=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

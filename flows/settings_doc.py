@@ -30,3 +30,13 @@ def print_settings(current: bool = False) -> int:
     """Print the settings table."""
     print(settings_table(current))
     return 0
+
+
+START, END = "<!-- settings:start -->", "<!-- settings:end -->"
+
+
+def with_settings_table(readme: str) -> str:
+    """Return the README text with the generated table between the settings markers."""
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{settings_table()}\n{END}{tail}"

@@ -1,0 +1,77 @@
+"""The embedded default end to end: `flowtape demo` in a subprocess serves alerts on its API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from flows.demo import format_tape_line
+from tests.flows.tapes import two_underlying_tape
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _get(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        body: dict[str, object] = json.loads(response.read())
+        return body
+
+
+@pytest.mark.slow
+def test_demo_serves_alerts(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "FLOWTAPE_STATE_DIR": str(tmp_path / "state")}
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "demo", "--speed", "5", "--port", str(port), "--duration-s", "600"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        items: list[object] = []
+        while time.monotonic() < deadline and not items:
+            time.sleep(1)
+            assert proc.poll() is None, (tmp_path / "demo.log").read_text()
+            try:
+                page = _get(f"http://127.0.0.1:{port}/alerts?limit=5")
+            except OSError:
+                continue
+            items = page["items"]  # type: ignore[assignment]
+        assert items, "no alert within 90 s:\n" + (tmp_path / "demo.log").read_text()
+        health = _get(f"http://127.0.0.1:{port}/health")
+        assert health["status"] in ("ok", "degraded")
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+    assert "BULLISH" in (tmp_path / "demo.log").read_text() or "BEARISH" in (tmp_path / "demo.log").read_text()
+
+
+def test_tape_line_cites_severity_score_and_headline() -> None:
+    from flows.replay import run_events
+
+    alerts = run_events(two_underlying_tape)["flow.alerts"]
+    line = format_tape_line(alerts[0])  # type: ignore[arg-type]
+    assert alerts[0].headline in line  # type: ignore[union-attr]
+    assert "09:30:00.540" in line  # event time in New York
