@@ -67,20 +67,25 @@ def usd_to_cents(usd: float | int | str | Decimal) -> int:
 
 
 def format_usd(cents: int) -> str:
-    """Format cents as a compact dollar string for explanations: $1.25M, $40.0k, $950."""
-    usd = cents / CENTS_PER_USD
-    sign = "-" if usd < 0 else ""
-    usd = abs(usd)
-    if usd >= 1_000_000:
+    """Format cents as a compact dollar string for explanations: $1.25M, $40.0k, $950.
+
+    The unit is chosen after rounding, so $999,999.99 reads $1.00M, never $1000.0k.
+    """
+    usd = abs(cents) / CENTS_PER_USD
+    sign = "-" if cents < 0 else ""
+    if usd >= 999_950:
         return f"{sign}${usd / 1_000_000:.2f}M"
-    if usd >= 1_000:
+    if usd >= 999.5:
         return f"{sign}${usd / 1_000:.1f}k"
     return f"{sign}${usd:,.0f}"
 
 
-def format_price(value_e9: int) -> str:
-    """Format a fixed-point price with at least two decimals, exactly."""
-    dec = e9_to_decimal(value_e9).normalize()
+def format_price(value_e9: int, max_decimals: int | None = None) -> str:
+    """Format a fixed-point price with at least two decimals: exactly, or rounded half-even to `max_decimals`."""
+    dec = e9_to_decimal(value_e9)
+    if max_decimals is not None:
+        dec = dec.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_EVEN)
+    dec = dec.normalize()
     text = f"{dec:f}"
     if "." not in text:
         return text + ".00"

@@ -21,7 +21,12 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--duration-s", type=float, default=6.5 * 3600, help="length of the synthetic session, seconds")
     p.add_argument("--port", type=int, default=None, help="API port (default FLOWTAPE_API_PORT, 8000)")
     p.add_argument("--no-api", action="store_true", help="do not serve the API")
-    p.add_argument("--min-severity", choices=["low", "medium", "high"], default="low", help="tape filter")
+    p.add_argument(
+        "--min-severity",
+        choices=["low", "medium", "high"],
+        default="medium",
+        help="alert tape filter (every alert is still computed, stored and served)",
+    )
 
 
 def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

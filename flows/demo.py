@@ -96,7 +96,7 @@ def run_demo(args: argparse.Namespace) -> int:
     def show(items: list[OptionsOutput]) -> None:
         for item in items:
             if isinstance(item, Alert) and _SEVERITY_RANK[item.severity] >= min_rank:
-                console.print(format_tape_line(item), highlight=False)
+                console.print(format_tape_line(item), highlight=False, soft_wrap=True)
 
     derived_sink: StoreSink[OptionsOutput] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
     raw_sink: StoreSink[AnyEvent] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)

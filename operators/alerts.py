@@ -155,6 +155,6 @@ def _headline(
     times = f" x{packets}" if packets > 1 else ""
     return (
         f"{direction.upper()} {packet.underlying} {packet.expiry:%m/%d} {format_price(packet.strike_e9)}"
-        f"{packet.right} {packet.kind}{times}: {size_contracts:,} @ {format_price(packet.vwap_e9)} "
+        f"{packet.right} {packet.kind}{times}: {size_contracts:,} @ {format_price(packet.vwap_e9, 4)} "
         f"({format_usd(premium_cents)}) [{'/'.join(classifiers)}]"
     )

@@ -24,36 +24,33 @@ class Stats:
 
 
 class RollingWindow:
-    """A count window of floats with O(1) mean/std (running sums) and on-demand median/MAD."""
+    """A count window of floats; statistics are recomputed from the stored values (two-pass, `math.fsum`).
 
-    __slots__ = ("_sum", "_sumsq", "_values")
+    Running sums were tried and rejected: after a large value leaves the window its square swamps the rest,
+    and a constant window keeps a rounding residue that turns into an enormous z-score. Windows are small
+    (`rolling_window`, 50 by default), so an exact pass costs little.
+    """
+
+    __slots__ = ("_values",)
 
     def __init__(self, size: int) -> None:
         self._values: deque[float] = deque(maxlen=size)
-        self._sum = 0.0
-        self._sumsq = 0.0
 
     def __len__(self) -> int:
         return len(self._values)
 
     def add(self, value: float) -> None:
         """Add a value, evicting the oldest when the window is full."""
-        values = self._values
-        if len(values) == values.maxlen:
-            old = values[0]
-            self._sum -= old
-            self._sumsq -= old * old
-        values.append(value)
-        self._sum += value
-        self._sumsq += value * value
+        self._values.append(value)
 
     def mean_std(self) -> tuple[float, float]:
         """Return the mean and the population standard deviation (0 when empty)."""
-        n = len(self._values)
+        values = self._values
+        n = len(values)
         if n == 0:
             return 0.0, 0.0
-        mean = self._sum / n
-        var = max(self._sumsq / n - mean * mean, 0.0)
+        mean = math.fsum(values) / n
+        var = math.fsum((v - mean) ** 2 for v in values) / n
         return mean, math.sqrt(var)
 
     def stats(self) -> Stats:

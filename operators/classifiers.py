@@ -47,7 +47,7 @@ def _quote_note(packet: Packet) -> str:
         return "no NBBO before the first print"
     return (
         f"NBBO at the first print {format_price(packet.bid_e9)} x {format_price(packet.ask_e9)}, "
-        f"VWAP {format_price(packet.vwap_e9)}, {packet.nbbo_coverage:.0%} of size with a fresh quote"
+        f"VWAP {format_price(packet.vwap_e9, 4)}, {packet.nbbo_coverage:.0%} of size with a fresh quote"
     )
 
 

@@ -14,8 +14,8 @@ from events.models import CONSOLIDATED_VENUE, OptionNbbo, OptionPrint, Placement
 
 # Prints of these kinds legitimately trade away from the single-leg NBBO: placed, marked, kept out of sentiment.
 COMPLEX_FLAGS = frozenset({"multi_leg", "stock_tied", "cross", "floor"})
-QUOTE_HISTORY = 32
-"""Quotes kept per contract: enough to answer as-of lookups for prints that arrive behind newer quotes."""
+MAX_QUOTE_HISTORY = 10_000
+"""Safety bound on quotes kept per contract while the print stream lags the quote stream."""
 
 _BAND_SCALE = 10_000  # at_side_band is applied in basis points of the spread to stay in integers
 
@@ -57,21 +57,29 @@ class QuoteBook:
         self._history: dict[str, deque[Quote]] = {}
         self._venues: dict[str, dict[str, Quote]] = {}
 
-    def update(self, nbbo: OptionNbbo) -> None:
-        """Record a quote update."""
+    def update(self, nbbo: OptionNbbo, keep_from: int | None = None) -> None:
+        """Record a quote update; drop history no print at or after `keep_from` (ns) can still need.
+
+        History is kept by time, not by count: a consumer may read the quote topic far ahead of the print
+        topic, and every print that is not late must still find the latest quote at or before its time.
+        """
         quote = Quote(nbbo.ts_event, nbbo.bid_e9, nbbo.ask_e9, nbbo.bid_size_contracts, nbbo.ask_size_contracts)
         if nbbo.venue != CONSOLIDATED_VENUE:
             quote = self._consolidate(nbbo.symbol, nbbo.venue, quote)
         history = self._history.get(nbbo.symbol)
         if history is None:
-            history = self._history[nbbo.symbol] = deque(maxlen=QUOTE_HISTORY)
+            history = self._history[nbbo.symbol] = deque(maxlen=MAX_QUOTE_HISTORY)
         if history and history[-1].ts_event > quote.ts_event:
             # Out-of-order quote: insert in time order so as-of lookups stay exact.
             items = sorted([*history, quote], key=lambda q: q.ts_event)
             history.clear()
-            history.extend(items[-QUOTE_HISTORY:])
+            history.extend(items)
         else:
             history.append(quote)
+        if keep_from is not None:
+            # The newest quote at or before keep_from answers every later print; older ones are dead.
+            while len(history) >= 2 and history[1].ts_event <= keep_from:
+                history.popleft()
 
     def _consolidate(self, symbol: str, venue: str, quote: Quote) -> Quote:
         venues = self._venues.setdefault(symbol, {})
@@ -191,9 +199,9 @@ class NbboJoin:
         self.at_side_band = at_side_band
         self._last_price: dict[str, int] = {}
 
-    def on_quote(self, nbbo: OptionNbbo) -> None:
-        """Record a quote."""
-        self.book.update(nbbo)
+    def on_quote(self, nbbo: OptionNbbo, keep_from: int | None = None) -> None:
+        """Record a quote (see `QuoteBook.update` for `keep_from`)."""
+        self.book.update(nbbo, keep_from)
 
     def on_print(self, trade: OptionPrint, *, late: bool = False) -> Placed:
         """Join a print to the quote in force at its time and place it."""

@@ -3,8 +3,9 @@
 A flow keeps one engine per underlying (the partition key) and feeds it that underlying's raw events in
 arrival order. Determinism does not depend on how the print and quote topics interleave:
 
-- A print waits until the quote stream of its underlying has reached the print's time (or the print carries
-  the provider's NBBO-at-trade, or input ends), so the as-of join always sees the same quotes.
+- A print waits until the quote stream of its underlying has passed the print's time (a quote strictly later,
+  since several quotes may share a timestamp), or the print carries the provider's NBBO-at-trade, or input
+  ends; so the as-of join always sees the same quotes. Quote history is kept back to the print watermark.
 - Packets close on a watermark driven by the print stream only (newest print time minus
   `watermark_lag_ms`), which is ordered within its partition.
 """
@@ -90,13 +91,13 @@ class OptionsEngine:
     # ---------------------------------------------------------------------------------- internals
 
     def _on_quote(self, quote: OptionNbbo) -> list[OptionsOutput]:
-        self.join.on_quote(quote)
+        self.join.on_quote(quote, keep_from=self._print_wm - self.config.watermark_lag_ns)
         if quote.ts_event > self._quote_wm:
             self._quote_wm = quote.ts_event
         return self._release()
 
     def _on_print(self, trade: OptionPrint) -> list[OptionsOutput]:
-        if not self._pending and (trade.nbbo_ask_e9 is not None or trade.ts_event <= self._quote_wm):
+        if not self._pending and (trade.nbbo_ask_e9 is not None or trade.ts_event < self._quote_wm):
             return self._process(trade)
         self._pending.append(trade)
         if len(self._pending) > MAX_PENDING_PRINTS:
@@ -106,7 +107,7 @@ class OptionsEngine:
     def _release(self) -> list[OptionsOutput]:
         out: list[OptionsOutput] = []
         pending = self._pending
-        while pending and (pending[0].ts_event <= self._quote_wm or pending[0].nbbo_ask_e9 is not None):
+        while pending and (pending[0].ts_event < self._quote_wm or pending[0].nbbo_ask_e9 is not None):
             out.extend(self._process(pending.popleft()))
         return out
 

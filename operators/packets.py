@@ -22,6 +22,8 @@ _PLACED_WITH_QUOTE: tuple[Placement, ...] = ("AA", "A", "MID", "B", "BB")
 
 @dataclass(slots=True)
 class _Open:
+    min_ts: int
+    max_ts: int
     prints: list[Placed] = field(default_factory=list)
     version: int = 0
 
@@ -49,21 +51,24 @@ class PacketClusterer:
         cfg = self._config
         trade = placed.print
         out: list[Packet] = []
+        ts = trade.ts_event
         current = self._open.get(trade.symbol)
-        if current is not None:
-            first, last = current.prints[0].print, current.prints[-1].print
-            if (
-                trade.ts_event - last.ts_event > cfg.packet_gap_ns
-                or trade.ts_event - first.ts_event > cfg.packet_window_ns
-            ):
-                out.append(self._close(trade.symbol))
-                current = None
+        # Prints can arrive slightly out of time order (feeds ordered by receive time): a print joins when its
+        # gap to the packet's newest print and the resulting span both stay within bounds, whatever the order.
+        if current is not None and (
+            ts - current.max_ts > cfg.packet_gap_ns
+            or max(current.max_ts, ts) - min(current.min_ts, ts) > cfg.packet_window_ns
+        ):
+            out.append(self._close(trade.symbol))
+            current = None
         if current is None:
-            current = self._open[trade.symbol] = _Open()
+            current = self._open[trade.symbol] = _Open(min_ts=ts, max_ts=ts)
         current.prints.append(placed)
+        current.min_ts = min(current.min_ts, ts)
+        current.max_ts = max(current.max_ts, ts)
         self._versions += 1
         current.version = self._versions
-        heapq.heappush(self._deadlines, (trade.ts_event + cfg.packet_gap_ns, trade.symbol, current.version))
+        heapq.heappush(self._deadlines, (current.max_ts + cfg.packet_gap_ns, trade.symbol, current.version))
         return out
 
     def advance(self, watermark_ns: int) -> list[Packet]:
@@ -96,7 +101,8 @@ class PacketClusterer:
 
 
 def build_packet(prints: list[Placed], config: OptionsConfig, multiplier: int | None = None) -> Packet:
-    """Compute a packet's features from its placed prints (in arrival order)."""
+    """Compute a packet's features from its placed prints, taken in event-time order (stable for ties)."""
+    prints = sorted(prints, key=lambda p: p.print.ts_event)
     first = prints[0].print
     mult = multiplier or first.multiplier or config.default_multiplier
     counts: dict[str, int] = dict.fromkeys(PLACEMENTS, 0)

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from itertools import count
+from typing import Any
 
-from events.ids import raw_event_id
-from events.models import OptionNbbo, OptionPrint
+from events.ids import derived_event_id, raw_event_id
+from events.models import (
+    EquityPrint,
+    EquityQuote,
+    OpenInterest,
+    OptionDefinition,
+    OptionNbbo,
+    OptionPrint,
+    Packet,
+    Placement,
+    Side,
+)
 from events.symbology import parse_occ
 from events.units import NS_PER_MS, price_e9
+from operators.nbbo_join import Placed, Quote, side_of
 
 T0 = 1_772_461_800_000_000_000  # 2026-03-02 14:30:00 UTC, a session open
 CALL = "SPY   260320C00580000"
@@ -32,12 +44,32 @@ def trade(
     nbbo: tuple[str, str] | None = None,
 ) -> OptionPrint:
     """Build an option print at T0 + at_ms."""
+    return trade_ns(ts(at_ms), price, size, symbol=symbol, venue=venue, conditions=conditions, nbbo=nbbo)
+
+
+def trade_ns(
+    ts_event: int,
+    price: str,
+    size: int,
+    *,
+    symbol: str = CALL,
+    venue: str = "XCBO",
+    conditions: tuple[str, ...] = (),
+    nbbo: tuple[str, str] | None = None,
+    nbbo_sizes: tuple[int, int] | None = None,
+    multiplier: int = 100,
+    underlying_price: str | None = None,
+) -> OptionPrint:
+    """Build an option print at an exact `ts_event` (ns), for tests on nanosecond boundaries."""
     occ = parse_occ(symbol)
-    ts_event = ts(at_ms)
     seq = next(_seq)
-    extra = {}
+    extra: dict[str, Any] = {}
     if nbbo is not None:
         extra = {"nbbo_bid_e9": price_e9(nbbo[0]), "nbbo_ask_e9": price_e9(nbbo[1]), "nbbo_ts": ts_event}
+    if nbbo_sizes is not None:
+        extra["nbbo_bid_size_contracts"], extra["nbbo_ask_size_contracts"] = nbbo_sizes
+    if underlying_price is not None:
+        extra["underlying_e9"] = price_e9(underlying_price)
     return OptionPrint(
         id=raw_event_id("test", "trades", symbol, ts_event, seq),
         provider="test",
@@ -49,12 +81,13 @@ def trade(
         expiry=occ.expiry,
         right=occ.right,
         strike_e9=occ.strike_e9,
+        multiplier=multiplier,
         venue=venue,
         venue_id=venue,
         price_e9=price_e9(price),
         size_contracts=size,
         conditions=conditions,
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
@@ -62,8 +95,21 @@ def quote(
     at_ms: float, bid: str, ask: str, *, symbol: str = CALL, bid_size: int = 50, ask_size: int = 50, venue: str = "NBBO"
 ) -> OptionNbbo:
     """Build an option quote at T0 + at_ms."""
+    return quote_ns(ts(at_ms), bid, ask, symbol=symbol, bid_size=bid_size, ask_size=ask_size, venue=venue)
+
+
+def quote_ns(
+    ts_event: int,
+    bid: str,
+    ask: str,
+    *,
+    symbol: str = CALL,
+    bid_size: int = 50,
+    ask_size: int = 50,
+    venue: str = "NBBO",
+) -> OptionNbbo:
+    """Build an option quote at an exact `ts_event` (ns)."""
     occ = parse_occ(symbol)
-    ts_event = ts(at_ms)
     seq = next(_seq)
     return OptionNbbo(
         id=raw_event_id("test", "nbbo", symbol, ts_event, seq),
@@ -78,3 +124,143 @@ def quote(
         bid_size_contracts=bid_size,
         ask_size_contracts=ask_size,
     )
+
+
+def definition(symbol: str = CALL, *, multiplier: int = 100, at_ms: float = 0) -> OptionDefinition:
+    """Build reference data for one contract."""
+    occ = parse_occ(symbol)
+    ts_event = ts(at_ms)
+    return OptionDefinition(
+        id=raw_event_id("test", "definition", symbol, ts_event, 0),
+        provider="test",
+        ts_event=ts_event,
+        symbol=symbol,
+        underlying=occ.underlying,
+        root=occ.root,
+        expiry=occ.expiry,
+        right=occ.right,
+        strike_e9=occ.strike_e9,
+        multiplier=multiplier,
+    )
+
+
+def open_interest(symbol: str = CALL, contracts: int = 1_000, *, at_ms: float = 0) -> OpenInterest:
+    """Build a prior-day open interest figure for one contract."""
+    ts_event = ts(at_ms)
+    return OpenInterest(
+        id=raw_event_id("test", "open_interest", symbol, ts_event, 0),
+        provider="test",
+        ts_event=ts_event,
+        symbol=symbol,
+        underlying=parse_occ(symbol).underlying,
+        open_interest_contracts=contracts,
+    )
+
+
+def equity_print(
+    at_ms: float, price: str, size: int, *, symbol: str = "SPY", venue: str = "FINN", off_exchange: bool = True
+) -> EquityPrint:
+    """Build an equity print at T0 + at_ms (off-exchange by default)."""
+    ts_event = ts(at_ms)
+    seq = next(_seq)
+    return EquityPrint(
+        id=raw_event_id("test", "equity_trades", symbol, ts_event, seq),
+        provider="test",
+        ts_event=ts_event,
+        sequence=seq,
+        symbol=symbol,
+        venue=venue,
+        venue_id=venue,
+        off_exchange=off_exchange,
+        price_e9=price_e9(price),
+        size_shares=size,
+    )
+
+
+def equity_quote(at_ms: float, bid: str, ask: str, *, symbol: str = "SPY", size: int = 300) -> EquityQuote:
+    """Build a consolidated equity quote at T0 + at_ms."""
+    ts_event = ts(at_ms)
+    seq = next(_seq)
+    return EquityQuote(
+        id=raw_event_id("test", "equity_quotes", symbol, ts_event, seq),
+        provider="test",
+        ts_event=ts_event,
+        sequence=seq,
+        symbol=symbol,
+        bid_e9=price_e9(bid),
+        ask_e9=price_e9(ask),
+        bid_size_shares=size,
+        ask_size_shares=size,
+    )
+
+
+def placed(
+    print_: OptionPrint,
+    placement: Placement = "A",
+    *,
+    side: Side | None = None,
+    quote: Quote | None = None,
+    tick_test: bool = False,
+    complex_print: bool = False,
+    late: bool = False,
+) -> Placed:
+    """Wrap a print with a given placement (side follows the placement unless given), skipping the join."""
+    return Placed(
+        print_,
+        placement,
+        side_of(placement) if side is None else side,
+        quote,
+        tick_test,
+        complex_print,
+        late,
+    )
+
+
+def packet(symbol: str = CALL, *, at_ms: float = 30, **overrides: Any) -> Packet:
+    """Build a validated packet: by default a 3-print, 3-venue buy sweep of 300 contracts at $2.00 ($60k).
+
+    Any field can be overridden; the id follows `print_ids` unless given.
+    """
+    occ = parse_occ(symbol)
+    ts_last = ts(at_ms)
+    print_ids = overrides.get("print_ids", tuple(f"{symbol.strip()}-{at_ms}-{i}" for i in range(3)))
+    fields: dict[str, Any] = {
+        "id": derived_event_id("packet", print_ids),
+        "ts_event": ts_last,
+        "symbol": symbol,
+        "underlying": occ.underlying,
+        "root": occ.root,
+        "expiry": occ.expiry,
+        "right": occ.right,
+        "strike_e9": occ.strike_e9,
+        "multiplier": 100,
+        "kind": "sweep",
+        "side": "buy",
+        "ts_first": ts_last - 20 * NS_PER_MS,
+        "ts_last": ts_last,
+        "span_ns": 20 * NS_PER_MS,
+        "print_count": 3,
+        "venue_count": 3,
+        "venues": ("XCBO", "XISE", "XPHL"),
+        "size_contracts": 300,
+        "premium_cents": 6_000_000,
+        "vwap_e9": price_e9("2.00"),
+        "first_price_e9": price_e9("2.00"),
+        "last_price_e9": price_e9("2.00"),
+        "min_price_e9": price_e9("2.00"),
+        "max_price_e9": price_e9("2.00"),
+        "price_path": "flat",
+        "placement_counts": {"A": 3},
+        "placement_sizes": {"A": 300},
+        "buy_size_contracts": 300,
+        "sell_size_contracts": 0,
+        "nbbo_coverage": 1.0,
+        "stale_ratio": 0.0,
+        "bid_e9": price_e9("1.90"),
+        "ask_e9": price_e9("2.00"),
+        "bid_size_contracts": 50,
+        "ask_size_contracts": 50,
+        "print_ids": print_ids,
+    }
+    fields.update(overrides)
+    return Packet.model_validate(fields)

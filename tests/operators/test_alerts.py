@@ -1,0 +1,174 @@
+"""Alerts (BEHAVIOR section 6): score, severity bands, deduplication within the cooldown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from events.config import OptionsConfig
+from events.ids import derived_event_id
+from events.models import Alert, ClassifierHit, Packet, Severity
+from operators.alerts import SCORE_FORMULA, AlertBook, score, severity
+from operators.classifiers import PacketContext, classify_packet
+from tests.factories import CALL, PUT, packet
+
+CFG = OptionsConfig()
+COOLDOWN_MS = CFG.alert_cooldown_ms
+BLOCK = {"kind": "block", "print_count": 1, "venue_count": 1, "venues": ("XCBO",)}
+
+
+@pytest.mark.parametrize(
+    ("premium_cents", "confidence", "hits", "expected"),
+    [
+        pytest.param(0, 0.0, 0, 0, id="nothing"),
+        pytest.param(100_000, 0.0, 0, 0, id="1k-scores-zero-on-premium"),
+        pytest.param(50_000, 0.0, 1, 5, id="under-1k-clamped"),
+        pytest.param(1_000_000, 0.25, 2, 35, id="10k"),
+        pytest.param(10_000_000, 0.5, 1, 55, id="100k"),
+        pytest.param(6_000_000, 0.6, 1, 56, id="60k-sweep"),
+        pytest.param(100_000_000, 1.0, 3, 100, id="1m-full"),
+        pytest.param(10_000_000_000, 1.0, 7, 100, id="capped"),
+        pytest.param(100_000_000, 0.0, 0, 45, id="premium-weight"),
+        pytest.param(100_000, 1.0, 0, 40, id="confidence-weight"),
+        pytest.param(100_000, 0.0, 3, 15, id="hits-weight"),
+    ],
+)
+def test_score_formula(premium_cents: int, confidence: float, hits: int, expected: int) -> None:
+    assert score(premium_cents, confidence, hits) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0, "low"), (44, "low"), (45, "medium"), (79, "medium"), (80, "high"), (100, "high")],
+    ids=lambda v: str(v),
+)
+def test_severity_bands(value: int, expected: Severity) -> None:
+    assert severity(value) == expected
+
+
+def _hits(p: Packet) -> list[ClassifierHit]:
+    hits = classify_packet(p, PacketContext(), CFG)
+    assert hits, "test packets should fire"
+    return hits
+
+
+def _alert(book: AlertBook, **overrides: Any) -> Alert:
+    p = packet(**overrides)
+    alert = book.on_packet(p, _hits(p))
+    assert alert is not None
+    return alert
+
+
+def test_no_hits_no_alert() -> None:
+    assert AlertBook(CFG).on_packet(packet(), []) is None
+
+
+def test_raised_alert_fields() -> None:
+    p = packet(print_ids=("a", "b", "c"))
+    hits = _hits(p)
+    alert = AlertBook(CFG).on_packet(p, hits)
+    assert alert is not None
+    assert alert.id == derived_event_id("alert", (p.id,))
+    assert (alert.revision, alert.ts_event, alert.ts_first) == (0, p.ts_event, p.ts_event)
+    assert (alert.symbol, alert.underlying, alert.subject_type, alert.subject_id) == (CALL, "SPY", "packet", p.id)
+    assert (alert.kind, alert.side, alert.direction, alert.classifiers) == ("sweep", "buy", "bullish", ("large_sweep",))
+    assert (alert.score, alert.severity, alert.confidence) == (56, "medium", 0.6)
+    assert (alert.premium_cents, alert.size_contracts, alert.price_e9) == (6_000_000, 300, p.vwap_e9)
+    assert (alert.bid_e9, alert.ask_e9) == (p.bid_e9, p.ask_e9)
+    assert alert.hit_ids == (hits[0].id,)
+    assert alert.evidence_ids == ("a", "b", "c")
+    assert alert.subject_ids == (p.id,)
+    assert alert.headline == "BULLISH SPY 03/20 580.00C sweep: 300 @ 2.00 ($60.0k) [large_sweep]"
+    assert alert.explanations[:-1] == hits[0].explanations
+    assert alert.explanations[-1] == f"Score 56: {SCORE_FORMULA}."
+
+
+def test_update_within_cooldown_keeps_id_and_accumulates() -> None:
+    book = AlertBook(CFG)
+    first = _alert(book, at_ms=0)
+    second_packet = packet(at_ms=10_000, premium_cents=5_000_000, size_contracts=250, price_path="rising")
+    second = book.on_packet(second_packet, _hits(second_packet))
+    assert second is not None
+    assert second.id == first.id
+    assert second.revision == 1
+    assert (second.ts_first, second.ts_event) == (first.ts_event, second_packet.ts_event)
+    assert (second.premium_cents, second.size_contracts) == (11_000_000, 550)
+    assert second.subject_ids == (first.subject_id, second_packet.id)
+    assert second.evidence_ids == (*first.evidence_ids, *second_packet.print_ids)
+    assert len(second.hit_ids) == 2
+    assert second.confidence == pytest.approx(0.65), "best confidence so far"
+    assert second.score == score(11_000_000, 0.65, 1)
+    assert "x2" in second.headline
+    assert f"Updated alert: 2 packets on {CALL} within 60,000 ms, $110.0k in all." in second.explanations
+
+
+def test_revisions_keep_counting() -> None:
+    book = AlertBook(CFG)
+    alerts = [_alert(book, at_ms=i * 1_000) for i in range(4)]
+    assert {a.id for a in alerts} == {alerts[0].id}
+    assert [a.revision for a in alerts] == [0, 1, 2, 3]
+    assert alerts[-1].premium_cents == 4 * 6_000_000
+
+
+@pytest.mark.parametrize(
+    ("gap_ms", "gap_ns", "same"),
+    [
+        pytest.param(COOLDOWN_MS, 60_000_000_000, True, id="exactly-cooldown-updates"),
+        pytest.param(COOLDOWN_MS - 1, 59_999_000_000, True, id="inside-cooldown"),
+        pytest.param(COOLDOWN_MS + 1e-6, 60_000_000_001, False, id="cooldown-plus-1ns-raises-new"),
+        pytest.param(5 * COOLDOWN_MS, 300_000_000_000, False, id="long-after"),
+    ],
+)
+def test_cooldown_boundary(gap_ms: float, gap_ns: int, same: bool) -> None:
+    book = AlertBook(CFG)
+    first = _alert(book, at_ms=0)
+    later = _alert(book, at_ms=gap_ms)
+    assert later.ts_event - first.ts_event == gap_ns
+    assert (later.id == first.id) is same
+    assert later.revision == (1 if same else 0)
+
+
+def test_cooldown_runs_from_the_last_update() -> None:
+    book = AlertBook(CFG)
+    first = _alert(book, at_ms=0)
+    _alert(book, at_ms=50_000)
+    third = _alert(book, at_ms=100_000)  # 100 s after the first, 50 s after the update
+    assert (third.id, third.revision) == (first.id, 2)
+
+
+def test_different_classifier_on_same_contract_is_a_different_alert() -> None:
+    book = AlertBook(CFG)
+    sweep = _alert(book, at_ms=0)
+    block = _alert(book, at_ms=1_000, size_contracts=600, **BLOCK)
+    assert block.classifiers == ("block_trade",)
+    assert block.id != sweep.id
+    assert block.revision == 0
+
+
+def test_same_classifier_on_another_contract_is_a_different_alert() -> None:
+    book = AlertBook(CFG)
+    call = _alert(book, at_ms=0)
+    put = _alert(book, symbol=PUT, at_ms=1_000)
+    assert put.id != call.id
+    assert put.revision == 0
+
+
+def test_update_with_opposite_direction_turns_neutral() -> None:
+    book = AlertBook(CFG)
+    _alert(book, at_ms=0)
+    sold = _alert(book, at_ms=1_000, side="sell", buy_size_contracts=0, sell_size_contracts=300)
+    assert (sold.revision, sold.direction) == (1, "neutral")
+
+
+def test_cooldown_follows_settings() -> None:
+    book = AlertBook(OptionsConfig(alert_cooldown_ms=1_000))
+    first = _alert(book, at_ms=0)
+    assert _alert(book, at_ms=1_001).id != first.id
+
+
+def test_many_alerts_expire_without_changing_answers() -> None:
+    # Expiry runs every 1,024 packets; alerts past the cooldown must still start fresh afterwards.
+    book = AlertBook(CFG)
+    ids = {_alert(book, at_ms=i * (COOLDOWN_MS + 1)).id for i in range(1_100)}
+    assert len(ids) == 1_100

@@ -1,0 +1,273 @@
+"""The options engine end to end on hand-built tapes: join -> packets -> baselines -> classifiers -> alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.config import OptionsConfig
+from events.models import Alert, AnyEvent, ClassifierHit, OptionNbbo, OptionPrint, Packet
+from events.serde import encode
+from events.units import price_e9
+from operators.options_engine import OptionsEngine, OptionsOutput
+from tests.factories import CALL, PUT, definition, open_interest, quote, trade
+
+CFG = OptionsConfig()
+
+
+def run(events: Sequence[AnyEvent], config: OptionsConfig = CFG) -> list[OptionsOutput]:
+    """Feed events one by one, then end the input; return every output in order."""
+    engine = OptionsEngine(config)
+    out: list[OptionsOutput] = []
+    for event in events:
+        out.extend(engine.on_event(event))
+    out.extend(engine.on_eof())
+    return out
+
+
+def wire(outputs: Sequence[OptionsOutput]) -> list[bytes]:
+    return [encode(o) for o in outputs]
+
+
+def sweep_tape() -> list[AnyEvent]:
+    return [
+        quote(0, "1.00", "1.10", ask_size=150),
+        trade(10, "1.10", 200, venue="XCBO", conditions=("iso",)),
+        trade(20, "1.10", 200, venue="XISE", conditions=("iso",)),
+        trade(30, "1.12", 200, venue="XPHL", conditions=("iso",)),
+        quote(35, "1.08", "1.18"),
+    ]
+
+
+def test_sweep_yields_packet_hit_alert_in_order() -> None:
+    tape = sweep_tape()
+    out = run(tape)
+    assert [type(o) for o in out] == [Packet, ClassifierHit, Alert]
+    packet, hit, alert = out
+    assert isinstance(packet, Packet)
+    assert isinstance(hit, ClassifierHit)
+    assert isinstance(alert, Alert)
+    assert (packet.kind, packet.side, packet.print_count, packet.premium_cents) == ("sweep", "buy", 3, 6_640_000)
+    assert packet.placement_counts == {"A": 2, "AA": 1}
+    assert packet.print_ids == tuple(e.id for e in tape if isinstance(e, OptionPrint))
+    assert (hit.classifier, hit.subject_id, hit.direction) == ("large_sweep", packet.id, "bullish")
+    assert (alert.subject_id, alert.hit_ids, alert.evidence_ids) == (packet.id, (hit.id,), packet.print_ids)
+
+
+def test_packet_closes_on_the_print_watermark_before_eof() -> None:
+    engine = OptionsEngine(CFG)
+    assert engine.on_events(sweep_tape()) == []
+    # The next print is far enough ahead that the watermark (its time - 250 ms) passes 30 ms + 100 ms.
+    out = engine.on_events([quote(400, "2.00", "2.10", symbol=PUT), trade(390, "2.05", 1, symbol=PUT)])
+    assert [type(o) for o in out] == [Packet, ClassifierHit, Alert]
+    assert engine.packets.open_count == 1, "the PUT packet is still open"
+
+
+def test_packet_stays_open_until_watermark_passes_its_deadline() -> None:
+    engine = OptionsEngine(CFG)
+    engine.on_events(sweep_tape())
+    # Watermark 380 - 250 = 130 ms is exactly the deadline (30 + 100): not passed yet.
+    assert engine.on_events([quote(400, "2.00", "2.10", symbol=PUT), trade(380, "2.05", 1, symbol=PUT)]) == []
+
+
+def test_print_waits_for_its_quote_stream() -> None:
+    engine = OptionsEngine(CFG)
+    early = trade(10, "1.10", 5)
+    assert engine.on_event(early) == []
+    assert engine.pending_prints == 1
+    assert engine.on_event(quote(0, "1.00", "1.10")) == []
+    assert engine.pending_prints == 1, "the quote stream has not reached 10 ms yet"
+    assert engine.on_event(quote(20, "1.50", "1.60")) == []
+    assert engine.pending_prints == 0
+    (packet,) = engine.on_eof()
+    assert isinstance(packet, Packet)
+    assert packet.placement_counts == {"A": 1}, "placed against the 0 ms quote, not the later 20 ms one"
+    assert (packet.bid_e9, packet.ask_e9) == (price_e9("1.00"), price_e9("1.10"))
+
+
+def test_held_prints_keep_their_order() -> None:
+    engine = OptionsEngine(CFG)
+    engine.on_event(trade(10, "1.00", 1))
+    engine.on_event(trade(11, "1.00", 1, nbbo=("0.90", "1.00")))  # carries its NBBO, but waits its turn
+    assert engine.pending_prints == 2
+    engine.on_event(quote(12, "1.00", "1.10"))
+    assert engine.pending_prints == 0
+    assert engine.packets.open_count == 1
+
+
+def test_prints_with_provider_nbbo_are_not_held() -> None:
+    engine = OptionsEngine(CFG)
+    assert engine.on_event(trade(10, "1.10", 5, nbbo=("1.00", "1.10"))) == []
+    assert engine.pending_prints == 0
+    assert engine.packets.open_count == 1
+    (packet,) = engine.on_eof()
+    assert isinstance(packet, Packet)
+    assert packet.placement_counts == {"A": 1}
+
+
+def test_eof_joins_waiting_prints_and_flushes_packets() -> None:
+    engine = OptionsEngine(CFG)
+    engine.on_events([trade(10, "1.10", 5), trade(20, "2.00", 5, symbol=PUT)])
+    assert engine.pending_prints == 2
+    out = engine.on_eof()
+    assert engine.pending_prints == 0
+    assert engine.packets.open_count == 0
+    assert [(o.symbol, o.placement_counts) for o in out if isinstance(o, Packet)] == [
+        (CALL, {"MISSING": 1}),
+        (PUT, {"MISSING": 1}),
+    ]
+
+
+def test_refdata_multiplier_and_open_interest_are_recorded() -> None:
+    engine = OptionsEngine(CFG)
+    assert engine.on_events([definition(CALL, multiplier=10), open_interest(CALL, 12_345)]) == []
+    assert engine.open_interest == {CALL: 12_345}
+    out = engine.on_events(sweep_tape()) + engine.on_eof()
+    packet = out[0]
+    assert isinstance(packet, Packet)
+    assert (packet.multiplier, packet.premium_cents) == (10, 664_000)
+    assert engine.events_in == 2 + len(sweep_tape())
+
+
+def test_late_prints_are_counted_and_marked() -> None:
+    engine = OptionsEngine(CFG)
+    engine.on_events([quote(0, "1.00", "1.10"), trade(1_000, "1.10", 1), quote(2_000, "1.00", "1.10")])
+    engine.on_event(trade(500, "1.10", 1, symbol=PUT))  # 500 ms behind the newest print: past the 250 ms lag
+    assert engine.late_prints == 1
+    packets = [o for o in engine.on_eof() if isinstance(o, Packet) and o.symbol == PUT]
+    assert [p.late_prints for p in packets] == [1]
+
+
+def test_premium_z_feeds_large_sweep_once_baselines_fill() -> None:
+    cfg = OptionsConfig(z_min_samples=3, large_sweep_min_premium_usd=1_000_000)
+    tape: list[AnyEvent] = [quote(0, "1.00", "1.10")]
+    for i in range(4):  # small single prints build the baseline, one second apart
+        tape.append(trade(1_000 * (i + 1), "1.10", 1 + i % 2))
+        tape.append(quote(1_000 * (i + 1) + 1, "1.00", "1.10"))
+    base = 10_000
+    tape += [
+        quote(base - 5, "1.00", "1.10"),
+        trade(base, "1.10", 100, venue="XCBO"),
+        trade(base + 10, "1.10", 100, venue="XISE"),
+        trade(base + 20, "1.10", 100, venue="XPHL"),
+        quote(base + 30, "1.00", "1.10"),
+    ]
+    hits = [o for o in run(tape, cfg) if isinstance(o, ClassifierHit)]
+    assert [h.classifier for h in hits] == ["large_sweep"]
+    assert hits[0].metrics["premium_z"] > 2, "fired by z, not by the $1M premium threshold"
+
+
+# ----------------------------------------------------------------------------------- interleavings
+
+
+def merge(quotes: list[AnyEvent], prints: list[AnyEvent], picks: list[bool]) -> list[AnyEvent]:
+    """Interleave two streams, keeping each one's order: pick a quote when True (and any are left)."""
+    out: list[AnyEvent] = []
+    qi = pi = 0
+    for pick_quote in picks:
+        if (pick_quote and qi < len(quotes)) or pi == len(prints):
+            if qi < len(quotes):
+                out.append(quotes[qi])
+                qi += 1
+        else:
+            out.append(prints[pi])
+            pi += 1
+    out.extend(quotes[qi:])
+    out.extend(prints[pi:])
+    return out
+
+
+def test_fixed_interleavings_give_identical_outputs() -> None:
+    tape = [*sweep_tape(), quote(400, "2.00", "2.10", symbol=PUT), trade(390, "2.05", 1, symbol=PUT)]
+    quotes: list[AnyEvent] = sorted((e for e in tape if isinstance(e, OptionNbbo)), key=lambda e: e.ts_event)
+    prints: list[AnyEvent] = sorted((e for e in tape if isinstance(e, OptionPrint)), key=lambda e: e.ts_event)
+    time_order = run(sorted(tape, key=lambda e: (e.ts_event, isinstance(e, OptionPrint))))
+    assert wire(run(quotes + prints)) == wire(time_order)
+    assert wire(run(prints + quotes)) == wire(time_order)
+    assert wire(run(merge(quotes, prints, [False, True] * len(tape)))) == wire(time_order)
+
+
+def test_same_timestamp_quote_interleavings_give_identical_outputs() -> None:
+    quotes: list[AnyEvent] = [quote(0, "1.00", "1.10"), quote(10, "1.00", "1.10"), quote(10, "1.05", "1.06")]
+    prints: list[AnyEvent] = [trade(10, "1.06", 100)]
+    assert wire(run(quotes + prints)) == wire(run(quotes[:2] + prints + quotes[2:]))
+
+
+def test_quotes_far_ahead_of_prints_give_identical_outputs() -> None:
+    quotes: list[AnyEvent] = [quote(i, "1.00", "1.10") for i in range(400)]
+    prints: list[AnyEvent] = [trade(5.5, "1.10", 10)]
+    in_time_order = quotes[:6] + prints + quotes[6:]
+    assert wire(run(quotes + prints)) == wire(run(in_time_order))
+
+
+PRICES = ["1.00", "1.02", "1.05", "1.08", "1.10", "1.12"]
+
+
+@st.composite
+def tapes(draw: st.DrawFn) -> tuple[list[AnyEvent], list[AnyEvent], list[AnyEvent]]:
+    """Draw refdata, a time-ordered quote stream and a time-ordered print stream for two contracts.
+
+    Quotes sit on 10 ms steps and prints between them, so a print never shares a timestamp with a quote; each
+    contract may get any number of quotes.
+    """
+    refdata: list[AnyEvent] = []
+    if draw(st.booleans()):
+        refdata.append(definition(CALL, multiplier=draw(st.sampled_from([10, 100]))))
+    quote_steps = draw(st.lists(st.tuples(st.integers(0, 150), st.sampled_from([CALL, PUT])), max_size=40))
+    quotes: list[AnyEvent] = []
+    for step, symbol in sorted(quote_steps):
+        bid = draw(st.integers(0, 3))
+        spread = draw(st.integers(1, 2))
+        quotes.append(quote(step * 10, PRICES[bid], PRICES[bid + spread], symbol=symbol))
+    print_steps = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 150),
+                st.integers(1, 9),
+                st.sampled_from([CALL, PUT]),
+                st.sampled_from(PRICES),
+                st.integers(1, 400),
+                st.sampled_from(["XCBO", "XISE", "XPHL"]),
+                st.sampled_from([(), ("iso",), ("multi_leg",)]),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    prints: list[AnyEvent] = []
+    for step, sub_ms, symbol, price, size, venue, conditions, with_nbbo in sorted(print_steps):
+        nbbo = ("1.00", "1.10") if with_nbbo else None
+        at = step * 10 + sub_ms
+        prints.append(trade(at, price, size, symbol=symbol, venue=venue, conditions=conditions, nbbo=nbbo))
+    return refdata, quotes, prints
+
+
+@settings(max_examples=100, deadline=None)
+@given(tapes(), st.lists(st.booleans(), max_size=100))
+def test_any_interleaving_of_quote_and_print_streams_gives_identical_outputs(
+    tape: tuple[list[AnyEvent], list[AnyEvent], list[AnyEvent]], picks: list[bool]
+) -> None:
+    refdata, quotes, prints = tape
+    time_order = refdata + sorted(quotes + prints, key=lambda e: (e.ts_event, isinstance(e, OptionPrint)))
+    expected = wire(run(time_order))
+    assert wire(run(refdata + merge(quotes, prints, picks))) == expected
+    assert wire(run(refdata + prints + quotes)) == expected, "every print before any quote"
+
+
+@settings(max_examples=100, deadline=None)
+@given(tapes())
+def test_same_input_gives_same_outputs_and_ids(tape: tuple[list[AnyEvent], list[AnyEvent], list[AnyEvent]]) -> None:
+    refdata, quotes, prints = tape
+    events = refdata + sorted(quotes + prints, key=lambda e: e.ts_event)
+    first, second = run(events), run(events)
+    assert [o.id for o in first] == [o.id for o in second]
+    assert wire(first) == wire(second)
+    packets = [o for o in first if isinstance(o, Packet)]
+    assert len({p.id for p in packets}) == len(packets), "packet ids are unique"
+    assert sum(p.print_count for p in packets) == len(prints), "every print lands in exactly one packet"
+    for o in first:
+        if isinstance(o, ClassifierHit):
+            assert o.subject_id in {p.id for p in packets}
