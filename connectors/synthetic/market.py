@@ -1,0 +1,612 @@
+"""A deterministic, seeded synthetic market: option chains, NBBO, prints, equity tape and planted flow.
+
+Every random draw comes from `random.Random` instances seeded from `SyntheticConfig.seed`, and time is
+event time from `start_ts`: the same config yields the same bytes, ids and labels on every run.
+
+The stream is one Poisson process split over (event kind, underlying) by rate; planted scenarios
+(`scenarios.py`) are scheduled into a heap and merged in event time. Option prints carry no NBBO:
+consumers join them as-of against `OptionNbbo`, and the synthetic market guarantees a quote on the
+contract at or before every print.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from bisect import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final, Literal
+
+from connectors.settings import Settings
+from connectors.synthetic.build import (
+    PROVIDER,
+    check_builders,
+    equity_print,
+    equity_print_template,
+    equity_quote,
+    equity_quote_template,
+    nbbo_template,
+    option_nbbo,
+    option_print,
+    print_template,
+)
+from connectors.synthetic.chains import (
+    E9_PER_CENT,
+    REPRICE_NS,
+    Contract,
+    UnderlyingState,
+    build_underlying,
+    close_ns,
+    session_date,
+    spec_for,
+)
+from connectors.synthetic.pacing import iter_paced
+from connectors.synthetic.scenarios import (
+    ISOLATION_NS,
+    SCENARIOS,
+    PlantedLabel,
+    ScenarioName,
+    Scheduled,
+    ScheduledQuote,
+    plan_scenario,
+)
+from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, OPTION_VENUES, Venue, weighted_table
+from events.ids import raw_event_id
+from events.models import OpenInterest, OptionDefinition, RawEvent
+from events.topics import REFDATA_OPTIONS
+from events.units import NS_PER_MS, NS_PER_S, NS_PER_US
+
+__all__ = ["DEFAULT_START_TS", "PlantedLabel", "SyntheticConfig", "SyntheticMarket", "iter_paced"]
+
+Profile = Literal["realistic", "active", "firehose"]
+
+DEFAULT_START_TS: Final = 1_772_461_800 * NS_PER_S
+"""2026-03-02 14:30:00 UTC: the 09:30 New York open of a Monday."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ProfileSpec:
+    rate_scale: float
+    plant_every_s: float
+
+
+PROFILES: Final[dict[str, _ProfileSpec]] = {
+    "realistic": _ProfileSpec(rate_scale=1.0, plant_every_s=12.0),
+    "active": _ProfileSpec(rate_scale=10.0, plant_every_s=6.0),
+    "firehose": _ProfileSpec(rate_scale=100.0, plant_every_s=3.0),
+}
+
+# Background events per second for the default universe (activity weights sum to 1) at rate scale 1.
+_OPTION_QUOTE, _OPTION_PRINT, _EQUITY_QUOTE, _EQUITY_PRINT = range(4)
+BASE_RATES_PER_S: Final[dict[int, float]] = {
+    _OPTION_QUOTE: 150.0,
+    _OPTION_PRINT: 45.0,
+    _EQUITY_QUOTE: 60.0,
+    _EQUITY_PRINT: 45.0,
+}
+
+PLAN_LOOKAHEAD_NS: Final = 250 * NS_PER_MS
+"""Scenarios are drawn this long before they start, so the contract is quiet before and during them."""
+FIRST_PLANT_WINDOW_S: Final = (1.5, 4.0)
+"""The first underlying's first scenario starts in this window, so a live demo alerts within seconds."""
+RECENTER_NS: Final = 30 * NS_PER_S
+"""How often background activity follows the spot to the strikes now near the money."""
+QUOTE_REFRESH_NS: Final = 1 * NS_PER_S
+"""A print on a contract whose quote is older than this is preceded by a fresh quote."""
+MAX_BACKGROUND_PREMIUM_CENTS: Final = 15_000 * 100
+"""Background prints stay small (and at most 300 contracts) so none looks like a planted block."""
+OFF_EXCHANGE_PRINT_SHARE: Final = 0.35
+"""Share of equity prints reported off-exchange (about 40% of share volume with the sizes below)."""
+_TABLE: Final = 4096
+
+# Option trade conditions: canonical flags with an OPRA trade-type letter that maps to exactly them.
+_OPTION_CONDITIONS: Final[tuple[tuple[float, tuple[str, ...], str], ...]] = (
+    (0.040, ("iso",), "S"),
+    (0.070, ("multi_leg",), "f"),
+    (0.075, ("stock_tied",), "n"),
+    (0.078, ("auction",), "a"),
+    (0.080, ("floor",), "e"),
+    (0.082, ("cross",), "c"),
+)
+_NO_CONDITIONS: Final[tuple[str, ...]] = ()
+_ODD_LOT: Final = ("odd_lot",)
+_ISO: Final = ("iso",)
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """What to simulate: seed, intensity, universe and the event-time session window."""
+
+    seed: int = 7
+    profile: Profile = "realistic"
+    underlyings: tuple[str, ...] = ("SPY", "QQQ", "AAPL", "NVDA", "TSLA")
+    start_ts: int = DEFAULT_START_TS
+    duration_s: float = 60.0
+    plant_every_s: float | None = None
+    """Mean seconds between planted scenarios per underlying; None: the profile's value."""
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {self.profile!r}")
+        if not self.underlyings:
+            raise ValueError("underlyings must not be empty")
+        for symbol in self.underlyings:
+            if not (0 < len(symbol) <= 6 and symbol.isalnum() and symbol.isupper()):
+                raise ValueError(f"underlying must be 1-6 upper-case alphanumerics (an OSI root): {symbol!r}")
+        if len(set(self.underlyings)) != len(self.underlyings):
+            raise ValueError(f"duplicate underlyings: {self.underlyings}")
+        if self.start_ts <= 0:
+            raise ValueError("start_ts must be positive nanoseconds since the epoch")
+        if not 1.0 <= self.duration_s < math.inf:
+            raise ValueError(f"duration_s must be finite and at least 1 s, got {self.duration_s}")
+        if self.plant_every_s is not None and not self.plant_every_s > 0:
+            raise ValueError(f"plant_every_s must be positive, got {self.plant_every_s}")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, duration_s: float | None = None) -> SyntheticConfig:
+        """Build the config from `FLOWTAPE_SYNTHETIC_*` settings (seed, profile, universe, duration)."""
+        return cls(
+            seed=settings.synthetic_seed,
+            profile=settings.synthetic_profile,
+            underlyings=settings.universe,
+            duration_s=settings.synthetic_duration_s if duration_s is None else duration_s,
+        )
+
+    @property
+    def plant_interval_s(self) -> float:
+        """Return the mean seconds between planted scenarios per underlying."""
+        return self.plant_every_s if self.plant_every_s is not None else PROFILES[self.profile].plant_every_s
+
+    @property
+    def rate_scale(self) -> float:
+        """Return the profile's event-rate multiplier (realistic = 1)."""
+        return PROFILES[self.profile].rate_scale
+
+    @property
+    def end_ts(self) -> int:
+        """Return the end of the session in nanoseconds (exclusive)."""
+        return self.start_ts + round(self.duration_s * NS_PER_S)
+
+
+class SyntheticMarket:
+    """Generate the raw events of a synthetic session and the ground truth of what was planted in it."""
+
+    def __init__(self, config: SyntheticConfig) -> None:
+        check_builders()
+        self._config = config
+        self._labels: list[PlantedLabel] = []
+
+    @property
+    def config(self) -> SyntheticConfig:
+        return self._config
+
+    @property
+    def labels(self) -> list[PlantedLabel]:
+        """Return the planted scenarios of the latest `events()` run, by start time; complete once exhausted."""
+        return sorted(self._labels, key=lambda label: (label.ts_start, label.symbol))
+
+    def refdata(self) -> list[OptionDefinition | OpenInterest]:
+        """Return the option definitions and prior-day open interest, stamped at `start_ts`."""
+        return _Run(self._config).refdata()
+
+    def events(self) -> Iterator[RawEvent]:
+        """Return a generator of refdata, then quotes and prints of every kind in event time.
+
+        Ties in ts_event keep emission order (the sequence). Each call starts a fresh, identical run.
+        """
+        run = _Run(self._config)
+        self._labels = run.labels
+        return run.stream()
+
+
+def _mixture_table(rng: random.Random, size: int, mixture: list[tuple[float, int, int]]) -> list[int]:
+    """Return `size` integers drawn from a mixture of uniform ranges: (probability, low, high)."""
+    out: list[int] = []
+    for _ in range(size):
+        u = rng.random()
+        for p, low, high in mixture:
+            if u < p:
+                out.append(rng.randint(low, high))
+                break
+            u -= p
+        else:
+            out.append(mixture[-1][1])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Shapes:
+    """Independent draws precomputed into tables, so the hot loop takes one random index per choice."""
+
+    option_prints: list[tuple[int, str, str, tuple[str, ...], str]]
+    """(size, venue, venue id, conditions, raw conditions) of background option prints."""
+    quote_sizes: list[tuple[int, int]]
+    """(bid, ask) displayed contracts of option quotes."""
+    equity_lots: list[int]
+    """Displayed round lots of equity quotes."""
+    lit_lots: list[int]
+    """Round lots of lit equity prints; 0 means an odd lot."""
+    dark_sizes: list[int]
+    """Shares of off-exchange prints: mostly retail, now and then a block worth absorbing."""
+    equity_venues: tuple[Venue, ...]
+
+
+def _draw_shapes(rng: random.Random) -> _Shapes:
+    sizes = _mixture_table(rng, _TABLE, [(0.80, 1, 10), (0.15, 11, 50), (0.045, 51, 150), (0.005, 151, 300)])
+    venues = weighted_table(OPTION_VENUES, _TABLE)
+    prints: list[tuple[int, str, str, tuple[str, ...], str]] = []
+    for size in sizes:
+        venue = venues[int(rng.random() * _TABLE)]
+        u = rng.random()
+        flags, raw = next(((f, letter) for p, f, letter in _OPTION_CONDITIONS if u < p), (_NO_CONDITIONS, ""))
+        prints.append((size, venue.code, venue.venue_id, flags, raw))
+    displayed = _mixture_table(rng, 2 * _TABLE, [(0.6, 1, 50), (0.3, 51, 250), (0.1, 251, 1000)])
+    return _Shapes(
+        option_prints=prints,
+        quote_sizes=list(zip(displayed[::2], displayed[1::2], strict=True)),
+        equity_lots=_mixture_table(rng, _TABLE, [(0.6, 1, 5), (0.3, 6, 20), (0.1, 21, 60)]),
+        lit_lots=_mixture_table(rng, _TABLE, [(0.45, 0, 0), (0.45, 1, 5), (0.10, 6, 30)]),
+        dark_sizes=_mixture_table(
+            rng, _TABLE, [(0.55, 1, 99), (0.37, 100, 500), (0.075, 501, 1999), (0.005, 2000, 10_000)]
+        ),
+        equity_venues=weighted_table(EQUITY_VENUES, _TABLE),
+    )
+
+
+class _Run:
+    """The mutable state of one pass over the session."""
+
+    def __init__(self, config: SyntheticConfig) -> None:
+        self.config = config
+        seed = config.seed
+        chain_rng = random.Random(f"flowtape.synthetic:{seed}:chain")
+        self.tape = random.Random(f"flowtape.synthetic:{seed}:tape")
+        self.plant = random.Random(f"flowtape.synthetic:{seed}:plant")
+        self.underlyings: list[UnderlyingState] = []
+        first_contract = 0
+        for i, symbol in enumerate(config.underlyings):
+            und = build_underlying(spec_for(symbol, chain_rng), i, config.start_ts, first_contract, chain_rng)
+            und.quote_template = equity_quote_template(symbol)
+            und.print_template = equity_print_template(symbol)
+            for c in und.contracts:
+                c.nbbo_template = nbbo_template(c.symbol, c.underlying)
+                c.print_template = print_template(c.symbol, c.underlying, c.expiry, c.right, c.strike_e9)
+            first_contract += len(und.contracts)
+            self.underlyings.append(und)
+        self.und_index = {u.symbol: u.index for u in self.underlyings}
+        # Capture latency (ts_recv - ts_event): tens of microseconds, sometimes a couple of milliseconds.
+        self.latency = _mixture_table(self.tape, 1024, [(0.9, 20_000, 300_000), (0.1, 300_001, 2_000_000)])
+        self.labels: list[PlantedLabel] = []
+        self.seq = 0
+        self.heap: list[tuple[int, int, Scheduled]] = []
+        self.pushed = 0
+        self.bag: list[ScenarioName] = []
+
+    # ------------------------------------------------------------------------------------- refdata
+
+    def refdata(self) -> list[OptionDefinition | OpenInterest]:
+        start = self.config.start_ts
+        previous = session_date(start) - timedelta(days=1)
+        while previous.weekday() >= 5:
+            previous -= timedelta(days=1)
+        ts_ref = close_ns(previous)
+        out: list[OptionDefinition | OpenInterest] = []
+        for und in self.underlyings:
+            for c in und.contracts:
+                self.seq += 1
+                out.append(
+                    OptionDefinition(
+                        id=raw_event_id(PROVIDER, REFDATA_OPTIONS, c.symbol, start, self.seq),
+                        ts_event=start,
+                        symbol=c.symbol,
+                        underlying=c.underlying,
+                        root=c.root,
+                        expiry=c.expiry,
+                        right=c.right,
+                        strike_e9=c.strike_e9,
+                        provider=PROVIDER,
+                        multiplier=100,
+                        instrument_id=c.index + 1,
+                    )
+                )
+                self.seq += 1
+                out.append(
+                    OpenInterest(
+                        id=raw_event_id(PROVIDER, REFDATA_OPTIONS, c.symbol, start, self.seq),
+                        ts_event=start,
+                        provider=PROVIDER,
+                        symbol=c.symbol,
+                        underlying=c.underlying,
+                        open_interest_contracts=c.open_interest,
+                        ts_ref=ts_ref,
+                    )
+                )
+        return out
+
+    # -------------------------------------------------------------------------------------- stream
+
+    def stream(self) -> Iterator[RawEvent]:
+        """Yield the whole session. Lookups are hoisted into locals: this loop runs per event."""
+        yield from self.refdata()
+        cfg = self.config
+        tape = self.tape
+        rand = tape.random
+        gauss = tape.gauss
+        log = math.log
+        sqrt = math.sqrt
+        e9c = E9_PER_CENT
+        latency = self.latency
+        heap = self.heap
+
+        shapes = _draw_shapes(tape)
+        print_shapes = shapes.option_prints
+        quote_sizes = shapes.quote_sizes
+        eq_lots = shapes.equity_lots
+        lit_lots = shapes.lit_lots
+        dark_sizes = shapes.dark_sizes
+        eq_venues = shapes.equity_venues
+        off_venue, off_venue_id = OFF_EXCHANGE.code, OFF_EXCHANGE.venue_id
+
+        # One Poisson stream split by rate over (kind, underlying).
+        kinds: list[int] = []
+        unds: list[UnderlyingState] = []
+        cum: list[float] = []
+        total_rate = 0.0
+        for und in self.underlyings:
+            for kind, rate in BASE_RATES_PER_S.items():
+                total_rate += rate * cfg.rate_scale * und.spec.activity_weight
+                kinds.append(kind)
+                unds.append(und)
+                cum.append(total_rate)
+        mean_gap_ns = NS_PER_S / total_rate
+        # Background prints stay under MAX_BACKGROUND_PREMIUM_CENTS: price_e9 x contracts at most this.
+        max_notional = MAX_BACKGROUND_PREMIUM_CENTS * e9c // 100
+
+        # Opening snapshot: every contract's NBBO, 1 microsecond apart, so every print has a quote.
+        t = cfg.start_ts
+        for und in self.underlyings:
+            spot = und.model_spot
+            for c in und.contracts:
+                if c.close_ns <= t:
+                    continue  # a session that opens after an expiry's close does not list it
+                t += NS_PER_US
+                bid, ask = c.requote(spot, t, rand())
+                c.quote_key = und.bid_cents
+                yield self._quote(t, c, bid * e9c, ask * e9c, *quote_sizes[int(rand() * _TABLE)])
+        for und in self.underlyings:
+            yield self._equity_quote(t, und, eq_lots)
+
+        end = cfg.end_ts
+        seq = self.seq  # a local in the hot loop; written back around the emitters that also count
+        due = self._first_plants()
+        next_plan = min(due) - PLAN_LOOKAHEAD_NS
+        next_recenter = t + RECENTER_NS
+        horizon = min(end, next_plan, next_recenter)  # when anything but background happens next
+        while True:
+            t += int(-log(1.0 - rand()) * mean_gap_ns) + 1
+            if t >= horizon:
+                if t >= end:
+                    break
+                if t >= next_recenter:
+                    for und in self.underlyings:
+                        und.recenter(t)
+                    next_recenter = t + RECENTER_NS
+                if t >= next_plan:
+                    next_plan = self._plan(t, due)
+                if heap and heap[0][0] <= t:
+                    self.seq = seq
+                    yield from self._flush(t)
+                    seq = self.seq
+                horizon = min(end, next_plan, next_recenter, heap[0][0] if heap else end)
+            k = bisect(cum, rand() * total_rate)
+            kind = kinds[k]
+            und = unds[k]
+
+            if kind <= _OPTION_PRINT:
+                activity = und.cum_activity
+                c = und.contracts[bisect(activity, rand() * activity[-1])]
+                if c.blocked_until > t or c.close_ns <= t:
+                    continue  # a planted scenario owns the contract, or it expired
+                if kind == _OPTION_QUOTE or t - c.quote_ts > QUOTE_REFRESH_NS:
+                    key = und.bid_cents
+                    if key != c.quote_key or t - c.ref_ts > REPRICE_NS:
+                        bid, ask = c.requote(key * 0.01 + 0.005, t, rand())
+                        c.quote_key = key
+                        bid_e9 = c.bid_e9 = bid * e9c
+                        ask_e9 = c.ask_e9 = ask * e9c
+                    else:
+                        # Same underlying, same model price: most NBBO updates only change sizes.
+                        bid_e9 = c.bid_e9
+                        ask_e9 = c.ask_e9
+                    bid_size, ask_size = quote_sizes[int(rand() * _TABLE)]
+                    c.bid_size = bid_size
+                    c.ask_size = ask_size
+                    c.quote_ts = t
+                    seq += 1
+                    yield option_nbbo(c.nbbo_template, seq, t, t + latency[seq & 1023], bid_e9, ask_e9, bid_size,
+                                      ask_size)  # fmt: skip
+                    if kind == _OPTION_QUOTE:
+                        continue
+                    # The trade follows its quote by tens of microseconds to a couple of milliseconds.
+                    t += latency[int(rand() * 1024)]
+                    if t >= end:
+                        break
+                    if heap and heap[0][0] <= t:
+                        self.seq = seq
+                        yield from self._flush(t)
+                        seq = self.seq
+                else:
+                    bid_e9 = c.bid_e9
+                    ask_e9 = c.ask_e9
+                u = rand()
+                if u < 0.32 or bid_e9 == 0:
+                    price = ask_e9
+                elif u < 0.64:
+                    price = bid_e9
+                else:
+                    price = (bid_e9 + ask_e9) // 2 // e9c * e9c or ask_e9
+                size, venue_code, venue_id, conditions, raw = print_shapes[int(rand() * _TABLE)]
+                if size * price > max_notional:
+                    size = max_notional // price or 1
+                seq += 1
+                yield option_print(
+                    c.print_template, seq, t, t + latency[seq & 1023], venue_code, venue_id, price, size, conditions,
+                    raw, und.mid_e9,
+                )  # fmt: skip
+
+            elif kind == _EQUITY_QUOTE:
+                # Penny-tick random walk of the bid with the underlying's volatility over the elapsed time.
+                var = und.variance_cents_per_ns * (t - und.walk_ts)
+                und.walk_ts = t
+                if var >= 1.0:
+                    move = round(gauss(0.0, sqrt(var)))
+                else:
+                    u = rand()
+                    move = 1 if u < var * 0.5 else (-1 if u < var else 0)
+                bid_c = und.bid_cents
+                if move and bid_c + move > 100:
+                    bid_c = und.bid_cents = bid_c + move
+                ticks = und.spec.equity_spread_ticks
+                ask_c = und.ask_cents = bid_c + ticks[int(rand() * len(ticks))]
+                und.mid_e9 = (bid_c + ask_c) * e9c // 2
+                lot = und.round_lot
+                seq += 1
+                yield equity_quote(
+                    und.quote_template, seq, t, t + latency[seq & 1023], bid_c * e9c, ask_c * e9c,
+                    lot * eq_lots[int(rand() * _TABLE)], lot * eq_lots[int(rand() * _TABLE)],
+                )  # fmt: skip
+
+            else:
+                bid_c = und.bid_cents
+                ask_c = und.ask_cents
+                lot = und.round_lot
+                u = rand()
+                seq += 1
+                if rand() < OFF_EXCHANGE_PRINT_SHARE:
+                    size = dark_sizes[int(rand() * _TABLE)]
+                    if u < 0.45 or size >= 2000:
+                        price = (bid_c + ask_c) * e9c // 2  # midpoint: half-penny when the spread is odd
+                    elif u < 0.80:
+                        # Price improvement in hundredths of a cent, inside the spread.
+                        improve = int(rand() * 99 + 1) * e9c // 100
+                        price = bid_c * e9c + improve if rand() < 0.5 else ask_c * e9c - improve
+                    else:
+                        price = (bid_c if u < 0.9 else ask_c) * e9c
+                    odd = size < lot
+                    yield equity_print(
+                        und.print_template, seq, t, t + latency[seq & 1023], off_venue, off_venue_id, True, price,
+                        size, _ODD_LOT if odd else _NO_CONDITIONS, "I" if odd else "",
+                    )  # fmt: skip
+                else:
+                    lots = lit_lots[int(rand() * _TABLE)]
+                    size = lots * lot if lots else 1 + int(rand() * (lot - 1))
+                    if u < 0.45:
+                        price = bid_c * e9c
+                    elif u < 0.9:
+                        price = ask_c * e9c
+                    else:
+                        price = (bid_c + ask_c) * e9c // 2
+                    if size < lot:
+                        conditions, raw = _ODD_LOT, "I"
+                    elif rand() < 0.05:
+                        conditions, raw = _ISO, "F"
+                    else:
+                        conditions, raw = _NO_CONDITIONS, ""
+                    venue = eq_venues[int(rand() * _TABLE)]
+                    yield equity_print(
+                        und.print_template, seq, t, t + latency[seq & 1023], venue.code, venue.venue_id, False,
+                        price, size, conditions, raw,
+                    )  # fmt: skip
+        self.seq = seq
+        yield from self._flush(end)
+        if heap:
+            raise AssertionError("a planted scenario was scheduled past the end of the session")
+
+    # ----------------------------------------------------------------------------------- emitters
+
+    def _quote(self, t: int, c: Contract, bid_e9: int, ask_e9: int, bid_size: int, ask_size: int) -> RawEvent:
+        c.bid_e9 = bid_e9
+        c.ask_e9 = ask_e9
+        c.bid_size = bid_size
+        c.ask_size = ask_size
+        c.quote_ts = t
+        self.seq += 1
+        seq = self.seq
+        return option_nbbo(c.nbbo_template, seq, t, t + self.latency[seq & 1023], bid_e9, ask_e9, bid_size, ask_size)
+
+    def _equity_quote(self, t: int, und: UnderlyingState, lots: list[int]) -> RawEvent:
+        rand = self.tape.random
+        ticks = und.spec.equity_spread_ticks
+        und.ask_cents = und.bid_cents + ticks[int(rand() * len(ticks))]
+        und.mid_e9 = (und.bid_cents + und.ask_cents) * E9_PER_CENT // 2
+        self.seq += 1
+        seq = self.seq
+        lot = und.round_lot
+        return equity_quote(
+            und.quote_template, seq, t, t + self.latency[seq & 1023], und.bid_cents * E9_PER_CENT,
+            und.ask_cents * E9_PER_CENT, lot * lots[int(rand() * _TABLE)], lot * lots[int(rand() * _TABLE)],
+        )  # fmt: skip
+
+    def _flush(self, upto: int) -> Iterator[RawEvent]:
+        """Emit scheduled scenario events with ts <= `upto`."""
+        heap = self.heap
+        while heap and heap[0][0] <= upto:
+            _, _, item = heapq.heappop(heap)
+            c = item.contract
+            if isinstance(item, ScheduledQuote):
+                yield self._quote(item.ts, c, item.bid_e9, item.ask_e9, item.bid_size, item.ask_size)
+                continue
+            und = self.underlyings[self.und_index[c.underlying]]
+            self.seq += 1
+            seq = self.seq
+            event = option_print(
+                c.print_template, seq, item.ts, item.ts + self.latency[seq & 1023], item.venue.code,
+                item.venue.venue_id, item.price_e9, item.size, item.conditions, item.raw_conditions, und.mid_e9,
+            )  # fmt: skip
+            label = item.label.record(event.id)
+            if label is not None:
+                self.labels.append(label)
+            yield event
+
+    # ---------------------------------------------------------------------------------- planting
+
+    def _first_plants(self) -> list[int]:
+        cfg = self.config
+        rng = self.plant
+        every = cfg.plant_interval_s
+        due: list[int] = []
+        for i in range(len(self.underlyings)):
+            low, high = FIRST_PLANT_WINDOW_S if i == 0 else (1.0, 1.0 + every)
+            due.append(cfg.start_ts + round(rng.uniform(low, high) * NS_PER_S))
+        return due
+
+    def _plan(self, now: int, due: list[int]) -> int:
+        """Plan every scenario due within the lookahead; return when to look again."""
+        cfg = self.config
+        rng = self.plant
+        every_ns = cfg.plant_interval_s * NS_PER_S
+        for i, und in enumerate(self.underlyings):
+            if due[i] - PLAN_LOOKAHEAD_NS > now:
+                continue
+            start = max(due[i], now + PLAN_LOOKAHEAD_NS)
+            if not self.bag:
+                # Draw scenario kinds from a shuffled bag, so even a short session shows every kind.
+                self.bag = list(SCENARIOS)
+                rng.shuffle(self.bag)
+            name = self.bag.pop()
+            plan = plan_scenario(name, und, start, rng)
+            if plan is None or plan.last_ts >= cfg.end_ts:
+                # Nothing fits now (or it would run past the end): try again shortly.
+                due[i] = start + NS_PER_S // 2
+                continue
+            contract = plan.contract
+            contract.blocked_until = max(contract.blocked_until, plan.label.ts_end + ISOLATION_NS + 1)
+            contract.last_scenario_end = plan.label.ts_end
+            for item in plan.events:
+                self.pushed += 1
+                heapq.heappush(self.heap, (item.ts, self.pushed, item))
+            due[i] = start + round(rng.uniform(0.5, 1.5) * every_ns)
+        return min(due) - PLAN_LOOKAHEAD_NS
