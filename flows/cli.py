@@ -42,6 +42,7 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--synthetic-s", type=float, default=None, help="replay N seconds of the synthetic market")
     p.add_argument("--seed", type=int, default=7, help="synthetic seed (with --synthetic-s)")
     p.add_argument("--profile", choices=["realistic", "active", "firehose"], default="realistic")
+    p.add_argument("--underlyings", default=None, help="synthetic universe, comma-separated (default: settings)")
     p.add_argument("--write-input", action="store_true", help="also write the input events as input.jsonl")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

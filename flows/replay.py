@@ -67,8 +67,15 @@ def run_events(
     return {topic: sorted(items, key=sort_key) for topic, items in collected.items()}
 
 
-def write_outputs(out_dir: Path, derived: dict[str, list[OptionsOutput]], stats: InputStats) -> dict[str, int]:
-    """Write one JSONL file per derived topic (every topic, empty or not) plus dead letters; return counts."""
+def write_outputs(
+    out_dir: Path,
+    derived: dict[str, list[OptionsOutput]],
+    stats: InputStats,
+    files: Sequence[Path] = (),
+) -> dict[str, int]:
+    """Write one JSONL file per derived topic (every topic, empty or not), dead letters and `summary.json`
+    (counts only: no timings, so the directory is byte-identical across runs); return the output counts.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for topic in DERIVED_TOPICS:
@@ -86,6 +93,13 @@ def write_outputs(out_dir: Path, derived: dict[str, list[OptionsOutput]], stats:
                 fh.write("\n")
     elif dead.exists():
         dead.unlink()
+    summary = {
+        "files": [str(p) for p in files],
+        "events_in": dict(sorted(stats.events_by_type.items())),
+        "events_out": counts,
+        "dead_letters": len(stats.dead_letters),
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return counts
 
 
@@ -102,15 +116,8 @@ def replay_files(
     stats = InputStats()
     started = time.perf_counter()
     derived = run_events(lambda: read_inputs(paths, stats), config=config, workers=workers, on_batch=on_batch)
-    counts = write_outputs(out_dir, derived, stats)
+    counts = write_outputs(out_dir, derived, stats, paths)
     elapsed = time.perf_counter() - started
-    summary = {
-        "files": [str(p) for p in paths],
-        "events_in": dict(sorted(stats.events_by_type.items())),
-        "events_out": counts,
-        "dead_letters": len(stats.dead_letters),
-    }
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return ReplayResult(
         events_in=dict(stats.events_by_type),
         events_out=counts,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from events.config import OptionsConfig
+from events.models import AnyEvent
 from events.serde import to_json_line
 from flows.inputs import InputStats, check_inputs, read_inputs
 from flows.replay import ReplayResult, replay_files, run_events, write_outputs
@@ -74,30 +76,38 @@ def run_replay_cli(args: argparse.Namespace) -> int:
 def _replay_synthetic(args: argparse.Namespace, config: OptionsConfig, progress: Progress) -> ReplayResult:
     import time
 
+    from connectors.settings import Settings
     from connectors.synthetic import SyntheticConfig, SyntheticMarket
 
-    market_config = SyntheticConfig(seed=args.seed, profile=args.profile, duration_s=args.synthetic_s)
+    universe = Settings().universe if args.underlyings is None else tuple(args.underlyings.upper().split(","))
+    market_config = SyntheticConfig(
+        seed=args.seed, profile=args.profile, duration_s=args.synthetic_s, underlyings=universe
+    )
     task = progress.add_task("replay", total=None)
-    counts: dict[str, int] = {}
+    stats = InputStats()
 
-    def events():  # type: ignore[no-untyped-def]
+    def events() -> Iterator[AnyEvent]:
         for event in SyntheticMarket(market_config).events():
-            counts[event.event_type] = counts.get(event.event_type, 0) + 1
+            stats.events_by_type[event.event_type] += 1
             yield event
 
     started = time.perf_counter()
     derived = run_events(events, config=config, workers=args.workers, on_batch=lambda n: progress.advance(task, n))
-    out = write_outputs(args.out, derived, InputStats())
+    out = write_outputs(args.out, derived, stats)
     if args.write_input:
         _write_input(args.out, SyntheticMarket(market_config).events())
     return ReplayResult(
-        events_in=counts, events_out=out, dead_letters=0, files=(), seconds=time.perf_counter() - started
+        events_in=dict(stats.events_by_type),
+        events_out=out,
+        dead_letters=0,
+        files=(),
+        seconds=time.perf_counter() - started,
     )
 
 
-def _write_input(out_dir: Path, events: object) -> None:
+def _write_input(out_dir: Path, events: Iterable[AnyEvent]) -> None:
     with (out_dir / "input.jsonl").open("w", encoding="utf-8") as fh:
-        for event in events:  # type: ignore[attr-defined]
+        for event in events:
             fh.write(to_json_line(event))
             fh.write("\n")
 

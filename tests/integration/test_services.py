@@ -8,8 +8,8 @@ import uuid
 import redis
 from clickhouse_driver import Client
 from confluent_kafka import Consumer, KafkaError, Message, Producer
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from connectors.kafka.admin import ensure_topics, topic_partitions
 from deploy import services as deploy_services
 from deploy.services import ServicesConfig
 from tests.integration.conftest import TopicFactory
@@ -17,10 +17,9 @@ from tests.integration.conftest import TopicFactory
 
 def test_kafka_topic_produce_consume(kafka_bootstrap: str, unique_topic: TopicFactory) -> None:
     topic = unique_topic("flowtape.selftest")
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
-    futures = admin.create_topics([NewTopic(topic, num_partitions=4, replication_factor=1)], operation_timeout=30)
-    futures[topic].result(timeout=30)
-    assert len(admin.list_topics(topic, timeout=10).topics[topic].partitions) == 4
+    # Creation returns before a fresh broker's metadata shows the topic: ensure_topics waits until it does.
+    assert ensure_topics(kafka_bootstrap, [topic], partitions=4, with_dlq=False) == [topic]
+    assert topic_partitions(kafka_bootstrap)[topic] == 4
 
     delivered: list[Message] = []
 
