@@ -47,7 +47,7 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-PASSTHROUGH = ("services", "db", "bench")
+PASSTHROUGH = ("services", "db", "bench", "baselines")
 """Subcommands that parse their own arguments (their modules also run standalone)."""
 
 
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_passthrough(sub, "services", "start/stop/status of the local Kafka broker, ClickHouse server and Redis")
     _add_passthrough(sub, "db", "apply the ClickHouse DDL to chDB or the server")
     _add_passthrough(sub, "bench", "measure pipeline throughput in-process and versus a plain loop")
+    _add_passthrough(sub, "baselines", "daily job: historical volume baselines from ClickHouse into Redis")
     api = sub.add_parser("api", help="serve the REST API from the configured store")
     api.add_argument("--port", type=int, default=None, help="port (default FLOWTAPE_API_PORT)")
     cfg = sub.add_parser("config", help="print every setting with its default, as a Markdown table")
@@ -115,6 +116,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from flows.bench import main as bench_main
 
         return bench_main(list(args.args))
+    if command == "baselines":
+        from flows.baselines_job import main as baselines_main
+
+        return baselines_main(list(args.args))
     if command == "api":
         from flows.serve import run_api
 

@@ -10,7 +10,7 @@ import pytest
 from flows.cli import main
 from tests.flows.tapes import two_underlying_tape
 
-SUBCOMMANDS = ["demo", "replay", "services", "db", "api", "bench", "config"]
+SUBCOMMANDS = ["demo", "replay", "services", "db", "api", "bench", "config", "baselines"]
 
 
 def test_top_level_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,79 @@
+"""`flowtape baselines build`: the daily job. Per contract and per underlying, volume per 5-minute bucket of
+the session and per session over the last N sessions, from ClickHouse history into Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from connectors.clickhouse.store import Store, open_store
+from connectors.redis_cache import BaselineCache
+from connectors.settings import Settings
+from events.baselines import BUCKET_MINUTES, VolumeBaseline
+from events.units import NS_PER_S
+from operators.volume_baselines import NEW_YORK, VolumeRow, build_baselines, session_close_ns, window_start
+
+SLOT_NS = BUCKET_MINUTES * 60 * NS_PER_S
+# Calendar days read for N sessions: weekends and holidays included, with room to spare.
+CALENDAR_DAYS_PER_SESSION = 1.6
+
+VOLUME_SQL = """
+SELECT symbol, underlying, intDiv(ts_event, {slot:Int64}) * {slot:Int64} AS slot_start, sum(size_contracts) AS contracts
+FROM {table} FINAL
+WHERE ts_event >= {start:Int64} AND ts_event < {end:Int64}
+GROUP BY symbol, underlying, slot_start
+ORDER BY symbol, slot_start
+"""
+
+
+def fetch_volume(store: Store, start_ns: int, end_ns: int) -> list[VolumeRow]:
+    """Return contracts per contract and 5-minute slot between two times (ClickHouse does the summing)."""
+    sql = VOLUME_SQL.replace("{table}", store.table("options_prints"))
+    rows = store.query(sql, {"slot": SLOT_NS, "start": start_ns, "end": end_ns})
+    return [VolumeRow(r["symbol"], r["underlying"], int(r["slot_start"]), int(r["contracts"])) for r in rows]
+
+
+def compute(store: Store, as_of: date, sessions: int) -> list[VolumeBaseline]:
+    """Compute the baselines for the `sessions` sessions up to and including `as_of`."""
+    first = window_start(as_of, int(sessions * CALENDAR_DAYS_PER_SESSION) + 7)
+    start_ns = int(datetime.combine(first, datetime.min.time(), tzinfo=NEW_YORK).timestamp()) * NS_PER_S
+    rows = fetch_volume(store, start_ns, session_close_ns(as_of) + 1)
+    return build_baselines(rows, as_of, sessions)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the baselines and write them to Redis."""
+    parser = argparse.ArgumentParser(prog="flowtape baselines", description=__doc__)
+    sub = parser.add_subparsers(dest="action", required=True)
+    build = sub.add_parser("build", help="compute from ClickHouse history and write to Redis")
+    build.add_argument("--as-of", type=date.fromisoformat, default=None, help="last session (default: today, NY)")
+    build.add_argument("--sessions", type=int, default=30, help="sessions in the window")
+    show = sub.add_parser("show", help="print the cached baselines of an underlying")
+    show.add_argument("underlying")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    cache = BaselineCache.from_url(settings.redis_url)
+    try:
+        if args.action == "show":
+            for baseline in cache.read([args.underlying.upper()]):
+                print(f"{baseline.scope:<10} {baseline.subject:<22} day mean {baseline.day_volume_mean:>12,.1f}")
+            return 0
+        as_of = args.as_of or datetime.now(tz=NEW_YORK).date()
+        store = open_store(settings)
+        try:
+            baselines = compute(store, as_of, args.sessions)
+        finally:
+            store.close()
+        written = cache.write(baselines)
+        contracts = sum(b.scope == "contract" for b in baselines)
+        print(
+            f"baselines as of {as_of}: {contracts:,} contracts, {len(baselines) - contracts:,} underlyings, "
+            f"{written:,} fields written to Redis",
+            file=sys.stderr,
+        )
+        return 0
+    finally:
+        cache.close()

@@ -1,0 +1,106 @@
+"""Session bucketing and historical volume baselines (BEHAVIOR section 4), from 5-minute volume rows.
+
+Pure: the daily job reads rows from ClickHouse and writes the result to Redis; this module only computes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from events.baselines import BUCKET_MINUTES, SESSION_BUCKETS, VolumeBaseline
+from events.ids import derived_event_id
+from events.units import NS_PER_S
+
+NEW_YORK = ZoneInfo("America/New_York")
+SESSION_OPEN = time(9, 30)
+SESSION_CLOSE = time(16, 0)
+
+
+class VolumeRow(NamedTuple):
+    """Contracts traded in one 5-minute slot (slot start in ns, aligned to 5 minutes UTC)."""
+
+    symbol: str
+    underlying: str
+    slot_start_ns: int
+    contracts: int
+
+
+def session_bucket(ts_ns: int) -> tuple[date, int] | None:
+    """Return (session date, bucket index 0-77) for a time in the regular session, else None."""
+    local = datetime.fromtimestamp(ts_ns / NS_PER_S, tz=UTC).astimezone(NEW_YORK)
+    if local.weekday() >= 5:
+        return None
+    minutes = (local.hour * 60 + local.minute) - (SESSION_OPEN.hour * 60 + SESSION_OPEN.minute)
+    bucket = minutes // BUCKET_MINUTES
+    if not 0 <= bucket < SESSION_BUCKETS:
+        return None
+    return local.date(), bucket
+
+
+def session_close_ns(day: date) -> int:
+    """Return the regular session's close of `day` in ns since the epoch."""
+    close = datetime.combine(day, SESSION_CLOSE, tzinfo=NEW_YORK)
+    return int(close.timestamp()) * NS_PER_S
+
+
+def window_start(as_of: date, calendar_days: int) -> date:
+    """Return the first calendar day the job must read to cover the window."""
+    return as_of - timedelta(days=calendar_days)
+
+
+def build_baselines(rows: Iterable[VolumeRow], as_of: date, sessions: int) -> list[VolumeBaseline]:
+    """Average volume per bucket and per session over the last `sessions` sessions up to `as_of`.
+
+    A session is a day on which anything traded (the tape is the calendar: no holiday table to drift);
+    a contract with no prints in a session counts 0 for it. Output is sorted by (scope, subject).
+    """
+    per_contract: dict[tuple[str, str], dict[date, list[int]]] = defaultdict(dict)
+    seen_days: set[date] = set()
+    for row in rows:
+        where = session_bucket(row.slot_start_ns)
+        if where is None or where[0] > as_of:
+            continue
+        day, bucket = where
+        seen_days.add(day)
+        buckets = per_contract[(row.symbol, row.underlying)].setdefault(day, [0] * SESSION_BUCKETS)
+        buckets[bucket] += row.contracts
+    days = sorted(seen_days)[-sessions:]
+    if not days:
+        return []
+    window = set(days)
+    n = len(days)
+    per_underlying: dict[str, list[int]] = defaultdict(lambda: [0] * SESSION_BUCKETS)
+    out: list[VolumeBaseline] = []
+    for (symbol, underlying), by_day in sorted(per_contract.items()):
+        totals = [0] * SESSION_BUCKETS
+        for day, buckets in by_day.items():
+            if day in window:
+                for i, v in enumerate(buckets):
+                    totals[i] += v
+        if not any(totals):
+            continue
+        under = per_underlying[underlying]
+        for i, v in enumerate(totals):
+            under[i] += v
+        out.append(_baseline("contract", symbol, underlying, totals, n, days[-1]))
+    for underlying, totals in sorted(per_underlying.items()):
+        out.append(_baseline("underlying", underlying, underlying, totals, n, days[-1]))
+    return sorted(out, key=lambda b: (b.scope, b.subject))
+
+
+def _baseline(scope: str, key: str, underlying: str, totals: list[int], sessions: int, as_of: date) -> VolumeBaseline:
+    return VolumeBaseline(
+        id=derived_event_id("volume_baseline", (scope, key, as_of.isoformat(), str(sessions))),
+        ts_event=session_close_ns(as_of),
+        scope=scope,
+        subject=key,
+        underlying=underlying,
+        as_of=as_of,
+        sessions=sessions,
+        day_volume_mean=sum(totals) / sessions,
+        bucket_volume_mean=tuple(v / sessions for v in totals),
+    )
