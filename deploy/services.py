@@ -652,7 +652,10 @@ class _Kafka(_Service):
     def prepare(self) -> list[str]:
         java = _find_binary(["java"])
         if java is None:
-            raise ServiceError(self.name, "java not found; install it: apt-get install -y openjdk-17-jre-headless")
+            _apt_install(self.name, "openjdk-17-jre-headless")
+            java = _find_binary(["java"])
+        if java is None:
+            raise ServiceError(self.name, "java not found after installing openjdk-17-jre-headless")
         lib = fetch_kafka_jars(self.cfg)
         props = self.dir / "server.properties"
         log4j = self.dir / "log4j.properties"
@@ -804,7 +807,10 @@ def fetch_kafka_jars(cfg: ServicesConfig) -> Path:
             return lib
         mvn = _find_binary(["mvn"])
         if mvn is None:
-            raise ServiceError("kafka", "mvn not found; install it: apt-get install -y maven")
+            _apt_install("kafka", "maven")
+            mvn = _find_binary(["mvn"])
+        if mvn is None:
+            raise ServiceError("kafka", "mvn not found after installing maven")
         root.mkdir(parents=True, exist_ok=True)
         partial = root / "lib.partial"
         shutil.rmtree(partial, ignore_errors=True)
