@@ -5,14 +5,14 @@ Flows build these once and pass them to operators; operators never read the envi
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from events.units import NS_PER_MS, usd_to_cents
+from events.units import NS_PER_MS, NS_PER_S, usd_to_cents
 
 
 class OptionsConfig(BaseSettings):
-    """Settings of the options engine (BEHAVIOR sections 2, 3, 4 and 6)."""
+    """Settings of the options engine (BEHAVIOR sections 2 to 7)."""
 
     model_config = SettingsConfigDict(env_prefix="FLOWTAPE_", frozen=True, extra="ignore")
 
@@ -33,6 +33,101 @@ class OptionsConfig(BaseSettings):
     z_min_samples: int = Field(12, ge=2, description="z-score is absent below this many samples")
     alert_cooldown_ms: int = Field(60_000, ge=0, description="same contract and classifier within this updates")
     default_multiplier: int = Field(100, gt=0, description="contract multiplier when reference data is silent")
+    # Structures (BEHAVIOR section 5) and flow context (section 7).
+    structure_window_ms: int = Field(
+        500, gt=0, description="structures: legs' packet spans at most this far apart (0 when they overlap)"
+    )
+    structure_size_ratio_max: float = Field(
+        3.0, ge=1.0, description="structures: largest / smallest leg size at most this for comparable sizes"
+    )
+    structure_max_legs: int = Field(
+        4, ge=2, description="structures: more candidate legs than this is mixed evidence, no structure"
+    )
+    structure_min_leg_contracts: int = Field(
+        10, gt=0, description="structures: unflagged packets smaller than this are never paired (coincidence)"
+    )
+    flow_context_windows: str = Field(
+        "1m,5m,1h,4h,1d", description="flow context: comma-separated sliding windows (units s, m, h, d)"
+    )
+    flow_context_emit_ms: int = Field(
+        1000, gt=0, description="flow context: at most one event per window per this much event time"
+    )
+    flow_context_neutral_band: float = Field(
+        0.1, ge=0.0, lt=1.0, description="flow context: sentiment strength below this reads neutral"
+    )
+    flow_context_large_premium_usd: int = Field(
+        100_000, gt=0, description="flow context: a packet with this premium counts as institutional size"
+    )
+    # Packet classifiers (BEHAVIOR section 6) beyond large_sweep and block_trade, and presentation filters.
+    golden_sweep_min_premium_usd: int = Field(
+        1_000_000, gt=0, description="golden_sweep: minimum sweep premium (and size above open interest)"
+    )
+    unusual_spike_min_contracts: int = Field(
+        400, gt=0, description="unusual_spike: size at least this, with the premium"
+    )
+    unusual_spike_min_premium_usd: int = Field(
+        20_000, gt=0, description="unusual_spike: premium at least this, with the size"
+    )
+    unusual_spike_min_premium_z: float = Field(2.5, gt=0, description="unusual_spike: or premium z at least this")
+    unusual_spike_min_size_z: float = Field(2.0, gt=0, description="unusual_spike: or size z at least this")
+    unusual_volume_bucket_ratio: float = Field(
+        5.0, gt=1.0, description="unusual_volume: 5-minute volume at least this multiple of its historical bucket mean"
+    )
+    unusual_volume_min_bucket_contracts: int = Field(
+        50, ge=0, description="unusual_volume: the 5-minute clause also needs this much volume (near-zero baselines)"
+    )
+    unusual_volume_min_day_contracts: int = Field(
+        500, gt=0, description="unusual_volume: or day volume above open interest and at least this"
+    )
+    repeat_min_packets: int = Field(3, ge=2, description="repeated hits: same contract and side, at least this many")
+    repeat_window_ms: int = Field(60_000, gt=0, description="repeated hits: packets within this much time")
+    repeat_min_packet_premium_usd: int = Field(
+        10_000, ge=0, description="repeated hits: packets under this premium do not count (0: every packet)"
+    )
+    write_min_contracts: int = Field(
+        500, gt=0, description="call_overwrite / put_write: a large packet sold at the bid has this many contracts"
+    )
+    write_min_premium_usd: int = Field(
+        50_000, gt=0, description="call_overwrite / put_write: and premium at least this"
+    )
+    far_dated_min_dte: int = Field(60, gt=0, description="far_dated_conviction: days to expiry at least this")
+    far_dated_min_premium_usd: int = Field(
+        50_000, gt=0, description="far_dated_conviction: large activity is an aggressor-known packet of this premium"
+    )
+    zero_dte_max_strike_distance: float = Field(
+        0.01, gt=0.0, lt=1.0, description="zero_dte_gamma: strike within this fraction of the underlying price"
+    )
+    zero_dte_min_contracts: int = Field(400, gt=0, description="zero_dte_gamma: size at least this")
+    zero_dte_min_premium_usd: int = Field(20_000, gt=0, description="zero_dte_gamma: premium at least this")
+    filter_etf_symbols: str = Field(
+        "SPY,QQQ,IWM,DIA,XLF,XLE,XLK,SMH,GLD,SLV,TLT,HYG,EEM,EFA,KRE,XBI,ARKK,UVXY,SQQQ,TQQQ",
+        description="presentation filters: underlyings treated as ETFs (comma-separated)",
+    )
+    smart_money_min_premium_usd: int = Field(10_000, ge=0, description="smart-money view: hide alerts under this")
+    smart_money_etf_min_premium_usd: int = Field(
+        50_000, ge=0, description="smart-money view: hide ETF alerts under this"
+    )
+    smart_money_bid_min_premium_usd: int = Field(
+        25_000, ge=0, description="smart-money view: hide mostly bid-side alerts under this"
+    )
+    smart_money_mid_min_premium_usd: int = Field(
+        20_000, ge=0, description="smart-money view: hide mostly mid-market alerts under this"
+    )
+    smart_money_missing_nbbo_min_premium_usd: int = Field(
+        50_000, ge=0, description="smart-money view: hide alerts mostly without a fresh NBBO under this"
+    )
+    smart_money_keep_premium_usd: int = Field(
+        100_000, ge=0, description="smart-money view: always show alerts with at least this premium"
+    )
+    balanced_filter_scale: float = Field(
+        0.5, ge=0.0, le=1.0, description="balanced view: the smart-money thresholds times this"
+    )
+
+    @field_validator("flow_context_windows")
+    @classmethod
+    def _windows_parse(cls, value: str) -> str:
+        parse_windows(value)
+        return value
 
     @property
     def nbbo_max_age_ns(self) -> int:
@@ -61,3 +156,38 @@ class OptionsConfig(BaseSettings):
     @property
     def large_sweep_min_premium_cents(self) -> int:
         return usd_to_cents(self.large_sweep_min_premium_usd)
+
+    @property
+    def structure_window_ns(self) -> int:
+        return self.structure_window_ms * NS_PER_MS
+
+    @property
+    def flow_context_emit_ns(self) -> int:
+        return self.flow_context_emit_ms * NS_PER_MS
+
+    @property
+    def flow_context_large_premium_cents(self) -> int:
+        return usd_to_cents(self.flow_context_large_premium_usd)
+
+    @property
+    def flow_context_window_ns(self) -> tuple[tuple[str, int], ...]:
+        """Return the flow-context windows as (label, length in ns), shortest first."""
+        return parse_windows(self.flow_context_windows)
+
+
+_UNIT_NS = {"s": NS_PER_S, "m": 60 * NS_PER_S, "h": 3_600 * NS_PER_S, "d": 86_400 * NS_PER_S}
+
+
+def parse_windows(text: str) -> tuple[tuple[str, int], ...]:
+    """Parse `1m,5m,1h` into ((label, ns), ...) sorted by length; refuse empty, unknown units and duplicates."""
+    out: dict[int, str] = {}
+    for raw in text.split(","):
+        label = raw.strip()
+        number, unit = label[:-1], label[-1:]
+        if unit not in _UNIT_NS or not number.isdigit() or int(number) <= 0:
+            raise ValueError(f"window {label!r} is not a positive whole number of s, m, h or d")
+        length = int(number) * _UNIT_NS[unit]
+        if length in out:
+            raise ValueError(f"windows {out[length]!r} and {label!r} have the same length")
+        out[length] = label
+    return tuple((label, length) for length, label in sorted(out.items()))

@@ -32,6 +32,8 @@ PricePath = Literal["rising", "falling", "flat"]
 Direction = Literal["bullish", "bearish", "neutral"]
 Severity = Literal["low", "medium", "high"]
 SubjectType = Literal["packet", "structure"]
+StructureType = Literal["vertical", "straddle", "strangle", "ladder", "calendar", "diagonal", "roll", "multi_leg"]
+NetPremium = Literal["debit", "credit", "even", "unknown"]
 
 CONSOLIDATED_VENUE = "NBBO"
 
@@ -296,6 +298,129 @@ class Alert(Event):
     hit_ids: tuple[EventId, ...]
     evidence_ids: tuple[EventId, ...]
     subject_ids: tuple[EventId, ...] = Field(description="every packet/structure merged into this alert")
+    placement_sizes: dict[str, int] = Field(
+        default_factory=dict,
+        description="contracts per placement (AA, A, MID, B, BB, MISSING, STALE, CROSSED) over every merged subject",
+    )
+
+    @property
+    def key(self) -> str:
+        return self.underlying
+
+
+class StructureLeg(BaseModel):
+    """One leg of a structure: the packet it is, with the figures the structure rules read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False)
+
+    packet_id: EventId
+    symbol: Symbol
+    expiry: date
+    right: Right
+    strike_e9: PriceE9
+    side: Side
+    kind: PacketKind
+    size_contracts: Positive
+    premium_cents: Count
+    vwap_e9: PriceE9
+    nbbo_coverage: Ratio = Field(description="share of the leg's size with a fresh, uncrossed NBBO")
+    ts_first: TsNs
+    ts_last: TsNs
+
+    @model_validator(mode="after")
+    def _symbol_matches_fields(self) -> StructureLeg:
+        occ = parse_occ(self.symbol)
+        if (occ.expiry, occ.right, occ.strike_e9) != (self.expiry, self.right, self.strike_e9):
+            raise ValueError(f"leg symbol {self.symbol!r} disagrees with expiry/right/strike")
+        return self
+
+
+class Structure(Event):
+    """Packets on one underlying traded together as one multi-leg position (BEHAVIOR section 5).
+
+    `ts_event` is its last leg's. Legs are ordered by expiry, strike, right (C before P), packet id.
+    """
+
+    event_type: Literal["structure"] = "structure"
+    underlying: Symbol
+    structure_type: StructureType
+    flagged: bool = Field(description="every leg carried a multi-leg condition flag (the venue said so)")
+    rule: str = Field(description="the rule that matched, with its numbers")
+    metrics: dict[str, float] = Field(description="the measured numbers the rule read")
+    ts_first: TsNs
+    ts_last: TsNs
+    leg_count: Annotated[int, Field(ge=2)]
+    legs: tuple[StructureLeg, ...]
+    leg_ids: tuple[EventId, ...] = Field(description="the legs' packet ids, in leg order")
+    size_contracts: Positive = Field(description="contracts over every leg")
+    gross_premium_cents: Count = Field(description="premium over every leg, whatever its side")
+    net_premium_cents: int | None = Field(
+        description="bought legs' premium minus sold legs' (> 0 debit paid, < 0 credit received); "
+        "None when a leg's side is unknown"
+    )
+    net_premium: NetPremium
+    print_ids: tuple[EventId, ...] = Field(description="every leg's print ids, in leg order")
+
+    @model_validator(mode="after")
+    def _legs_agree(self) -> Structure:
+        if self.leg_count != len(self.legs) or self.leg_ids != tuple(leg.packet_id for leg in self.legs):
+            raise ValueError("leg_count and leg_ids must describe legs")
+        if len(set(self.leg_ids)) != len(self.leg_ids):
+            raise ValueError("a packet is at most one leg")
+        net = self.net_premium_cents
+        expected: NetPremium = "unknown" if net is None else "debit" if net > 0 else "credit" if net < 0 else "even"
+        if self.net_premium != expected:
+            raise ValueError(f"net_premium {self.net_premium!r} disagrees with net_premium_cents {net}")
+        return self
+
+    @property
+    def key(self) -> str:
+        return self.underlying
+
+
+class FlowContext(Event):
+    """One underlying's options flow over one sliding window ending at `ts_event` (BEHAVIOR section 7).
+
+    Sums cover packets with `ts_event` in (ts_event - window_ns, ts_event]. Premiums in cents, sizes in
+    contracts; the scores' formulas are stated in the event itself.
+    """
+
+    event_type: Literal["flow_context"] = "flow_context"
+    underlying: Symbol
+    window_label: str = Field(description="window label (1m, 5m, 1h, 4h, 1d)")
+    window_ns: Positive
+    packet_count: Count
+    call_volume_contracts: Count
+    put_volume_contracts: Count
+    call_premium_cents: Count
+    put_premium_cents: Count
+    put_call_volume_ratio: float | None = Field(description="put / call contracts; None without call volume")
+    put_call_premium_ratio: float | None = Field(description="put / call premium; None without call premium")
+    buy_premium_cents: Count = Field(description="premium of buyer-initiated packets")
+    sell_premium_cents: Count = Field(description="premium of seller-initiated packets")
+    net_premium_cents: int = Field(description="buyer-initiated minus seller-initiated premium (unknown side ignored)")
+    bullish_premium_cents: Count = Field(description="calls bought and puts sold (complex prints excluded)")
+    bearish_premium_cents: Count = Field(description="puts bought and calls sold (complex prints excluded)")
+    complex_premium_cents: Count = Field(description="premium of packets with multi-leg/complex prints")
+    sweep_count: Count
+    block_count: Count
+    at_touch_contracts: Count = Field(description="contracts placed at or through the touch (AA, A, B, BB)")
+    quoted_contracts: Count = Field(description="contracts with a fresh, uncrossed NBBO (AA, A, MID, B, BB)")
+    sweep_contracts: Count
+    large_premium_cents: Count = Field(description="premium of blocks and packets at or above the large size")
+    sentiment: Direction
+    sentiment_strength: Ratio
+    sentiment_formula: str
+    aggressiveness: Ratio
+    aggressiveness_formula: str
+    institutional_score: Ratio
+    institutional_formula: str
+
+    @model_validator(mode="after")
+    def _net_is_buy_minus_sell(self) -> FlowContext:
+        if self.net_premium_cents != self.buy_premium_cents - self.sell_premium_cents:
+            raise ValueError("net_premium_cents must be buy_premium_cents - sell_premium_cents")
+        return self
 
     @property
     def key(self) -> str:
@@ -319,5 +444,5 @@ class DeadLetter(BaseModel):
     payload: str = Field(description="the original payload (utf-8, or base64 prefixed with 'b64:')")
 
 
-DerivedEvent = Packet | ClassifierHit | Alert
+DerivedEvent = Packet | ClassifierHit | Alert | Structure | FlowContext
 AnyEvent = RawEvent | DerivedEvent

@@ -15,11 +15,13 @@ from events.models import (
     DeadLetter,
     EquityPrint,
     EquityQuote,
+    FlowContext,
     OpenInterest,
     OptionDefinition,
     OptionNbbo,
     OptionPrint,
     Packet,
+    Structure,
 )
 from events.topics import EVENT_TOPIC, TOPIC_ADAPTERS, base_topic
 
@@ -108,7 +110,9 @@ _ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(
         | OpenInterest
         | Packet
         | ClassifierHit
-        | Alert,
+        | Alert
+        | Structure
+        | FlowContext,
         Field(discriminator="event_type"),
     ]
 )

@@ -15,10 +15,12 @@ from events.models import (
     ClassifierHit,
     EquityPrint,
     EquityQuote,
+    FlowContext,
     OptionNbbo,
     OptionPrint,
     OptionRefdata,
     Packet,
+    Structure,
 )
 
 OPTIONS_PRINTS = "options.prints"
@@ -30,9 +32,11 @@ REFDATA_OPTIONS = "refdata.options"
 FLOW_PACKETS = "flow.packets"
 FLOW_HITS = "flow.hits"
 FLOW_ALERTS = "flow.alerts"
+FLOW_STRUCTURES = "flow.structures"
+FLOW_CONTEXT = "flow.context"
 
 RAW_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, EQUITIES_PRINTS, EQUITIES_QUOTES, REFDATA_OPTIONS)
-DERIVED_TOPICS: tuple[str, ...] = (FLOW_PACKETS, FLOW_HITS, FLOW_ALERTS)
+DERIVED_TOPICS: tuple[str, ...] = (FLOW_PACKETS, FLOW_HITS, FLOW_ALERTS, FLOW_STRUCTURES, FLOW_CONTEXT)
 ALL_TOPICS: tuple[str, ...] = RAW_TOPICS + DERIVED_TOPICS
 OPTIONS_INPUT_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, REFDATA_OPTIONS)
 
@@ -48,6 +52,8 @@ TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     FLOW_PACKETS: TypeAdapter(Packet),
     FLOW_HITS: TypeAdapter(ClassifierHit),
     FLOW_ALERTS: TypeAdapter(Alert),
+    FLOW_STRUCTURES: TypeAdapter(Structure),
+    FLOW_CONTEXT: TypeAdapter(FlowContext),
 }
 
 # Which topic each event type is published on.
@@ -61,6 +67,8 @@ EVENT_TOPIC: dict[str, str] = {
     "packet": FLOW_PACKETS,
     "classifier_hit": FLOW_HITS,
     "alert": FLOW_ALERTS,
+    "structure": FLOW_STRUCTURES,
+    "flow_context": FLOW_CONTEXT,
 }
 
 

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import count
 from typing import Any
 
+from events.config import OptionsConfig
 from events.ids import derived_event_id, raw_event_id
 from events.models import (
     EquityPrint,
     EquityQuote,
+    FlowContext,
     OpenInterest,
     OptionDefinition,
     OptionNbbo,
     OptionPrint,
     Packet,
+    PacketKind,
     Placement,
     Side,
+    Structure,
 )
-from events.symbology import parse_occ
-from events.units import NS_PER_MS, price_e9
+from events.symbology import format_occ, parse_occ
+from events.units import NS_PER_MS, notional_cents, price_e9
+from operators.flow_context import FlowContextTracker
 from operators.nbbo_join import Placed, Quote, side_of
+from operators.structures import StructureDetector
 
 T0 = 1_772_461_800_000_000_000  # 2026-03-02 14:30:00 UTC, a session open
 CALL = "SPY   260320C00580000"
@@ -264,3 +271,85 @@ def packet(symbol: str = CALL, *, at_ms: float = 30, **overrides: Any) -> Packet
     }
     fields.update(overrides)
     return Packet.model_validate(fields)
+
+
+def occ(strike: str, right: str = "C", *, expiry: str = "2026-03-20", root: str = "SPY") -> str:
+    """Return the OSI symbol of a contract from readable parts: occ("585", "P", expiry="2026-04-17")."""
+    return format_occ(root, date.fromisoformat(expiry), right, price_e9(strike))
+
+
+def leg(
+    symbol: str = CALL,
+    *,
+    side: Side = "buy",
+    size: int = 100,
+    price: str = "2.00",
+    at_ms: float = 30,
+    span_ms: float = 20,
+    kind: PacketKind = "single",
+    conditions: tuple[str, ...] = (),
+    nbbo_coverage: float = 1.0,
+    **overrides: Any,
+) -> Packet:
+    """Build a packet with consistent figures (premium = price x size x 100, side sizes and placements agree).
+
+    It closes at T0 + at_ms after spanning `span_ms`; complex conditions (multi_leg, ...) count its prints as complex.
+    """
+    vwap = price_e9(price)
+    placement = {"buy": "A", "sell": "B", "unknown": "MID"}[side]
+    prints = 1 if kind in ("single", "block") else 3
+    complex_prints = prints if {"multi_leg", "stock_tied", "cross", "floor"} & set(conditions) else 0
+    quoted = round(size * nbbo_coverage)
+    sizes = {placement: quoted, "MISSING": size - quoted} if quoted < size else {placement: size}
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "side": side,
+        "ts_first": ts(at_ms) - round(span_ms * NS_PER_MS),
+        "span_ns": round(span_ms * NS_PER_MS),
+        "print_count": prints,
+        "venue_count": 3 if kind == "sweep" else 1,
+        "venues": ("XCBO", "XISE", "XPHL") if kind == "sweep" else ("XCBO",),
+        "size_contracts": size,
+        "premium_cents": notional_cents(vwap, size, 100),
+        "vwap_e9": vwap,
+        "first_price_e9": vwap,
+        "last_price_e9": vwap,
+        "min_price_e9": vwap,
+        "max_price_e9": vwap,
+        "placement_counts": {k: prints for k, v in sizes.items() if v},
+        "placement_sizes": {k: v for k, v in sizes.items() if v},
+        "buy_size_contracts": quoted if side == "buy" else 0,
+        "sell_size_contracts": quoted if side == "sell" else 0,
+        "nbbo_coverage": nbbo_coverage,
+        "conditions": conditions,
+        "complex_prints": complex_prints,
+        "print_ids": tuple(f"{symbol.strip()}-{at_ms}-{side}-{size}-{i}" for i in range(prints)),
+    }
+    fields.update(overrides)
+    return packet(symbol, at_ms=at_ms, **fields)
+
+
+def structure(*legs: Packet) -> Structure:
+    """Run legs through the structure detector and return the one structure they form.
+
+    By default a debit call vertical: bought 100 580 calls at $5.00, sold 100 585 calls at $2.50.
+    """
+    if not legs:
+        legs = (leg(occ("580"), side="buy", price="5.00"), leg(occ("585"), side="sell", price="2.50"))
+    detector = StructureDetector(OptionsConfig())
+    for p in legs:
+        detector.on_packet(p)
+    (found,) = detector.flush()
+    return found
+
+
+def flow_context(*packets: Packet, window: str = "1m") -> FlowContext:
+    """Run packets through the flow-context tracker and return one window's context after the last one.
+
+    By default one bought call sweep (`packet()`).
+    """
+    tracker = FlowContextTracker(OptionsConfig())
+    for p in packets or (packet(),):
+        tracker.on_packet(p)
+    (found,) = [c for c in tracker.current(packets[0].underlying if packets else "SPY") if c.window_label == window]
+    return found

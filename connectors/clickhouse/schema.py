@@ -2,7 +2,8 @@
 
 One table per payload model, columns in the model's field order, then `day` (the partition key). The DDL is
 portable: it runs on the ClickHouse server Debian ships (18.16) and on chDB (26.x), so it uses only Int64
-nanosecond timestamps, `Date`, `String` (Literals and JSON text), `UInt8` booleans, `Array(String)`,
+nanosecond timestamps, `Date`, `String` (Literals and JSON text: dicts and tuples of nested records),
+`UInt8` booleans, `Array(String)`,
 `Nullable(scalar)` and `ReplacingMergeTree(<version>) PARTITION BY day ORDER BY id`. Reads take the latest
 version of each id with `FINAL` (or `argMax`).
 
@@ -32,11 +33,13 @@ from events.models import (
     DeadLetter,
     EquityPrint,
     EquityQuote,
+    FlowContext,
     OpenInterest,
     OptionDefinition,
     OptionNbbo,
     OptionPrint,
     Packet,
+    Structure,
 )
 from events.units import NS_PER_S
 
@@ -156,7 +159,8 @@ def _scalar(tp: Any, where: str) -> tuple[str, ColumnKind]:
 
 def column_for(name: str, annotation: Any, where: str = "") -> Column:
     """Map a model field to a column: int → Int64, bool → UInt8, float → Float64, str/Literal → String,
-    date → Date, X | None → Nullable(X), tuple[str, ...] → Array(String), dict → String (JSON)."""
+    date → Date, X | None → Nullable(X), tuple[str, ...] → Array(String), dict and tuple[Model, ...] → String
+    (JSON)."""
     where = where or name
     tp = _strip_annotated(annotation)
     origin = get_origin(tp)
@@ -172,10 +176,14 @@ def column_for(name: str, annotation: Any, where: str = "") -> Column:
     if origin is tuple:
         items = get_args(tp)
         if len(items) == 2 and items[1] is Ellipsis:
-            item_type, _ = _scalar(_strip_annotated(items[0]), where)
+            item = _strip_annotated(items[0])
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                # Nested records (structure legs): 18.16 has no Tuple/Nested we can rely on, so JSON text.
+                return Column(name, "String", "json")
+            item_type, _ = _scalar(item, where)
             if item_type == "String":
                 return Column(name, "Array(String)", "array")
-        raise TypeError(f"{where}: only tuple[str, ...] is storable, got {tp!r}")
+        raise TypeError(f"{where}: only tuple[str, ...] or a tuple of models is storable, got {tp!r}")
     if origin is dict or tp is dict:
         return Column(name, "String", "json")
     ch_type, kind = _scalar(tp, where)
@@ -215,6 +223,8 @@ _SPECS: tuple[TableSpec, ...] = (
     _spec("flow_hits", topics.FLOW_HITS, ClassifierHit),
     # An alert is updated in place (same id, higher revision); ts_first does not move between revisions.
     _spec("flow_alerts", topics.FLOW_ALERTS, Alert, version="revision", day_from="ts_first"),
+    _spec("flow_structures", topics.FLOW_STRUCTURES, Structure),
+    _spec("flow_context", topics.FLOW_CONTEXT, FlowContext),
     TableSpec(
         DEAD_LETTERS,
         "*" + topics.DLQ_SUFFIX,
@@ -307,8 +317,14 @@ def _days_of(timestamps: Sequence[int]) -> list[date]:
     return out
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"not JSON-storable: {type(value).__name__}")
+
+
 def _json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=_plain)
 
 
 def _converter(column: Column) -> Callable[[Any], Any] | None:

@@ -254,9 +254,78 @@ CREATE TABLE IF NOT EXISTS `flowtape`.`flow_alerts`
     `hit_ids` Array(String),
     `evidence_ids` Array(String),
     `subject_ids` Array(String),
+    `placement_sizes` String,
     `day` Date
 )
 ENGINE = ReplacingMergeTree(`revision`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`flow_structures`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `underlying` String,
+    `structure_type` String,
+    `flagged` UInt8,
+    `rule` String,
+    `metrics` String,
+    `ts_first` Int64,
+    `ts_last` Int64,
+    `leg_count` Int64,
+    `legs` String,
+    `leg_ids` Array(String),
+    `size_contracts` Int64,
+    `gross_premium_cents` Int64,
+    `net_premium_cents` Nullable(Int64),
+    `net_premium` String,
+    `print_ids` Array(String),
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`flow_context`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `underlying` String,
+    `window_label` String,
+    `window_ns` Int64,
+    `packet_count` Int64,
+    `call_volume_contracts` Int64,
+    `put_volume_contracts` Int64,
+    `call_premium_cents` Int64,
+    `put_premium_cents` Int64,
+    `put_call_volume_ratio` Nullable(Float64),
+    `put_call_premium_ratio` Nullable(Float64),
+    `buy_premium_cents` Int64,
+    `sell_premium_cents` Int64,
+    `net_premium_cents` Int64,
+    `bullish_premium_cents` Int64,
+    `bearish_premium_cents` Int64,
+    `complex_premium_cents` Int64,
+    `sweep_count` Int64,
+    `block_count` Int64,
+    `at_touch_contracts` Int64,
+    `quoted_contracts` Int64,
+    `sweep_contracts` Int64,
+    `large_premium_cents` Int64,
+    `sentiment` String,
+    `sentiment_strength` Float64,
+    `sentiment_formula` String,
+    `aggressiveness` Float64,
+    `aggressiveness_formula` String,
+    `institutional_score` Float64,
+    `institutional_formula` String,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
 PARTITION BY `day`
 ORDER BY `id`;
 

@@ -46,8 +46,10 @@ from tests.factories import (
     definition,
     equity_print,
     equity_quote,
+    flow_context,
     open_interest,
     quote,
+    structure,
     trade,
 )
 
@@ -66,7 +68,7 @@ def derived_examples() -> tuple[Packet, ClassifierHit, Alert]:
         quote(40, "1.05", "1.15"),
     ]
     out = engine.on_events(tape) + engine.on_eof()
-    packet, hit, alert = out
+    packet, hit, alert = out[0], out[1], out[-1]  # 600 contracts for $66k: an unusual_spike hit comes second
     assert isinstance(packet, Packet)
     assert isinstance(hit, ClassifierHit)
     assert isinstance(alert, Alert)
@@ -85,6 +87,8 @@ def example(event_type: str) -> AnyEvent:
         "packet": lambda: derived_examples()[0],
         "classifier_hit": lambda: derived_examples()[1],
         "alert": lambda: derived_examples()[2],
+        "structure": structure,
+        "flow_context": flow_context,
     }
     return builders[event_type]()
 
@@ -486,6 +490,8 @@ def test_base_topic_rejects_unknown(topic: str) -> None:
         ("packet", "flow.packets"),
         ("classifier_hit", "flow.hits"),
         ("alert", "flow.alerts"),
+        ("structure", "flow.structures"),
+        ("flow_context", "flow.context"),
     ],
     ids=lambda v: str(v),
 )

@@ -78,7 +78,7 @@ def test_cli_applies_the_ddl_to_the_server(
     monkeypatch.setenv("FLOWTAPE_CLICKHOUSE_PORT", str(services.clickhouse_port))
     try:
         assert store_module.main(["apply", "--store", "clickhouse", "--database", database]) == 0
-        assert f"clickhouse: database {database}: 10 tables" in capsys.readouterr().out
+        assert f"clickhouse: database {database}: {len(schema.TABLES)} tables" in capsys.readouterr().out
     finally:
         cleanup = ServerStore(host=services.host, port=services.clickhouse_port, database=database)
         cleanup.drop_database()

@@ -19,7 +19,7 @@ from connectors.clickhouse.store import EmbeddedStore, InvalidCursor, Store, emb
 from events.ids import derived_event_id
 from events.models import Alert
 from tests.connectors.clickhouse import factories as f
-from tests.factories import quote, trade
+from tests.factories import flow_context, quote, structure, trade
 
 # ------------------------------------------------------------------------------------ chDB fixtures
 
@@ -90,6 +90,8 @@ ONE_OF_EACH: list[tuple[str, BaseModel]] = [
     ("flow.packets", f.packet(0)),
     ("flow.hits", f.hit(f.packet(0))),
     ("flow.alerts", f.alert(0)),
+    ("flow.structures", structure()),
+    ("flow.context", flow_context()),
 ]
 
 

@@ -14,7 +14,7 @@ from connectors.clickhouse import schema
 from connectors.clickhouse.schema import TABLES, Column, column_for, columns_for, row_for, table_for
 from events import topics
 from tests.connectors.clickhouse import factories as f
-from tests.factories import quote, trade
+from tests.factories import flow_context, quote, structure, trade
 
 
 def test_checked_in_ddl_file_is_the_generated_one() -> None:
@@ -41,6 +41,8 @@ def test_every_topic_has_a_table() -> None:
         "flow_packets",
         "flow_hits",
         "flow_alerts",
+        "flow_structures",
+        "flow_context",
         "dead_letters",
     }
 
@@ -62,6 +64,11 @@ def test_alerts_are_versioned_by_revision_and_partitioned_by_first_sight() -> No
     assert "ReplacingMergeTree(`ts_event`)" in TABLES["flow_packets"].create_sql("db")
 
 
+class _Record(BaseModel):
+    n: int
+    d: date
+
+
 class _Sample(BaseModel):
     i: int
     b: bool
@@ -74,6 +81,7 @@ class _Sample(BaseModel):
     tags: tuple[str, ...]
     ids: tuple[Annotated[str, Field(min_length=1)], ...]
     m: dict[str, float]
+    records: tuple[_Record, ...]
     lit: Literal["buy", "sell"]
     ver: Literal[1]
     bounded: Annotated[int, Field(ge=0)]
@@ -97,6 +105,7 @@ class _NotAnEvent(BaseModel):
         ("tags", Column("tags", "Array(String)", "array")),
         ("ids", Column("ids", "Array(String)", "array")),
         ("m", Column("m", "String", "json")),
+        ("records", Column("records", "String", "json")),
         ("lit", Column("lit", "String", "str")),
         ("ver", Column("ver", "Int64", "int")),
         ("bounded", Column("bounded", "Int64", "int")),
@@ -177,7 +186,16 @@ def test_alert_day_comes_from_ts_first() -> None:
 
 @pytest.mark.parametrize(
     "event",
-    [trade(0, "2.45", 3), quote(0, "2.40", "2.45"), f.packet(0), f.hit(f.packet(0)), f.alert(0), f.open_interest()],
+    [
+        trade(0, "2.45", 3),
+        quote(0, "2.40", "2.45"),
+        f.packet(0),
+        f.hit(f.packet(0)),
+        f.alert(0),
+        f.open_interest(),
+        structure(),
+        flow_context(),
+    ],
     ids=lambda e: type(e).__name__,
 )
 def test_row_matches_columns_and_round_trips(event: BaseModel) -> None:

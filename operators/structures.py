@@ -1,0 +1,666 @@
+"""Multi-leg structures (BEHAVIOR section 5) and the structure classifiers (section 6).
+
+Candidate legs are packets on one underlying whose spans are at most `structure_window_ms` apart. Packets are
+decided one at a time in (ts_first, id) order: the earliest undecided packet (the anchor) either forms a
+structure with later candidates or is released alone, so a packet is in at most one structure. A decision waits
+until every packet that could still be a candidate has closed, so the result depends on the packets only, not on
+how often the watermark moves (late packets and a full buffer aside).
+
+- Packets carrying the `multi_leg` condition flag are trusted: the flagged candidates form one structure
+  (named by shape when one fits, else `multi_leg`). Flagged and unflagged packets never mix.
+- Unflagged packets pair only by the rules (vertical, straddle/strangle, ladder, calendar/diagonal/roll, equal
+  sizes → multi_leg), between comparable sizes. Several comparable candidates that form no single shape and give
+  no unique exact-size partner are mixed evidence: no structure, and they are all released together.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
+
+from events.config import OptionsConfig
+from events.ids import derived_event_id
+from events.models import (
+    ClassifierHit,
+    Direction,
+    NetPremium,
+    Packet,
+    Side,
+    Structure,
+    StructureLeg,
+    StructureType,
+)
+from events.units import NS_PER_MS, PRICE_SCALE, format_price, format_usd
+from operators.classifiers import POOR_QUOTES_COVERAGE
+
+MULTI_LEG_FLAG = "multi_leg"
+MAX_PENDING_PACKETS = 10_000
+"""Undecided packets kept per underlying at most; past it the oldest is decided at once (a stalled watermark)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A named shape that a set of legs fits, with the rule text and the numbers it read."""
+
+    structure_type: StructureType
+    rule: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------- shapes
+
+
+def leg_order(packet: Packet) -> tuple[date, int, str, str]:
+    """Return the sort key of a leg: expiry, strike, right (C before P), packet id."""
+    return (packet.expiry, packet.strike_e9, packet.right, packet.id)
+
+
+def is_flagged(packet: Packet) -> bool:
+    """Return whether the venue marked the packet's prints as legs of a multi-leg order."""
+    return MULTI_LEG_FLAG in packet.conditions
+
+
+def size_ratio(legs: Sequence[Packet]) -> float:
+    """Return the largest leg size over the smallest (1.0 for equal sizes)."""
+    sizes = [p.size_contracts for p in legs]
+    return max(sizes) / min(sizes)
+
+
+def span_gap_ns(legs: Sequence[Packet]) -> int:
+    """Return how far apart the legs' spans are: 0 when they all overlap, else latest start - earliest end."""
+    return max(0, max(p.ts_first for p in legs) - min(p.ts_last for p in legs))
+
+
+def _sides(legs: Sequence[Packet]) -> str:
+    return "/".join(p.side for p in legs)
+
+
+def _sizes(legs: Sequence[Packet]) -> str:
+    return "/".join(f"{p.size_contracts:,}" for p in legs)
+
+
+def _common_metrics(legs: Sequence[Packet]) -> dict[str, float]:
+    return {
+        "legs": float(len(legs)),
+        "size_ratio": round(size_ratio(legs), 4),
+        "span_gap_ms": span_gap_ns(legs) / NS_PER_MS,
+    }
+
+
+def classify_legs(legs: Sequence[Packet], cfg: OptionsConfig) -> Shape | None:
+    """Return the named shape the legs fit (vertical, straddle, strangle, ladder, calendar, diagonal, roll), or None.
+
+    Sizes must be comparable (largest / smallest <= `structure_size_ratio_max`); side conditions apply only when
+    both sides are known.
+    """
+    legs = sorted(legs, key=leg_order)
+    if len(legs) < 2 or len({p.symbol for p in legs}) != len(legs):
+        return None
+    ratio = size_ratio(legs)
+    ratio_max = cfg.structure_size_ratio_max
+    if ratio > ratio_max:
+        return None
+    metrics = _common_metrics(legs)
+    sizes = f"sizes {_sizes(legs)} (ratio {ratio:.2f} <= {ratio_max:g})"
+    if len(legs) >= 3:
+        return _ladder(legs, cfg, metrics, sizes)
+    a, b = legs
+    known = a.side != "unknown" and b.side != "unknown"
+    opposite = known and a.side != b.side
+    same_side = known and a.side == b.side
+    sides = f"sides {_sides(legs)}"
+    if a.expiry == b.expiry:
+        if a.right == b.right:
+            if a.strike_e9 == b.strike_e9 or same_side:
+                return None
+            metrics["strike_width_usd"] = (b.strike_e9 - a.strike_e9) / PRICE_SCALE
+            return Shape(
+                "vertical",
+                f"vertical: same expiry {a.expiry:%Y-%m-%d}, same right {a.right}, strikes {format_price(a.strike_e9)}/"
+                f"{format_price(b.strike_e9)}, {sizes}, {sides} ({'opposite' if opposite else 'not both known'})",
+                metrics,
+            )
+        if opposite:
+            return None
+        name: StructureType = "straddle" if a.strike_e9 == b.strike_e9 else "strangle"
+        strikes = (
+            f"strike {format_price(a.strike_e9)}"
+            if name == "straddle"
+            else "strikes " + "/".join(format_price(p.strike_e9) for p in legs)
+        )
+        metrics["strike_width_usd"] = abs(b.strike_e9 - a.strike_e9) / PRICE_SCALE
+        return Shape(
+            name,
+            f"{name}: same expiry {a.expiry:%Y-%m-%d}, a call and a put, {strikes}, {sizes}, "
+            f"{sides} ({'same' if same_side else 'not both known'})",
+            metrics,
+        )
+    if a.right != b.right:
+        return None
+    metrics["expiry_gap_days"] = float((b.expiry - a.expiry).days)
+    metrics["strike_width_usd"] = (b.strike_e9 - a.strike_e9) / PRICE_SCALE
+    expiries = f"expiries {a.expiry:%Y-%m-%d}/{b.expiry:%Y-%m-%d}"
+    strikes = "/".join(format_price(p.strike_e9) for p in legs)
+    if opposite:
+        return Shape(
+            "roll",
+            f"roll: same right {a.right}, {expiries}, strikes {strikes}, {sizes}, {sides} (opposite: one leg "
+            "closed, the other opened)",
+            metrics,
+        )
+    name = "calendar" if a.strike_e9 == b.strike_e9 else "diagonal"
+    return Shape(
+        name,
+        f"{name}: same right {a.right}, {expiries}, strikes {strikes}, {sizes}, {sides} "
+        f"({'same' if same_side else 'not both known'})",
+        metrics,
+    )
+
+
+def _ladder(legs: list[Packet], cfg: OptionsConfig, metrics: dict[str, float], sizes: str) -> Shape | None:
+    first = legs[0]
+    if any(p.expiry != first.expiry or p.right != first.right for p in legs):
+        return None
+    steps = {b.strike_e9 - a.strike_e9 for a, b in pairwise(legs)}
+    # The listed strike grid is not known here: adjacent strikes are read as distinct, equally spaced ones.
+    if len(steps) != 1 or 0 in steps:
+        return None
+    step = steps.pop()
+    metrics["strike_step_usd"] = step / PRICE_SCALE
+    strikes = "/".join(format_price(p.strike_e9) for p in legs)
+    return Shape(
+        "ladder",
+        f"ladder: same expiry {first.expiry:%Y-%m-%d}, same right {first.right}, {len(legs)} adjacent strikes "
+        f"{strikes} (step {format_price(step)}), {sizes}, sides {_sides(legs)}",
+        metrics,
+    )
+
+
+def _multi_leg(legs: Sequence[Packet], reason: str) -> Shape:
+    return Shape("multi_leg", f"multi_leg: {len(legs)} legs, {reason}", _common_metrics(sorted(legs, key=leg_order)))
+
+
+# ------------------------------------------------------------------------------------------- events
+
+
+def net_premium(legs: Iterable[Packet]) -> tuple[int | None, NetPremium]:
+    """Return the net premium in cents (bought legs pay, sold legs receive) and debit/credit/even/unknown."""
+    net = 0
+    for leg in legs:
+        if leg.side == "unknown":
+            return None, "unknown"
+        net += leg.premium_cents if leg.side == "buy" else -leg.premium_cents
+    return net, ("debit" if net > 0 else "credit" if net < 0 else "even")
+
+
+def build_structure(legs: Sequence[Packet], shape: Shape, *, flagged: bool, cfg: OptionsConfig) -> Structure:
+    """Build the structure event of `legs`; its id follows the legs' packet ids in leg order."""
+    ordered = sorted(legs, key=leg_order)
+    net, kind = net_premium(ordered)
+    window = f"spans {span_gap_ns(ordered) / NS_PER_MS:g} ms apart (<= {cfg.structure_window_ms:,} ms)"
+    rule = f"{shape.rule}; {window}"
+    if flagged:
+        rule = f"{rule}; every leg flagged multi-leg by the venue"
+    return Structure(
+        id=derived_event_id("structure", (p.id for p in ordered)),
+        ts_event=max(p.ts_event for p in ordered),
+        underlying=ordered[0].underlying,
+        structure_type=shape.structure_type,
+        flagged=flagged,
+        rule=rule,
+        metrics=shape.metrics,
+        ts_first=min(p.ts_first for p in ordered),
+        ts_last=max(p.ts_last for p in ordered),
+        leg_count=len(ordered),
+        legs=tuple(
+            StructureLeg(
+                packet_id=p.id,
+                symbol=p.symbol,
+                expiry=p.expiry,
+                right=p.right,
+                strike_e9=p.strike_e9,
+                side=p.side,
+                kind=p.kind,
+                size_contracts=p.size_contracts,
+                premium_cents=p.premium_cents,
+                vwap_e9=p.vwap_e9,
+                nbbo_coverage=p.nbbo_coverage,
+                ts_first=p.ts_first,
+                ts_last=p.ts_last,
+            )
+            for p in ordered
+        ),
+        leg_ids=tuple(p.id for p in ordered),
+        size_contracts=sum(p.size_contracts for p in ordered),
+        gross_premium_cents=sum(p.premium_cents for p in ordered),
+        net_premium_cents=net,
+        net_premium=kind,
+        print_ids=tuple(i for p in ordered for i in p.print_ids),
+    )
+
+
+# ----------------------------------------------------------------------------------------- detector
+
+
+@dataclass(slots=True)
+class _Book:
+    """Undecided packets of one underlying, sorted by (ts_first, id)."""
+
+    keys: list[tuple[int, str]] = field(default_factory=list)
+    packets: dict[str, Packet] = field(default_factory=dict)
+
+
+class StructureDetector:
+    """Group closed packets into structures per underlying; a keyed state machine driven by event time.
+
+    Feed every closed packet to `on_packet`, then call `advance` with the watermark the packets were closed by;
+    `flush` at end of input. Outputs of one call are ordered by (ts_event, id).
+    """
+
+    __slots__ = ("_books", "_config", "_decided", "_settle_ns", "_watermark", "late_packets", "released_packets")
+
+    def __init__(self, config: OptionsConfig) -> None:
+        self._config = config
+        self._books: dict[str, _Book] = {}
+        # A candidate of an anchor starts at most structure_window after the anchor ends and closes at most
+        # packet_window + packet_gap after it starts: past that, no candidate can still arrive.
+        self._settle_ns = config.structure_window_ns + config.packet_window_ns + config.packet_gap_ns
+        self._watermark = -1
+        # Decided packet ids (ts_last), so a packet delivered twice is never a leg twice; pruned by the watermark.
+        self._decided: dict[str, int] = {}
+        self.late_packets = 0
+        self.released_packets = 0
+
+    def on_packet(self, packet: Packet) -> list[Structure]:
+        """Take a closed packet; return the structures decided because of it (late packets, a full buffer)."""
+        book = self._books.get(packet.underlying)
+        if book is None:
+            book = self._books[packet.underlying] = _Book()
+        if packet.id in book.packets or packet.id in self._decided:
+            return []
+        if packet.ts_last + self._settle_ns < self._watermark:
+            # Its candidates may already be decided without it: it still pairs with whatever is undecided.
+            self.late_packets += 1
+        bisect.insort(book.keys, (packet.ts_first, packet.id))
+        book.packets[packet.id] = packet
+        return _ordered(self._decide_ready(book))
+
+    def advance(self, watermark_ns: int) -> list[Structure]:
+        """Decide every anchor whose candidates have all closed by `watermark_ns` (the packet watermark)."""
+        if watermark_ns > self._watermark:
+            self._watermark = watermark_ns
+        out: list[Structure] = []
+        for underlying in sorted(self._books):
+            out.extend(self._decide_ready(self._books[underlying]))
+        self._prune()
+        return _ordered(out)
+
+    def flush(self) -> list[Structure]:
+        """Decide every undecided packet (end of input)."""
+        out: list[Structure] = []
+        for underlying in sorted(self._books):
+            book = self._books[underlying]
+            while book.keys:
+                out.extend(self._decide(book))
+        self._decided.clear()
+        return _ordered(out)
+
+    @property
+    def pending_count(self) -> int:
+        return sum(len(b.keys) for b in self._books.values())
+
+    # ---------------------------------------------------------------------------------- internals
+
+    def _decide_ready(self, book: _Book) -> list[Structure]:
+        out: list[Structure] = []
+        while book.keys:
+            anchor = book.packets[book.keys[0][1]]
+            if anchor.ts_last + self._settle_ns >= self._watermark and len(book.keys) <= MAX_PENDING_PACKETS:
+                break
+            out.extend(self._decide(book))
+        return out
+
+    def _decide(self, book: _Book) -> list[Structure]:
+        """Decide the anchor (the earliest undecided packet): a structure with it as a leg, or it alone."""
+        anchor = book.packets[book.keys[0][1]]
+        horizon = anchor.ts_last + self._config.structure_window_ns
+        end = bisect.bisect_right(book.keys, (horizon, "\uffff"))
+        others = [book.packets[pid] for _, pid in book.keys[1:end]]
+        used: Sequence[str] = (anchor.id,)
+        if is_flagged(anchor):
+            group = [anchor, *(p for p in others if is_flagged(p))]
+            structure = self._flagged(group)
+            if structure is None and len(group) > 1:
+                # The venue says these are all legs; if they cannot be split into one structure, none is right.
+                used = [p.id for p in group]
+        else:
+            structure, mixed = self._unflagged(anchor, [p for p in others if not is_flagged(p)])
+            if mixed:
+                # Pairing two of them after dropping the anchor would be a guess too: release them together.
+                used = [anchor.id, *(p.id for p in mixed)]
+        if structure is not None:
+            used = structure.leg_ids
+        for pid in used:
+            packet = book.packets.pop(pid)
+            book.keys.remove((packet.ts_first, pid))
+            self._decided[pid] = packet.ts_last
+        if structure is None:
+            self.released_packets += len(used)
+            return []
+        return [structure]
+
+    def _flagged(self, group: list[Packet]) -> Structure | None:
+        cfg = self._config
+        if len(group) < 2 or len(group) > cfg.structure_max_legs:
+            return None
+        if len({p.symbol for p in group}) != len(group):
+            # Two flagged packets on one contract: two complex orders overlap, legs cannot be told apart.
+            return None
+        shape = classify_legs(group, cfg) or _multi_leg(group, "no named shape")
+        return build_structure(group, shape, flagged=True, cfg=cfg)
+
+    def _unflagged(self, anchor: Packet, others: list[Packet]) -> tuple[Structure | None, list[Packet]]:
+        """Return the anchor's structure, or None with the candidates that made the evidence mixed."""
+        cfg = self._config
+        min_size = cfg.structure_min_leg_contracts
+        if anchor.size_contracts < min_size:
+            return None, []
+        comparable = [
+            p
+            for p in others
+            if p.size_contracts >= min_size
+            and p.symbol != anchor.symbol
+            and size_ratio((anchor, p)) <= cfg.structure_size_ratio_max
+        ]
+        if not comparable:
+            return None, []
+        if len(comparable) == 1:
+            pair = [anchor, comparable[0]]
+            shape = classify_legs(pair, cfg)
+            if shape is None and pair[0].size_contracts == pair[1].size_contracts:
+                shape = _multi_leg(pair, f"matching sizes {anchor.size_contracts:,}, no named shape")
+            return (build_structure(pair, shape, flagged=False, cfg=cfg) if shape else None), []
+        group = [anchor, *comparable]
+        if len(group) <= cfg.structure_max_legs and len({p.symbol for p in group}) == len(group):
+            shape = classify_legs(group, cfg)
+            if shape is None and len({p.size_contracts for p in group}) == 1:
+                shape = _multi_leg(group, f"matching sizes {anchor.size_contracts:,}, no named shape")
+            if shape is not None:
+                return build_structure(group, shape, flagged=False, cfg=cfg), []
+        # Several comparable candidates that do not form one shape: only a unique exact-size partner is evidence.
+        exact = [p for p in comparable if p.size_contracts == anchor.size_contracts and classify_legs((anchor, p), cfg)]
+        if len(exact) != 1:
+            return None, comparable
+        pair = [anchor, exact[0]]
+        shape = classify_legs(pair, cfg)
+        assert shape is not None
+        return build_structure(pair, shape, flagged=False, cfg=cfg), []
+
+    def _prune(self) -> None:
+        # A duplicate delivered after this long would find no candidate left anyway.
+        horizon = self._watermark - 2 * self._settle_ns
+        if len(self._decided) > 1024:
+            self._decided = {pid: ts for pid, ts in self._decided.items() if ts >= horizon}
+
+
+def _ordered(structures: list[Structure]) -> list[Structure]:
+    return sorted(structures, key=lambda s: (s.ts_event, s.id))
+
+
+# -------------------------------------------------------------------------------------- classifiers
+
+
+def _leg_text(leg: StructureLeg) -> str:
+    verb = {"buy": "bought", "sell": "sold", "unknown": "side unknown:"}[leg.side]
+    return (
+        f"{verb} {leg.size_contracts:,} {leg.expiry:%Y-%m-%d} {format_price(leg.strike_e9)}{leg.right} "
+        f"@ {format_price(leg.vwap_e9, 4)} ({format_usd(leg.premium_cents)})"
+    )
+
+
+def _premium_text(structure: Structure) -> str:
+    net = structure.net_premium_cents
+    if net is None:
+        return f"net premium unknown (a leg's side is unknown), {format_usd(structure.gross_premium_cents)} gross"
+    if net == 0:
+        return f"net premium even, {format_usd(structure.gross_premium_cents)} gross"
+    return f"net {structure.net_premium} {format_usd(abs(net))}, {format_usd(structure.gross_premium_cents)} gross"
+
+
+def _legs_text(structure: Structure) -> str:
+    return f"{structure.underlying} {structure.structure_type}: " + "; ".join(_leg_text(leg) for leg in structure.legs)
+
+
+def _poor_quotes(structure: Structure) -> bool:
+    return min(leg.nbbo_coverage for leg in structure.legs) < POOR_QUOTES_COVERAGE
+
+
+def _confidence(base: float, structure: Structure, bonus: float = 0.0) -> float:
+    conf = base + bonus
+    if structure.flagged:
+        conf += 0.15
+    if structure.net_premium == "unknown":
+        conf -= 0.2
+    if len({leg.size_contracts for leg in structure.legs}) == 1:
+        conf += 0.05
+    conf -= 0.3 * (1.0 - min(leg.nbbo_coverage for leg in structure.legs))
+    return round(min(1.0, max(0.05, conf)), 4)
+
+
+def _metrics(structure: Structure, extra: dict[str, float] | None = None) -> dict[str, float]:
+    metrics = {
+        **structure.metrics,
+        "gross_premium_usd": structure.gross_premium_cents / 100,
+        "size_contracts": float(structure.size_contracts),
+        "min_nbbo_coverage": min(leg.nbbo_coverage for leg in structure.legs),
+    }
+    if structure.net_premium_cents is not None:
+        metrics["net_premium_usd"] = structure.net_premium_cents / 100
+    return {**metrics, **(extra or {})}
+
+
+def _hit(
+    classifier: str,
+    structure: Structure,
+    direction: Direction,
+    confidence: float,
+    rule: str,
+    metrics: dict[str, float],
+    explanations: list[str],
+) -> ClassifierHit:
+    return ClassifierHit(
+        id=derived_event_id("hit", (classifier, structure.id)),
+        ts_event=structure.ts_event,
+        underlying=structure.underlying,
+        symbol=structure.underlying,
+        subject_type="structure",
+        subject_id=structure.id,
+        classifier=classifier,
+        direction=direction,
+        confidence=confidence,
+        rule=rule,
+        metrics=metrics,
+        explanations=tuple(explanations),
+        evidence_ids=structure.print_ids,
+        premium_cents=structure.gross_premium_cents,
+        size_contracts=structure.size_contracts,
+    )
+
+
+def _read_of(side: Side, right: str) -> Direction:
+    if side == "unknown":
+        return "neutral"
+    bought = side == "buy"
+    if right == "C":
+        return "bullish" if bought else "bearish"
+    return "bearish" if bought else "bullish"
+
+
+def _quote_note(structure: Structure) -> str:
+    coverage = min(leg.nbbo_coverage for leg in structure.legs)
+    if coverage < POOR_QUOTES_COVERAGE:
+        return f"Quote context poor (a leg has {coverage:.0%} of its size quoted): direction withheld"
+    return f"Every leg has at least {coverage:.0%} of its size with a fresh NBBO"
+
+
+def vertical_spread(structure: Structure, cfg: OptionsConfig) -> ClassifierHit | None:
+    """A vertical: debit or credit spread; debit call / credit put bullish, debit put / credit call bearish."""
+    if structure.structure_type != "vertical":
+        return None
+    low, high = structure.legs
+    right = "call" if low.right == "C" else "put"
+    rule = (
+        "structure_type == vertical; the bought strike decides: bought lower call strike = debit call spread "
+        "(bullish), bought higher call strike = credit call spread (bearish), bought higher put strike = debit "
+        "put spread (bearish), bought lower put strike = credit put spread (bullish)"
+    )
+    explanations = [_legs_text(structure) + ".", f"Rule matched: {structure.rule}."]
+    direction: Direction = "neutral"
+    penalty = 0.0
+    if low.side == "unknown" or high.side == "unknown":
+        explanations.append(f"Sides unknown: debit or credit cannot be told; {_premium_text(structure)}.")
+    else:
+        bought_low = low.side == "buy"
+        debit = bought_low if low.right == "C" else not bought_low
+        kind = f"{'debit' if debit else 'credit'} {right} spread"
+        # The dearer leg sets the bet: the lower call strike, the higher put strike.
+        dearer = low if low.right == "C" else high
+        read = _read_of(dearer.side, dearer.right)
+        if structure.net_premium != ("debit" if debit else "credit"):
+            # Leg prices say the opposite of the strikes: mixed evidence, no direction claimed.
+            penalty = 0.2
+            explanations.append(
+                f"Strikes read as a {kind} but {_premium_text(structure)}: evidence disagrees, direction neutral."
+            )
+        elif _poor_quotes(structure):
+            explanations.append(f"{kind.capitalize()}, {_premium_text(structure)}.")
+        else:
+            direction = read
+            explanations.append(
+                f"{kind.capitalize()} (bought the {format_price(low.strike_e9 if bought_low else high.strike_e9)} "
+                f"{right}), {_premium_text(structure)}: {direction}."
+            )
+    explanations.append(_quote_note(structure) + ".")
+    width = {"strike_width_usd": (high.strike_e9 - low.strike_e9) / PRICE_SCALE}
+    return _hit(
+        "vertical_spread",
+        structure,
+        direction,
+        _confidence(0.55, structure, -penalty),
+        rule,
+        _metrics(structure, width),
+        explanations,
+    )
+
+
+def straddle_strangle(structure: Structure, cfg: OptionsConfig) -> ClassifierHit | None:
+    """A straddle or strangle: long volatility when both legs were bought, short when both were sold; neutral."""
+    if structure.structure_type not in ("straddle", "strangle"):
+        return None
+    sides = {leg.side for leg in structure.legs}
+    if sides == {"buy"}:
+        read = "long volatility (both legs bought: pays if the underlying moves far either way)"
+    elif sides == {"sell"}:
+        read = "short volatility (both legs sold: collects premium if the underlying stays put)"
+    else:
+        read = "volatility direction unknown (a leg's side is unknown)"
+    rule = "structure_type in (straddle, strangle); both bought = long volatility, both sold = short volatility"
+    explanations = [
+        _legs_text(structure) + ".",
+        f"Rule matched: {structure.rule}.",
+        f"{structure.structure_type.capitalize()}: {read}; {_premium_text(structure)}; direction neutral.",
+        _quote_note(structure) + ".",
+    ]
+    return _hit(
+        "straddle_strangle",
+        structure,
+        "neutral",
+        _confidence(0.55, structure, 0.05 if len(sides) == 1 and "unknown" not in sides else 0.0),
+        rule,
+        _metrics(structure, {"long_volatility": 1.0 if sides == {"buy"} else 0.0}),
+        explanations,
+    )
+
+
+def ladder(structure: Structure, cfg: OptionsConfig) -> ClassifierHit | None:
+    """A ladder: three or more adjacent strikes on one expiry and right; direction neutral (shape, not a bet)."""
+    if structure.structure_type != "ladder":
+        return None
+    legs = structure.legs
+    right = "call" if legs[0].right == "C" else "put"
+    rule = "structure_type == ladder (>= 3 adjacent strikes, same expiry and right); direction neutral"
+    explanations = [_legs_text(structure) + ".", f"Rule matched: {structure.rule}."]
+    sizes = [leg.size_contracts for leg in legs]
+    sides = [leg.side for leg in legs]
+    if (
+        len(legs) == 3
+        and sizes[0] == sizes[2]
+        and sizes[1] == 2 * sizes[0]
+        and sides[0] == sides[2] != "unknown"
+        and sides[1] not in (sides[0], "unknown")
+    ):
+        explanations.append(
+            f"Sizes 1:2:1 with the wings {sides[0]} and the body {sides[1]}: a {right} butterfly "
+            f"centred on {format_price(legs[1].strike_e9)}."
+        )
+    explanations.append(f"{_premium_text(structure).capitalize()}; direction neutral.")
+    explanations.append(_quote_note(structure) + ".")
+    return _hit("ladder", structure, "neutral", _confidence(0.5, structure), rule, _metrics(structure), explanations)
+
+
+def roll(structure: Structure, cfg: OptionsConfig) -> ClassifierHit | None:
+    """A roll: the nearer expiry is read as closed, the farther as opened; up, down or out by the opened strike.
+
+    Direction is that of the opened leg (calls bought / puts sold bullish, puts bought / calls sold bearish).
+    """
+    if structure.structure_type != "roll":
+        return None
+    near, far = sorted(structure.legs, key=lambda leg: (leg.expiry, leg.packet_id))
+    if far.strike_e9 > near.strike_e9:
+        label = "up and out"
+    elif far.strike_e9 < near.strike_e9:
+        label = "down and out"
+    else:
+        label = "out"
+    right = "call" if far.right == "C" else "put"
+    read = _read_of(far.side, far.right)
+    direction: Direction = "neutral" if _poor_quotes(structure) else read
+    rule = (
+        "structure_type == roll; nearer expiry closed, farther opened; up/down by the opened strike vs the closed "
+        "one, out by the later expiry; direction of the opened leg"
+    )
+    explanations = [
+        _legs_text(structure) + ".",
+        f"Rule matched: {structure.rule}.",
+        f"Roll {label}: {near.side} {format_price(near.strike_e9)} {right} {near.expiry:%Y-%m-%d} closed, "
+        f"{far.side} {format_price(far.strike_e9)} {right} {far.expiry:%Y-%m-%d} opened "
+        f"({(far.expiry - near.expiry).days} days out); {_premium_text(structure)}; "
+        f"opened leg reads {read}.",
+        _quote_note(structure) + ".",
+    ]
+    metrics = _metrics(
+        structure,
+        {
+            "roll_up": 1.0 if label == "up and out" else 0.0,
+            "roll_down": 1.0 if label == "down and out" else 0.0,
+            "strike_change_usd": (far.strike_e9 - near.strike_e9) / PRICE_SCALE,
+        },
+    )
+    return _hit("roll", structure, direction, _confidence(0.5, structure), rule, metrics, explanations)
+
+
+StructureClassifier = Callable[[Structure, OptionsConfig], ClassifierHit | None]
+STRUCTURE_CLASSIFIERS: tuple[StructureClassifier, ...] = (straddle_strangle, vertical_spread, ladder, roll)
+
+
+def classify_structure(structure: Structure, cfg: OptionsConfig) -> list[ClassifierHit]:
+    """Run every structure classifier; return the hits in classifier order."""
+    hits = []
+    for classifier in STRUCTURE_CLASSIFIERS:
+        hit = classifier(structure, cfg)
+        if hit is not None:
+            hits.append(hit)
+    return hits

@@ -1,0 +1,486 @@
+"""Multi-leg structures (BEHAVIOR section 5) and the structure classifiers (section 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.config import OptionsConfig
+from events.ids import derived_event_id
+from events.models import Direction, Packet, Side, Structure, StructureType
+from events.units import NS_PER_MS
+from operators.structures import (
+    STRUCTURE_CLASSIFIERS,
+    StructureDetector,
+    build_structure,
+    classify_legs,
+    classify_structure,
+    ladder,
+    roll,
+    straddle_strangle,
+    vertical_spread,
+)
+from tests.factories import leg, occ
+
+CFG = OptionsConfig()
+SETTLE_NS = CFG.structure_window_ns + CFG.packet_window_ns + CFG.packet_gap_ns
+APR = "2026-04-17"
+
+
+def detect(packets: list[Packet], cfg: OptionsConfig = CFG) -> list[Structure]:
+    """Feed packets in order, advancing the watermark to each one's end; then flush."""
+    detector = StructureDetector(cfg)
+    out: list[Structure] = []
+    for p in packets:
+        out += detector.on_packet(p)
+        out += detector.advance(p.ts_last)
+    return out + detector.flush()
+
+
+def only(packets: list[Packet], cfg: OptionsConfig = CFG) -> Structure | None:
+    found = detect(packets, cfg)
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+# ------------------------------------------------------------------------------------------- shapes
+
+C580, C585, C590, C595 = occ("580"), occ("585"), occ("590"), occ("595")
+P570, P580 = occ("570", "P"), occ("580", "P")
+
+
+def _leg(symbol: str, side: Side, size: int, price: str = "2.00", at_ms: float = 30, **kw: Any) -> Packet:
+    return leg(symbol, side=side, size=size, price=price, at_ms=at_ms, **kw)
+
+
+SHAPES = [
+    pytest.param([_leg(C580, "buy", 100, "5.00"), _leg(C585, "sell", 100, "2.50")], "vertical", id="vertical-debit"),
+    pytest.param([_leg(C580, "unknown", 100), _leg(C585, "unknown", 100)], "vertical", id="vertical-sides-unknown"),
+    pytest.param([_leg(C580, "buy", 100), _leg(C585, "unknown", 100)], "vertical", id="vertical-one-side-unknown"),
+    pytest.param([_leg(C580, "buy", 100), _leg(C585, "sell", 300)], "vertical", id="vertical-ratio-exactly-3"),
+    pytest.param([_leg(C580, "buy", 100), _leg(C585, "sell", 301)], None, id="vertical-ratio-over-3"),
+    pytest.param([_leg(C580, "buy", 100), _leg(C585, "buy", 100)], "multi_leg", id="same-side-calls-equal-sizes"),
+    pytest.param([_leg(C580, "buy", 100), _leg(C585, "buy", 150)], None, id="same-side-calls-unequal"),
+    pytest.param([_leg(C580, "buy", 100), _leg(P580, "buy", 100)], "straddle", id="straddle"),
+    pytest.param([_leg(C590, "sell", 100), _leg(P570, "sell", 120)], "strangle", id="strangle"),
+    pytest.param([_leg(C580, "unknown", 100), _leg(P580, "unknown", 100)], "straddle", id="straddle-sides-unknown"),
+    pytest.param([_leg(C590, "buy", 100), _leg(P570, "sell", 100)], "multi_leg", id="risk-reversal-equal-sizes"),
+    pytest.param([_leg(C590, "buy", 100), _leg(P570, "sell", 150)], None, id="risk-reversal-unequal"),
+    pytest.param([_leg(C580, "buy", 100), _leg(occ("580", expiry=APR), "buy", 100)], "calendar", id="calendar"),
+    pytest.param([_leg(C580, "unknown", 100), _leg(occ("590", expiry=APR), "unknown", 200)], "diagonal", id="diagonal"),
+    pytest.param([_leg(C580, "sell", 100), _leg(occ("580", expiry=APR), "buy", 100)], "roll", id="roll-out"),
+    pytest.param([_leg(C580, "sell", 100), _leg(occ("600", expiry=APR), "buy", 100)], "roll", id="roll-up-and-out"),
+    pytest.param(
+        [_leg(C580, "buy", 100), _leg(C585, "sell", 200), _leg(C590, "buy", 100)], "ladder", id="ladder-butterfly"
+    ),
+    pytest.param(
+        [_leg(C580, "buy", 100), _leg(C585, "sell", 100), _leg(C590, "sell", 100), _leg(C595, "sell", 100)],
+        "ladder",
+        id="ladder-4-strikes",
+    ),
+    pytest.param(
+        [
+            _leg(C590, "sell", 50),
+            _leg(C595, "buy", 50),
+            _leg(P570, "sell", 50),
+            _leg(occ("565", "P"), "buy", 50),
+        ],
+        "multi_leg",
+        id="iron-condor-equal-sizes",
+    ),
+    # Hard negatives.
+    pytest.param(
+        [_leg(C580, "buy", 100), _leg(occ("600", "P", expiry=APR), "buy", 1_000)],
+        None,
+        id="different-expiry-very-different-size",
+    ),
+    pytest.param(
+        [_leg(C580, "buy", 100), _leg(occ("580", expiry=APR), "buy", 1_000)], None, id="calendar-shape-size-1-to-10"
+    ),
+    pytest.param([_leg(C580, "buy", 100), _leg(C580, "sell", 100, at_ms=200)], None, id="same-contract-twice"),
+    pytest.param([_leg(C580, "buy", 5), _leg(C585, "sell", 5)], None, id="legs-below-min-size"),
+    pytest.param([_leg(C580, "buy", 100), _leg(occ("585", root="QQQ"), "sell", 100)], None, id="different-underlyings"),
+    pytest.param(
+        [_leg(C580, "buy", 100), _leg(C585, "sell", 150), _leg(P580, "buy", 120)], None, id="two-partners-mixed"
+    ),
+    pytest.param(
+        [_leg(C580, "buy", 100), _leg(C585, "sell", 120), _leg(C595, "buy", 100)], None, id="uneven-strikes-mixed"
+    ),
+    pytest.param(
+        [_leg(C580, "buy", 100), _leg(C585, "sell", 100), _leg(occ("560", "P", expiry=APR), "buy", 150)],
+        "vertical",
+        id="unique-exact-partner-wins",
+    ),
+    # Multi-leg condition flags are trusted (sizes need not match) but never mixed with unflagged packets.
+    pytest.param(
+        [
+            _leg(C580, "unknown", 10, conditions=("multi_leg",)),
+            _leg(occ("560", "P", expiry=APR), "unknown", 50, conditions=("multi_leg",)),
+        ],
+        "multi_leg",
+        id="flagged-no-shape",
+    ),
+    pytest.param(
+        [_leg(C580, "unknown", 100, conditions=("multi_leg",)), _leg(C585, "unknown", 100, conditions=("multi_leg",))],
+        "vertical",
+        id="flagged-vertical",
+    ),
+    pytest.param(
+        [_leg(C580, "unknown", 100, conditions=("multi_leg",)), _leg(C585, "sell", 100)], None, id="flagged-unflagged"
+    ),
+    pytest.param(
+        [_leg(occ(str(580 + 5 * i)), "unknown", 10, conditions=("multi_leg",)) for i in range(5)],
+        None,
+        id="flagged-more-than-max-legs",
+    ),
+    pytest.param(
+        [_leg(C580, "unknown", 1, conditions=("multi_leg",)), _leg(C585, "unknown", 1, conditions=("multi_leg",))],
+        "vertical",
+        id="flagged-one-lots",
+    ),
+]
+
+
+@pytest.mark.parametrize(("packets", "expected"), SHAPES)
+def test_shapes(packets: list[Packet], expected: StructureType | None) -> None:
+    found = only(packets)
+    assert (found.structure_type if found else None) == expected
+    if found is not None:
+        assert set(found.leg_ids) <= {p.id for p in packets}
+        assert found.flagged is ("multi_leg" in packets[0].conditions)
+
+
+@pytest.mark.parametrize(
+    ("gap_ms", "pairs"),
+    [
+        pytest.param(0, True, id="overlapping"),
+        pytest.param(500, True, id="exactly-window-apart"),
+        pytest.param(500.000001, False, id="1ns-over-window"),
+        pytest.param(2_000, False, id="far-apart"),
+    ],
+)
+def test_structure_window_boundary(gap_ms: float, pairs: bool) -> None:
+    first = _leg(C580, "buy", 100, at_ms=30, span_ms=20)
+    second = _leg(C585, "sell", 100, at_ms=30 + gap_ms + 20, span_ms=20)
+    assert second.ts_first - first.ts_last == round(gap_ms * NS_PER_MS)
+    assert (only([first, second]) is not None) is pairs
+
+
+def test_window_and_ratio_follow_settings() -> None:
+    cfg = OptionsConfig(structure_window_ms=50, structure_size_ratio_max=1.5)
+    near = [_leg(C580, "buy", 100), _leg(C585, "sell", 150, at_ms=100)]
+    assert only(near, cfg) is not None
+    assert only([near[0], _leg(C585, "sell", 151, at_ms=100)], cfg) is None
+    assert only([near[0], _leg(C585, "sell", 150, at_ms=151)], cfg) is None
+
+
+def test_legs_are_ordered_and_the_id_follows_them() -> None:
+    buy, sell = _leg(C580, "buy", 100, "5.00", at_ms=40), _leg(C585, "sell", 100, "2.50", at_ms=30)
+    found = only([sell, buy])
+    assert found is not None
+    assert found.leg_ids == (buy.id, sell.id), "ordered by strike, not by arrival"
+    assert found.id == derived_event_id("structure", (buy.id, sell.id))
+    assert found.print_ids == (*buy.print_ids, *sell.print_ids)
+    assert found.ts_event == max(buy.ts_event, sell.ts_event)
+    assert (found.ts_first, found.ts_last) == (min(buy.ts_first, sell.ts_first), max(buy.ts_last, sell.ts_last))
+    assert [leg_.strike_e9 for leg_ in found.legs] == [buy.strike_e9, sell.strike_e9]
+    assert found.key == "SPY"
+
+
+@pytest.mark.parametrize(
+    ("sides", "prices", "net_cents", "kind"),
+    [
+        pytest.param(("buy", "sell"), ("5.00", "2.50"), 2_500_000, "debit", id="debit"),
+        pytest.param(("sell", "buy"), ("5.00", "2.50"), -2_500_000, "credit", id="credit"),
+        pytest.param(("buy", "sell"), ("2.50", "2.50"), 0, "even", id="even"),
+        pytest.param(("buy", "unknown"), ("5.00", "2.50"), None, "unknown", id="unknown-side"),
+    ],
+)
+def test_net_premium(sides: tuple[Side, Side], prices: tuple[str, str], net_cents: int | None, kind: str) -> None:
+    found = only([_leg(C580, sides[0], 100, prices[0]), _leg(C585, sides[1], 100, prices[1])])
+    assert found is not None
+    assert (found.net_premium_cents, found.net_premium) == (net_cents, kind)
+    assert found.gross_premium_cents == sum(leg_.premium_cents for leg_ in found.legs)
+    assert found.size_contracts == 200
+
+
+def test_rule_cites_the_numbers() -> None:
+    found = only([_leg(C580, "buy", 100), _leg(C585, "sell", 300, at_ms=130)])
+    assert found is not None
+    for text in ("vertical", "2026-03-20", "580.00/585.00", "100/300", "ratio 3.00 <= 3", "buy/sell", "<= 500 ms"):
+        assert text in found.rule
+    assert found.metrics["size_ratio"] == 3.0
+    assert found.metrics["strike_width_usd"] == 5.0
+    assert found.metrics["span_gap_ms"] == 80.0
+
+
+# ------------------------------------------------------------------------------------------- detector
+
+
+def test_waits_until_no_candidate_can_still_arrive() -> None:
+    first = _leg(C580, "buy", 100)
+    detector = StructureDetector(CFG)
+    assert detector.on_packet(first) == []
+    assert detector.advance(first.ts_last + SETTLE_NS) == []
+    assert detector.pending_count == 1
+    assert detector.advance(first.ts_last + SETTLE_NS + 1) == []
+    assert detector.pending_count == 0
+    assert detector.released_packets == 1
+
+
+def test_a_partner_closing_late_in_the_window_still_pairs() -> None:
+    # The partner starts structure_window after the anchor ends and spans a full packet window.
+    first = _leg(C580, "buy", 100, at_ms=30, span_ms=20)
+    second_end = 30 + CFG.structure_window_ms + CFG.packet_window_ms
+    second = _leg(C585, "sell", 100, at_ms=second_end, span_ms=CFG.packet_window_ms)
+    detector = StructureDetector(CFG)
+    detector.on_packet(first)
+    assert detector.advance(second.ts_last + CFG.packet_gap_ns) == []
+    found = detector.on_packet(second) + detector.advance(first.ts_last + SETTLE_NS + 1)
+    assert [s.structure_type for s in found] == ["vertical"]
+
+
+def test_a_used_packet_is_never_reused() -> None:
+    a, b = _leg(C580, "buy", 100), _leg(C585, "sell", 100)
+    c = _leg(C590, "sell", 100, at_ms=2_000)
+    found = detect([a, b, c])
+    assert [s.leg_ids for s in found] == [(a.id, b.id)]
+
+
+def test_a_packet_delivered_twice_is_one_leg() -> None:
+    a, b = _leg(C580, "buy", 100), _leg(C585, "sell", 100)
+    detector = StructureDetector(CFG)
+    out = detector.on_packet(a) + detector.on_packet(a) + detector.on_packet(b)
+    out += detector.advance(b.ts_last + SETTLE_NS + 1)
+    out += detector.on_packet(a) + detector.flush()
+    assert [s.leg_ids for s in out] == [(a.id, b.id)]
+
+
+def test_a_late_packet_is_counted_and_pairs_with_what_is_undecided() -> None:
+    detector = StructureDetector(CFG)
+    a = _leg(C580, "buy", 100)
+    detector.on_packet(a)
+    detector.advance(a.ts_last + 10 * SETTLE_NS)
+    late = _leg(C585, "sell", 100)
+    assert detector.on_packet(late) == []
+    assert detector.late_packets == 1
+    assert detector.pending_count == 0
+
+
+def test_mixed_evidence_releases_every_candidate_involved() -> None:
+    anchor = _leg(C580, "buy", 100, at_ms=30)
+    vertical = _leg(C585, "sell", 150, at_ms=35)
+    straddle = _leg(P580, "buy", 120, at_ms=40)
+    detector = StructureDetector(CFG)
+    for p in (anchor, vertical, straddle):
+        detector.on_packet(p)
+    assert detector.flush() == []
+    assert detector.released_packets == 3
+
+
+def test_underlyings_are_kept_apart_and_ordered() -> None:
+    spy = [_leg(C580, "buy", 100, at_ms=40), _leg(C585, "sell", 100, at_ms=40)]
+    qqq = [_leg(occ("500", root="QQQ"), "buy", 100), _leg(occ("505", root="QQQ"), "sell", 100)]
+    found = detect([spy[0], qqq[0], spy[1], qqq[1]])
+    assert [s.underlying for s in found] == ["QQQ", "SPY"], "ordered by ts_event, then id"
+    assert all(len({leg_.symbol[:3] for leg_ in s.legs}) == 1 for s in found)
+
+
+# -------------------------------------------------------------------------------------- classifiers
+
+
+def _structure(*packets: Packet) -> Structure:
+    found = only(list(packets))
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    ("right", "low_side", "high_side", "prices", "direction", "kind"),
+    [
+        pytest.param("C", "buy", "sell", ("5.00", "2.50"), "bullish", "Debit call spread", id="debit-call"),
+        pytest.param("C", "sell", "buy", ("5.00", "2.50"), "bearish", "Credit call spread", id="credit-call"),
+        pytest.param("P", "sell", "buy", ("2.50", "5.00"), "bearish", "Debit put spread", id="debit-put"),
+        pytest.param("P", "buy", "sell", ("2.50", "5.00"), "bullish", "Credit put spread", id="credit-put"),
+        pytest.param("C", "unknown", "sell", ("5.00", "2.50"), "neutral", "Sides unknown", id="side-unknown"),
+        pytest.param("C", "buy", "sell", ("1.00", "3.00"), "neutral", "evidence disagrees", id="prices-disagree"),
+    ],
+)
+def test_vertical_spread(
+    right: str, low_side: Side, high_side: Side, prices: tuple[str, str], direction: Direction, kind: str
+) -> None:
+    s = _structure(
+        _leg(occ("580", right), low_side, 100, prices[0]), _leg(occ("585", right), high_side, 100, prices[1])
+    )
+    hit = vertical_spread(s, CFG)
+    assert hit is not None
+    assert hit.direction == direction
+    text = " ".join(hit.explanations)
+    assert kind in text
+    for cited in ("580.00", "585.00", "100", "gross", s.rule):
+        assert cited in text
+    assert hit.subject_type == "structure"
+    assert (hit.subject_id, hit.symbol, hit.underlying) == (s.id, "SPY", "SPY")
+    assert hit.evidence_ids == s.print_ids
+    assert hit.id == derived_event_id("hit", ("vertical_spread", s.id))
+    assert (hit.premium_cents, hit.size_contracts) == (s.gross_premium_cents, 200)
+
+
+def test_poor_quotes_withhold_a_direction() -> None:
+    s = _structure(_leg(C580, "buy", 100, "5.00", nbbo_coverage=0.4), _leg(C585, "sell", 100, "2.50"))
+    hit = vertical_spread(s, CFG)
+    assert hit is not None
+    assert hit.direction == "neutral"
+    assert "direction withheld" in " ".join(hit.explanations)
+    clean = vertical_spread(_structure(_leg(C580, "buy", 100, "5.00"), _leg(C585, "sell", 100, "2.50")), CFG)
+    assert clean is not None
+    assert hit.confidence < clean.confidence
+
+
+@pytest.mark.parametrize(
+    ("side", "read"),
+    [
+        pytest.param("buy", "long volatility", id="long"),
+        pytest.param("sell", "short volatility", id="short"),
+        pytest.param("unknown", "volatility direction unknown", id="unknown"),
+    ],
+)
+def test_straddle_strangle(side: Side, read: str) -> None:
+    hit = straddle_strangle(_structure(_leg(C580, side, 100), _leg(P580, side, 100)), CFG)
+    assert hit is not None
+    assert hit.direction == "neutral"
+    assert read in " ".join(hit.explanations)
+    assert "Straddle" in " ".join(hit.explanations)
+
+
+def test_ladder_names_a_butterfly() -> None:
+    s = _structure(_leg(C580, "buy", 100, "5.00"), _leg(C585, "sell", 200, "3.00"), _leg(C590, "buy", 100, "1.50"))
+    hit = ladder(s, CFG)
+    assert hit is not None
+    text = " ".join(hit.explanations)
+    assert "call butterfly centred on 585.00" in text
+    assert "Net debit $5.0k" in text
+    assert hit.direction == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("near", "far", "label", "direction"),
+    [
+        pytest.param(("580", "sell"), ("580", "buy"), "Roll out", "bullish", id="long-call-out"),
+        pytest.param(("580", "sell"), ("600", "buy"), "Roll up and out", "bullish", id="long-call-up"),
+        pytest.param(("580", "buy"), ("560", "sell"), "Roll down and out", "bearish", id="short-call-down"),
+    ],
+)
+def test_roll(near: tuple[str, Side], far: tuple[str, Side], label: str, direction: Direction) -> None:
+    s = _structure(_leg(occ(near[0]), near[1], 100), _leg(occ(far[0], expiry=APR), far[1], 100))
+    hit = roll(s, CFG)
+    assert hit is not None
+    text = " ".join(hit.explanations)
+    assert label in text
+    assert "28 days out" in text
+    assert hit.direction == direction
+
+
+@pytest.mark.parametrize(
+    ("packets", "classifiers"),
+    [
+        pytest.param([_leg(C580, "buy", 100), _leg(C585, "sell", 100)], ["vertical_spread"], id="vertical"),
+        pytest.param([_leg(C580, "buy", 100), _leg(P580, "buy", 100)], ["straddle_strangle"], id="straddle"),
+        pytest.param([_leg(C590, "buy", 100), _leg(P570, "sell", 100)], [], id="multi-leg-has-none"),
+        pytest.param([_leg(C580, "buy", 100), _leg(occ("580", expiry=APR), "buy", 100)], [], id="calendar-has-none"),
+        pytest.param([_leg(C580, "sell", 100), _leg(occ("580", expiry=APR), "buy", 100)], ["roll"], id="roll"),
+    ],
+)
+def test_classify_structure_runs_the_matching_classifier(packets: list[Packet], classifiers: list[str]) -> None:
+    assert [h.classifier for h in classify_structure(_structure(*packets), CFG)] == classifiers
+
+
+def test_flagged_structures_gain_confidence() -> None:
+    plain = _structure(_leg(C580, "unknown", 100), _leg(C585, "unknown", 100))
+    flagged = _structure(
+        _leg(C580, "unknown", 100, conditions=("multi_leg",)), _leg(C585, "unknown", 100, conditions=("multi_leg",))
+    )
+    hits = vertical_spread(plain, CFG), vertical_spread(flagged, CFG)
+    assert hits[0] is not None
+    assert hits[1] is not None
+    assert hits[1].confidence > hits[0].confidence
+    assert "flagged multi-leg by the venue" in flagged.rule
+
+
+def test_build_structure_refuses_inconsistent_legs() -> None:
+    a = _leg(C580, "buy", 100)
+    shape = classify_legs([a, _leg(C585, "sell", 100)], CFG)
+    assert shape is not None
+    with pytest.raises(ValueError, match="at most one leg"):
+        build_structure([a, a], shape, flagged=False, cfg=CFG)
+
+
+# --------------------------------------------------------------------------------------- properties
+
+_STRIKES = ["570", "575", "580", "585", "590"]
+_SIZES = [1, 10, 50, 100, 150, 300, 1_000]
+
+
+@st.composite
+def packets(draw: st.DrawFn) -> list[Packet]:
+    n = draw(st.integers(min_value=0, max_value=14))
+    out: list[Packet] = []
+    for i in range(n):
+        symbol = occ(
+            draw(st.sampled_from(_STRIKES)),
+            draw(st.sampled_from("CP")),
+            expiry=draw(st.sampled_from(["2026-03-20", APR])),
+            root=draw(st.sampled_from(["SPY", "SPY", "QQQ"])),
+        )
+        span = draw(st.integers(min_value=0, max_value=100))
+        out.append(
+            leg(
+                symbol,
+                side=draw(st.sampled_from(["buy", "sell", "unknown"])),
+                size=draw(st.sampled_from(_SIZES)),
+                price=draw(st.sampled_from(["0.50", "1.00", "2.50"])),
+                at_ms=draw(st.integers(min_value=0, max_value=60)) * 50 + span,
+                span_ms=span,
+                conditions=("multi_leg",) if draw(st.integers(0, 9)) == 0 else (),
+                print_ids=(f"print-{i}",),
+            )
+        )
+    return sorted(out, key=lambda p: (p.ts_last, p.id))
+
+
+@settings(max_examples=300, deadline=None)
+@given(packets())
+def test_a_packet_is_in_at_most_one_structure(tape: list[Packet]) -> None:
+    by_id = {p.id: p for p in tape}
+    legs_seen: list[str] = []
+    for s in detect(tape):
+        legs_seen.extend(s.leg_ids)
+        legs = [by_id[i] for i in s.leg_ids]
+        assert len({p.underlying for p in legs}) == 1
+        assert len({"multi_leg" in p.conditions for p in legs}) == 1, "flagged and unflagged never mix"
+        assert max(p.ts_first for p in legs) - min(p.ts_first for p in legs) <= CFG.structure_window_ns + max(
+            p.span_ns for p in legs
+        )
+        if not s.flagged and s.structure_type != "multi_leg":
+            shape = classify_legs(legs, CFG)
+            assert shape is not None
+            assert shape.structure_type == s.structure_type
+    assert len(legs_seen) == len(set(legs_seen))
+
+
+@settings(max_examples=200, deadline=None)
+@given(packets())
+def test_same_input_same_ids_however_the_watermark_moves(tape: list[Packet]) -> None:
+    incremental = detect(tape)
+    assert detect(tape) == incremental
+    batch = StructureDetector(CFG)
+    for p in tape:
+        batch.on_packet(p)
+    assert batch.flush() == sorted(incremental, key=lambda s: (s.ts_event, s.id))
+
+
+def test_every_structure_classifier_is_listed() -> None:
+    assert {c.__name__ for c in STRUCTURE_CLASSIFIERS} == {"straddle_strangle", "vertical_spread", "ladder", "roll"}
