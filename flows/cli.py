@@ -1,4 +1,4 @@
-"""The `flowtape` command: demo, replay, services, api, bench, db, config."""
+"""The `flowtape` command: demo, replay, evaluate, services, api, bench, db, config."""
 
 from __future__ import annotations
 
@@ -47,6 +47,33 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score every classifier against a labeled synthetic session (precision, recall, misses)",
+        description="Replay a synthetic session with planted, labeled scenarios (positives and hard negatives) "
+        "through the flows in-process with the default thresholds, and print precision and recall per "
+        "classifier, misses and false positives with their explanations. Exits 1 when an evaluated classifier "
+        "is below --min.",
+    )
+    p.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    p.add_argument(
+        "--profile", choices=["realistic", "active", "firehose"], default="realistic", help="market intensity"
+    )
+    p.add_argument("--seconds", type=float, default=300.0, help="length of the synthetic session (default 300)")
+    p.add_argument(
+        "--plant-every-s",
+        type=float,
+        default=2.0,
+        help="mean seconds between planted scenarios per underlying (default 2)",
+    )
+    p.add_argument("--underlyings", default=None, help="comma-separated universe (default SPY,QQQ,AAPL,NVDA,TSLA)")
+    p.add_argument("--min", type=float, default=0.9, help="minimum recall and precision per classifier (default 0.9)")
+    p.add_argument("--workers", type=int, default=1, help="Bytewax workers in this process")
+    p.add_argument("--max-rows", type=int, default=20, help="rows shown of the misses and false positives tables")
+    p.add_argument("--require-all", action="store_true", help="also fail when a classifier could not be evaluated")
+
+
 PASSTHROUGH = ("services", "db", "bench", "baselines")
 """Subcommands that parse their own arguments (their modules also run standalone)."""
 
@@ -65,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_demo(sub)
     _add_replay(sub)
+    _add_evaluate(sub)
     _add_passthrough(sub, "services", "start/stop/status of the local Kafka broker, ClickHouse server and Redis")
     _add_passthrough(sub, "db", "apply the ClickHouse DDL to chDB or the server")
     _add_passthrough(sub, "bench", "measure pipeline throughput in-process and versus a plain loop")
@@ -104,6 +132,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from flows.replay_cli import run_replay_cli
 
         return run_replay_cli(args)
+    if command == "evaluate":
+        from flows.evaluate import run_evaluate_cli
+
+        return run_evaluate_cli(args)
     if command == "services":
         from deploy.services import main as services_main
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from events.config import OptionsConfig
 from events.ids import derived_event_id
 from events.models import ClassifierHit, Direction, Packet
-from events.units import format_price, format_usd
+from events.units import CENTS_PER_USD, NS_PER_S, format_price, format_usd
+from operators.repeated_hits import RepeatRun
+from operators.volume_baselines import NEW_YORK
 
 POOR_QUOTES_COVERAGE = 0.5
 """Below this NBBO coverage the quote context is poor: confidence drops and no direction is claimed."""
@@ -18,10 +21,25 @@ POOR_QUOTES_COVERAGE = 0.5
 
 @dataclass(frozen=True, slots=True)
 class PacketContext:
-    """What a classifier may read besides the packet: rolling z-scores (None when too few samples)."""
+    """What a classifier may read besides the packet. None means unknown: the classifiers needing it abstain.
+
+    Volumes include the packet itself (they are the totals once it is counted).
+    """
 
     premium_z: float | None = None
+    """Premium z-score against the contract's rolling window (else the underlying's), before adding it."""
     size_z: float | None = None
+    """Size z-score against the contract's rolling window, before adding it."""
+    open_interest_contracts: int | None = None
+    """Prior-day open interest of the contract (reference data)."""
+    day_volume_contracts: int | None = None
+    """Contracts traded on the contract this session (New York date of ts_event), this packet included."""
+    bucket_volume_contracts: int | None = None
+    """Contracts traded on the contract in the current 5-minute session bucket, this packet included."""
+    bucket_baseline_contracts: float | None = None
+    """Historical mean contracts of the contract in this 5-minute bucket (`VolumeBaseline.bucket_volume_mean`)."""
+    repeat_run: RepeatRun | None = None
+    """The repeated-hits detector's run for this packet (`RepeatedHits.step(packet)`), None when none."""
 
 
 def direction_for(packet: Packet) -> Direction:
@@ -77,6 +95,7 @@ def _hit(
     metrics: dict[str, float],
     explanations: list[str],
     confidence: float,
+    evidence_ids: tuple[str, ...] | None = None,
 ) -> ClassifierHit:
     return ClassifierHit(
         id=derived_event_id("hit", (classifier, packet.id)),
@@ -91,7 +110,7 @@ def _hit(
         rule=rule,
         metrics=metrics,
         explanations=tuple(explanations),
-        evidence_ids=packet.print_ids,
+        evidence_ids=packet.print_ids if evidence_ids is None else evidence_ids,
         premium_cents=packet.premium_cents,
         size_contracts=packet.size_contracts,
     )
@@ -160,8 +179,344 @@ def block_trade(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Class
     return _hit("block_trade", packet, rule, metrics, explanations, _confidence(0.65, packet, bonus))
 
 
+# ------------------------------------------------------------------------------------ shared evidence
+
+
+def _cents(usd: int) -> int:
+    return usd * CENTS_PER_USD
+
+
+def session_date(ts_ns: int) -> date:
+    """Return the exchange's calendar date (America/New_York) of a time in ns."""
+    return datetime.fromtimestamp(ts_ns // NS_PER_S, tz=UTC).astimezone(NEW_YORK).date()
+
+
+def days_to_expiry(packet: Packet) -> int:
+    """Return calendar days from the packet's New York session date to its expiry (0 = expires today)."""
+    return (packet.expiry - session_date(packet.ts_event)).days
+
+
+def _walked(packet: Packet) -> bool:
+    """Return whether fills walked the way the aggressor pushes: up for buyers, down for sellers."""
+    return (packet.side == "buy" and packet.price_path == "rising") or (
+        packet.side == "sell" and packet.price_path == "falling"
+    )
+
+
+def _evidence_bonus(packet: Packet, ctx: PacketContext) -> float:
+    """Return the confidence a packet's evidence adds to a classifier's base.
+
+    +0.02 per print beyond the first (at most +0.1), +0.05 for a z-score (premium or size) >= 2 or +0.1 for
+    one >= 4, +0.05 when the price walked in the aggressor's direction. Quote context is `_confidence`'s job.
+    """
+    bonus = min(0.1, 0.02 * (packet.print_count - 1))
+    zs = [z for z in (ctx.premium_z, ctx.size_z) if z is not None]
+    top = max(zs, default=0.0)
+    bonus += 0.1 if top >= 4.0 else 0.05 if top >= 2.0 else 0.0
+    bonus += 0.05 if _walked(packet) else 0.0
+    return bonus
+
+
+def _z_text(value: float | None) -> str:
+    return "absent (too few samples)" if value is None else f"{value:.2f}"
+
+
+def _metrics(packet: Packet, ctx: PacketContext, **extra: float) -> dict[str, float]:
+    metrics = {
+        "premium_usd": packet.premium_cents / 100,
+        "size_contracts": float(packet.size_contracts),
+        "print_count": float(packet.print_count),
+        "nbbo_coverage": packet.nbbo_coverage,
+    }
+    if ctx.premium_z is not None:
+        metrics["premium_z"] = round(ctx.premium_z, 4)
+    if ctx.size_z is not None:
+        metrics["size_z"] = round(ctx.size_z, 4)
+    metrics.update(extra)
+    return metrics
+
+
+def _context_line(packet: Packet) -> str:
+    return _side_note(packet) + "; " + _quote_note(packet) + "."
+
+
+# ----------------------------------------------------------------------------------- the classifiers
+
+
+def golden_sweep(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """Sweep with premium >= golden_sweep_min_premium_usd and size above the contract's open interest."""
+    oi = ctx.open_interest_contracts
+    if packet.kind != "sweep" or packet.premium_cents < _cents(cfg.golden_sweep_min_premium_usd) or oi is None:
+        return None
+    if packet.size_contracts <= oi:
+        return None
+    rule = f"kind == sweep and premium >= ${cfg.golden_sweep_min_premium_usd:,} and size > open interest"
+    explanations = [
+        f"Golden sweep: {_describe(packet)} across {packet.venue_count} venues in {packet.print_count} prints.",
+        f"Premium {format_usd(packet.premium_cents)} vs threshold ${cfg.golden_sweep_min_premium_usd:,}; "
+        f"size {packet.size_contracts:,} vs open interest {oi:,} contracts (more than exists: opening).",
+        _context_line(packet),
+    ]
+    metrics = _metrics(packet, ctx, open_interest_contracts=float(oi), venue_count=float(packet.venue_count))
+    bonus = _evidence_bonus(packet, ctx) + (0.05 if packet.size_contracts >= 2 * oi else 0.0)
+    return _hit("golden_sweep", packet, rule, metrics, explanations, _confidence(0.75, packet, bonus))
+
+
+def unusual_spike(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """(size >= N and premium >= P) or premium z >= Zp or size z >= Zs."""
+    by_size = packet.size_contracts >= cfg.unusual_spike_min_contracts and packet.premium_cents >= _cents(
+        cfg.unusual_spike_min_premium_usd
+    )
+    by_premium_z = ctx.premium_z is not None and ctx.premium_z >= cfg.unusual_spike_min_premium_z
+    by_size_z = ctx.size_z is not None and ctx.size_z >= cfg.unusual_spike_min_size_z
+    if not (by_size or by_premium_z or by_size_z):
+        return None
+    rule = (
+        f"(size >= {cfg.unusual_spike_min_contracts:,} and premium >= ${cfg.unusual_spike_min_premium_usd:,}) or "
+        f"premium z >= {cfg.unusual_spike_min_premium_z:g} or size z >= {cfg.unusual_spike_min_size_z:g}"
+    )
+    fired = [
+        name for name, yes in (("size and premium", by_size), ("premium z", by_premium_z), ("size z", by_size_z)) if yes
+    ]
+    explanations = [
+        f"Unusual spike ({', '.join(fired)}): {_describe(packet)}, {packet.kind} of {packet.print_count} prints.",
+        f"Size {packet.size_contracts:,} vs {cfg.unusual_spike_min_contracts:,} contracts and premium "
+        f"{format_usd(packet.premium_cents)} vs ${cfg.unusual_spike_min_premium_usd:,}; premium z "
+        f"{_z_text(ctx.premium_z)} vs {cfg.unusual_spike_min_premium_z:g}; size z {_z_text(ctx.size_z)} vs "
+        f"{cfg.unusual_spike_min_size_z:g}.",
+        _context_line(packet),
+    ]
+    bonus = _evidence_bonus(packet, ctx) + (0.05 if len(fired) > 1 else 0.0)
+    return _hit("unusual_spike", packet, rule, _metrics(packet, ctx), explanations, _confidence(0.5, packet, bonus))
+
+
+def _crossed(before: float, after: float, line: float) -> bool:
+    return before < line <= after
+
+
+def unusual_volume(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """The packet takes 5-minute volume to >= ratio x its bucket baseline, or day volume above open interest.
+
+    Fires on the packet that crosses the line (once per contract and bucket, once per contract and day), not
+    on every later print while volume stays high: one event, one hit.
+    """
+    size = packet.size_contracts
+    by_bucket = by_day = False
+    need = 0.0
+    bucket, baseline = ctx.bucket_volume_contracts, ctx.bucket_baseline_contracts
+    if bucket is not None and baseline is not None:
+        need = max(cfg.unusual_volume_bucket_ratio * baseline, float(cfg.unusual_volume_min_bucket_contracts), 1.0)
+        by_bucket = _crossed(bucket - size, bucket, need)
+    day, oi = ctx.day_volume_contracts, ctx.open_interest_contracts
+    day_line = 0
+    if day is not None and oi is not None:
+        day_line = max(oi + 1, cfg.unusual_volume_min_day_contracts)
+        by_day = _crossed(day - size, day, day_line)
+    if not (by_bucket or by_day):
+        return None
+    rule = (
+        f"5-minute volume crosses max({cfg.unusual_volume_bucket_ratio:g} x bucket baseline, "
+        f"{cfg.unusual_volume_min_bucket_contracts:,}) or day volume crosses above open interest with volume >= "
+        f"{cfg.unusual_volume_min_day_contracts:,}"
+    )
+    explanations = [f"Unusual volume: {_describe(packet)} takes the contract over its usual volume."]
+    metrics = _metrics(packet, ctx)
+    if bucket is not None and baseline is not None:
+        ratio = f"{bucket / baseline:.1f}x" if baseline > 0 else "no history in this bucket"
+        explanations.append(
+            f"5-minute volume {bucket:,} vs historical bucket mean {baseline:,.1f} ({ratio}; line {need:,.0f} = "
+            f"max({cfg.unusual_volume_bucket_ratio:g}x, {cfg.unusual_volume_min_bucket_contracts:,} contracts))."
+        )
+        metrics.update(bucket_volume_contracts=float(bucket), bucket_baseline_contracts=round(baseline, 4))
+    if day is not None and oi is not None:
+        explanations.append(
+            f"Day volume {day:,} vs open interest {oi:,} (line {day_line:,}: above open interest and at least "
+            f"{cfg.unusual_volume_min_day_contracts:,})."
+        )
+        metrics.update(day_volume_contracts=float(day), open_interest_contracts=float(oi))
+    explanations.append(_context_line(packet))
+    bonus = _evidence_bonus(packet, ctx) + (0.1 if by_bucket and by_day else 0.0)
+    return _hit("unusual_volume", packet, rule, metrics, explanations, _confidence(0.55, packet, bonus))
+
+
+def new_position_likely(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """Size above the prior-day open interest: more contracts than exist, so at least part opens positions."""
+    oi = ctx.open_interest_contracts
+    if oi is None or packet.size_contracts <= oi:
+        return None
+    rule = "size > open interest (prior day)"
+    explanations = [
+        f"New position likely: {_describe(packet)} vs open interest {oi:,}: "
+        + (
+            "no open interest at all, so every contract opens."
+            if oi == 0
+            else f"{packet.size_contracts / oi:.1f}x the contracts open, so at least "
+            f"{packet.size_contracts - oi:,} contracts open new positions."
+        ),
+        _context_line(packet),
+    ]
+    ratio = packet.size_contracts / oi if oi else float(packet.size_contracts)
+    bonus = _evidence_bonus(packet, ctx) + (0.15 if ratio >= 5 else 0.1 if ratio >= 2 else 0.0)
+    metrics = _metrics(packet, ctx, open_interest_contracts=float(oi))
+    return _hit("new_position_likely", packet, rule, metrics, explanations, _confidence(0.5, packet, bonus))
+
+
+def repeated_hits(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """The repeated-hits detector's run: same contract and side, >= N packets within the window."""
+    run = ctx.repeat_run
+    if run is None:
+        return None
+    if run.symbol != packet.symbol or run.packet_ids[-1] != packet.id or run.side != packet.side:
+        raise ValueError(f"repeat run {run.packet_ids[-1]} on {run.symbol} does not end with packet {packet.id}")
+    rule = (
+        f"same contract and side, >= {cfg.repeat_min_packets} packets of >= "
+        f"${cfg.repeat_min_packet_premium_usd:,} within {cfg.repeat_window_ms:,} ms"
+    )
+    where = "at the ask" if run.side == "buy" else "at the bid"
+    trend = {
+        "rising": "fill prices rising",
+        "falling": "fill prices falling",
+        "flat": "fill prices flat",
+        "mixed": "fill prices up and down",
+    }[run.price_trend]
+    prices = " -> ".join(format_price(v, 4) for v in run.vwaps_e9)
+    explanations = [
+        f"Repeated hits: {run.count} {run.side} packets {where} on {packet.symbol.strip()} within "
+        f"{run.span_ns / NS_PER_S:.1f} s (>= {cfg.repeat_min_packets} within {cfg.repeat_window_ms / 1000:g} s), "
+        f"{run.size_contracts:,} contracts for {format_usd(run.premium_cents)} in all.",
+        f"VWAPs {prices}: {trend}.",
+        _context_line(packet),
+    ]
+    pushed = (run.side == "buy" and run.price_trend == "rising") or (
+        run.side == "sell" and run.price_trend == "falling"
+    )
+    bonus = min(0.15, 0.05 * (run.count - cfg.repeat_min_packets)) + (0.1 if pushed else 0.0)
+    metrics = _metrics(
+        packet,
+        ctx,
+        run_packets=float(run.count),
+        run_span_s=run.span_ns / NS_PER_S,
+        run_size_contracts=float(run.size_contracts),
+        run_premium_usd=run.premium_cents / 100,
+    )
+    return _hit("repeated_hits", packet, rule, metrics, explanations, _confidence(0.55, packet, bonus), run.print_ids)
+
+
+def _written(
+    classifier: str, right: str, packet: Packet, ctx: PacketContext, cfg: OptionsConfig
+) -> ClassifierHit | None:
+    if packet.right != right or packet.side != "sell":
+        return None
+    if packet.size_contracts < cfg.write_min_contracts or packet.premium_cents < _cents(cfg.write_min_premium_usd):
+        return None
+    what = "calls" if right == "C" else "puts"
+    rule = (
+        f"{what} sold at the bid (>= {cfg.sweep_min_side_ratio:.0%} of size) with size >= "
+        f"{cfg.write_min_contracts:,} and premium >= ${cfg.write_min_premium_usd:,}"
+    )
+    name = "Call overwrite" if right == "C" else "Put write"
+    reading = (
+        "calls sold against stock to collect premium (caps the upside)"
+        if right == "C"
+        else "puts sold to collect premium (willing to own the stock lower)"
+    )
+    explanations = [
+        f"{name}: {_describe(packet)} sold at the bid, {packet.kind} of {packet.print_count} prints: {reading}.",
+        f"Size {packet.size_contracts:,} vs {cfg.write_min_contracts:,} contracts; premium "
+        f"{format_usd(packet.premium_cents)} vs ${cfg.write_min_premium_usd:,}"
+        + ("; stock-tied print (a buy-write)" if "stock_tied" in packet.conditions else "")
+        + ".",
+        _context_line(packet),
+    ]
+    bonus = _evidence_bonus(packet, ctx) + (0.1 if packet.premium_cents >= 2 * _cents(cfg.write_min_premium_usd) else 0)
+    return _hit(classifier, packet, rule, _metrics(packet, ctx), explanations, _confidence(0.55, packet, bonus))
+
+
+def call_overwrite(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """A large call packet sold at the bid (write_min_contracts and write_min_premium_usd)."""
+    return _written("call_overwrite", "C", packet, ctx, cfg)
+
+
+def put_write(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """A large put packet sold at the bid (write_min_contracts and write_min_premium_usd)."""
+    return _written("put_write", "P", packet, ctx, cfg)
+
+
+def far_dated_conviction(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """DTE >= far_dated_min_dte and a large packet with a known aggressor (premium >= far_dated_min_premium_usd)."""
+    if packet.side == "unknown" or packet.premium_cents < _cents(cfg.far_dated_min_premium_usd):
+        return None
+    dte = days_to_expiry(packet)
+    if dte < cfg.far_dated_min_dte:
+        return None
+    rule = (
+        f"days to expiry >= {cfg.far_dated_min_dte} and aggressor known and premium >= "
+        f"${cfg.far_dated_min_premium_usd:,}"
+    )
+    explanations = [
+        f"Far-dated conviction: {_describe(packet)}, {dte} days to expiry (>= {cfg.far_dated_min_dte}), "
+        f"{packet.side}er-initiated {packet.kind}.",
+        f"Premium {format_usd(packet.premium_cents)} vs ${cfg.far_dated_min_premium_usd:,}: paying for time, "
+        "not for a move this week.",
+        _context_line(packet),
+    ]
+    bonus = _evidence_bonus(packet, ctx) + (
+        0.1 if packet.premium_cents >= 2 * _cents(cfg.far_dated_min_premium_usd) else 0.0
+    )
+    metrics = _metrics(packet, ctx, days_to_expiry=float(dte))
+    return _hit("far_dated_conviction", packet, rule, metrics, explanations, _confidence(0.55, packet, bonus))
+
+
+_PPM = 1_000_000
+
+
+def zero_dte_gamma(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
+    """Expires today (New York), strike within zero_dte_max_strike_distance of the underlying, size and premium."""
+    if packet.size_contracts < cfg.zero_dte_min_contracts or packet.premium_cents < _cents(
+        cfg.zero_dte_min_premium_usd
+    ):
+        return None
+    spot = packet.underlying_e9
+    if spot is None or spot <= 0 or days_to_expiry(packet) != 0:
+        return None
+    distance = abs(packet.strike_e9 - spot)
+    # Integer parts per million, so the 1% edge is exact.
+    if distance * _PPM > round(cfg.zero_dte_max_strike_distance * _PPM) * spot:
+        return None
+    rule = (
+        f"expires today (America/New_York) and |strike - underlying| <= {cfg.zero_dte_max_strike_distance:.2%} "
+        f"of the underlying and size >= {cfg.zero_dte_min_contracts:,} and premium >= "
+        f"${cfg.zero_dte_min_premium_usd:,}"
+    )
+    explanations = [
+        f"0DTE gamma: {_describe(packet)} expiring today, strike {distance / spot:.2%} from the underlying at "
+        f"{format_price(spot)} (<= {cfg.zero_dte_max_strike_distance:.2%}).",
+        f"Size {packet.size_contracts:,} vs {cfg.zero_dte_min_contracts:,} contracts; premium "
+        f"{format_usd(packet.premium_cents)} vs ${cfg.zero_dte_min_premium_usd:,}: dealers hedging this move "
+        "the underlying today.",
+        _context_line(packet),
+    ]
+    metrics = _metrics(packet, ctx, strike_distance=round(distance / spot, 6))
+    bonus = _evidence_bonus(packet, ctx) + (0.05 if distance * 4 <= spot * cfg.zero_dte_max_strike_distance else 0)
+    return _hit("zero_dte_gamma", packet, rule, metrics, explanations, _confidence(0.55, packet, bonus))
+
+
 PacketClassifier = Callable[[Packet, PacketContext, OptionsConfig], ClassifierHit | None]
-PACKET_CLASSIFIERS: tuple[PacketClassifier, ...] = (large_sweep, block_trade)
+PACKET_CLASSIFIERS: tuple[PacketClassifier, ...] = (
+    large_sweep,
+    golden_sweep,
+    block_trade,
+    unusual_spike,
+    unusual_volume,
+    new_position_likely,
+    repeated_hits,
+    call_overwrite,
+    put_write,
+    far_dated_conviction,
+    zero_dte_gamma,
+)
+PACKET_CLASSIFIER_IDS: tuple[str, ...] = tuple(c.__name__ for c in PACKET_CLASSIFIERS)
+"""The ids packet classifiers put on their hits, in classifier order."""
 
 
 def classify_packet(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> list[ClassifierHit]:

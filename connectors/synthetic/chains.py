@@ -230,6 +230,11 @@ class Contract:
     blocked_until: int = 0
     """Background activity leaves the contract alone before this ns (a planted scenario owns it)."""
     last_scenario_end: int = -(2**62)
+    volume: int = 0
+    """Contracts printed so far this run (background and planted)."""
+    prints: int = 0
+    """Prints so far this run."""
+    last_print_ts: int = -(2**62)
 
     def theo_at(self, spot: float, ts: int) -> float:
         """Return the model price in dollars; reprice fully on a large spot move or every few seconds."""

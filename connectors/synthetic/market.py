@@ -45,7 +45,7 @@ from connectors.synthetic.chains import (
 )
 from connectors.synthetic.pacing import iter_paced
 from connectors.synthetic.scenarios import (
-    ISOLATION_NS,
+    FIRST_SCENARIO,
     SCENARIOS,
     PlantedLabel,
     ScenarioName,
@@ -92,6 +92,8 @@ PLAN_LOOKAHEAD_NS: Final = 250 * NS_PER_MS
 """Scenarios are drawn this long before they start, so the contract is quiet before and during them."""
 FIRST_PLANT_WINDOW_S: Final = (1.5, 4.0)
 """The first underlying's first scenario starts in this window, so a live demo alerts within seconds."""
+MAX_PLAN_MISSES: Final = 4
+"""A scenario kind that fits nowhere this many times is dropped from the current bag (e.g. 0DTE on AAPL)."""
 RECENTER_NS: Final = 30 * NS_PER_S
 """How often background activity follows the spot to the strikes now near the money."""
 QUOTE_REFRESH_NS: Final = 1 * NS_PER_S
@@ -283,7 +285,8 @@ class _Run:
         self.seq = 0
         self.heap: list[tuple[int, int, Scheduled]] = []
         self.pushed = 0
-        self.bag: list[ScenarioName] = []
+        self.bag: list[ScenarioName] = [FIRST_SCENARIO]
+        self.misses: dict[ScenarioName, int] = {}
 
     # ------------------------------------------------------------------------------------- refdata
 
@@ -451,6 +454,9 @@ class _Run:
                 size, venue_code, venue_id, conditions, raw = print_shapes[int(rand() * _TABLE)]
                 if size * price > max_notional:
                     size = max_notional // price or 1
+                c.volume += size
+                c.prints += 1
+                c.last_print_ts = t
                 seq += 1
                 yield option_print(
                     c.print_template, seq, t, t + latency[seq & 1023], venue_code, venue_id, price, size, conditions,
@@ -560,6 +566,9 @@ class _Run:
                 yield self._quote(item.ts, c, item.bid_e9, item.ask_e9, item.bid_size, item.ask_size)
                 continue
             und = self.underlyings[self.und_index[c.underlying]]
+            c.volume += item.size
+            c.prints += 1
+            c.last_print_ts = item.ts
             self.seq += 1
             seq = self.seq
             event = option_print(
@@ -596,15 +605,22 @@ class _Run:
                 # Draw scenario kinds from a shuffled bag, so even a short session shows every kind.
                 self.bag = list(SCENARIOS)
                 rng.shuffle(self.bag)
+                self.misses.clear()
             name = self.bag.pop()
             plan = plan_scenario(name, und, start, rng)
             if plan is None or plan.last_ts >= cfg.end_ts:
-                # Nothing fits now (or it would run past the end): try again shortly.
+                # Nothing fits now (or it would run past the end): try again shortly, and give the kind another
+                # chance later in this bag (on another underlying, or once a contract fits) before dropping it.
                 due[i] = start + NS_PER_S // 2
+                self.misses[name] = self.misses.get(name, 0) + 1
+                if self.misses[name] <= MAX_PLAN_MISSES:
+                    self.bag.insert(0, name)
                 continue
-            contract = plan.contract
-            contract.blocked_until = max(contract.blocked_until, plan.label.ts_end + ISOLATION_NS + 1)
-            contract.last_scenario_end = plan.label.ts_end
+            for contract, until in plan.holds.values():
+                contract.blocked_until = max(contract.blocked_until, until)
+            for label in plan.labels:
+                contract = plan.holds[label.symbol][0]
+                contract.last_scenario_end = max(contract.last_scenario_end, label.ts_end)
             for item in plan.events:
                 self.pushed += 1
                 heapq.heappush(self.heap, (item.ts, self.pushed, item))

@@ -1,23 +1,107 @@
-"""Planted, labeled flow: sweeps and blocks with known ground truth.
+"""Planted, labeled flow: a scenario library with ground truth for every packet classifier and packet kind.
 
-A plan is a short script of quotes and prints on one contract, drawn ahead of time from the contract's
-model quote. The market owns the contract while the plan runs (no background quotes or prints within
-`ISOLATION_NS`), so each planted scenario clusters into exactly one packet downstream.
+A plan is a short script of quotes and prints on one or more contracts, drawn ahead of time from the
+contracts' model quotes. The market holds each contract while the plan runs (no background quote or print
+until `Plan.holds` says), so each planted packet clusters downstream exactly as planned.
+
+Labels state what the planted flow *is* (`PacketFacts`: kind, aggressor side, size, premium, prints; and the
+contract's open interest, days to expiry, distance to the money, volume so far) and derive from those facts,
+with the default thresholds of `OptionsConfig`, which packet classifiers must fire (`expected_classifiers`)
+and which must not (`forbidden_classifiers`). Anything else may fire: baseline-relative clauses (z-scores)
+depend on the background tape and are not ground truth, except where a scenario makes them impossible. The
+synthetic feed publishes no historical volume baselines, so the 5-minute clause of unusual_volume is never
+expected.
+
+Hard negatives (stale quotes, mid prints, tiny lots, two-print sweeps, prints close in time on other
+contracts, near misses of each threshold) are labeled with what must not fire.
+
+Structures plug in the same way: a planner (see `PLANNERS`) returning a `Plan` whose prints span several
+contracts and whose labels name structure classifiers (vertical_spread, straddle_strangle, roll, ...).
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from connectors.synthetic.chains import E9_PER_CENT, Contract, UnderlyingState
+from connectors.synthetic.chains import E9_PER_CENT, Contract, UnderlyingState, session_date
 from connectors.synthetic.venues import OPTION_VENUES, Venue
-from events.units import NS_PER_MS, NS_PER_S, notional_cents
+from events.config import OptionsConfig
+from events.models import Direction, PacketKind, Side
+from events.units import CENTS_PER_USD, NS_PER_MS, NS_PER_S, notional_cents
 
-ScenarioName = Literal["call_sweep", "put_sweep", "block"]
-SCENARIOS: Final[tuple[ScenarioName, ...]] = ("call_sweep", "put_sweep", "block")
+ScenarioName = Literal[
+    "call_sweep",
+    "put_sweep",
+    "block",
+    "split",
+    "golden_sweep",
+    "repeated_hits",
+    "call_overwrite",
+    "put_write",
+    "far_dated",
+    "zero_dte",
+    "unusual_volume",
+    "new_position",
+    "stale_quotes",
+    "mid_prints",
+    "tiny_lots",
+    "two_print_sweep",
+    "unrelated_close",
+    "spread_out",
+    "zero_dte_miss",
+    "write_miss",
+    "golden_miss",
+    "repeat_miss",
+    "far_dated_miss",
+]
+SCENARIOS: Final[tuple[ScenarioName, ...]] = (
+    "call_sweep",
+    "put_sweep",
+    "block",
+    "split",
+    "golden_sweep",
+    "repeated_hits",
+    "call_overwrite",
+    "put_write",
+    "far_dated",
+    "zero_dte",
+    "unusual_volume",
+    "new_position",
+    "stale_quotes",
+    "mid_prints",
+    "tiny_lots",
+    "two_print_sweep",
+    "unrelated_close",
+    "spread_out",
+    "zero_dte_miss",
+    "write_miss",
+    "golden_miss",
+    "repeat_miss",
+    "far_dated_miss",
+)
+"""The library, positives first; the market draws them from a shuffled bag so every kind shows up."""
+HARD_NEGATIVES: Final = frozenset(SCENARIOS[SCENARIOS.index("stale_quotes") :])
+FIRST_SCENARIO: Final[ScenarioName] = "call_sweep"
+"""The first scenario of a session: one that alerts, so a live demo shows an alert within seconds."""
+
+PACKET_CLASSIFIERS: Final[tuple[str, ...]] = (
+    "large_sweep",
+    "golden_sweep",
+    "block_trade",
+    "unusual_spike",
+    "unusual_volume",
+    "new_position_likely",
+    "repeated_hits",
+    "call_overwrite",
+    "put_write",
+    "far_dated_conviction",
+    "zero_dte_gamma",
+)
+"""The packet classifiers labels speak about, in the order of `operators.classifiers.PACKET_CLASSIFIERS`."""
 
 ISOLATION_NS: Final = 150 * NS_PER_MS
 """No background print or quote on a planted contract this close to its scenario."""
@@ -35,10 +119,26 @@ SWEEP_MAX_CHILD_PREMIUM_CENTS: Final = 200_000 * 100
 BLOCK_MIN_CONTRACTS: Final = 600
 ISO: Final = ("iso",)
 
+RULES: Final = OptionsConfig.model_construct()
+"""The default thresholds the labels are stated against (never the environment: labels are fixed facts)."""
+REPEAT_WINDOW_NS: Final = RULES.repeat_window_ms * NS_PER_MS
+ZERO_DTE_SURE: Final = 0.006
+"""Planted 0DTE flow at most this far from the money (model spot at planning) is expected to fire."""
+ZERO_DTE_SURE_NOT: Final = 0.015
+"""... and at least this far is expected not to; in between the spot's drift could decide either way."""
+QUIET_MAX_PRINTS: Final = 10
+"""A contract with fewer prints than this so far has too few packets for a contract z-score."""
+
+
+# ------------------------------------------------------------------------------------------- labels
+
 
 @dataclass(frozen=True)
 class PlantedLabel:
-    """Ground truth for one planted scenario; `expected_classifiers` must fire (others may too)."""
+    """Ground truth for one planted scenario on one contract.
+
+    `expected_classifiers` must fire on the label's prints, `forbidden_classifiers` must not; others may.
+    """
 
     scenario: str
     underlying: str
@@ -49,6 +149,158 @@ class PlantedLabel:
     expected_kind: Literal["sweep", "block", "split", "single"]
     expected_classifiers: tuple[str, ...]
     print_ids: tuple[str, ...]
+    forbidden_classifiers: tuple[str, ...] = ()
+    expected_direction: Direction | None = None
+    """The direction hits should read (None: the label's packets disagree, e.g. both sides)."""
+    description: str = ""
+    """What was planted, in numbers: for tables of misses and false positives."""
+
+    @property
+    def hard_negative(self) -> bool:
+        """Return whether the scenario exists to make classifiers not fire."""
+        return self.scenario in HARD_NEGATIVES
+
+
+@dataclass(frozen=True, slots=True)
+class PacketFacts:
+    """One planted packet as planned: what the packet clustering downstream will see."""
+
+    kind: PacketKind
+    side: Side
+    size: int
+    premium_cents: int
+    print_count: int
+    ts_first: int
+    ts_last: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContractFacts:
+    """The contract a label is on, at planning time."""
+
+    right: str
+    open_interest: int
+    dte: int
+    strike_distance: float
+    """|strike - spot| / spot with the model spot at planning."""
+    volume_before: int
+    """Contracts printed on the contract this session before the plan."""
+    repeat_isolated: bool = False
+    """No other print on the contract within the repeat window before or after the plan."""
+    z_quiet: bool = False
+    """Neither z-score can reach its threshold (too few packets for the contract, premium far below typical)."""
+
+
+def kind_of(prints: int, venues: int, iso: bool, side: Side, size: int, premium_cents: int) -> PacketKind:
+    """Return the packet kind of BEHAVIOR section 3 with the default thresholds (no cross/floor prints here)."""
+    if prints == 1:
+        if size >= RULES.block_min_contracts or premium_cents >= RULES.block_min_premium_cents:
+            return "block"
+        return "single"
+    if (venues >= 2 or iso) and side != "unknown":
+        return "sweep"
+    return "split" if venues == 1 else "single"
+
+
+def direction_of(side: Side, right: str) -> Direction:
+    """Return the directional read of an aggressor side on a right (unknown side: neutral)."""
+    if side == "unknown":
+        return "neutral"
+    if right == "C":
+        return "bullish" if side == "buy" else "bearish"
+    return "bearish" if side == "buy" else "bullish"
+
+
+def _packet_truth(p: PacketFacts, c: ContractFacts) -> tuple[set[str], set[str]]:
+    expected: set[str] = set()
+    forbidden: set[str] = set()
+
+    def decide(name: str, fires: bool | None) -> None:
+        if fires is True:
+            expected.add(name)
+        elif fires is False:
+            forbidden.add(name)
+
+    sweep = p.kind == "sweep" and p.print_count >= RULES.large_sweep_min_prints
+    if not sweep:
+        decide("large_sweep", False)
+    elif p.premium_cents >= RULES.large_sweep_min_premium_cents:
+        decide("large_sweep", True)
+    elif c.z_quiet:
+        decide("large_sweep", False)
+    decide(
+        "golden_sweep",
+        p.kind == "sweep"
+        and p.premium_cents >= RULES.golden_sweep_min_premium_usd * CENTS_PER_USD
+        and p.size > c.open_interest,
+    )
+    decide("block_trade", p.kind == "block")
+    spike = p.size >= RULES.unusual_spike_min_contracts and (
+        p.premium_cents >= RULES.unusual_spike_min_premium_usd * CENTS_PER_USD
+    )
+    decide("unusual_spike", True if spike else (False if c.z_quiet else None))
+    decide("new_position_likely", p.size > c.open_interest)
+    large_write = p.side == "sell" and p.size >= RULES.write_min_contracts
+    large_write = large_write and p.premium_cents >= RULES.write_min_premium_usd * CENTS_PER_USD
+    decide("call_overwrite", large_write and c.right == "C")
+    decide("put_write", large_write and c.right == "P")
+    decide(
+        "far_dated_conviction",
+        c.dte >= RULES.far_dated_min_dte
+        and p.side != "unknown"
+        and p.premium_cents >= RULES.far_dated_min_premium_usd * CENTS_PER_USD,
+    )
+    zero = (
+        c.dte == 0
+        and p.size >= RULES.zero_dte_min_contracts
+        and p.premium_cents >= RULES.zero_dte_min_premium_usd * CENTS_PER_USD
+    )
+    if not zero or c.strike_distance >= ZERO_DTE_SURE_NOT:
+        decide("zero_dte_gamma", False)
+    elif c.strike_distance <= ZERO_DTE_SURE:
+        decide("zero_dte_gamma", True)
+    return expected, forbidden
+
+
+def _repeats(packets: list[PacketFacts]) -> bool:
+    floor = RULES.repeat_min_packet_premium_usd * CENTS_PER_USD
+    for side in ("buy", "sell"):
+        times = [p.ts_last for p in packets if p.side == side and p.premium_cents >= floor]
+        for i, ts in enumerate(times):
+            if sum(1 for t in times[: i + 1] if ts - t <= REPEAT_WINDOW_NS) >= RULES.repeat_min_packets:
+                return True
+    return False
+
+
+def label_truth(packets: list[PacketFacts], contract: ContractFacts) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return (expected, forbidden) packet classifiers for a label's packets on one contract, in time order."""
+    expected: set[str] = set()
+    forbidden = set(PACKET_CLASSIFIERS)
+    for p in packets:
+        exp, forb = _packet_truth(p, contract)
+        expected |= exp
+        forbidden &= forb
+    # unusual_volume fires on the packet taking day volume above open interest and the minimum (no baselines).
+    line = max(contract.open_interest + 1, RULES.unusual_volume_min_day_contracts)
+    volume = contract.volume_before
+    crossed = False
+    for p in packets:
+        crossed = crossed or volume < line <= volume + p.size
+        volume += p.size
+    if crossed:
+        expected.add("unusual_volume")
+    else:
+        forbidden.add("unusual_volume")
+    if contract.repeat_isolated:
+        if _repeats(packets):
+            expected.add("repeated_hits")
+        else:
+            forbidden.add("repeated_hits")
+    forbidden -= expected
+    return (
+        tuple(c for c in PACKET_CLASSIFIERS if c in expected),
+        tuple(c for c in PACKET_CLASSIFIERS if c in forbidden),
+    )
 
 
 @dataclass(slots=True, eq=False)
@@ -59,12 +311,15 @@ class LabelDraft:
     underlying: str
     symbol: str
     side: Literal["buy", "sell"]
-    expected_kind: Literal["sweep", "block"]
+    expected_kind: Literal["sweep", "block", "split", "single"]
     expected_classifiers: tuple[str, ...]
     ts_start: int
     ts_end: int
     prints_left: int
     print_ids: list[str] = field(default_factory=list)
+    forbidden_classifiers: tuple[str, ...] = ()
+    expected_direction: Direction | None = None
+    description: str = ""
 
     def record(self, event_id: str) -> PlantedLabel | None:
         """Record one emitted print; return the finished label after the last one."""
@@ -82,7 +337,13 @@ class LabelDraft:
             expected_kind=self.expected_kind,
             expected_classifiers=self.expected_classifiers,
             print_ids=tuple(self.print_ids),
+            forbidden_classifiers=self.forbidden_classifiers,
+            expected_direction=self.expected_direction,
+            description=self.description,
         )
+
+
+# ------------------------------------------------------------------------------------------ scripts
 
 
 @dataclass(slots=True, eq=False)
@@ -116,11 +377,22 @@ Scheduled = ScheduledQuote | ScheduledPrint
 
 @dataclass(slots=True, eq=False)
 class Plan:
-    """The scripted events of one scenario, in time order, and the label they will fill."""
+    """The scripted events of one scenario, in time order, the labels they fill and the contracts held."""
 
-    contract: Contract
     events: list[Scheduled]
-    label: LabelDraft
+    labels: list[LabelDraft]
+    holds: dict[str, tuple[Contract, int]]
+    """Per contract symbol: the contract and the time before which background leaves it alone."""
+
+    @property
+    def contract(self) -> Contract:
+        """Return the first contract the plan trades."""
+        return next(iter(self.holds.values()))[0]
+
+    @property
+    def label(self) -> LabelDraft:
+        """Return the first label."""
+        return self.labels[0]
 
     @property
     def first_ts(self) -> int:
@@ -131,44 +403,167 @@ class Plan:
         return self.events[-1].ts
 
 
-def plan_scenario(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
-    """Draw a scenario whose first print is at `start_ts`; None when no contract fits it now."""
-    if name == "block":
-        return _plan_block(und, start_ts, rng)
-    return _plan_sweep(name, und, start_ts, rng)
+@dataclass(slots=True)
+class _Book:
+    """The plan's running view of one contract's quote (cents) while it scripts fills."""
+
+    contract: Contract
+    bid: int
+    ask: int
 
 
-def _eligible(und: UnderlyingState, start_ts: int, low: float, high: float, right: str | None) -> list[Contract]:
-    spot = und.model_spot
-    earliest = start_ts - 20 * NS_PER_MS  # the plan's first quote comes up to 20 ms before its first print
-    return [
-        c
-        for c in und.contracts
-        if (right is None or c.right == right)
-        and spot * low <= c.strike <= spot * high
-        and c.close_ns > start_ts + NS_PER_S
-        and c.last_scenario_end + SAME_CONTRACT_GAP_NS <= earliest
-        and c.blocked_until <= earliest
-    ]
+@dataclass(slots=True, eq=False)
+class _Script:
+    """Accumulates one plan: events, labels, held contracts."""
+
+    rng: random.Random
+    events: list[Scheduled] = field(default_factory=list)
+    labels: list[LabelDraft] = field(default_factory=list)
+    holds: dict[str, tuple[Contract, int]] = field(default_factory=dict)
+
+    def quote(self, ts: int, book: _Book, bid_size: int | None = None, ask_size: int | None = None) -> None:
+        rng = self.rng
+        self.events.append(
+            ScheduledQuote(
+                ts=ts,
+                contract=book.contract,
+                bid_e9=book.bid * E9_PER_CENT,
+                ask_e9=book.ask * E9_PER_CENT,
+                bid_size=rng.randint(5, 300) if bid_size is None else bid_size,
+                ask_size=rng.randint(5, 300) if ask_size is None else ask_size,
+            )
+        )
+
+    def hold(self, contract: Contract, until: int) -> None:
+        _, held = self.holds.get(contract.symbol, (contract, 0))
+        self.holds[contract.symbol] = (contract, max(held, until))
+
+    def plan(self) -> Plan:
+        self.events.sort(key=lambda e: e.ts)  # stable: a quote scripted before a print at the same ts stays first
+        for event in self.events:
+            self.hold(event.contract, event.ts + ISOLATION_NS + 1)
+        return Plan(events=self.events, labels=self.labels, holds=self.holds)
 
 
-def _pick(
-    candidates: list[Contract], und: UnderlyingState, start_ts: int, rng: random.Random, min_cents: int, max_cents: int
-) -> tuple[Contract, int, int] | None:
-    """Pick a contract by activity whose model ask lies in [min_cents, max_cents]; return it and its quote."""
-    if not candidates:
-        return None
-    weights = [c.activity for c in candidates]
-    for contract in rng.choices(candidates, weights=weights, k=8):
-        theo = contract.theo_at(und.model_spot, start_ts)
-        bid, ask = contract.quote_cents(theo, rng.random())
-        if min_cents <= ask <= max_cents:
-            return contract, bid, ask
-    return None
+FillAt = Literal["ask", "bid", "mid", "stale"]
+
+
+def _fill_times(rng: random.Random, start_ts: int, parts: int, span_ns: int) -> list[int]:
+    if parts == 1:
+        return [start_ts]
+    gaps = [0.1 + rng.random() for _ in range(parts - 1)]
+    scale = span_ns / sum(gaps)
+    times = [start_ts]
+    for g in gaps:
+        times.append(times[-1] + max(1, int(g * scale)))
+    times[-1] = max(times[-2] + 1, start_ts + span_ns)
+    return times
+
+
+def _cluster(
+    script: _Script,
+    label: LabelDraft,
+    book: _Book,
+    start_ts: int,
+    sizes: list[int],
+    venues: list[Venue],
+    *,
+    at: FillAt,
+    iso: list[bool],
+    span_ns: int,
+) -> PacketFacts:
+    """Script one packet: a fresh quote just before (none when stale), the fills, the book repricing between.
+
+    Return the packet's facts. Fills at the ask are buyer-initiated, at the bid seller-initiated; mid prints and
+    prints against a stale quote have no side.
+    """
+    rng = script.rng
+    c = book.contract
+    parts = len(sizes)
+    times = _fill_times(rng, start_ts, parts, span_ns)
+    if at != "stale":
+        script.quote(start_ts - rng.randint(NS_PER_MS // 2, 20 * NS_PER_MS), book, ask_size=max(1, sizes[0] // 2))
+    premium = 0
+    for i in range(parts):
+        if at == "ask":
+            price = c.tick_up(book.ask) if iso[i] and rng.random() < 0.2 else book.ask
+        elif at == "bid":
+            lower = c.tick_down(book.bid)
+            price = lower if iso[i] and lower > 0 and rng.random() < 0.2 else book.bid
+        elif at == "mid":
+            price = _mid_price(book)
+        else:
+            price = c.ask_e9 // E9_PER_CENT
+        premium += notional_cents(price * E9_PER_CENT, sizes[i], 100)
+        script.events.append(
+            ScheduledPrint(
+                ts=times[i],
+                contract=c,
+                price_e9=price * E9_PER_CENT,
+                size=sizes[i],
+                venue=venues[i],
+                conditions=ISO if iso[i] else (),
+                raw_conditions="S" if iso[i] else "",
+                label=label,
+            )
+        )
+        if at in ("mid", "stale"):
+            continue
+        # The book reprices after each fill: the taken side moves away a tick, sometimes the other follows.
+        if at == "ask":
+            if rng.random() < 0.6:
+                book.ask = c.tick_up(book.ask)
+            if rng.random() < 0.3 and c.tick_up(book.bid) < book.ask:
+                book.bid = c.tick_up(book.bid)
+        else:
+            if rng.random() < 0.6 and c.tick_down(book.bid) > 0:
+                book.bid = c.tick_down(book.bid)
+            if rng.random() < 0.3 and c.tick_down(book.ask) > book.bid:
+                book.ask = c.tick_down(book.ask)
+        next_ts = times[i + 1] if i + 1 < parts else times[i] + rng.randint(NS_PER_MS, 10 * NS_PER_MS)
+        script.quote(times[i] + max(1, int((next_ts - times[i]) * rng.uniform(0.3, 0.7))), book)
+    side: Side = "buy" if at == "ask" else "sell" if at == "bid" else "unknown"
+    size = sum(sizes)
+    kind = kind_of(parts, len({v.code for v in venues}), any(iso), side, size, premium)
+    return PacketFacts(kind, side, size, premium, parts, times[0], times[-1])
+
+
+def _mid_price(book: _Book) -> int:
+    """Return a price on the contract's increments strictly inside the bid and ask bands (spread >= 4 ticks)."""
+    c = book.contract
+    price = book.bid
+    steps = 0
+    while c.tick_up(price) < book.ask:
+        price = c.tick_up(price)
+        steps += 1
+    ticks_to_mid = (steps + 1) // 2
+    price = book.bid
+    for _ in range(ticks_to_mid):
+        price = c.tick_up(price)
+    return price
+
+
+def _widen(book: _Book, ticks: int) -> None:
+    """Widen the book to at least `ticks` increments, so a mid print sits clear of the at-side bands."""
+    c = book.contract
+    while True:
+        n = 0
+        price = book.bid
+        while price < book.ask:
+            price = c.tick_up(price)
+            n += 1
+        if n >= ticks:
+            return
+        if c.tick_down(book.bid) > 0 and n % 2:
+            book.bid = c.tick_down(book.bid)
+        else:
+            book.ask = c.tick_up(book.ask)
 
 
 def _split(total: int, parts: int, cap: int, rng: random.Random) -> list[int]:
     """Split `total` into `parts` positive sizes, none above `cap`, uneven like real child fills."""
+    if not parts <= total <= parts * cap:
+        raise ValueError(f"cannot split {total} into {parts} parts of at most {cap}")
     weights = [0.4 + rng.random() for _ in range(parts)]
     scale = total / sum(weights)
     sizes = [max(1, min(cap, int(w * scale))) for w in weights]
@@ -183,149 +578,616 @@ def _split(total: int, parts: int, cap: int, rng: random.Random) -> list[int]:
     return sizes
 
 
-def _displayed(rng: random.Random, taken: int) -> int:
-    # The touch shows roughly what the next venue has: the sweeper takes it and reaches for more.
-    return max(1, int(taken * (0.5 + 0.7 * rng.random())))
+def _venues(rng: random.Random, parts: int) -> list[Venue]:
+    return rng.sample(OPTION_VENUES, parts)
+
+
+def _one_venue(rng: random.Random) -> Venue:
+    return rng.choices(OPTION_VENUES, weights=[v.weight for v in OPTION_VENUES])[0]
+
+
+# ---------------------------------------------------------------------------------------- contracts
+
+
+def dte_of(contract: Contract, ts: int) -> int:
+    """Return calendar days from the New York date of `ts` to the contract's expiry."""
+    return (contract.expiry - session_date(ts)).days
+
+
+ExpiryBand = Literal["any", "zero", "near", "far"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Want:
+    """What a scenario needs of its contract."""
+
+    right: str | None = None
+    moneyness: tuple[float, float] = (0.94, 1.06)
+    """strike / spot bounds."""
+    expiry: ExpiryBand = "any"
+    ask_cents: tuple[int, int] = (5, 5_000)
+    bid_min_cents: int = 0
+    open_interest: tuple[int, int] = (0, 2**62)
+    quiet_ns: int = 0
+    """No print on the contract for this long before the plan starts."""
+    max_prints: int | None = None
+    quote_older_ns: int = 0
+    """The contract's latest quote is at least this old when the plan starts."""
+    span_ns: int = NS_PER_S
+    """How long the plan runs (the contract must still trade after it)."""
+    exclude: frozenset[str] = frozenset()
+    """Contracts the plan already uses."""
+
+
+def _candidates(und: UnderlyingState, start_ts: int, want: _Want) -> list[Contract]:
+    spot = und.model_spot
+    low, high = want.moneyness
+    earliest = start_ts - 20 * NS_PER_MS  # a plan's first quote comes up to 20 ms before its first print
+    today = session_date(start_ts)
+    out = []
+    for c in und.contracts:
+        if not spot * low <= c.strike <= spot * high:
+            continue
+        if (want.right is not None and c.right != want.right) or c.symbol in want.exclude:
+            continue
+        if c.close_ns <= start_ts + want.span_ns + NS_PER_S:
+            continue
+        if c.last_scenario_end + SAME_CONTRACT_GAP_NS > earliest or c.blocked_until > earliest:
+            continue
+        dte = (c.expiry - today).days
+        if (
+            (want.expiry == "zero" and dte != 0)
+            or (want.expiry == "near" and not 0 < dte < RULES.far_dated_min_dte)
+            or (want.expiry == "far" and dte < RULES.far_dated_min_dte)
+        ):
+            continue
+        if not want.open_interest[0] <= c.open_interest <= want.open_interest[1]:
+            continue
+        if want.quiet_ns and c.last_print_ts > start_ts - want.quiet_ns:
+            continue
+        if want.max_prints is not None and c.prints > want.max_prints:
+            continue
+        if want.quote_older_ns and c.quote_ts > start_ts - want.quote_older_ns:
+            continue
+        out.append(c)
+    return out
+
+
+def _choose(und: UnderlyingState, start_ts: int, rng: random.Random, want: _Want) -> _Book | None:
+    """Pick a contract by activity among those that fit, with a model quote whose ask lies in the range."""
+    candidates = _candidates(und, start_ts, want)
+    if not candidates:
+        return None
+    weights = [c.activity + 1e-9 for c in candidates]
+    low, high = want.ask_cents
+    for contract in rng.choices(candidates, weights=weights, k=12):
+        if want.quote_older_ns:
+            # A stale quote is the one the contract shows: trade against it, never a fresh model quote.
+            bid, ask = contract.bid_e9 // E9_PER_CENT, contract.ask_e9 // E9_PER_CENT
+        else:
+            bid, ask = contract.quote_cents(contract.theo_at(und.model_spot, start_ts), rng.random())
+        if low <= ask <= high and bid >= want.bid_min_cents and bid < ask:
+            return _Book(contract, bid, ask)
+    return None
+
+
+def _facts(und: UnderlyingState, c: Contract, start_ts: int, **flags: bool) -> ContractFacts:
+    spot = und.model_spot
+    return ContractFacts(
+        right=c.right,
+        open_interest=c.open_interest,
+        dte=dte_of(c, start_ts),
+        strike_distance=abs(c.strike - spot) / spot,
+        volume_before=c.volume,
+        **flags,
+    )
+
+
+def _label(
+    script: _Script,
+    scenario: str,
+    und: UnderlyingState,
+    c: Contract,
+    side: Literal["buy", "sell"],
+    prints: int,
+) -> LabelDraft:
+    draft = LabelDraft(
+        scenario=scenario,
+        underlying=und.symbol,
+        symbol=c.symbol,
+        side=side,
+        expected_kind="single",
+        expected_classifiers=(),
+        ts_start=0,
+        ts_end=0,
+        prints_left=prints,
+    )
+    script.labels.append(draft)
+    return draft
+
+
+def _finish(draft: LabelDraft, packets: list[PacketFacts], facts: ContractFacts, note: str = "") -> None:
+    """Fill a label's kind, times, truth, direction and description from its planned packets."""
+    draft.expected_classifiers, draft.forbidden_classifiers = label_truth(packets, facts)
+    draft.ts_start = min(p.ts_first for p in packets)
+    draft.ts_end = max(p.ts_last for p in packets)
+    kinds = {p.kind for p in packets}
+    draft.expected_kind = packets[0].kind if len(kinds) == 1 else "single"
+    directions = {direction_of(p.side, facts.right) for p in packets}
+    draft.expected_direction = directions.pop() if len(directions) == 1 else None
+    size = sum(p.size for p in packets)
+    premium = sum(p.premium_cents for p in packets)
+    sides = "/".join(sorted({p.side for p in packets}))
+    draft.description = (
+        f"{len(packets)} packet(s) {'/'.join(sorted(kinds))} {sides}, {size:,} contracts, "
+        f"${premium / 100:,.0f}; OI {facts.open_interest:,}, DTE {facts.dte}, "
+        f"{facts.strike_distance:.2%} from spot, {facts.volume_before:,} traded before" + (f"; {note}" if note else "")
+    )
+
+
+# ----------------------------------------------------------------------------------------- planners
+
+Planner = Callable[[UnderlyingState, int, random.Random], Plan | None]
+
+
+def _sweep_sizes(total: int, cap: int, rng: random.Random, min_parts: int = 3, max_parts: int = 8) -> list[int] | None:
+    parts = max(min_parts, math.ceil(total / cap))
+    if parts > max_parts or total < parts:
+        return None
+    return _split(total, rng.randint(parts, max_parts), cap, rng)
 
 
 def _plan_sweep(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
     is_call = name == "call_sweep"
-    low, high = (0.985, 1.04) if is_call else (0.96, 1.015)
-    candidates = _eligible(und, start_ts, low, high, "C" if is_call else "P")
-    picked = _pick(candidates, und, start_ts, rng, SWEEP_MIN_ASK_CENTS, SWEEP_MAX_ASK_CENTS)
-    if picked is None:
+    want = _Want(
+        right="C" if is_call else "P",
+        moneyness=(0.985, 1.04) if is_call else (0.96, 1.015),
+        ask_cents=(SWEEP_MIN_ASK_CENTS, SWEEP_MAX_ASK_CENTS),
+    )
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
         return None
-    contract, bid, ask = picked
-    ask_high = ask + 12 * contract.tick_cents_above_3  # bound on how far the fills can walk up
+    c = book.contract
+    ask_high = book.ask + 12 * c.tick_cents_above_3  # bound on how far the fills can walk up
     target_usd = math.exp(rng.uniform(math.log(65_000), math.log(500_000)))
     # One contract costs `ask` dollars (price in cents x 100 shares / 100 cents). The size bounds keep
     # the total in the hundreds; with the ask bounds the premium stays above the sweep minimum.
-    total = min(max(math.ceil(target_usd / ask), SWEEP_MIN_CONTRACTS), SWEEP_MAX_CONTRACTS)
-    child_cap = min(SWEEP_MAX_CHILD_CONTRACTS, SWEEP_MAX_CHILD_PREMIUM_CENTS // (ask_high * 100))
-    parts = rng.randint(max(3, math.ceil(total / child_cap)), 8)
-    sizes = _split(total, parts, child_cap, rng)
-    venues = rng.sample(OPTION_VENUES, parts)
-    iso = [rng.random() < 0.7 for _ in range(parts)]
-    if not any(iso):
-        iso[rng.randrange(parts)] = True
-
-    span_ns = rng.randint(5 * NS_PER_MS, 80 * NS_PER_MS)
-    gaps = [0.1 + rng.random() for _ in range(parts - 1)]
-    scale = span_ns / sum(gaps)
-    fill_ts = [start_ts]
-    for g in gaps:
-        fill_ts.append(fill_ts[-1] + int(g * scale))
-    fill_ts[-1] = start_ts + span_ns
-
-    label = LabelDraft(
-        scenario=name,
-        underlying=und.symbol,
-        symbol=contract.symbol,
-        side="buy",
-        expected_kind="sweep",
-        expected_classifiers=("large_sweep",),
-        ts_start=fill_ts[0],
-        ts_end=fill_ts[-1],
-        prints_left=parts,
-    )
-    events: list[Scheduled] = [
-        ScheduledQuote(
-            ts=start_ts - rng.randint(NS_PER_MS // 2, 20 * NS_PER_MS),
-            contract=contract,
-            bid_e9=bid * E9_PER_CENT,
-            ask_e9=ask * E9_PER_CENT,
-            bid_size=rng.randint(5, 300),
-            ask_size=_displayed(rng, sizes[0]),
-        )
-    ]
-    premium_cents = 0
-    for i in range(parts):
-        # An ISO may reach through the displayed offer to the next level.
-        price = contract.tick_up(ask) if iso[i] and rng.random() < 0.2 else ask
-        premium_cents += notional_cents(price * E9_PER_CENT, sizes[i], 100)
-        events.append(
-            ScheduledPrint(
-                ts=fill_ts[i],
-                contract=contract,
-                price_e9=price * E9_PER_CENT,
-                size=sizes[i],
-                venue=venues[i],
-                conditions=ISO if iso[i] else (),
-                raw_conditions="S" if iso[i] else "",
-                label=label,
-            )
-        )
-        # The book reprices after each fill: the offer often lifts a tick, sometimes the bid follows.
-        if rng.random() < 0.6:
-            ask = contract.tick_up(ask)
-        if rng.random() < 0.3 and contract.tick_up(bid) < ask:
-            bid = contract.tick_up(bid)
-        next_ts = fill_ts[i + 1] if i + 1 < parts else fill_ts[i] + rng.randint(NS_PER_MS, 10 * NS_PER_MS)
-        events.append(
-            ScheduledQuote(
-                ts=fill_ts[i] + max(1, int((next_ts - fill_ts[i]) * rng.uniform(0.3, 0.7))),
-                contract=contract,
-                bid_e9=bid * E9_PER_CENT,
-                ask_e9=ask * E9_PER_CENT,
-                bid_size=rng.randint(5, 300),
-                ask_size=_displayed(rng, sizes[i + 1]) if i + 1 < parts else rng.randint(5, 300),
-            )
-        )
-    if premium_cents < SWEEP_MIN_PREMIUM_CENTS:
+    total = min(max(math.ceil(target_usd / book.ask), SWEEP_MIN_CONTRACTS), SWEEP_MAX_CONTRACTS)
+    cap = min(SWEEP_MAX_CHILD_CONTRACTS, SWEEP_MAX_CHILD_PREMIUM_CENTS // (ask_high * 100))
+    sizes = _sweep_sizes(total, cap, rng)
+    if sizes is None:
         return None
-    return Plan(contract=contract, events=events, label=label)
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, name, und, c, "buy", len(sizes))
+    iso = [rng.random() < 0.7 for _ in sizes]
+    if not any(iso):
+        iso[rng.randrange(len(iso))] = True
+    span = rng.randint(5 * NS_PER_MS, 80 * NS_PER_MS)
+    packet = _cluster(script, label, book, start_ts, sizes, _venues(rng, len(sizes)), at="ask", iso=iso, span_ns=span)
+    if packet.premium_cents < SWEEP_MIN_PREMIUM_CENTS:
+        return None
+    _finish(label, [packet], facts)
+    return script.plan()
 
 
 def _plan_block(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
     buy = rng.random() < 0.6
-    picked = _pick(_eligible(und, start_ts, 0.94, 1.06, None), und, start_ts, rng, 50, 3_000)
-    if picked is None:
+    book = _choose(und, start_ts, rng, _Want(ask_cents=(50, 3_000)))
+    if book is None:
         return None
-    contract, bid, ask = picked
-    if not buy and bid < 50:
+    c = book.contract
+    if not buy and book.bid < 50:
         buy = True  # selling a block into a sub-50-cent bid is not the scenario we want to label
     size = 25 * rng.randint(BLOCK_MIN_CONTRACTS // 25, 100)
-    price = ask if buy else bid
-    venue = rng.choices(OPTION_VENUES, weights=[v.weight for v in OPTION_VENUES])[0]
-    label = LabelDraft(
-        scenario="block",
-        underlying=und.symbol,
-        symbol=contract.symbol,
-        side="buy" if buy else "sell",
-        expected_kind="block",
-        expected_classifiers=("block_trade",),
-        ts_start=start_ts,
-        ts_end=start_ts,
-        prints_left=1,
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, "block", und, c, "buy" if buy else "sell", 1)
+    packet = _cluster(
+        script, label, book, start_ts, [size], [_one_venue(rng)], at="ask" if buy else "bid", iso=[False], span_ns=0
     )
-    # After a block the quote leans the way it traded.
-    after_bid, after_ask = (bid, contract.tick_up(ask)) if buy else (contract.tick_down(bid), ask)
-    events: list[Scheduled] = [
-        ScheduledQuote(
-            ts=start_ts - rng.randint(NS_PER_MS // 2, 20 * NS_PER_MS),
-            contract=contract,
-            bid_e9=bid * E9_PER_CENT,
-            ask_e9=ask * E9_PER_CENT,
-            bid_size=rng.randint(10, 400),
-            ask_size=rng.randint(10, 400),
-        ),
-        ScheduledPrint(
-            ts=start_ts,
-            contract=contract,
-            price_e9=price * E9_PER_CENT,
-            size=size,
-            venue=venue,
-            conditions=(),
-            raw_conditions="",
-            label=label,
-        ),
-        ScheduledQuote(
-            ts=start_ts + rng.randint(NS_PER_MS, 10 * NS_PER_MS),
-            contract=contract,
-            bid_e9=after_bid * E9_PER_CENT,
-            ask_e9=after_ask * E9_PER_CENT,
-            bid_size=rng.randint(10, 400),
-            ask_size=rng.randint(10, 400),
-        ),
+    _finish(label, [packet], facts)
+    return script.plan()
+
+
+def _plan_split(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    book = _choose(und, start_ts, rng, _Want(moneyness=(0.97, 1.03), ask_cents=(60, 1_500)))
+    if book is None:
+        return None
+    c = book.contract
+    total = rng.randint(450, 900)
+    sizes = _sweep_sizes(total, min(450, 200_000 // book.ask), rng, max_parts=5)
+    if sizes is None:
+        return None
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, "split", und, c, "buy", len(sizes))
+    venue = _one_venue(rng)
+    span = rng.randint(5 * NS_PER_MS, 80 * NS_PER_MS)
+    packet = _cluster(
+        script, label, book, start_ts, sizes, [venue] * len(sizes), at="ask", iso=[False] * len(sizes), span_ns=span
+    )
+    _finish(label, [packet], facts, "one venue, no ISO")
+    return script.plan()
+
+
+def _plan_big_sweep(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """A sweep of >= $1.1M: on a contract with less open interest than its size (golden) or more (miss)."""
+    golden = name == "golden_sweep"
+    # Open interest below the size a $1.1M+ sweep buys there (at most 3,500 contracts), or well above it.
+    oi = (0, 3_400) if golden else (3_700, 2**62)
+    want = _Want(moneyness=(0.85, 1.15), ask_cents=(300, 6_000), open_interest=oi)
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
+        return None
+    c = book.contract
+    total = math.ceil(rng.uniform(1_100_000, 1_800_000) / book.ask)
+    if total > 3_500 or (golden and total <= c.open_interest) or (not golden and total >= c.open_interest - 100):
+        return None
+    sizes = _sweep_sizes(total, SWEEP_MAX_CHILD_CONTRACTS, rng)
+    if sizes is None:
+        return None
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, name, und, c, "buy", len(sizes))
+    iso = [True] * len(sizes)
+    span = rng.randint(10 * NS_PER_MS, 90 * NS_PER_MS)
+    packet = _cluster(script, label, book, start_ts, sizes, _venues(rng, len(sizes)), at="ask", iso=iso, span_ns=span)
+    _finish(label, [packet], facts, f"size {'>' if golden else '<='} open interest")
+    return script.plan()
+
+
+def _plan_repeats(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Same-contract packets on one side within the repeat window (hit), or a near miss of it (miss)."""
+    hit = name == "repeated_hits"
+    variant = "hit" if hit else rng.choice(("two_plus_other_side", "too_slow"))
+    count = rng.randint(3, 5) if variant == "hit" else 3
+    gaps_ns = [
+        rng.randint(3 * NS_PER_S, 12 * NS_PER_S)
+        if variant != "too_slow"
+        else rng.randint(REPEAT_WINDOW_NS // 2 + NS_PER_S, REPEAT_WINDOW_NS // 2 + 8 * NS_PER_S)
+        for _ in range(count - 1)
     ]
-    return Plan(contract=contract, events=events, label=label)
+    span = sum(gaps_ns)
+    want = _Want(ask_cents=(60, 1_500), quiet_ns=REPEAT_WINDOW_NS + NS_PER_S, span_ns=span + NS_PER_S)
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
+        return None
+    c = book.contract
+    buy = rng.random() < 0.7 or book.bid < 60
+    sides: list[Literal["buy", "sell"]] = ["buy" if buy else "sell"] * count
+    if variant == "two_plus_other_side":
+        sides[rng.randrange(count)] = "sell" if buy else "buy"
+    facts = _facts(und, c, start_ts, repeat_isolated=True)
+    script = _Script(rng)
+    label = _label(script, name, und, c, sides[0], count)
+    packets = []
+    ts = start_ts
+    for i in range(count):
+        price = book.ask if sides[i] == "buy" else book.bid
+        size = min(350, math.ceil(rng.uniform(12_500, 40_000) / max(price, 1)))
+        if size * price < 12_000:
+            return None
+        at: FillAt = "ask" if sides[i] == "buy" else "bid"
+        packets.append(_cluster(script, label, book, ts, [size], [_one_venue(rng)], at=at, iso=[False], span_ns=0))
+        # The next buyer pays up a tick (a seller hits a tick lower): fill prices walk.
+        if sides[i] == "buy":
+            book.ask = c.tick_up(book.ask)
+            book.bid = min(c.tick_up(book.bid), c.tick_down(book.ask))
+        elif c.tick_down(book.bid) > 0:
+            book.bid = c.tick_down(book.bid)
+            book.ask = max(c.tick_down(book.ask), c.tick_up(book.bid))
+        if i < count - 1:
+            ts += gaps_ns[i]
+    _finish(label, packets, facts, variant)
+    script.hold(c, packets[-1].ts_last + REPEAT_WINDOW_NS + NS_PER_S)
+    return script.plan()
+
+
+def _plan_write(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Large out-of-the-money calls (puts) sold at the bid; the miss sells too few or too cheap."""
+    miss = name == "write_miss"
+    is_call = rng.random() < 0.5 if miss else name == "call_overwrite"
+    want = _Want(
+        right="C" if is_call else "P",
+        moneyness=(1.02, 1.10) if is_call else (0.90, 0.98),
+        expiry="near",
+        ask_cents=(10, 2_000),
+        bid_min_cents=5 if miss else 25,
+    )
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
+        return None
+    c = book.contract
+    if not miss:
+        total = max(600, math.ceil(rng.uniform(65_000, 300_000) / book.bid))
+    elif rng.random() < 0.5:
+        total = rng.randint(150, 450)  # too few contracts, whatever the premium
+    else:
+        total = rng.randint(550, 900)  # enough contracts, too little premium
+        if total * book.bid >= 40_000:
+            return None
+    if total > 3_000:
+        return None
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    as_sweep = rng.random() < 0.5
+    sizes = _sweep_sizes(total, SWEEP_MAX_CHILD_CONTRACTS, rng, max_parts=6) if as_sweep else [total]
+    if sizes is None:
+        return None
+    label = _label(script, name, und, c, "sell", len(sizes))
+    iso = [as_sweep] * len(sizes)
+    venues = _venues(rng, len(sizes)) if as_sweep else [_one_venue(rng)]
+    span = rng.randint(5 * NS_PER_MS, 80 * NS_PER_MS) if as_sweep else 0
+    packet = _cluster(script, label, book, start_ts, sizes, venues, at="bid", iso=iso, span_ns=span)
+    _finish(label, [packet], facts)
+    return script.plan()
+
+
+def _plan_far_dated(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    miss = name == "far_dated_miss"
+    book = _choose(und, start_ts, rng, _Want(moneyness=(0.9, 1.1), expiry="far", ask_cents=(100, 5_000)))
+    if book is None:
+        return None
+    c = book.contract
+    buy = rng.random() < 0.75 or book.bid < 100
+    price = book.ask if buy else book.bid
+    target = rng.uniform(15_000, 38_000) if miss else rng.uniform(60_000, 400_000)
+    total = max(1, math.ceil(target / price))
+    sizes = _sweep_sizes(total, 450, rng, max_parts=6) if total >= 30 and rng.random() < 0.5 else [total]
+    if sizes is None or total > 2_500:
+        return None
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, name, und, c, "buy" if buy else "sell", len(sizes))
+    multi = len(sizes) > 1
+    venues = _venues(rng, len(sizes)) if multi else [_one_venue(rng)]
+    span = rng.randint(5 * NS_PER_MS, 80 * NS_PER_MS) if multi else 0
+    at: FillAt = "ask" if buy else "bid"
+    packet = _cluster(script, label, book, start_ts, sizes, venues, at=at, iso=[multi] * len(sizes), span_ns=span)
+    _finish(label, [packet], facts)
+    return script.plan()
+
+
+def _plan_zero_dte(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """0DTE near the money, big enough (hit); or too far from the money, or too small (miss)."""
+    miss = name == "zero_dte_miss"
+    far = miss and rng.random() < 0.6
+    near = (1 - ZERO_DTE_SURE + 0.001, 1 + ZERO_DTE_SURE - 0.001)
+    band = rng.choice(((0.95, 0.98), (1.02, 1.05))) if far else near
+    book = _choose(und, start_ts, rng, _Want(moneyness=band, expiry="zero", ask_cents=(10, 2_000)))
+    if book is None:
+        return None
+    c = book.contract
+    if miss and not far:
+        total = rng.randint(120, 350)
+    else:
+        total = min(2_500, max(450, math.ceil(rng.uniform(25_000, 150_000) / book.ask)))
+        if total * book.ask < 22_000:
+            return None
+    facts = _facts(und, c, start_ts)
+    if not far and facts.strike_distance > ZERO_DTE_SURE:
+        return None
+    script = _Script(rng)
+    as_sweep = rng.random() < 0.6
+    sizes = _sweep_sizes(total, SWEEP_MAX_CHILD_CONTRACTS, rng, max_parts=6) if as_sweep else [total]
+    if sizes is None:
+        return None
+    label = _label(script, name, und, c, "buy", len(sizes))
+    venues = _venues(rng, len(sizes)) if as_sweep else [_one_venue(rng)]
+    span = rng.randint(5 * NS_PER_MS, 60 * NS_PER_MS) if as_sweep else 0
+    packet = _cluster(script, label, book, start_ts, sizes, venues, at="ask", iso=[as_sweep] * len(sizes), span_ns=span)
+    _finish(label, [packet], facts, "far from the money" if far else "small" if miss else "")
+    return script.plan()
+
+
+def _plan_unusual_volume(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Several mid-sized packets that take day volume above open interest (and the minimum) on a quiet name."""
+    want = _Want(moneyness=(0.85, 1.15), ask_cents=(3, 800), open_interest=(0, 2_200), span_ns=30 * NS_PER_S)
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
+        return None
+    c = book.contract
+    line = max(c.open_interest + 1, RULES.unusual_volume_min_day_contracts)
+    need = line - c.volume
+    if need <= 0:
+        return None  # already above the line: the crossing happened on background
+    total = need + rng.randint(20, 150)
+    count = max(2, math.ceil(total / 420))
+    if count > 6:
+        return None
+    sizes = _split(total, count, 450, rng)
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, "unusual_volume", und, c, "buy", count)
+    packets = []
+    ts = start_ts
+    for size in sizes:
+        at: FillAt = rng.choice(("ask", "bid")) if book.bid > 0 else "ask"
+        packets.append(_cluster(script, label, book, ts, [size], [_one_venue(rng)], at=at, iso=[False], span_ns=0))
+        ts += rng.randint(NS_PER_S, 5 * NS_PER_S)
+    _finish(label, packets, facts)
+    return script.plan()
+
+
+def _plan_new_position(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """More contracts than the open interest in one packet: at least part of it opens positions."""
+    want = _Want(moneyness=(0.8, 1.2), ask_cents=(3, 2_000), open_interest=(5, 1_500))
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
+        return None
+    c = book.contract
+    total = c.open_interest + rng.randint(20, 300)
+    if total > 2_000:
+        return None
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    sizes = [total] if rng.random() < 0.5 else _split(total, 3, total, rng)
+    label = _label(script, "new_position", und, c, "buy", len(sizes))
+    multi = len(sizes) > 1
+    venues = _venues(rng, len(sizes)) if multi else [_one_venue(rng)]
+    span = rng.randint(5 * NS_PER_MS, 60 * NS_PER_MS) if multi else 0
+    packet = _cluster(script, label, book, start_ts, sizes, venues, at="ask", iso=[multi] * len(sizes), span_ns=span)
+    _finish(label, [packet], facts)
+    return script.plan()
+
+
+# --------------------------------------------------------------------------------- hard negatives
+
+
+def _plan_stale(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """A sweep-shaped cluster against a quote older than nbbo_max_age_ms: no side, no sweep, no direction."""
+    stale_ns = RULES.nbbo_max_age_ms * NS_PER_MS + 500 * NS_PER_MS
+    want = _Want(moneyness=(0.93, 1.07), ask_cents=(60, 1_500), quote_older_ns=stale_ns)
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
+        return None
+    c = book.contract
+    total = min(900, max(450, math.ceil(rng.uniform(30_000, 120_000) / book.ask)))
+    sizes = _sweep_sizes(total, 450, rng, max_parts=5)
+    if sizes is None:
+        return None
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, "stale_quotes", und, c, "buy", len(sizes))
+    span = rng.randint(5 * NS_PER_MS, 60 * NS_PER_MS)
+    iso = [True] * len(sizes)
+    packet = _cluster(script, label, book, start_ts, sizes, _venues(rng, len(sizes)), at="stale", iso=iso, span_ns=span)
+    _finish(label, [packet], facts, "quote older than nbbo_max_age_ms")
+    return script.plan()
+
+
+def _plan_mid(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Prints at the mid on several venues: no aggressor, so no sweep and no direction."""
+    book = _choose(und, start_ts, rng, _Want(moneyness=(0.95, 1.05), ask_cents=(30, 1_500), bid_min_cents=10))
+    if book is None:
+        return None
+    c = book.contract
+    _widen(book, 4)
+    total = rng.randint(150, 380)
+    parts = rng.randint(3, 4)
+    sizes = _split(total, parts, total, rng)
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, "mid_prints", und, c, "buy", parts)
+    span = rng.randint(5 * NS_PER_MS, 60 * NS_PER_MS)
+    packet = _cluster(
+        script, label, book, start_ts, sizes, _venues(rng, parts), at="mid", iso=[False] * parts, span_ns=span
+    )
+    _finish(label, [packet], facts, "prints at the mid")
+    return script.plan()
+
+
+def _plan_tiny(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """A three-venue ISO sweep of single lots on a cheap, quiet contract: a sweep that is not large."""
+    want = _Want(moneyness=(0.9, 1.1), ask_cents=(3, 30), bid_min_cents=1, max_prints=QUIET_MAX_PRINTS)
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
+        return None
+    c = book.contract
+    facts = _facts(und, c, start_ts, z_quiet=True)
+    script = _Script(rng)
+    parts = 3
+    label = _label(script, "tiny_lots", und, c, "buy", parts)
+    span = rng.randint(5 * NS_PER_MS, 60 * NS_PER_MS)
+    sizes = [rng.randint(1, 2) for _ in range(parts)]
+    packet = _cluster(
+        script, label, book, start_ts, sizes, _venues(rng, parts), at="ask", iso=[True] * parts, span_ns=span
+    )
+    _finish(label, [packet], facts, "single lots")
+    return script.plan()
+
+
+def _plan_two_print(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """A large two-venue sweep: one print short of large_sweep's minimum."""
+    book = _choose(und, start_ts, rng, _Want(moneyness=(0.97, 1.03), ask_cents=(150, 1_000)))
+    if book is None:
+        return None
+    c = book.contract
+    total = min(900, math.ceil(rng.uniform(60_000, 150_000) / book.ask))
+    sizes = _split(total, 2, 480, rng)
+    if sum(sizes) != total or max(sizes) * book.ask * 100 >= 20_000_000:
+        return None
+    facts = _facts(und, c, start_ts)
+    script = _Script(rng)
+    label = _label(script, "two_print_sweep", und, c, "buy", 2)
+    span = rng.randint(5 * NS_PER_MS, 60 * NS_PER_MS)
+    packet = _cluster(script, label, book, start_ts, sizes, _venues(rng, 2), at="ask", iso=[True, True], span_ns=span)
+    _finish(label, [packet], facts, "two prints")
+    return script.plan()
+
+
+def _plan_unrelated(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """One print each on three different contracts within tens of milliseconds: three packets, no sweep."""
+    script = _Script(rng)
+    venues = _venues(rng, 3)
+    ts = start_ts
+    taken: frozenset[str] = frozenset()
+    for i in range(3):
+        book = _choose(und, ts, rng, _Want(moneyness=(0.96, 1.04), ask_cents=(50, 1_000), exclude=taken))
+        if book is None:
+            return None
+        c = book.contract
+        taken |= {c.symbol}
+        size = min(480, math.ceil(rng.uniform(8_000, 40_000) / book.ask))
+        facts = _facts(und, c, ts)
+        label = _label(script, "unrelated_close", und, c, "buy", 1)
+        packet = _cluster(script, label, book, ts, [size], [venues[i]], at="ask", iso=[True], span_ns=0)
+        _finish(label, [packet], facts, "prints on other contracts within 60 ms")
+        ts += rng.randint(5 * NS_PER_MS, 30 * NS_PER_MS)
+    return script.plan()
+
+
+def _plan_spread_out(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Three prints on three venues, each further apart than packet_gap_ms: three packets, not a sweep."""
+    want = _Want(ask_cents=(40, 1_000), quiet_ns=REPEAT_WINDOW_NS + NS_PER_S, span_ns=2 * NS_PER_S)
+    book = _choose(und, start_ts, rng, want)
+    if book is None:
+        return None
+    c = book.contract
+    facts = _facts(und, c, start_ts, repeat_isolated=True)
+    script = _Script(rng)
+    label = _label(script, "spread_out", und, c, "buy", 3)
+    venues = _venues(rng, 3)
+    packets = []
+    ts = start_ts
+    for i in range(3):
+        size = max(1, min(380, math.ceil(rng.uniform(3_000, 8_500) / book.ask)))
+        packets.append(_cluster(script, label, book, ts, [size], [venues[i]], at="ask", iso=[True], span_ns=0))
+        ts += RULES.packet_gap_ms * NS_PER_MS + rng.randint(60 * NS_PER_MS, 300 * NS_PER_MS)
+    _finish(label, packets, facts, "gaps above packet_gap_ms")
+    script.hold(c, packets[-1].ts_last + REPEAT_WINDOW_NS + NS_PER_S)
+    return script.plan()
+
+
+PLANNERS: Final[dict[ScenarioName, Planner]] = {
+    "call_sweep": lambda u, t, r: _plan_sweep("call_sweep", u, t, r),
+    "put_sweep": lambda u, t, r: _plan_sweep("put_sweep", u, t, r),
+    "block": _plan_block,
+    "split": _plan_split,
+    "golden_sweep": lambda u, t, r: _plan_big_sweep("golden_sweep", u, t, r),
+    "repeated_hits": lambda u, t, r: _plan_repeats("repeated_hits", u, t, r),
+    "call_overwrite": lambda u, t, r: _plan_write("call_overwrite", u, t, r),
+    "put_write": lambda u, t, r: _plan_write("put_write", u, t, r),
+    "far_dated": lambda u, t, r: _plan_far_dated("far_dated", u, t, r),
+    "zero_dte": lambda u, t, r: _plan_zero_dte("zero_dte", u, t, r),
+    "unusual_volume": _plan_unusual_volume,
+    "new_position": _plan_new_position,
+    "stale_quotes": _plan_stale,
+    "mid_prints": _plan_mid,
+    "tiny_lots": _plan_tiny,
+    "two_print_sweep": _plan_two_print,
+    "unrelated_close": _plan_unrelated,
+    "spread_out": _plan_spread_out,
+    "zero_dte_miss": lambda u, t, r: _plan_zero_dte("zero_dte_miss", u, t, r),
+    "write_miss": lambda u, t, r: _plan_write("write_miss", u, t, r),
+    "golden_miss": lambda u, t, r: _plan_big_sweep("golden_miss", u, t, r),
+    "repeat_miss": lambda u, t, r: _plan_repeats("repeat_miss", u, t, r),
+    "far_dated_miss": lambda u, t, r: _plan_far_dated("far_dated_miss", u, t, r),
+}
+"""Scenario name -> planner. A structure planner is one more entry (its labels name structure classifiers)."""
+
+
+def plan_scenario(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Draw a scenario whose first print is at `start_ts`; None when no contract fits it now."""
+    return PLANNERS[name](und, start_ts, rng)

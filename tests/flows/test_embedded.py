@@ -25,8 +25,8 @@ def test_flow_emits_expected_alerts(workers: int) -> None:
     alerts = derived["flow.alerts"]
     assert [(a.underlying, a.kind, a.classifiers, a.direction) for a in alerts] == [
         ("SPY", "sweep", ("large_sweep",), "bullish"),
-        ("QQQ", "sweep", ("large_sweep",), "bullish"),
-        ("SPY", "block", ("block_trade",), "bullish"),  # puts sold at the bid
+        ("QQQ", "sweep", ("large_sweep", "unusual_spike"), "bullish"),  # 550 contracts for $143k
+        ("SPY", "block", ("block_trade", "unusual_spike", "put_write"), "bullish"),  # 900 puts sold at the bid
     ]
     assert all(isinstance(a, Alert) for a in alerts)
     assert Counter(p.kind for p in derived["flow.packets"]) == {"single": 2, "sweep": 2, "block": 1}

@@ -44,16 +44,18 @@ def sweep_tape() -> list[AnyEvent]:
 def test_sweep_yields_packet_hit_alert_in_order() -> None:
     tape = sweep_tape()
     out = run(tape)
-    assert [type(o) for o in out] == [Packet, ClassifierHit, Alert]
-    packet, hit, alert = out
+    assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit, Alert]
+    packet, hit, spike, alert = out
     assert isinstance(packet, Packet)
     assert isinstance(hit, ClassifierHit)
+    assert isinstance(spike, ClassifierHit)
     assert isinstance(alert, Alert)
     assert (packet.kind, packet.side, packet.print_count, packet.premium_cents) == ("sweep", "buy", 3, 6_640_000)
     assert packet.placement_counts == {"A": 2, "AA": 1}
     assert packet.print_ids == tuple(e.id for e in tape if isinstance(e, OptionPrint))
     assert (hit.classifier, hit.subject_id, hit.direction) == ("large_sweep", packet.id, "bullish")
-    assert (alert.subject_id, alert.hit_ids, alert.evidence_ids) == (packet.id, (hit.id,), packet.print_ids)
+    assert spike.classifier == "unusual_spike", "600 contracts for $66k"
+    assert (alert.subject_id, alert.hit_ids, alert.evidence_ids) == (packet.id, (hit.id, spike.id), packet.print_ids)
 
 
 def test_packet_closes_on_the_print_watermark_before_eof() -> None:
@@ -61,7 +63,7 @@ def test_packet_closes_on_the_print_watermark_before_eof() -> None:
     assert engine.on_events(sweep_tape()) == []
     # The next print is far enough ahead that the watermark (its time - 250 ms) passes 30 ms + 100 ms.
     out = engine.on_events([quote(400, "2.00", "2.10", symbol=PUT), trade(390, "2.05", 1, symbol=PUT)])
-    assert [type(o) for o in out] == [Packet, ClassifierHit, Alert]
+    assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit, Alert]
     assert engine.packets.open_count == 1, "the PUT packet is still open"
 
 
@@ -155,7 +157,7 @@ def test_premium_z_feeds_large_sweep_once_baselines_fill() -> None:
         quote(base + 30, "1.00", "1.10"),
     ]
     hits = [o for o in run(tape, cfg) if isinstance(o, ClassifierHit)]
-    assert [h.classifier for h in hits] == ["large_sweep"]
+    assert [h.classifier for h in hits] == ["large_sweep", "unusual_spike"], "300 contracts: unusual only by z"
     assert hits[0].metrics["premium_z"] > 2, "fired by z, not by the $1M premium threshold"
 
 

@@ -1,0 +1,150 @@
+"""Repeated hits (BEHAVIOR section 3): the same contract hit on the same side again and again.
+
+A detector on closed packets: `RepeatedHits.step(packet)` returns the run the packet belongs to once the
+contract has at least `repeat_min_packets` packets on the packet's side within `repeat_window_ms` (first to
+last packet's `ts_event`), else None. Packets with an unknown aggressor side, or under
+`repeat_min_packet_premium_usd`, neither count nor reset a run. The run notes whether fill prices (packet
+VWAPs, in time order) rose, fell, stayed flat or went both ways.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+from events.config import OptionsConfig
+from events.models import Packet
+from events.units import CENTS_PER_USD, NS_PER_MS
+
+RunSide = Literal["buy", "sell"]
+PriceTrend = Literal["rising", "falling", "flat", "mixed"]
+
+EXPIRE_EVERY = 4096
+"""Steps between sweeps of contracts that went quiet (memory stays bounded by the active contracts)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    ts_event: int
+    packet_id: str
+    print_ids: tuple[str, ...]
+    size_contracts: int
+    premium_cents: int
+    vwap_e9: int
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatRun:
+    """Same-side packets on one contract within the window, oldest first, ending with the current packet."""
+
+    symbol: str
+    side: RunSide
+    ts_first: int
+    ts_last: int
+    packet_ids: tuple[str, ...]
+    print_ids: tuple[str, ...]
+    size_contracts: int
+    premium_cents: int
+    vwaps_e9: tuple[int, ...]
+    price_trend: PriceTrend
+
+    @property
+    def count(self) -> int:
+        """Return the number of packets in the run."""
+        return len(self.packet_ids)
+
+    @property
+    def span_ns(self) -> int:
+        """Return the time from the first to the last packet of the run, in ns."""
+        return self.ts_last - self.ts_first
+
+
+def price_trend(vwaps_e9: tuple[int, ...]) -> PriceTrend:
+    """Return how fill prices moved: never down and up overall (rising), the reverse (falling), flat or mixed."""
+    ups = any(b > a for a, b in pairwise(vwaps_e9))
+    downs = any(b < a for a, b in pairwise(vwaps_e9))
+    if ups and downs:
+        return "mixed"
+    if ups:
+        return "rising"
+    if downs:
+        return "falling"
+    return "flat"
+
+
+class RepeatedHits:
+    """Keyed state machine: recent counted packets per (contract, side)."""
+
+    __slots__ = ("_min_packets", "_min_premium_cents", "_recent", "_steps", "_window_ns")
+
+    def __init__(self, min_packets: int, window_ns: int, min_premium_cents: int = 0) -> None:
+        if min_packets < 2 or window_ns <= 0 or min_premium_cents < 0:
+            raise ValueError("repeated hits need min_packets >= 2, a positive window and a premium floor >= 0")
+        self._min_packets = min_packets
+        self._window_ns = window_ns
+        self._min_premium_cents = min_premium_cents
+        self._recent: dict[tuple[str, RunSide], deque[_Entry]] = {}
+        self._steps = 0
+
+    @classmethod
+    def from_config(cls, config: OptionsConfig) -> RepeatedHits:
+        """Build the detector from `repeat_min_packets`, `repeat_window_ms`, `repeat_min_packet_premium_usd`."""
+        return cls(
+            config.repeat_min_packets,
+            config.repeat_window_ms * NS_PER_MS,
+            config.repeat_min_packet_premium_usd * CENTS_PER_USD,
+        )
+
+    def step(self, packet: Packet) -> RepeatRun | None:
+        """Record a closed packet; return its run when the run is long enough, else None."""
+        self._steps += 1
+        if self._steps % EXPIRE_EVERY == 0:
+            self._expire(packet.ts_event)
+        side = packet.side
+        if side == "unknown" or packet.premium_cents < self._min_premium_cents:
+            return None
+        key = (packet.symbol, side)
+        recent = self._recent.get(key)
+        if recent is None:
+            recent = self._recent[key] = deque()
+        entry = _Entry(
+            packet.ts_event, packet.id, packet.print_ids, packet.size_contracts, packet.premium_cents, packet.vwap_e9
+        )
+        if recent and recent[-1].ts_event > entry.ts_event:
+            # Packets of one contract close in time order; keep the deque sorted if a feed says otherwise.
+            ordered = sorted((*recent, entry), key=lambda e: e.ts_event)
+            recent.clear()
+            recent.extend(ordered)
+        else:
+            recent.append(entry)
+        newest = recent[-1].ts_event
+        while newest - recent[0].ts_event > self._window_ns:
+            recent.popleft()
+        # The run is what lies within the window up to this packet.
+        run = [e for e in recent if e.ts_event <= entry.ts_event and entry.ts_event - e.ts_event <= self._window_ns]
+        if len(run) < self._min_packets:
+            return None
+        vwaps = tuple(e.vwap_e9 for e in run)
+        return RepeatRun(
+            symbol=packet.symbol,
+            side=side,
+            ts_first=run[0].ts_event,
+            ts_last=run[-1].ts_event,
+            packet_ids=tuple(e.packet_id for e in run),
+            print_ids=tuple(i for e in run for i in e.print_ids),
+            size_contracts=sum(e.size_contracts for e in run),
+            premium_cents=sum(e.premium_cents for e in run),
+            vwaps_e9=vwaps,
+            price_trend=price_trend(vwaps),
+        )
+
+    def _expire(self, now_ns: int) -> None:
+        stale = [k for k, d in self._recent.items() if not d or now_ns - d[-1].ts_event > self._window_ns]
+        for key in stale:
+            del self._recent[key]
+
+    def __len__(self) -> int:
+        """Return the number of (contract, side) keys held."""
+        return len(self._recent)
