@@ -11,6 +11,9 @@ from collections import deque
 from dataclasses import dataclass
 from statistics import median
 
+_fsum = math.fsum
+_sqrt = math.sqrt
+
 
 @dataclass(frozen=True, slots=True)
 class Stats:
@@ -23,12 +26,28 @@ class Stats:
     mad: float
 
 
+def mean_std(values: deque[float]) -> tuple[float, float]:
+    """Return the mean and the population standard deviation of `values` (two-pass, `math.fsum`; 0 when empty).
+
+    Exactly this arithmetic, operation for operation: z-scores reach the golden outputs, so a change in the
+    last bit (for instance `d * d` instead of `d ** 2`, which the C library's `pow` rounds differently about
+    once in a thousand values) is a change of behavior.
+    """
+    n = len(values)
+    if n == 0:
+        return 0.0, 0.0
+    mean = _fsum(values) / n
+    var = _fsum([(v - mean) ** 2 for v in values]) / n
+    return mean, _sqrt(var)
+
+
 class RollingWindow:
     """A count window of floats; statistics are recomputed from the stored values (two-pass, `math.fsum`).
 
     Running sums were tried and rejected: after a large value leaves the window its square swamps the rest,
     and a constant window keeps a rounding residue that turns into an enormous z-score. Windows are small
-    (`rolling_window`, 50 by default), so an exact pass costs little.
+    (`rolling_window`, 50 by default), so an exact pass costs little, and it is only made when a z-score is
+    asked for and the window has `min_samples` values.
     """
 
     __slots__ = ("_values",)
@@ -45,13 +64,7 @@ class RollingWindow:
 
     def mean_std(self) -> tuple[float, float]:
         """Return the mean and the population standard deviation (0 when empty)."""
-        values = self._values
-        n = len(values)
-        if n == 0:
-            return 0.0, 0.0
-        mean = math.fsum(values) / n
-        var = math.fsum((v - mean) ** 2 for v in values) / n
-        return mean, math.sqrt(var)
+        return mean_std(self._values)
 
     def stats(self) -> Stats:
         """Return the full summary, including median and MAD (O(n log n))."""
@@ -64,9 +77,10 @@ class RollingWindow:
 
     def z(self, value: float, min_samples: int) -> float | None:
         """Return the z-score of `value` against the current window, or None below `min_samples`."""
-        if len(self._values) < min_samples:
+        values = self._values
+        if len(values) < min_samples:
             return None
-        mean, std = self.mean_std()
+        mean, std = mean_std(values)
         if std <= 1e-12 * max(1.0, abs(mean)):
             return None
         return (value - mean) / std
@@ -74,7 +88,7 @@ class RollingWindow:
     def observe(self, value: float, min_samples: int) -> float | None:
         """Return the z-score of `value` against the window, then add it."""
         score = self.z(value, min_samples)
-        self.add(value)
+        self._values.append(value)
         return score
 
 
@@ -88,12 +102,20 @@ class KeyedBaselines:
         self._min_samples = min_samples
         self._windows: dict[tuple[str, str], RollingWindow] = {}
 
-    def observe(self, key: str, metric: str, value: float) -> float | None:
-        """Return the z-score of `value` for (key, metric) before adding it."""
+    def window(self, key: str, metric: str) -> RollingWindow:
+        """Return the window of (key, metric), created empty on first use."""
         window = self._windows.get((key, metric))
         if window is None:
             window = self._windows[(key, metric)] = RollingWindow(self._size)
-        return window.observe(value, self._min_samples)
+        return window
+
+    def observe(self, key: str, metric: str, value: float) -> float | None:
+        """Return the z-score of `value` for (key, metric) before adding it."""
+        return self.window(key, metric).observe(value, self._min_samples)
+
+    def add(self, key: str, metric: str, value: float) -> None:
+        """Add `value` to (key, metric) without computing its z-score (`observe` when the score is not read)."""
+        self.window(key, metric).add(value)
 
     def stats(self, key: str, metric: str) -> Stats | None:
         """Return the summary of one window, if it exists."""

@@ -2,13 +2,16 @@
 
 For each print, the quote used is the latest one for that contract with `ts_event <= print.ts_event`, never
 one that came after the trade. A provider's NBBO-at-trade (Databento tcbbo) wins when present.
+
+Quotes outnumber prints several times over on a real tape, so the book keeps plain tuples (no object per
+quote) and the consolidated-quote path does no venue work; `Quote` objects are made only when a print asks.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from typing import Literal
+from operator import itemgetter
+from typing import Literal, NamedTuple
 
 from events.models import CONSOLIDATED_VENUE, OptionNbbo, OptionPrint, Placement, Side
 
@@ -19,9 +22,12 @@ MAX_QUOTE_HISTORY = 10_000
 
 _BAND_SCALE = 10_000  # at_side_band is applied in basis points of the spread to stay in integers
 
+_QuoteTuple = tuple[int, int, int, int, int]
+"""(ts_event, bid_e9, ask_e9, bid_size, ask_size): a `Quote`'s fields, as stored in the book."""
+_quote_ts = itemgetter(0)
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+
+class Quote(NamedTuple):
     """A top of book at one instant; prices fixed-point 1e-9, sizes in contracts."""
 
     ts_event: int
@@ -31,8 +37,7 @@ class Quote:
     ask_size: int
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
+class Placed(NamedTuple):
     """A print with its quote context: placement, aggressor side and how it was decided."""
 
     print: OptionPrint
@@ -42,6 +47,10 @@ class Placed:
     tick_test: bool
     complex: bool
     late: bool
+
+
+_make_quote = Quote._make
+_make_placed = Placed._make
 
 
 class QuoteBook:
@@ -54,8 +63,8 @@ class QuoteBook:
     __slots__ = ("_history", "_venues")
 
     def __init__(self) -> None:
-        self._history: dict[str, deque[Quote]] = {}
-        self._venues: dict[str, dict[str, Quote]] = {}
+        self._history: dict[str, deque[_QuoteTuple]] = {}
+        self._venues: dict[str, dict[str, _QuoteTuple]] = {}
 
     def update(self, nbbo: OptionNbbo, keep_from: int | None = None) -> None:
         """Record a quote update; drop history no print at or after `keep_from` (ns) can still need.
@@ -63,38 +72,40 @@ class QuoteBook:
         History is kept by time, not by count: a consumer may read the quote topic far ahead of the print
         topic, and every print that is not late must still find the latest quote at or before its time.
         """
-        quote = Quote(nbbo.ts_event, nbbo.bid_e9, nbbo.ask_e9, nbbo.bid_size_contracts, nbbo.ask_size_contracts)
+        symbol = nbbo.symbol
+        ts = nbbo.ts_event
+        quote: _QuoteTuple = (ts, nbbo.bid_e9, nbbo.ask_e9, nbbo.bid_size_contracts, nbbo.ask_size_contracts)
         if nbbo.venue != CONSOLIDATED_VENUE:
-            quote = self._consolidate(nbbo.symbol, nbbo.venue, quote)
-        history = self._history.get(nbbo.symbol)
+            quote = self._consolidate(symbol, nbbo.venue, quote)
+        history = self._history.get(symbol)
         if history is None:
-            history = self._history[nbbo.symbol] = deque(maxlen=MAX_QUOTE_HISTORY)
-        if history and history[-1].ts_event > quote.ts_event:
-            # Out-of-order quote: insert in time order so as-of lookups stay exact.
-            items = sorted([*history, quote], key=lambda q: q.ts_event)
+            self._history[symbol] = deque((quote,), maxlen=MAX_QUOTE_HISTORY)
+            return  # one quote: nothing to prune
+        if history[-1][0] > ts:
+            # Out-of-order quote: insert in time order (after equal times) so as-of lookups stay exact.
+            items = sorted([*history, quote], key=_quote_ts)
             history.clear()
             history.extend(items)
         else:
             history.append(quote)
         if keep_from is not None:
             # The newest quote at or before keep_from answers every later print; older ones are dead.
-            while len(history) >= 2 and history[1].ts_event <= keep_from:
+            while len(history) >= 2 and history[1][0] <= keep_from:
                 history.popleft()
 
-    def _consolidate(self, symbol: str, venue: str, quote: Quote) -> Quote:
+    def _consolidate(self, symbol: str, venue: str, quote: _QuoteTuple) -> _QuoteTuple:
         venues = self._venues.setdefault(symbol, {})
         venues[venue] = quote
-        live = [q for q in venues.values() if q.ask_e9 > 0 or q.bid_e9 > 0]
-        bids = [q for q in live if q.bid_e9 > 0]
-        asks = [q for q in live if q.ask_e9 > 0]
-        best_bid = max(bids, key=lambda q: q.bid_e9, default=None)
-        best_ask = min(asks, key=lambda q: q.ask_e9, default=None)
-        return Quote(
-            ts_event=quote.ts_event,
-            bid_e9=best_bid.bid_e9 if best_bid else 0,
-            ask_e9=best_ask.ask_e9 if best_ask else 0,
-            bid_size=sum(q.bid_size for q in bids if best_bid and q.bid_e9 == best_bid.bid_e9),
-            ask_size=sum(q.ask_size for q in asks if best_ask and q.ask_e9 == best_ask.ask_e9),
+        bids = [q for q in venues.values() if q[1] > 0]
+        asks = [q for q in venues.values() if q[2] > 0]
+        best_bid = max(q[1] for q in bids) if bids else 0
+        best_ask = min(q[2] for q in asks) if asks else 0
+        return (
+            quote[0],
+            best_bid,
+            best_ask,
+            sum(q[3] for q in bids if q[1] == best_bid),
+            sum(q[4] for q in asks if q[2] == best_ask),
         )
 
     def as_of(self, symbol: str, ts_event: int) -> Quote | None:
@@ -103,8 +114,8 @@ class QuoteBook:
         if not history:
             return None
         for quote in reversed(history):
-            if quote.ts_event <= ts_event:
-                return quote
+            if quote[0] <= ts_event:
+                return _make_quote(quote)
         return None
 
     def __len__(self) -> int:
@@ -140,6 +151,11 @@ def quote_state(quote: Quote | None, ts_event: int, max_age_ns: int) -> QuoteSta
     return "ok"
 
 
+def band_bp(at_side_band: float) -> int:
+    """Return the at-side band in basis points of the spread (the integer `place` works with)."""
+    return round(at_side_band * _BAND_SCALE)
+
+
 def place(
     price_e9: int,
     quote: Quote | None,
@@ -150,6 +166,12 @@ def place(
     prev_price_e9: int | None,
 ) -> tuple[Placement, bool]:
     """Place a price against the quote in force; return the placement and whether the tick test decided it."""
+    return _place(price_e9, quote, ts_event, max_age_ns, band_bp(at_side_band), prev_price_e9)
+
+
+def _place(
+    price_e9: int, quote: Quote | None, ts_event: int, max_age_ns: int, band: int, prev_price_e9: int | None
+) -> tuple[Placement, bool]:
     state = quote_state(quote, ts_event, max_age_ns)
     if state == "missing":
         return "MISSING", False
@@ -162,25 +184,25 @@ def place(
         if prev_price_e9 is None or price_e9 == prev_price_e9:
             return "MID", True
         return ("A" if price_e9 > prev_price_e9 else "B"), True
-    if price_e9 > quote.ask_e9:
+    bid, ask = quote.bid_e9, quote.ask_e9
+    if price_e9 > ask:
         return "AA", False
-    if price_e9 < quote.bid_e9:
+    if price_e9 < bid:
         return "BB", False
-    band = (quote.ask_e9 - quote.bid_e9) * round(at_side_band * _BAND_SCALE) // _BAND_SCALE
-    if price_e9 >= quote.ask_e9 - band:
+    width = (ask - bid) * band // _BAND_SCALE
+    if price_e9 >= ask - width:
         return "A", False
-    if price_e9 <= quote.bid_e9 + band:
+    if price_e9 <= bid + width:
         return "B", False
     return "MID", False
 
 
+_SIDES: dict[str, Side] = {"AA": "buy", "A": "buy", "B": "sell", "BB": "sell"}
+
+
 def side_of(placement: Placement) -> Side:
     """Return the aggressor side implied by a placement."""
-    if placement in ("AA", "A"):
-        return "buy"
-    if placement in ("B", "BB"):
-        return "sell"
-    return "unknown"
+    return _SIDES.get(placement, "unknown")
 
 
 def is_complex(trade: OptionPrint) -> bool:
@@ -191,12 +213,13 @@ def is_complex(trade: OptionPrint) -> bool:
 class NbboJoin:
     """As-of join of prints to the quote book, with the previous price per contract for the tick test."""
 
-    __slots__ = ("_last_price", "at_side_band", "book", "max_age_ns")
+    __slots__ = ("_band_bp", "_last_price", "at_side_band", "book", "max_age_ns")
 
     def __init__(self, max_age_ns: int, at_side_band: float) -> None:
         self.book = QuoteBook()
         self.max_age_ns = max_age_ns
         self.at_side_band = at_side_band
+        self._band_bp = band_bp(at_side_band)
         self._last_price: dict[str, int] = {}
 
     def on_quote(self, nbbo: OptionNbbo, keep_from: int | None = None) -> None:
@@ -205,16 +228,16 @@ class NbboJoin:
 
     def on_print(self, trade: OptionPrint, *, late: bool = False) -> Placed:
         """Join a print to the quote in force at its time and place it."""
-        quote = quote_at_trade(trade) or self.book.as_of(trade.symbol, trade.ts_event)
-        placement, tick = place(
-            trade.price_e9,
-            quote,
-            trade.ts_event,
-            max_age_ns=self.max_age_ns,
-            at_side_band=self.at_side_band,
-            prev_price_e9=self._last_price.get(trade.symbol),
-        )
-        self._last_price[trade.symbol] = trade.price_e9
-        complex_print = is_complex(trade)
-        side: Side = "unknown" if complex_print else side_of(placement)
-        return Placed(trade, placement, side, quote, tick, complex_print, late)
+        symbol = trade.symbol
+        ts = trade.ts_event
+        price = trade.price_e9
+        quote = quote_at_trade(trade) if trade.nbbo_ask_e9 is not None else None
+        if quote is None:
+            quote = self.book.as_of(symbol, ts)
+        last_price = self._last_price
+        placement, tick = _place(price, quote, ts, self.max_age_ns, self._band_bp, last_price.get(symbol))
+        last_price[symbol] = price
+        conditions = trade.conditions
+        complex_print = bool(conditions) and not COMPLEX_FLAGS.isdisjoint(conditions)
+        side: Side = "unknown" if complex_print else _SIDES.get(placement, "unknown")
+        return _make_placed((trade, placement, side, quote, tick, complex_print, late))

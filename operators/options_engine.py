@@ -13,6 +13,7 @@ arrival order. Determinism does not depend on how the print and quote topics int
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
 from events.config import OptionsConfig
 from events.models import (
@@ -47,6 +48,7 @@ class OptionsEngine:
         self.baselines = KeyedBaselines(config.rolling_window, config.z_min_samples)
         self.alerts = AlertBook(config)
         self.open_interest: dict[str, int] = {}
+        self._lag_ns = config.watermark_lag_ns
         self._pending: deque[OptionPrint] = deque()
         self._quote_wm = -1
         self._print_wm = -1
@@ -57,31 +59,23 @@ class OptionsEngine:
 
     def on_event(self, event: AnyEvent) -> list[OptionsOutput]:
         """Consume one raw event; return the derived events it closed, in order."""
-        self.events_in += 1
-        if isinstance(event, OptionPrint):
-            return self._on_print(event)
-        if isinstance(event, OptionNbbo):
-            return self._on_quote(event)
-        if isinstance(event, OptionDefinition):
-            self.packets.set_multiplier(event.symbol, event.multiplier)
-        elif isinstance(event, OpenInterest):
-            self.open_interest[event.symbol] = event.open_interest_contracts
-        return []
+        out: list[OptionsOutput] = []
+        self._consume((event,), out)
+        return out
 
-    def on_events(self, events: list[AnyEvent]) -> list[OptionsOutput]:
+    def on_events(self, events: Iterable[AnyEvent]) -> list[OptionsOutput]:
         """Consume a batch of raw events in order."""
         out: list[OptionsOutput] = []
-        for event in events:
-            out.extend(self.on_event(event))
+        self._consume(events, out)
         return out
 
     def on_eof(self) -> list[OptionsOutput]:
         """End of input: join every waiting print and close every open packet."""
         out: list[OptionsOutput] = []
         while self._pending:
-            out.extend(self._process(self._pending.popleft()))
+            self._process(self._pending.popleft(), out)
         for packet in self.packets.flush():
-            out.extend(self._emit(packet))
+            self._emit(packet, out)
         return out
 
     @property
@@ -90,50 +84,71 @@ class OptionsEngine:
 
     # ---------------------------------------------------------------------------------- internals
 
-    def _on_quote(self, quote: OptionNbbo) -> list[OptionsOutput]:
-        self.join.on_quote(quote, keep_from=self._print_wm - self.config.watermark_lag_ns)
-        if quote.ts_event > self._quote_wm:
-            self._quote_wm = quote.ts_event
-        return self._release()
+    def _consume(self, events: Iterable[AnyEvent], out: list[OptionsOutput]) -> None:
+        # Dispatch on the `event_type` literal (one string compare for the common cases, quotes first: they
+        # outnumber prints several times over) instead of an isinstance chain per event.
+        update_book = self.join.book.update
+        pending = self._pending
+        count = 0
+        for event in events:
+            count += 1
+            event_type = event.event_type
+            if event_type == "option_nbbo":
+                assert isinstance(event, OptionNbbo)
+                update_book(event, self._print_wm - self._lag_ns)
+                if event.ts_event > self._quote_wm:
+                    self._quote_wm = event.ts_event
+                if pending:
+                    self._release(out)
+            elif event_type == "option_print":
+                assert isinstance(event, OptionPrint)
+                if not pending and (event.nbbo_ask_e9 is not None or event.ts_event < self._quote_wm):
+                    self._process(event, out)
+                else:
+                    pending.append(event)
+                    if len(pending) > MAX_PENDING_PRINTS:
+                        self._process(pending.popleft(), out)
+                    else:
+                        self._release(out)
+            elif event_type == "option_definition":
+                assert isinstance(event, OptionDefinition)
+                self.packets.set_multiplier(event.symbol, event.multiplier)
+            elif event_type == "open_interest":
+                assert isinstance(event, OpenInterest)
+                self.open_interest[event.symbol] = event.open_interest_contracts
+        self.events_in += count
 
-    def _on_print(self, trade: OptionPrint) -> list[OptionsOutput]:
-        if not self._pending and (trade.nbbo_ask_e9 is not None or trade.ts_event < self._quote_wm):
-            return self._process(trade)
-        self._pending.append(trade)
-        if len(self._pending) > MAX_PENDING_PRINTS:
-            return self._process(self._pending.popleft())
-        return self._release()
-
-    def _release(self) -> list[OptionsOutput]:
-        out: list[OptionsOutput] = []
+    def _release(self, out: list[OptionsOutput]) -> None:
         pending = self._pending
         while pending and (pending[0].ts_event < self._quote_wm or pending[0].nbbo_ask_e9 is not None):
-            out.extend(self._process(pending.popleft()))
-        return out
+            self._process(pending.popleft(), out)
 
-    def _process(self, trade: OptionPrint) -> list[OptionsOutput]:
-        watermark = self._print_wm - self.config.watermark_lag_ns
+    def _process(self, trade: OptionPrint, out: list[OptionsOutput]) -> None:
+        watermark = self._print_wm - self._lag_ns
         late = trade.ts_event < watermark
         self.late_prints += late
-        placed = self.join.on_print(trade, late=late)
-        closed = self.packets.add(placed)
+        closed = self.packets.add(self.join.on_print(trade, late=late))
         if trade.ts_event > self._print_wm:
             self._print_wm = trade.ts_event
-            closed.extend(self.packets.advance(self._print_wm - self.config.watermark_lag_ns))
-        out: list[OptionsOutput] = []
+            closed.extend(self.packets.advance(self._print_wm - self._lag_ns))
         for packet in closed:
-            out.extend(self._emit(packet))
-        return out
+            self._emit(packet, out)
 
-    def _emit(self, packet: Packet) -> list[OptionsOutput]:
+    def _emit(self, packet: Packet, out: list[OptionsOutput]) -> None:
+        baselines = self.baselines
         premium = float(packet.premium_cents)
-        z_contract = self.baselines.observe(packet.symbol, "premium", premium)
-        z_underlying = self.baselines.observe(packet.underlying, "premium", premium)
-        size_z = self.baselines.observe(packet.symbol, "size", float(packet.size_contracts))
-        ctx = PacketContext(premium_z=z_contract if z_contract is not None else z_underlying, size_z=size_z)
-        hits = classify_packet(packet, ctx, self.config)
-        out: list[OptionsOutput] = [packet, *hits]
-        alert = self.alerts.on_packet(packet, hits)
-        if alert is not None:
-            out.append(alert)
-        return out
+        z_contract = baselines.observe(packet.symbol, "premium", premium)
+        if z_contract is None:
+            premium_z = baselines.observe(packet.underlying, "premium", premium)
+        else:
+            # The underlying's z is only the fallback: add the value without the O(window) pass.
+            premium_z = z_contract
+            baselines.add(packet.underlying, "premium", premium)
+        size_z = baselines.observe(packet.symbol, "size", float(packet.size_contracts))
+        hits = classify_packet(packet, PacketContext(premium_z=premium_z, size_z=size_z), self.config)
+        out.append(packet)
+        if hits:
+            out.extend(hits)
+            alert = self.alerts.on_packet(packet, hits)
+            if alert is not None:
+                out.append(alert)

@@ -3,38 +3,81 @@
 Every print is clustered (never filtered first): small child fills are part of a sweep and baselines need the
 whole tape. A packet takes prints while the gap to its last print is <= `packet_gap_ms` and its span stays
 <= `packet_window_ms`; it closes when the watermark passes `last.ts + packet_gap_ms` or the window is full.
+
+Packets are built from values this module computed itself, so they are constructed the way
+`Packet.model_construct` does, without re-running validation (which costs more than computing the features).
+`VALIDATE_PACKETS` switches validation back on: every packet is then also built through the validating
+constructor and must equal the constructed one field by field, with the same types and the same JSON bytes.
+The tests run with it on.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any, Final
 
 from events.config import OptionsConfig
 from events.ids import derived_event_id
-from events.models import PLACEMENTS, Packet, PacketKind, Placement, PricePath, Side
+from events.models import PLACEMENTS, SCHEMA_VERSION, Packet, PacketKind, PricePath, Side
 from events.units import notional_cents
 from operators.nbbo_join import Placed
 
+VALIDATE_PACKETS = False
+"""Build every packet through pydantic validation too and check it equals the constructed one (tests, debug)."""
+
 _BLOCK_FLAGS = frozenset({"cross", "floor"})
-_PLACED_WITH_QUOTE: tuple[Placement, ...] = ("AA", "A", "MID", "B", "BB")
+_UNQUOTED = ("MISSING", "STALE", "CROSSED")
+_PLACEMENT_ORDER: dict[str, int] = {placement: index for index, placement in enumerate(PLACEMENTS)}
+_print_ts = attrgetter("print.ts_event")
+
+# What `BaseModel.model_construct` sets, minus its per-field loop (pydantic's own `_object_setattr`).
+_new_object = object.__new__
+_object_setattr = object.__setattr__
+_PACKET_FIELDS: Final = tuple(Packet.model_fields)
+# Validation sets what the caller passed: every field but the two left to their defaults. One shared set per
+# model, as in connectors.synthetic.build: pydantic copies it before any change.
+_PACKET_FIELDS_SET: Final = set(_PACKET_FIELDS) - {"event_type", "schema_version"}
+
+
+@dataclass(frozen=True, slots=True)
+class PacketParams:
+    """The settings `build_packet` reads, resolved once (some are computed properties of the config)."""
+
+    sweep_min_side_ratio: float
+    block_min_contracts: int
+    block_min_premium_cents: int
+    default_multiplier: int
+
+    @classmethod
+    def of(cls, config: OptionsConfig) -> PacketParams:
+        return cls(
+            sweep_min_side_ratio=config.sweep_min_side_ratio,
+            block_min_contracts=config.block_min_contracts,
+            block_min_premium_cents=config.block_min_premium_cents,
+            default_multiplier=config.default_multiplier,
+        )
 
 
 @dataclass(slots=True)
 class _Open:
     min_ts: int
     max_ts: int
-    prints: list[Placed] = field(default_factory=list)
+    prints: list[Placed]
     version: int = 0
 
 
 class PacketClusterer:
     """Cluster placed prints into packets per contract; closed packets come out in deterministic order."""
 
-    __slots__ = ("_config", "_deadlines", "_multipliers", "_open", "_versions")
+    __slots__ = ("_config", "_deadlines", "_gap_ns", "_multipliers", "_open", "_params", "_versions", "_window_ns")
 
     def __init__(self, config: OptionsConfig) -> None:
         self._config = config
+        self._params = PacketParams.of(config)
+        self._gap_ns = config.packet_gap_ns
+        self._window_ns = config.packet_window_ns
         self._open: dict[str, _Open] = {}
         # (deadline_ns, symbol, version): lazily invalidated when a packet grows or closes.
         self._deadlines: list[tuple[int, str, int]] = []
@@ -48,27 +91,29 @@ class PacketClusterer:
 
     def add(self, placed: Placed) -> list[Packet]:
         """Add a print; return the packet it closed on its contract, if any."""
-        cfg = self._config
         trade = placed.print
-        out: list[Packet] = []
+        symbol = trade.symbol
         ts = trade.ts_event
-        current = self._open.get(trade.symbol)
+        out: list[Packet] = []
+        current = self._open.get(symbol)
         # Prints can arrive slightly out of time order (feeds ordered by receive time): a print joins when its
         # gap to the packet's newest print and the resulting span both stay within bounds, whatever the order.
         if current is not None and (
-            ts - current.max_ts > cfg.packet_gap_ns
-            or max(current.max_ts, ts) - min(current.min_ts, ts) > cfg.packet_window_ns
+            ts - current.max_ts > self._gap_ns or max(current.max_ts, ts) - min(current.min_ts, ts) > self._window_ns
         ):
-            out.append(self._close(trade.symbol))
+            out.append(self._close(symbol))
             current = None
-        if current is None:
-            current = self._open[trade.symbol] = _Open(min_ts=ts, max_ts=ts)
-        current.prints.append(placed)
-        current.min_ts = min(current.min_ts, ts)
-        current.max_ts = max(current.max_ts, ts)
         self._versions += 1
-        current.version = self._versions
-        heapq.heappush(self._deadlines, (current.max_ts + cfg.packet_gap_ns, trade.symbol, current.version))
+        if current is None:
+            current = self._open[symbol] = _Open(ts, ts, [placed], self._versions)
+        else:
+            current.prints.append(placed)
+            if ts < current.min_ts:
+                current.min_ts = ts
+            if ts > current.max_ts:
+                current.max_ts = ts
+            current.version = self._versions
+        heapq.heappush(self._deadlines, (current.max_ts + self._gap_ns, symbol, self._versions))
         return out
 
     def advance(self, watermark_ns: int) -> list[Packet]:
@@ -96,103 +141,141 @@ class PacketClusterer:
 
     def _close(self, symbol: str) -> Packet:
         current = self._open.pop(symbol)
-        multiplier = self._multipliers.get(symbol)
-        return build_packet(current.prints, self._config, multiplier)
+        return _build(current.prints, self._params, self._multipliers.get(symbol))
 
 
 def build_packet(prints: list[Placed], config: OptionsConfig, multiplier: int | None = None) -> Packet:
     """Compute a packet's features from its placed prints, taken in event-time order (stable for ties)."""
-    prints = sorted(prints, key=lambda p: p.print.ts_event)
+    return _build(prints, PacketParams.of(config), multiplier)
+
+
+def _build(prints: list[Placed], params: PacketParams, multiplier: int | None) -> Packet:
+    if len(prints) > 1:
+        prints = sorted(prints, key=_print_ts)
     first = prints[0].print
-    mult = multiplier or first.multiplier or config.default_multiplier
-    counts: dict[str, int] = dict.fromkeys(PLACEMENTS, 0)
-    sizes: dict[str, int] = dict.fromkeys(PLACEMENTS, 0)
+    last = prints[-1].print
+    mult = multiplier or first.multiplier or params.default_multiplier
+    # Per placement: [prints, contracts], in first-seen order (put in PLACEMENTS order below).
+    by_placement: dict[str, list[int]] = {}
     venues: dict[str, None] = {}
     conditions: set[str] = set()
-    total_size = buy = sell = 0
-    notional_e9 = 0
+    total_size = buy = sell = notional_e9 = 0
     iso = block_flag = False
     complex_prints = tick_prints = late_prints = 0
     min_px = max_px = first.price_e9
     for placed in prints:
         trade = placed.print
         size = trade.size_contracts
-        counts[placed.placement] += 1
-        sizes[placed.placement] += size
+        price = trade.price_e9
+        tally = by_placement.get(placed.placement)
+        if tally is None:
+            by_placement[placed.placement] = [1, size]
+        else:
+            tally[0] += 1
+            tally[1] += size
         venues[trade.venue] = None
-        conditions.update(trade.conditions)
+        if trade.conditions:
+            conditions.update(trade.conditions)
+            iso = iso or "iso" in trade.conditions
+            block_flag = block_flag or not _BLOCK_FLAGS.isdisjoint(trade.conditions)
         total_size += size
-        notional_e9 += trade.price_e9 * size
-        min_px = min(min_px, trade.price_e9)
-        max_px = max(max_px, trade.price_e9)
+        notional_e9 += price * size
+        if price < min_px:
+            min_px = price
+        elif price > max_px:
+            max_px = price
         if placed.side == "buy":
             buy += size
         elif placed.side == "sell":
             sell += size
-        iso = iso or "iso" in trade.conditions
-        block_flag = block_flag or not _BLOCK_FLAGS.isdisjoint(trade.conditions)
         complex_prints += placed.complex
         tick_prints += placed.tick_test
         late_prints += placed.late
-    last = prints[-1].print
+    if len(by_placement) > 1:
+        by_placement = dict(sorted(by_placement.items(), key=lambda item: _PLACEMENT_ORDER[item[0]]))
+    sizes = {placement: tally[1] for placement, tally in by_placement.items() if tally[1]}
     premium_cents = notional_cents(notional_e9, 1, mult)
-    side = _side(buy, sell, total_size, config.sweep_min_side_ratio)
-    kind = _kind(
-        print_count=len(prints),
-        venue_count=len(venues),
-        iso=iso,
-        side=side,
-        size=total_size,
-        premium_cents=premium_cents,
-        block_flag=block_flag,
-        config=config,
-    )
+    side = _side(buy, sell, total_size, params.sweep_min_side_ratio)
+    kind = _kind(len(prints), len(venues), iso, side, total_size, premium_cents, block_flag, params)
     quote = prints[0].quote
-    quoted = sum(sizes[p] for p in _PLACED_WITH_QUOTE)
-    return Packet(
-        id=derived_event_id("packet", (p.print.id for p in prints)),
-        ts_event=last.ts_event,
-        symbol=first.symbol,
-        underlying=first.underlying,
-        root=first.root,
-        expiry=first.expiry,
-        right=first.right,
-        strike_e9=first.strike_e9,
-        multiplier=mult,
-        kind=kind,
-        side=side,
-        ts_first=first.ts_event,
-        ts_last=last.ts_event,
-        span_ns=last.ts_event - first.ts_event,
-        print_count=len(prints),
-        venue_count=len(venues),
-        venues=tuple(venues),
-        size_contracts=total_size,
-        premium_cents=premium_cents,
-        vwap_e9=(notional_e9 + total_size // 2) // total_size,
-        first_price_e9=first.price_e9,
-        last_price_e9=last.price_e9,
-        min_price_e9=min_px,
-        max_price_e9=max_px,
-        price_path=_path(first.price_e9, last.price_e9),
-        placement_counts={k: v for k, v in counts.items() if v},
-        placement_sizes={k: v for k, v in sizes.items() if v},
-        buy_size_contracts=buy,
-        sell_size_contracts=sell,
-        nbbo_coverage=quoted / total_size,
-        stale_ratio=sizes["STALE"] / total_size,
-        bid_e9=quote.bid_e9 if quote else None,
-        ask_e9=quote.ask_e9 if quote else None,
-        bid_size_contracts=quote.bid_size if quote else None,
-        ask_size_contracts=quote.ask_size if quote else None,
-        touch_size_ratio=_touch_ratio(side, sizes, quote.bid_size if quote else 0, quote.ask_size if quote else 0),
-        conditions=tuple(sorted(conditions)),
-        complex_prints=complex_prints,
-        tick_test_prints=tick_prints,
-        late_prints=late_prints,
-        underlying_e9=last.underlying_e9,
-        print_ids=tuple(p.print.id for p in prints),
-    )
+    unquoted = 0
+    for placement in _UNQUOTED:
+        unquoted += sizes.get(placement, 0)
+    print_ids = tuple(p.print.id for p in prints)
+    fields: dict[str, Any] = {
+        "event_type": "packet",
+        "schema_version": SCHEMA_VERSION,
+        "id": derived_event_id("packet", print_ids),
+        "ts_event": last.ts_event,
+        "symbol": first.symbol,
+        "underlying": first.underlying,
+        "root": first.root,
+        "expiry": first.expiry,
+        "right": first.right,
+        "strike_e9": first.strike_e9,
+        "multiplier": mult,
+        "kind": kind,
+        "side": side,
+        "ts_first": first.ts_event,
+        "ts_last": last.ts_event,
+        "span_ns": last.ts_event - first.ts_event,
+        "print_count": len(prints),
+        "venue_count": len(venues),
+        "venues": tuple(venues),
+        "size_contracts": total_size,
+        "premium_cents": premium_cents,
+        "vwap_e9": (notional_e9 + total_size // 2) // total_size,
+        "first_price_e9": first.price_e9,
+        "last_price_e9": last.price_e9,
+        "min_price_e9": min_px,
+        "max_price_e9": max_px,
+        "price_path": _path(first.price_e9, last.price_e9),
+        "placement_counts": {placement: tally[0] for placement, tally in by_placement.items()},
+        "placement_sizes": sizes,
+        "buy_size_contracts": buy,
+        "sell_size_contracts": sell,
+        "nbbo_coverage": (total_size - unquoted) / total_size,
+        "stale_ratio": sizes.get("STALE", 0) / total_size,
+        "bid_e9": quote.bid_e9 if quote else None,
+        "ask_e9": quote.ask_e9 if quote else None,
+        "bid_size_contracts": quote.bid_size if quote else None,
+        "ask_size_contracts": quote.ask_size if quote else None,
+        "touch_size_ratio": _touch_ratio(side, sizes, quote.bid_size if quote else 0, quote.ask_size if quote else 0),
+        "conditions": tuple(sorted(conditions)) if conditions else (),
+        "complex_prints": complex_prints,
+        "tick_test_prints": tick_prints,
+        "late_prints": late_prints,
+        "underlying_e9": last.underlying_e9,
+        "print_ids": print_ids,
+    }
+    return _construct(fields)
+
+
+def _construct(fields: dict[str, Any]) -> Packet:
+    """Make a Packet from computed fields (all of them, in model order) without validating them again."""
+    packet: Packet = _new_object(Packet)
+    _object_setattr(packet, "__dict__", fields)
+    _object_setattr(packet, "__pydantic_fields_set__", _PACKET_FIELDS_SET)
+    _object_setattr(packet, "__pydantic_extra__", None)
+    _object_setattr(packet, "__pydantic_private__", None)
+    if VALIDATE_PACKETS:
+        return _validated_equal(packet, fields)
+    return packet
+
+
+def _validated_equal(packet: Packet, fields: dict[str, Any]) -> Packet:
+    """Build the same packet through validation; fail if it differs from the constructed one in any way."""
+    assert tuple(fields) == _PACKET_FIELDS, f"packet fields out of model order: {tuple(fields)}"
+    given = {k: v for k, v in fields.items() if k not in ("event_type", "schema_version")}
+    validated = Packet(**given)
+    for name in _PACKET_FIELDS:
+        ours, theirs = getattr(packet, name), getattr(validated, name)
+        assert type(ours) is type(theirs), f"packet field {name}: {type(ours)} != {type(theirs)}"
+        assert ours == theirs, f"packet field {name}: {ours!r} != {theirs!r}"
+    assert packet == validated
+    assert packet.model_fields_set == validated.model_fields_set
+    assert packet.model_dump_json() == validated.model_dump_json()
+    return validated
 
 
 def _side(buy: int, sell: int, total: int, min_ratio: float) -> Side:
@@ -204,7 +287,6 @@ def _side(buy: int, sell: int, total: int, min_ratio: float) -> Side:
 
 
 def _kind(
-    *,
     print_count: int,
     venue_count: int,
     iso: bool,
@@ -212,10 +294,10 @@ def _kind(
     size: int,
     premium_cents: int,
     block_flag: bool,
-    config: OptionsConfig,
+    params: PacketParams,
 ) -> PacketKind:
     if print_count == 1:
-        if size >= config.block_min_contracts or premium_cents >= config.block_min_premium_cents or block_flag:
+        if size >= params.block_min_contracts or premium_cents >= params.block_min_premium_cents or block_flag:
             return "block"
         return "single"
     if (venue_count >= 2 or iso) and side != "unknown":
@@ -235,7 +317,7 @@ def _path(first_e9: int, last_e9: int) -> PricePath:
 
 def _touch_ratio(side: Side, sizes: dict[str, int], bid_size: int, ask_size: int) -> float | None:
     if side == "buy" and ask_size > 0:
-        return (sizes["A"] + sizes["AA"]) / ask_size
+        return (sizes.get("A", 0) + sizes.get("AA", 0)) / ask_size
     if side == "sell" and bid_size > 0:
-        return (sizes["B"] + sizes["BB"]) / bid_size
+        return (sizes.get("B", 0) + sizes.get("BB", 0)) / bid_size
     return None

@@ -1,25 +1,35 @@
-"""Regenerate the golden replay files: `python -m tests.golden.regenerate`.
+"""Regenerate the golden replay's expected outputs: `python -m tests.golden.regenerate`.
 
-Records a small synthetic session as the input, then records what the flows derive from it. Regenerate only
-when a change to derived events is intended, and say so in the CHANGELOG; review the diff of the expected
-files like code.
+By default the checked-in `input.jsonl` (a recorded synthetic session) is replayed and only the expected
+derived topics are rewritten: do it when a change to derived events is intended, say so in the CHANGELOG
+and review the diff like code. `--record-input` re-records the input itself from the synthetic market
+(only when the recording must change, e.g. a contract change makes the old input invalid).
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from flows.cli import main
 
 CASE = Path(__file__).resolve().parent / "options_small"
 RECORD = ["--synthetic-s", "12", "--seed", "21", "--underlyings", "SPY,TSLA"]
+KEEP = ("flow.packets.jsonl", "flow.hits.jsonl", "flow.alerts.jsonl")
 
 
-def regenerate() -> None:
-    """Write input.jsonl and the expected derived topics into the golden case directory."""
-    assert main(["replay", *RECORD, "--out", str(CASE), "--write-input", "--quiet"]) == 0
-    (CASE / "summary.json").unlink(missing_ok=True)
+def regenerate(record_input: bool = False) -> None:
+    """Rewrite the expected outputs (and the input too when `record_input`)."""
+    if record_input:
+        assert main(["replay", *RECORD, "--out", str(CASE), "--write-input", "--quiet"]) == 0
+    else:
+        assert main(["replay", str(CASE / "input.jsonl"), "--out", str(CASE), "--quiet"]) == 0
+    for path in CASE.iterdir():
+        if path.name not in (*KEEP, "input.jsonl"):
+            path.unlink()
 
 
 if __name__ == "__main__":
-    regenerate()
+    parser = argparse.ArgumentParser(prog="python -m tests.golden.regenerate", description=__doc__)
+    parser.add_argument("--record-input", action="store_true", help="re-record input.jsonl from the synthetic market")
+    regenerate(parser.parse_args().record_input)
