@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,3 +17,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared sample data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def validate_every_packet() -> Iterator[None]:
+    """Build every packet through pydantic validation too and compare (production skips it for speed)."""
+    import operators.packets as packets
+
+    previous = packets.VALIDATE_PACKETS
+    packets.VALIDATE_PACKETS = True
+    yield
+    packets.VALIDATE_PACKETS = previous
