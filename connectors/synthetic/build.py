@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from hashlib import blake2b
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
 
@@ -30,6 +30,8 @@ from events.topics import EQUITIES_PRINTS, EQUITIES_QUOTES, OPTIONS_NBBO, OPTION
 
 PROVIDER: Final = "synthetic"
 NBBO: Final = "NBBO"
+
+E = TypeVar("E", bound=BaseModel)
 
 _new_object = object.__new__
 # The instance slots every BaseModel carries; setting them through their descriptors is what
@@ -155,10 +157,8 @@ def equity_print_template(symbol: str) -> Template:
     })  # fmt: skip
 
 
-def option_nbbo(
-    tpl: Template, seq: int, ts: int, ts_recv: int, bid_e9: int, ask_e9: int, bid_size: int, ask_size: int
-) -> OptionNbbo:
-    """Build a consolidated option quote from its contract's `nbbo_template`."""
+def _stamped(tpl: Template, seq: int, ts: int, ts_recv: int) -> dict[str, Any]:
+    """Return a copy of the template's values with this event's id, times and sequence."""
     digest = tpl.id_prefix.copy()
     digest.update(f"{ts}\x1f{seq}".encode())
     values = tpl.values.copy()
@@ -166,16 +166,29 @@ def option_nbbo(
     values["ts_event"] = ts
     values["ts_recv"] = ts_recv
     values["sequence"] = seq
+    return values
+
+
+def _construct(cls: type[E], values: dict[str, Any], fields_set: set[str]) -> E:
+    """Build a model instance from values our own code produced, as `model_construct` would, but cheaper."""
+    event: E = _new_object(cls)
+    _set_dict(event, values)
+    _set_fields_set(event, fields_set)
+    _set_extra(event, None)
+    _set_private(event, None)
+    return event
+
+
+def option_nbbo(
+    tpl: Template, seq: int, ts: int, ts_recv: int, bid_e9: int, ask_e9: int, bid_size: int, ask_size: int
+) -> OptionNbbo:
+    """Build a consolidated option quote from its contract's `nbbo_template`."""
+    values = _stamped(tpl, seq, ts, ts_recv)
     values["bid_e9"] = bid_e9
     values["ask_e9"] = ask_e9
     values["bid_size_contracts"] = bid_size
     values["ask_size_contracts"] = ask_size
-    event: OptionNbbo = _new_object(OptionNbbo)
-    _set_dict(event, values)
-    _set_fields_set(event, _NBBO_FIELDS)
-    _set_extra(event, None)
-    _set_private(event, None)
-    return event
+    return _construct(OptionNbbo, values, _NBBO_FIELDS)
 
 
 def option_print(
@@ -183,13 +196,7 @@ def option_print(
     conditions: tuple[str, ...], raw_conditions: str, underlying_e9: int,
 ) -> OptionPrint:  # fmt: skip
     """Build an option print from its contract's `print_template`."""
-    digest = tpl.id_prefix.copy()
-    digest.update(f"{ts}\x1f{seq}".encode())
-    values = tpl.values.copy()
-    values["id"] = digest.hexdigest()
-    values["ts_event"] = ts
-    values["ts_recv"] = ts_recv
-    values["sequence"] = seq
+    values = _stamped(tpl, seq, ts, ts_recv)
     values["venue"] = venue
     values["venue_id"] = venue_id
     values["price_e9"] = price_e9
@@ -197,35 +204,19 @@ def option_print(
     values["conditions"] = conditions
     values["raw_conditions"] = raw_conditions
     values["underlying_e9"] = underlying_e9
-    event: OptionPrint = _new_object(OptionPrint)
-    _set_dict(event, values)
-    _set_fields_set(event, _PRINT_FIELDS)
-    _set_extra(event, None)
-    _set_private(event, None)
-    return event
+    return _construct(OptionPrint, values, _PRINT_FIELDS)
 
 
 def equity_quote(
     tpl: Template, seq: int, ts: int, ts_recv: int, bid_e9: int, ask_e9: int, bid_size: int, ask_size: int
 ) -> EquityQuote:
     """Build a consolidated equity quote from its underlying's `equity_quote_template`."""
-    digest = tpl.id_prefix.copy()
-    digest.update(f"{ts}\x1f{seq}".encode())
-    values = tpl.values.copy()
-    values["id"] = digest.hexdigest()
-    values["ts_event"] = ts
-    values["ts_recv"] = ts_recv
-    values["sequence"] = seq
+    values = _stamped(tpl, seq, ts, ts_recv)
     values["bid_e9"] = bid_e9
     values["ask_e9"] = ask_e9
     values["bid_size_shares"] = bid_size
     values["ask_size_shares"] = ask_size
-    event: EquityQuote = _new_object(EquityQuote)
-    _set_dict(event, values)
-    _set_fields_set(event, _EQUITY_QUOTE_FIELDS)
-    _set_extra(event, None)
-    _set_private(event, None)
-    return event
+    return _construct(EquityQuote, values, _EQUITY_QUOTE_FIELDS)
 
 
 def equity_print(
@@ -233,13 +224,7 @@ def equity_print(
     size: int, conditions: tuple[str, ...], raw_conditions: str,
 ) -> EquityPrint:  # fmt: skip
     """Build an equity print, lit or off-exchange, from its underlying's `equity_print_template`."""
-    digest = tpl.id_prefix.copy()
-    digest.update(f"{ts}\x1f{seq}".encode())
-    values = tpl.values.copy()
-    values["id"] = digest.hexdigest()
-    values["ts_event"] = ts
-    values["ts_recv"] = ts_recv
-    values["sequence"] = seq
+    values = _stamped(tpl, seq, ts, ts_recv)
     values["venue"] = venue
     values["venue_id"] = venue_id
     values["off_exchange"] = off_exchange
@@ -247,12 +232,7 @@ def equity_print(
     values["size_shares"] = size
     values["conditions"] = conditions
     values["raw_conditions"] = raw_conditions
-    event: EquityPrint = _new_object(EquityPrint)
-    _set_dict(event, values)
-    _set_fields_set(event, _EQUITY_PRINT_FIELDS)
-    _set_extra(event, None)
-    _set_private(event, None)
-    return event
+    return _construct(EquityPrint, values, _EQUITY_PRINT_FIELDS)
 
 
 @cache
