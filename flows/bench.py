@@ -1,5 +1,13 @@
 """`flowtape bench`: options pipeline throughput in-process (Bytewax, one worker) and its ratio to the same
 operators driven by a plain Python loop over the same input, measured in one run (shared, noisy machines).
+
+Two inputs, both from the seeded synthetic market:
+
+- `quotes`: option prints with the NBBO as a separate quote stream (OPRA-style; several quotes per print), as
+  the synthetic market emits it, plus its equity tape (which the embedded flow reads and filters out).
+- `tcbbo`: the same prints carrying the NBBO in force at the trade (Databento `tcbbo`), and no quote stream.
+
+Prints/s counts option prints per second of wall time, with everything that accompanies them on the tape.
 """
 
 from __future__ import annotations
@@ -8,34 +16,41 @@ import argparse
 import gc
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bytewax.testing import run_main
 
 from connectors.bytewax_io import CallbackSink, IterableSource
 from events.config import OptionsConfig
-from events.models import AnyEvent, OptionPrint
+from events.models import AnyEvent, OptionNbbo, OptionPrint
 from flows.embedded import build_embedded_flow
-from flows.engine_steps import is_option_input
+from flows.engine_steps import group_by_key, is_option_input
 from operators.options_engine import OptionsEngine, OptionsOutput
 
+BATCH_SIZE = 4096
 
-def plain_loop(events: Sequence[AnyEvent], config: OptionsConfig) -> int:
-    """Drive the same per-underlying engines with a plain loop; return the derived event count."""
+
+def plain_loop(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:
+    """Drive the same per-underlying engines with a plain loop; return the derived event count.
+
+    It does what the flow does, minus Bytewax: take the input in batches, keep option events, hand each
+    underlying's run of events to its engine, then end the input.
+    """
     engines: dict[str, OptionsEngine] = {}
     produced = 0
-    for event in events:
-        if not is_option_input(event):
-            continue
-        engine = engines.get(event.key)
-        if engine is None:
-            engine = engines[event.key] = OptionsEngine(config)
-        produced += len(engine.on_event(event))
+    for start in range(0, len(events), batch_size):
+        batch = [event for event in events[start : start + batch_size] if is_option_input(event)]
+        for key, run in group_by_key(batch):
+            engine = engines.get(key)
+            if engine is None:
+                engine = engines[key] = OptionsEngine(config)
+            produced += len(engine.on_events(run))
     for engine in engines.values():
         produced += len(engine.on_eof())
     return produced
 
 
-def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = 4096) -> int:
+def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:
     """Run the embedded flow on one worker; return the derived event count."""
     produced = 0
 
@@ -50,24 +65,81 @@ def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: 
     return produced
 
 
-def _timed(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
-    best = float("inf")
+def with_nbbo_at_trade(events: Sequence[AnyEvent]) -> list[AnyEvent]:
+    """Return the tape as a tcbbo provider gives it: each print carries the NBBO in force at its time (the
+    latest quote on its contract at or before it), and there is no quote stream.
+    """
+    latest: dict[str, OptionNbbo] = {}
+    out: list[AnyEvent] = []
+    for event in events:
+        if isinstance(event, OptionNbbo):
+            seen = latest.get(event.symbol)
+            if seen is None or seen.ts_event <= event.ts_event:
+                latest[event.symbol] = event
+            continue
+        quote = latest.get(event.symbol) if isinstance(event, OptionPrint) else None
+        if quote is not None and quote.ts_event <= event.ts_event:
+            update: dict[str, Any] = {
+                "nbbo_bid_e9": quote.bid_e9,
+                "nbbo_ask_e9": quote.ask_e9,
+                "nbbo_bid_size_contracts": quote.bid_size_contracts,
+                "nbbo_ask_size_contracts": quote.ask_size_contracts,
+                "nbbo_ts": quote.ts_event,
+            }
+            event = event.model_copy(update=update)
+        out.append(event)
+    return out
+
+
+def _timed(fn: Callable[[], int], repeat: int) -> tuple[float, float, int]:
+    """Return the best wall and CPU seconds over `repeat` runs, and the derived count."""
+    best_wall = best_cpu = float("inf")
     produced = 0
     for _ in range(repeat):
         gc.collect()
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         produced = fn()
-        best = min(best, time.perf_counter() - started)
-    return best, produced
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    return best_wall, best_cpu, produced
+
+
+def run_variant(name: str, events: Sequence[AnyEvent], config: OptionsConfig, repeat: int) -> bool:
+    """Measure one input through the plain loop and the flow; print the figures; return whether they agree."""
+    prints = sum(isinstance(e, OptionPrint) for e in events)
+    options_events = sum(is_option_input(e) for e in events)
+    print(
+        f"[{name}] {len(events):,} events ({options_events:,} options events, {prints:,} option prints, "
+        f"{options_events / prints:.1f} options events per print)"
+    )
+    loop_s, loop_cpu, loop_out = _timed(lambda: plain_loop(events, config), repeat)
+    flow_s, flow_cpu, flow_out = _timed(lambda: bytewax_flow(events, config), repeat)
+    if loop_out != flow_out:
+        print(f"MISMATCH: plain loop produced {loop_out:,} derived events, flow {flow_out:,}")
+        return False
+    figures = (("plain loop", loop_s, loop_cpu, loop_out), ("bytewax x1", flow_s, flow_cpu, flow_out))
+    for label, seconds, cpu, out in figures:
+        print(
+            f"  {label} : {prints / seconds:>10,.0f} prints/s  {options_events / seconds:>10,.0f} events/s  "
+            f"({seconds:.3f}s wall, {cpu:.3f}s cpu, {out:,} derived)"
+        )
+    print(f"  ratio flow/loop: {loop_s / flow_s:.2f}")
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print throughput figures and the flow/loop ratio."""
+    """Print throughput figures and the flow/loop ratio for each input."""
     parser = argparse.ArgumentParser(prog="flowtape bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=20.0, help="synthetic seconds of market to generate")
     parser.add_argument("--profile", choices=["realistic", "active", "firehose"], default="firehose")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="runs per variant; the best is reported")
+    parser.add_argument(
+        "--input",
+        choices=["quotes", "tcbbo", "both"],
+        default="both",
+        help="quotes: NBBO as a quote stream (the synthetic tape); tcbbo: NBBO carried on each print",
+    )
     args = parser.parse_args(argv)
 
     from connectors.synthetic import SyntheticConfig, SyntheticMarket
@@ -78,24 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         SyntheticMarket(SyntheticConfig(seed=args.seed, profile=args.profile, duration_s=args.seconds)).events()
     )
     generated_s = time.perf_counter() - started
-    prints = sum(isinstance(e, OptionPrint) for e in events)
-    options_events = sum(is_option_input(e) for e in events)
-    print(
-        f"input: {len(events):,} events ({options_events:,} options events, {prints:,} option prints), "
-        f"generated in {generated_s:.2f}s"
-    )
-    loop_s, loop_out = _timed(lambda: plain_loop(events, config), args.repeat)
-    flow_s, flow_out = _timed(lambda: bytewax_flow(events, config), args.repeat)
-    if loop_out != flow_out:
-        print(f"MISMATCH: plain loop produced {loop_out:,} derived events, flow {flow_out:,}")
-        return 1
-    print(
-        f"plain loop : {prints / loop_s:>12,.0f} prints/s  {options_events / loop_s:>12,.0f} events/s  "
-        f"({loop_s:.3f}s, {loop_out:,} derived)"
-    )
-    print(
-        f"bytewax x1 : {prints / flow_s:>12,.0f} prints/s  {options_events / flow_s:>12,.0f} events/s  "
-        f"({flow_s:.3f}s, {flow_out:,} derived)"
-    )
-    print(f"ratio flow/loop: {loop_s / flow_s:.2f}")
-    return 0
+    print(f"input: {args.profile} profile, {args.seconds:g} s of market, generated in {generated_s:.2f}s")
+    ok = True
+    if args.input in ("quotes", "both"):
+        ok = run_variant("quotes", events, config, args.repeat) and ok
+    if args.input in ("tcbbo", "both"):
+        ok = run_variant("tcbbo", with_nbbo_at_trade(events), config, args.repeat) and ok
+    return 0 if ok else 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from operator import itemgetter
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from events.models import CONSOLIDATED_VENUE, OptionNbbo, OptionPrint, Placement, Side
 
@@ -72,11 +72,25 @@ class QuoteBook:
         History is kept by time, not by count: a consumer may read the quote topic far ahead of the print
         topic, and every print that is not late must still find the latest quote at or before its time.
         """
-        symbol = nbbo.symbol
-        ts = nbbo.ts_event
-        quote: _QuoteTuple = (ts, nbbo.bid_e9, nbbo.ask_e9, nbbo.bid_size_contracts, nbbo.ask_size_contracts)
-        if nbbo.venue != CONSOLIDATED_VENUE:
-            quote = self._consolidate(symbol, nbbo.venue, quote)
+        self.update_fields(nbbo.__dict__, keep_from)
+
+    def update_fields(self, nbbo: dict[str, Any], keep_from: int | None = None) -> None:
+        """`update` from the quote's field values (`OptionNbbo.__dict__`): the hot path of the engine.
+
+        Reading a pydantic model's fields from its `__dict__` skips the model's `__getattr__` hook, which keeps
+        the interpreter from specializing attribute reads; a quote is read seven times per update.
+        """
+        symbol = nbbo["symbol"]
+        ts = nbbo["ts_event"]
+        quote: _QuoteTuple = (
+            ts,
+            nbbo["bid_e9"],
+            nbbo["ask_e9"],
+            nbbo["bid_size_contracts"],
+            nbbo["ask_size_contracts"],
+        )
+        if nbbo["venue"] != CONSOLIDATED_VENUE:
+            quote = self._consolidate(symbol, nbbo["venue"], quote)
         history = self._history.get(symbol)
         if history is None:
             self._history[symbol] = deque((quote,), maxlen=MAX_QUOTE_HISTORY)
@@ -124,14 +138,20 @@ class QuoteBook:
 
 def quote_at_trade(trade: OptionPrint) -> Quote | None:
     """Return the provider's NBBO at trade time, when the print carries one."""
-    if trade.nbbo_bid_e9 is None or trade.nbbo_ask_e9 is None:
+    fields = trade.__dict__  # see QuoteBook.update_fields
+    bid = fields["nbbo_bid_e9"]
+    ask = fields["nbbo_ask_e9"]
+    if bid is None or ask is None:
         return None
-    return Quote(
-        ts_event=trade.nbbo_ts if trade.nbbo_ts is not None else trade.ts_event,
-        bid_e9=trade.nbbo_bid_e9,
-        ask_e9=trade.nbbo_ask_e9,
-        bid_size=trade.nbbo_bid_size_contracts or 0,
-        ask_size=trade.nbbo_ask_size_contracts or 0,
+    nbbo_ts = fields["nbbo_ts"]
+    return _make_quote(
+        (
+            nbbo_ts if nbbo_ts is not None else fields["ts_event"],
+            bid,
+            ask,
+            fields["nbbo_bid_size_contracts"] or 0,
+            fields["nbbo_ask_size_contracts"] or 0,
+        )
     )
 
 
@@ -213,31 +233,37 @@ def is_complex(trade: OptionPrint) -> bool:
 class NbboJoin:
     """As-of join of prints to the quote book, with the previous price per contract for the tick test."""
 
-    __slots__ = ("_band_bp", "_last_price", "at_side_band", "book", "max_age_ns")
+    __slots__ = ("_at_side_band", "_band_bp", "_last_price", "book", "max_age_ns")
 
     def __init__(self, max_age_ns: int, at_side_band: float) -> None:
         self.book = QuoteBook()
         self.max_age_ns = max_age_ns
-        self.at_side_band = at_side_band
+        self._at_side_band = at_side_band
         self._band_bp = band_bp(at_side_band)
         self._last_price: dict[str, int] = {}
+
+    @property
+    def at_side_band(self) -> float:
+        """Share of the spread counted as at the bid or ask (fixed at construction: placement uses its bp)."""
+        return self._at_side_band
 
     def on_quote(self, nbbo: OptionNbbo, keep_from: int | None = None) -> None:
         """Record a quote (see `QuoteBook.update` for `keep_from`)."""
         self.book.update(nbbo, keep_from)
 
-    def on_print(self, trade: OptionPrint, *, late: bool = False) -> Placed:
+    def on_print(self, trade: OptionPrint, late: bool = False) -> Placed:
         """Join a print to the quote in force at its time and place it."""
-        symbol = trade.symbol
-        ts = trade.ts_event
-        price = trade.price_e9
-        quote = quote_at_trade(trade) if trade.nbbo_ask_e9 is not None else None
+        fields = trade.__dict__  # see QuoteBook.update_fields
+        symbol = fields["symbol"]
+        ts = fields["ts_event"]
+        price = fields["price_e9"]
+        quote = quote_at_trade(trade) if fields["nbbo_ask_e9"] is not None else None
         if quote is None:
             quote = self.book.as_of(symbol, ts)
         last_price = self._last_price
         placement, tick = _place(price, quote, ts, self.max_age_ns, self._band_bp, last_price.get(symbol))
         last_price[symbol] = price
-        conditions = trade.conditions
+        conditions = fields["conditions"]
         complex_print = bool(conditions) and not COMPLEX_FLAGS.isdisjoint(conditions)
         side: Side = "unknown" if complex_print else _SIDES.get(placement, "unknown")
         return _make_placed((trade, placement, side, quote, tick, complex_print, late))

@@ -13,19 +13,11 @@ arrival order. Determinism does not depend on how the print and quote topics int
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import cast
 
 from events.config import OptionsConfig
-from events.models import (
-    Alert,
-    AnyEvent,
-    ClassifierHit,
-    OpenInterest,
-    OptionDefinition,
-    OptionNbbo,
-    OptionPrint,
-    Packet,
-)
+from events.models import Alert, AnyEvent, ClassifierHit, OptionPrint, Packet
 from operators.alerts import AlertBook
 from operators.baselines import KeyedBaselines
 from operators.classifiers import PacketContext, classify_packet
@@ -49,9 +41,11 @@ class OptionsEngine:
         self.alerts = AlertBook(config)
         self.open_interest: dict[str, int] = {}
         self._lag_ns = config.watermark_lag_ns
+        self._z_min_samples = config.z_min_samples
         self._pending: deque[OptionPrint] = deque()
         self._quote_wm = -1
         self._print_wm = -1
+        self._keep_from = self._print_wm - self._lag_ns  # quote history a print at the watermark can need
         self.late_prints = 0
         self.events_in = 0
 
@@ -63,10 +57,17 @@ class OptionsEngine:
         self._consume((event,), out)
         return out
 
-    def on_events(self, events: Iterable[AnyEvent]) -> list[OptionsOutput]:
+    def on_events(self, events: Sequence[AnyEvent]) -> list[OptionsOutput]:
         """Consume a batch of raw events in order."""
         out: list[OptionsOutput] = []
         self._consume(events, out)
+        return out
+
+    def on_runs(self, runs: Sequence[Sequence[AnyEvent]]) -> list[OptionsOutput]:
+        """Consume several batches of raw events, in order (as one concatenated batch)."""
+        out: list[OptionsOutput] = []
+        for events in runs:
+            self._consume(events, out)
         return out
 
     def on_eof(self) -> list[OptionsOutput]:
@@ -84,39 +85,37 @@ class OptionsEngine:
 
     # ---------------------------------------------------------------------------------- internals
 
-    def _consume(self, events: Iterable[AnyEvent], out: list[OptionsOutput]) -> None:
-        # Dispatch on the `event_type` literal (one string compare for the common cases, quotes first: they
-        # outnumber prints several times over) instead of an isinstance chain per event.
-        update_book = self.join.book.update
+    def _consume(self, events: Sequence[AnyEvent], out: list[OptionsOutput]) -> None:
+        # Dispatch on the `event_type` literal, quotes first (they outnumber prints several times over),
+        # instead of an isinstance chain; fields are read from the models' `__dict__` (see
+        # `QuoteBook.update_fields`).
+        update_book = self.join.book.update_fields
         pending = self._pending
-        count = 0
         for event in events:
-            count += 1
-            event_type = event.event_type
+            fields = event.__dict__
+            event_type = fields["event_type"]
             if event_type == "option_nbbo":
-                assert isinstance(event, OptionNbbo)
-                update_book(event, self._print_wm - self._lag_ns)
-                if event.ts_event > self._quote_wm:
-                    self._quote_wm = event.ts_event
+                update_book(fields, self._keep_from)
+                ts = fields["ts_event"]
+                if ts > self._quote_wm:
+                    self._quote_wm = ts
                 if pending:
                     self._release(out)
             elif event_type == "option_print":
-                assert isinstance(event, OptionPrint)
-                if not pending and (event.nbbo_ask_e9 is not None or event.ts_event < self._quote_wm):
-                    self._process(event, out)
+                trade = cast(OptionPrint, event)
+                if not pending and (fields["nbbo_ask_e9"] is not None or fields["ts_event"] < self._quote_wm):
+                    self._process(trade, out)
                 else:
-                    pending.append(event)
+                    pending.append(trade)
                     if len(pending) > MAX_PENDING_PRINTS:
                         self._process(pending.popleft(), out)
                     else:
                         self._release(out)
             elif event_type == "option_definition":
-                assert isinstance(event, OptionDefinition)
-                self.packets.set_multiplier(event.symbol, event.multiplier)
+                self.packets.set_multiplier(fields["symbol"], fields["multiplier"])
             elif event_type == "open_interest":
-                assert isinstance(event, OpenInterest)
-                self.open_interest[event.symbol] = event.open_interest_contracts
-        self.events_in += count
+                self.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
+        self.events_in += len(events)
 
     def _release(self, out: list[OptionsOutput]) -> None:
         pending = self._pending
@@ -124,27 +123,32 @@ class OptionsEngine:
             self._process(pending.popleft(), out)
 
     def _process(self, trade: OptionPrint, out: list[OptionsOutput]) -> None:
-        watermark = self._print_wm - self._lag_ns
-        late = trade.ts_event < watermark
+        ts = trade.__dict__["ts_event"]
+        late = ts < self._keep_from
         self.late_prints += late
-        closed = self.packets.add(self.join.on_print(trade, late=late))
-        if trade.ts_event > self._print_wm:
-            self._print_wm = trade.ts_event
-            closed.extend(self.packets.advance(self._print_wm - self._lag_ns))
+        closed = self.packets.add(self.join.on_print(trade, late))
+        if ts > self._print_wm:
+            self._print_wm = ts
+            self._keep_from = ts - self._lag_ns
+            closed.extend(self.packets.advance(self._keep_from))
         for packet in closed:
             self._emit(packet, out)
 
     def _emit(self, packet: Packet, out: list[OptionsOutput]) -> None:
-        baselines = self.baselines
-        premium = float(packet.premium_cents)
-        z_contract = baselines.observe(packet.symbol, "premium", premium)
+        fields = packet.__dict__  # see QuoteBook.update_fields
+        symbol = fields["symbol"]
+        premium = float(fields["premium_cents"])
+        window = self.baselines.window
+        min_samples = self._z_min_samples
+        z_contract = window(symbol, "premium").observe(premium, min_samples)
+        underlying = window(fields["underlying"], "premium")
         if z_contract is None:
-            premium_z = baselines.observe(packet.underlying, "premium", premium)
+            premium_z = underlying.observe(premium, min_samples)
         else:
             # The underlying's z is only the fallback: add the value without the O(window) pass.
             premium_z = z_contract
-            baselines.add(packet.underlying, "premium", premium)
-        size_z = baselines.observe(packet.symbol, "size", float(packet.size_contracts))
+            underlying.add(premium)
+        size_z = window(symbol, "size").observe(float(fields["size_contracts"]), min_samples)
         hits = classify_packet(packet, PacketContext(premium_z=premium_z, size_z=size_z), self.config)
         out.append(packet)
         if hits:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from hashlib import blake2b
 from operator import attrgetter
 from typing import Any, Final
 
@@ -32,13 +33,39 @@ _UNQUOTED = ("MISSING", "STALE", "CROSSED")
 _PLACEMENT_ORDER: dict[str, int] = {placement: index for index, placement in enumerate(PLACEMENTS)}
 _print_ts = attrgetter("print.ts_event")
 
-# What `BaseModel.model_construct` sets, minus its per-field loop (pydantic's own `_object_setattr`).
+# What `BaseModel.model_construct` sets, minus its per-field loop, through the model's slot descriptors (as
+# connectors.synthetic.build does; found on the model's bases, since operators do not import pydantic).
 _new_object = object.__new__
-_object_setattr = object.__setattr__
+_MODEL_BASE = next(base for base in Packet.__mro__ if "__pydantic_fields_set__" in vars(base))
+_set_dict = vars(_MODEL_BASE)["__dict__"].__set__
+_set_fields_set = vars(_MODEL_BASE)["__pydantic_fields_set__"].__set__
+_set_extra = vars(_MODEL_BASE)["__pydantic_extra__"].__set__
+_set_private = vars(_MODEL_BASE)["__pydantic_private__"].__set__
 _PACKET_FIELDS: Final = tuple(Packet.model_fields)
 # Validation sets what the caller passed: every field but the two left to their defaults. One shared set per
 # model, as in connectors.synthetic.build: pydantic copies it before any change.
 _PACKET_FIELDS_SET: Final = set(_PACKET_FIELDS) - {"event_type", "schema_version"}
+# Every packet's field dict starts as a copy of this one (keys in model order) and has each value set: copying a
+# 44-key dict and storing into it costs about two thirds of building it from a display.
+_TEMPLATE: Final[dict[str, Any]] = dict.fromkeys(_PACKET_FIELDS) | {
+    "event_type": "packet",
+    "schema_version": SCHEMA_VERSION,
+}
+
+
+_ID_PREFIX: Final = blake2b(b"packet\x1f", digest_size=16)
+
+
+def packet_id(print_ids: tuple[str, ...]) -> str:
+    """Return `derived_event_id("packet", print_ids)`, inlined (hashed once per packet, from a primed prefix)."""
+    digest = _ID_PREFIX.copy()
+    digest.update("\x1f".join(print_ids).encode())
+    return digest.hexdigest()
+
+
+# A change to the id rule in events.ids must not go unnoticed here: fail at import.
+if packet_id(("a", "b")) != derived_event_id("packet", ("a", "b")):  # pragma: no cover
+    raise RuntimeError("operators.packets.packet_id disagrees with events.ids.derived_event_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +118,9 @@ class PacketClusterer:
 
     def add(self, placed: Placed) -> list[Packet]:
         """Add a print; return the packet it closed on its contract, if any."""
-        trade = placed.print
-        symbol = trade.symbol
-        ts = trade.ts_event
+        trade = placed.print.__dict__  # fields of the print (see nbbo_join.QuoteBook.update_fields)
+        symbol = trade["symbol"]
+        ts = trade["ts_event"]
         out: list[Packet] = []
         current = self._open.get(symbol)
         # Prints can arrive slightly out of time order (feeds ordered by receive time): a print joins when its
@@ -150,11 +177,96 @@ def build_packet(prints: list[Placed], config: OptionsConfig, multiplier: int | 
 
 
 def _build(prints: list[Placed], params: PacketParams, multiplier: int | None) -> Packet:
-    if len(prints) > 1:
-        prints = sorted(prints, key=_print_ts)
-    first = prints[0].print
-    last = prints[-1].print
-    mult = multiplier or first.multiplier or params.default_multiplier
+    if len(prints) == 1:
+        packet = _build_single(prints[0], params, multiplier)
+        if VALIDATE_PACKETS:
+            general = _build_many(prints, params, multiplier)
+            assert packet.model_dump_json() == general.model_dump_json(), "single-print path differs from the general"
+        return packet
+    return _build_many(sorted(prints, key=_print_ts), params, multiplier)
+
+
+def _build_single(placed: Placed, params: PacketParams, multiplier: int | None) -> Packet:
+    """`_build_many` for a one-print packet (most packets), with its loops and tallies folded away."""
+    event, placement, print_side, quote, tick_test, complex_print, late = placed
+    trade = event.__dict__  # fields of the print (see nbbo_join.QuoteBook.update_fields)
+    size = trade["size_contracts"]
+    price = trade["price_e9"]
+    conditions = trade["conditions"]
+    mult = multiplier or trade["multiplier"] or params.default_multiplier
+    premium_cents = notional_cents(price * size, 1, mult)
+    buy = size if print_side == "buy" else 0
+    sell = size if print_side == "sell" else 0
+    threshold = params.sweep_min_side_ratio * size  # _side, inlined
+    side: Side = "buy" if buy >= threshold else "sell" if sell >= threshold else "unknown"
+    if (
+        size >= params.block_min_contracts
+        or premium_cents >= params.block_min_premium_cents
+        or (conditions and not _BLOCK_FLAGS.isdisjoint(conditions))
+    ):
+        kind: PacketKind = "block"
+    else:
+        kind = "single"
+    sizes: dict[str, int] = {placement: size} if size else {}
+    ts = trade["ts_event"]
+    print_ids = (trade["id"],)
+    fields = _TEMPLATE.copy()
+    fields["id"] = packet_id(print_ids)
+    fields["ts_event"] = ts
+    fields["symbol"] = trade["symbol"]
+    fields["underlying"] = trade["underlying"]
+    fields["root"] = trade["root"]
+    fields["expiry"] = trade["expiry"]
+    fields["right"] = trade["right"]
+    fields["strike_e9"] = trade["strike_e9"]
+    fields["multiplier"] = mult
+    fields["kind"] = kind
+    fields["side"] = side
+    fields["ts_first"] = ts
+    fields["ts_last"] = ts
+    fields["span_ns"] = 0
+    fields["print_count"] = 1
+    fields["venue_count"] = 1
+    fields["venues"] = (trade["venue"],)
+    fields["size_contracts"] = size
+    fields["premium_cents"] = premium_cents
+    fields["vwap_e9"] = (price * size + size // 2) // size
+    fields["first_price_e9"] = price
+    fields["last_price_e9"] = price
+    fields["min_price_e9"] = price
+    fields["max_price_e9"] = price
+    fields["price_path"] = "flat"
+    fields["placement_counts"] = {placement: 1}
+    fields["placement_sizes"] = sizes
+    fields["buy_size_contracts"] = buy
+    fields["sell_size_contracts"] = sell
+    fields["nbbo_coverage"] = (0 if placement in _UNQUOTED else size) / size
+    fields["stale_ratio"] = (size if placement == "STALE" else 0) / size
+    fields["bid_e9"] = quote.bid_e9 if quote else None
+    fields["ask_e9"] = quote.ask_e9 if quote else None
+    fields["bid_size_contracts"] = quote.bid_size if quote else None
+    fields["ask_size_contracts"] = quote.ask_size if quote else None
+    touch = None  # _touch_ratio, inlined
+    if quote is not None:
+        if side == "buy" and quote.ask_size > 0:
+            touch = (size if placement in ("A", "AA") else 0) / quote.ask_size
+        elif side == "sell" and quote.bid_size > 0:
+            touch = (size if placement in ("B", "BB") else 0) / quote.bid_size
+    fields["touch_size_ratio"] = touch
+    fields["conditions"] = tuple(sorted(set(conditions))) if conditions else ()
+    fields["complex_prints"] = int(complex_print)
+    fields["tick_test_prints"] = int(tick_test)
+    fields["late_prints"] = int(late)
+    fields["underlying_e9"] = trade["underlying_e9"]
+    fields["print_ids"] = print_ids
+    return _construct(fields)
+
+
+def _build_many(prints: list[Placed], params: PacketParams, multiplier: int | None) -> Packet:
+    """Compute a packet's features from its placed prints, already in event-time order."""
+    first = prints[0].print.__dict__  # fields of the prints (see nbbo_join.QuoteBook.update_fields)
+    last = prints[-1].print.__dict__
+    mult = multiplier or first["multiplier"] or params.default_multiplier
     # Per placement: [prints, contracts], in first-seen order (put in PLACEMENTS order below).
     by_placement: dict[str, list[int]] = {}
     venues: dict[str, None] = {}
@@ -162,102 +274,104 @@ def _build(prints: list[Placed], params: PacketParams, multiplier: int | None) -
     total_size = buy = sell = notional_e9 = 0
     iso = block_flag = False
     complex_prints = tick_prints = late_prints = 0
-    min_px = max_px = first.price_e9
-    for placed in prints:
-        trade = placed.print
-        size = trade.size_contracts
-        price = trade.price_e9
-        tally = by_placement.get(placed.placement)
+    min_px = max_px = first["price_e9"]
+    ids: list[str] = []
+    for event, placement, print_side, _, tick_test, complex_print, late in prints:
+        trade = event.__dict__
+        size = trade["size_contracts"]
+        price = trade["price_e9"]
+        ids.append(trade["id"])
+        tally = by_placement.get(placement)
         if tally is None:
-            by_placement[placed.placement] = [1, size]
+            by_placement[placement] = [1, size]
         else:
             tally[0] += 1
             tally[1] += size
-        venues[trade.venue] = None
-        if trade.conditions:
-            conditions.update(trade.conditions)
-            iso = iso or "iso" in trade.conditions
-            block_flag = block_flag or not _BLOCK_FLAGS.isdisjoint(trade.conditions)
+        venues[trade["venue"]] = None
+        flags = trade["conditions"]
+        if flags:
+            conditions.update(flags)
+            iso = iso or "iso" in flags
+            block_flag = block_flag or not _BLOCK_FLAGS.isdisjoint(flags)
         total_size += size
         notional_e9 += price * size
         if price < min_px:
             min_px = price
         elif price > max_px:
             max_px = price
-        if placed.side == "buy":
+        if print_side == "buy":
             buy += size
-        elif placed.side == "sell":
+        elif print_side == "sell":
             sell += size
-        complex_prints += placed.complex
-        tick_prints += placed.tick_test
-        late_prints += placed.late
+        complex_prints += complex_print
+        tick_prints += tick_test
+        late_prints += late
     if len(by_placement) > 1:
         by_placement = dict(sorted(by_placement.items(), key=lambda item: _PLACEMENT_ORDER[item[0]]))
-    sizes = {placement: tally[1] for placement, tally in by_placement.items() if tally[1]}
+    sizes: dict[str, int] = {name: tally[1] for name, tally in by_placement.items() if tally[1]}
     premium_cents = notional_cents(notional_e9, 1, mult)
     side = _side(buy, sell, total_size, params.sweep_min_side_ratio)
     kind = _kind(len(prints), len(venues), iso, side, total_size, premium_cents, block_flag, params)
     quote = prints[0].quote
     unquoted = 0
-    for placement in _UNQUOTED:
-        unquoted += sizes.get(placement, 0)
-    print_ids = tuple(p.print.id for p in prints)
-    fields: dict[str, Any] = {
-        "event_type": "packet",
-        "schema_version": SCHEMA_VERSION,
-        "id": derived_event_id("packet", print_ids),
-        "ts_event": last.ts_event,
-        "symbol": first.symbol,
-        "underlying": first.underlying,
-        "root": first.root,
-        "expiry": first.expiry,
-        "right": first.right,
-        "strike_e9": first.strike_e9,
-        "multiplier": mult,
-        "kind": kind,
-        "side": side,
-        "ts_first": first.ts_event,
-        "ts_last": last.ts_event,
-        "span_ns": last.ts_event - first.ts_event,
-        "print_count": len(prints),
-        "venue_count": len(venues),
-        "venues": tuple(venues),
-        "size_contracts": total_size,
-        "premium_cents": premium_cents,
-        "vwap_e9": (notional_e9 + total_size // 2) // total_size,
-        "first_price_e9": first.price_e9,
-        "last_price_e9": last.price_e9,
-        "min_price_e9": min_px,
-        "max_price_e9": max_px,
-        "price_path": _path(first.price_e9, last.price_e9),
-        "placement_counts": {placement: tally[0] for placement, tally in by_placement.items()},
-        "placement_sizes": sizes,
-        "buy_size_contracts": buy,
-        "sell_size_contracts": sell,
-        "nbbo_coverage": (total_size - unquoted) / total_size,
-        "stale_ratio": sizes.get("STALE", 0) / total_size,
-        "bid_e9": quote.bid_e9 if quote else None,
-        "ask_e9": quote.ask_e9 if quote else None,
-        "bid_size_contracts": quote.bid_size if quote else None,
-        "ask_size_contracts": quote.ask_size if quote else None,
-        "touch_size_ratio": _touch_ratio(side, sizes, quote.bid_size if quote else 0, quote.ask_size if quote else 0),
-        "conditions": tuple(sorted(conditions)) if conditions else (),
-        "complex_prints": complex_prints,
-        "tick_test_prints": tick_prints,
-        "late_prints": late_prints,
-        "underlying_e9": last.underlying_e9,
-        "print_ids": print_ids,
-    }
+    for name in _UNQUOTED:
+        unquoted += sizes.get(name, 0)
+    print_ids = tuple(ids)
+    fields = _TEMPLATE.copy()
+    fields["id"] = packet_id(print_ids)
+    fields["ts_event"] = last["ts_event"]
+    fields["symbol"] = first["symbol"]
+    fields["underlying"] = first["underlying"]
+    fields["root"] = first["root"]
+    fields["expiry"] = first["expiry"]
+    fields["right"] = first["right"]
+    fields["strike_e9"] = first["strike_e9"]
+    fields["multiplier"] = mult
+    fields["kind"] = kind
+    fields["side"] = side
+    fields["ts_first"] = first["ts_event"]
+    fields["ts_last"] = last["ts_event"]
+    fields["span_ns"] = last["ts_event"] - first["ts_event"]
+    fields["print_count"] = len(prints)
+    fields["venue_count"] = len(venues)
+    fields["venues"] = tuple(venues)
+    fields["size_contracts"] = total_size
+    fields["premium_cents"] = premium_cents
+    fields["vwap_e9"] = (notional_e9 + total_size // 2) // total_size
+    fields["first_price_e9"] = first["price_e9"]
+    fields["last_price_e9"] = last["price_e9"]
+    fields["min_price_e9"] = min_px
+    fields["max_price_e9"] = max_px
+    fields["price_path"] = _path(first["price_e9"], last["price_e9"])
+    fields["placement_counts"] = {name: tally[0] for name, tally in by_placement.items()}
+    fields["placement_sizes"] = sizes
+    fields["buy_size_contracts"] = buy
+    fields["sell_size_contracts"] = sell
+    fields["nbbo_coverage"] = (total_size - unquoted) / total_size
+    fields["stale_ratio"] = sizes.get("STALE", 0) / total_size
+    fields["bid_e9"] = quote.bid_e9 if quote else None
+    fields["ask_e9"] = quote.ask_e9 if quote else None
+    fields["bid_size_contracts"] = quote.bid_size if quote else None
+    fields["ask_size_contracts"] = quote.ask_size if quote else None
+    fields["touch_size_ratio"] = _touch_ratio(
+        side, sizes, quote.bid_size if quote else 0, quote.ask_size if quote else 0
+    )
+    fields["conditions"] = tuple(sorted(conditions)) if conditions else ()
+    fields["complex_prints"] = complex_prints
+    fields["tick_test_prints"] = tick_prints
+    fields["late_prints"] = late_prints
+    fields["underlying_e9"] = last["underlying_e9"]
+    fields["print_ids"] = print_ids
     return _construct(fields)
 
 
 def _construct(fields: dict[str, Any]) -> Packet:
     """Make a Packet from computed fields (all of them, in model order) without validating them again."""
     packet: Packet = _new_object(Packet)
-    _object_setattr(packet, "__dict__", fields)
-    _object_setattr(packet, "__pydantic_fields_set__", _PACKET_FIELDS_SET)
-    _object_setattr(packet, "__pydantic_extra__", None)
-    _object_setattr(packet, "__pydantic_private__", None)
+    _set_dict(packet, fields)
+    _set_fields_set(packet, _PACKET_FIELDS_SET)
+    _set_extra(packet, None)
+    _set_private(packet, None)
     if VALIDATE_PACKETS:
         return _validated_equal(packet, fields)
     return packet
@@ -266,11 +380,12 @@ def _construct(fields: dict[str, Any]) -> Packet:
 def _validated_equal(packet: Packet, fields: dict[str, Any]) -> Packet:
     """Build the same packet through validation; fail if it differs from the constructed one in any way."""
     assert tuple(fields) == _PACKET_FIELDS, f"packet fields out of model order: {tuple(fields)}"
+    assert fields["id"] == derived_event_id("packet", fields["print_ids"]), "packet id disagrees with events.ids"
     given = {k: v for k, v in fields.items() if k not in ("event_type", "schema_version")}
     validated = Packet(**given)
     for name in _PACKET_FIELDS:
         ours, theirs = getattr(packet, name), getattr(validated, name)
-        assert type(ours) is type(theirs), f"packet field {name}: {type(ours)} != {type(theirs)}"
+        assert type(ours) is type(theirs), f"packet field {name}: {type(ours)} is not {type(theirs)}"
         assert ours == theirs, f"packet field {name}: {ours!r} != {theirs!r}"
     assert packet == validated
     assert packet.model_fields_set == validated.model_fields_set

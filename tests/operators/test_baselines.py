@@ -158,3 +158,39 @@ def test_observe_z_equals_batch_z_before_insert(data: list[float], value: float)
     elif batch_std == 0:
         assert z is None
     assert len(window) == min(size, len(data) + 1)
+
+
+def _two_pass_reference(values: list[float]) -> tuple[float, float]:
+    """The arithmetic the z-scores have always used, operation for operation (a generator into `math.fsum`)."""
+    import math
+
+    n = len(values)
+    mean = math.fsum(values) / n
+    return mean, math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(min_value=0, max_value=10**11).map(float),
+            st.floats(min_value=-1e12, max_value=1e12, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=120,
+    )
+)
+def test_mean_std_is_bit_identical_to_the_two_pass_reference(data: list[float]) -> None:
+    window = _window(data)
+    # Exact equality, not approx: z-scores reach the golden outputs.
+    assert window.mean_std() == _two_pass_reference(data[-50:])
+
+
+def test_add_without_z_equals_observe() -> None:
+    observed = KeyedBaselines(size=5, min_samples=2)
+    added = KeyedBaselines(size=5, min_samples=2)
+    for v in (1.0, 5.0, 2.0, 8.0, 3.0, 9.0):
+        observed.observe("SPY", "premium", v)
+        added.add("SPY", "premium", v)
+    assert observed.stats("SPY", "premium") == added.stats("SPY", "premium")
+    assert observed.observe("SPY", "premium", 4.0) == added.observe("SPY", "premium", 4.0)

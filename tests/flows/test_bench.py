@@ -1,0 +1,41 @@
+"""`flowtape bench`: both inputs run through the plain loop and the flow and agree on what they derive."""
+
+from __future__ import annotations
+
+import pytest
+
+from events.config import OptionsConfig
+from events.models import OptionNbbo, OptionPrint
+from flows.bench import bytewax_flow, main, plain_loop, with_nbbo_at_trade
+from tests.flows.tapes import two_underlying_tape
+
+
+def test_tcbbo_input_carries_the_as_of_quote_on_each_print_and_no_quote_stream() -> None:
+    tape = two_underlying_tape()
+    tcbbo = with_nbbo_at_trade(tape)
+    assert not any(isinstance(e, OptionNbbo) for e in tcbbo)
+    prints = [e for e in tcbbo if isinstance(e, OptionPrint)]
+    assert len(prints) == sum(isinstance(e, OptionPrint) for e in tape)
+    for p in prints:
+        quotes = [q for q in tape if isinstance(q, OptionNbbo) and q.symbol == p.symbol and q.ts_event <= p.ts_event]
+        if quotes:
+            newest = max(q.ts_event for q in quotes)
+            latest = [q for q in quotes if q.ts_event == newest][-1]  # ties: the later one in the tape wins
+            assert (p.nbbo_bid_e9, p.nbbo_ask_e9, p.nbbo_ts) == (latest.bid_e9, latest.ask_e9, latest.ts_event)
+        else:
+            assert p.nbbo_ask_e9 is None
+
+
+@pytest.mark.parametrize("tcbbo", [False, True], ids=["quotes", "tcbbo"])
+def test_plain_loop_and_flow_derive_the_same_count(tcbbo: bool) -> None:
+    tape = with_nbbo_at_trade(two_underlying_tape()) if tcbbo else two_underlying_tape()
+    config = OptionsConfig()
+    assert plain_loop(tape, config, batch_size=4) == bytewax_flow(tape, config, batch_size=4) > 0
+
+
+def test_bench_runs_both_inputs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--seconds", "1", "--profile", "realistic", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "[quotes]" in out
+    assert "[tcbbo]" in out
+    assert out.count("ratio flow/loop") == 2
