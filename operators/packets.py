@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from hashlib import blake2b
 from operator import attrgetter
 from typing import Any, Final
 
@@ -51,21 +50,6 @@ _TEMPLATE: Final[dict[str, Any]] = dict.fromkeys(_PACKET_FIELDS) | {
     "event_type": "packet",
     "schema_version": SCHEMA_VERSION,
 }
-
-
-_ID_PREFIX: Final = blake2b(b"packet\x1f", digest_size=16)
-
-
-def packet_id(print_ids: tuple[str, ...]) -> str:
-    """Return `derived_event_id("packet", print_ids)`, inlined (hashed once per packet, from a primed prefix)."""
-    digest = _ID_PREFIX.copy()
-    digest.update("\x1f".join(print_ids).encode())
-    return digest.hexdigest()
-
-
-# A change to the id rule in events.ids must not go unnoticed here: fail at import.
-if packet_id(("a", "b")) != derived_event_id("packet", ("a", "b")):  # pragma: no cover
-    raise RuntimeError("operators.packets.packet_id disagrees with events.ids.derived_event_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +195,7 @@ def _build_single(placed: Placed, params: PacketParams, multiplier: int | None) 
     ts = trade["ts_event"]
     print_ids = (trade["id"],)
     fields = _TEMPLATE.copy()
-    fields["id"] = packet_id(print_ids)
+    fields["id"] = derived_event_id("packet", print_ids)
     fields["ts_event"] = ts
     fields["symbol"] = trade["symbol"]
     fields["underlying"] = trade["underlying"]
@@ -318,7 +302,7 @@ def _build_many(prints: list[Placed], params: PacketParams, multiplier: int | No
         unquoted += sizes.get(name, 0)
     print_ids = tuple(ids)
     fields = _TEMPLATE.copy()
-    fields["id"] = packet_id(print_ids)
+    fields["id"] = derived_event_id("packet", print_ids)
     fields["ts_event"] = last["ts_event"]
     fields["symbol"] = first["symbol"]
     fields["underlying"] = first["underlying"]

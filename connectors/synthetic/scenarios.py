@@ -25,7 +25,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from connectors.synthetic.chains import E9_PER_CENT, Contract, UnderlyingState, session_date
 from connectors.synthetic.venues import OPTION_VENUES, Venue
@@ -58,31 +58,7 @@ ScenarioName = Literal[
     "repeat_miss",
     "far_dated_miss",
 ]
-SCENARIOS: Final[tuple[ScenarioName, ...]] = (
-    "call_sweep",
-    "put_sweep",
-    "block",
-    "split",
-    "golden_sweep",
-    "repeated_hits",
-    "call_overwrite",
-    "put_write",
-    "far_dated",
-    "zero_dte",
-    "unusual_volume",
-    "new_position",
-    "stale_quotes",
-    "mid_prints",
-    "tiny_lots",
-    "two_print_sweep",
-    "unrelated_close",
-    "spread_out",
-    "zero_dte_miss",
-    "write_miss",
-    "golden_miss",
-    "repeat_miss",
-    "far_dated_miss",
-)
+SCENARIOS: Final[tuple[ScenarioName, ...]] = get_args(ScenarioName)
 """The library, positives first; the market draws them from a shuffled bag so every kind shows up."""
 HARD_NEGATIVES: Final = frozenset(SCENARIOS[SCENARIOS.index("stale_quotes") :])
 FIRST_SCENARIO: Final[ScenarioName] = "call_sweep"
