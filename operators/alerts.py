@@ -1,8 +1,8 @@
-"""Alerts (BEHAVIOR section 6): one per packet with at least one hit, scored 0-100 and deduplicated.
+"""Alerts (BEHAVIOR section 6): one per packet or structure with at least one hit, scored 0-100, deduplicated.
 
-The same contract and classifier within `alert_cooldown_ms` update the open alert (same id, next revision)
-instead of raising a new one. Presentation filters (`visible`) decide what a view shows, never what is
-computed or stored.
+The same contract (for a structure: the same set of leg contracts) and classifier within `alert_cooldown_ms`
+update the open alert (same id, next revision) instead of raising a new one. Presentation filters
+(`visible`) decide what a view shows, never what is computed or stored.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Literal
 
 from events.config import OptionsConfig
 from events.ids import derived_event_id
-from events.models import Alert, ClassifierHit, Direction, Packet, Severity
+from events.models import Alert, ClassifierHit, Direction, Packet, Severity, Side, Structure
 from events.units import CENTS_PER_USD, format_price, format_usd
 
 SCORE_WEIGHTS = {"premium": 45, "confidence": 40, "hits": 15}
@@ -77,6 +77,92 @@ class AlertBook:
         if self._seen % 1024 == 0:
             self._expire(packet.ts_event)
         return alert
+
+    def on_structure(self, structure: Structure, hits: list[ClassifierHit]) -> Alert | None:
+        """Return the new or updated alert for a structure's hits, or None without hits.
+
+        A structure's alert is keyed by its legs' contracts: the same legs traded again within the cooldown
+        (a spread worked in pieces) update it; another structure on the underlying raises its own.
+        """
+        if not hits:
+            return None
+        legs = "|".join(leg.symbol for leg in structure.legs)
+        cooldown = self._config.alert_cooldown_ns
+        previous: Alert | None = None
+        for hit in hits:
+            candidate = self._open.get((legs, hit.classifier))
+            if candidate is not None and structure.ts_event - candidate.ts_event <= cooldown:
+                previous = candidate
+                break
+        if previous is None:
+            alert = self._raise_structure(structure, hits)
+        else:
+            alert = self._update_structure(previous, structure, hits)
+        for classifier in alert.classifiers:
+            self._open[(legs, classifier)] = alert
+        return alert
+
+    def _raise_structure(self, structure: Structure, hits: list[ClassifierHit]) -> Alert:
+        direction, confidence = _direction(hits)
+        premium = structure.gross_premium_cents
+        value = score(premium, confidence, len(hits))
+        classifiers = tuple(h.classifier for h in hits)
+        return Alert(
+            id=derived_event_id("alert", (structure.id,)),
+            ts_event=structure.ts_event,
+            ts_first=structure.ts_event,
+            underlying=structure.underlying,
+            symbol=structure.underlying,
+            subject_type="structure",
+            subject_id=structure.id,
+            kind=structure.structure_type,
+            side=_structure_side(structure),
+            direction=direction,
+            classifiers=classifiers,
+            score=value,
+            severity=severity(value),
+            confidence=confidence,
+            premium_cents=premium,
+            size_contracts=structure.size_contracts,
+            price_e9=structure.legs[0].vwap_e9,
+            headline=_structure_headline(structure, direction, classifiers, structure.size_contracts, premium),
+            explanations=(*(e for h in hits for e in h.explanations), f"Score {value}: {SCORE_FORMULA}."),
+            hit_ids=tuple(h.id for h in hits),
+            evidence_ids=structure.print_ids,
+            subject_ids=(structure.id,),
+        )
+
+    def _update_structure(self, previous: Alert, structure: Structure, hits: list[ClassifierHit]) -> Alert:
+        direction, confidence = _direction(hits)
+        confidence = max(confidence, previous.confidence)
+        premium = previous.premium_cents + structure.gross_premium_cents
+        size = previous.size_contracts + structure.size_contracts
+        classifiers = tuple(dict.fromkeys((*previous.classifiers, *(h.classifier for h in hits))))
+        value = score(premium, confidence, len(classifiers))
+        revision = previous.revision + 1
+        return previous.model_copy(
+            update={
+                "revision": revision,
+                "ts_event": structure.ts_event,
+                "classifiers": classifiers,
+                "direction": direction if direction == previous.direction else "neutral",
+                "confidence": confidence,
+                "score": value,
+                "severity": severity(value),
+                "premium_cents": premium,
+                "size_contracts": size,
+                "headline": _structure_headline(structure, direction, classifiers, size, premium, revision + 1),
+                "explanations": (
+                    *(e for h in hits for e in h.explanations),
+                    f"Updated alert: the same {structure.leg_count} legs traded {revision + 1} times within "
+                    f"{self._config.alert_cooldown_ms:,} ms, {format_usd(premium)} in all.",
+                    f"Score {value}: {SCORE_FORMULA}.",
+                ),
+                "hit_ids": (*previous.hit_ids, *(h.id for h in hits)),
+                "evidence_ids": (*previous.evidence_ids, *structure.print_ids),
+                "subject_ids": (*previous.subject_ids, structure.id),
+            }
+        )
 
     def _raise(self, packet: Packet, hits: list[ClassifierHit]) -> Alert:
         direction, confidence = _direction(hits)
@@ -163,6 +249,31 @@ def _headline(
         f"{direction.upper()} {packet.underlying} {packet.expiry:%m/%d} {format_price(packet.strike_e9)}"
         f"{packet.right} {packet.kind}{times}: {size_contracts:,} @ {format_price(packet.vwap_e9, 4)} "
         f"({format_usd(premium_cents)}) [{'/'.join(classifiers)}]"
+    )
+
+
+def _structure_side(structure: Structure) -> Side:
+    sides = {leg.side for leg in structure.legs}
+    return sides.pop() if len(sides) == 1 else "unknown"
+
+
+def _structure_headline(
+    structure: Structure,
+    direction: Direction,
+    classifiers: tuple[str, ...],
+    size_contracts: int,
+    premium_cents: int,
+    times: int = 1,
+) -> str:
+    legs = " / ".join(
+        f"{leg.side} {leg.expiry:%m/%d} {format_price(leg.strike_e9)}{leg.right} x{leg.size_contracts:,}"
+        for leg in structure.legs
+    )
+    repeated = f" x{times}" if times > 1 else ""
+    return (
+        f"{direction.upper()} {structure.underlying} {structure.structure_type}{repeated}: {legs} "
+        f"({size_contracts:,} contracts, {format_usd(premium_cents)} gross, {structure.net_premium}) "
+        f"[{'/'.join(classifiers)}]"
     )
 
 

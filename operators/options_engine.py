@@ -1,4 +1,5 @@
-"""The options engine for one underlying: as-of NBBO join -> packets -> baselines -> classifiers -> alerts.
+"""The options engine for one underlying: as-of NBBO join -> packets -> baselines -> classifiers -> alerts,
+with structures and flow context over the closed packets.
 
 A flow keeps one engine per underlying (the partition key) and feeds it that underlying's raw events in
 arrival order. Determinism does not depend on how the print and quote topics interleave:
@@ -7,24 +8,35 @@ arrival order. Determinism does not depend on how the print and quote topics int
   since several quotes may share a timestamp), or the print carries the provider's NBBO-at-trade, or input
   ends; so the as-of join always sees the same quotes. Quote history is kept back to the print watermark.
 - Packets close on a watermark driven by the print stream only (newest print time minus
-  `watermark_lag_ms`), which is ordered within its partition.
+  `watermark_lag_ms`), which is ordered within its partition. Structures and flow context follow the same
+  watermark.
+
+Besides prints and quotes the engine reads reference data as events: option definitions (multipliers), open
+interest (volume/OI, size/OI) and `VolumeBaseline`s (the daily job's 5-minute bucket means, for
+`unusual_volume`). It keeps the running day and 5-minute volume of every contract itself.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from datetime import date
 from typing import cast
 
+from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
-from events.models import Alert, AnyEvent, ClassifierHit, OptionPrint, Packet
+from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionPrint, Packet, Structure
 from operators.alerts import AlertBook
 from operators.baselines import KeyedBaselines
 from operators.classifiers import PacketContext, classify_packet
+from operators.flow_context import FlowContextTracker
 from operators.nbbo_join import NbboJoin
 from operators.packets import PacketClusterer
+from operators.repeated_hits import RepeatedHits
+from operators.structures import StructureDetector, classify_structure
+from operators.volume_baselines import SessionClock
 
-OptionsOutput = Packet | ClassifierHit | Alert
+OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
 
 MAX_PENDING_PRINTS = 100_000
 """Prints held for the quote stream at most; past it the oldest is joined at once (a feed without quotes)."""
@@ -39,7 +51,18 @@ class OptionsEngine:
         self.packets = PacketClusterer(config)
         self.baselines = KeyedBaselines(config.rolling_window, config.z_min_samples)
         self.alerts = AlertBook(config)
+        self.structures = StructureDetector(config)
+        self.context = FlowContextTracker(config)
+        self.repeats = RepeatedHits.from_config(config)
         self.open_interest: dict[str, int] = {}
+        self.volume_baselines: dict[str, VolumeBaseline] = {}
+        """Contract symbol -> its historical volume baseline (underlying-scope baselines are kept too)."""
+        self._clock = SessionClock()
+        self._day_volume: dict[str, tuple[date, int]] = {}
+        self._bucket_volume: dict[str, tuple[date, int, int]] = {}
+        self._structures_due = -1  # the watermark past which the structure detector has a decision to make
+        self._context_due = -1  # the watermark at which flow context is next worth advancing
+        self._context_step = config.flow_context_emit_ns
         self._lag_ns = config.watermark_lag_ns
         self._z_min_samples = config.z_min_samples
         self._pending: deque[OptionPrint] = deque()
@@ -77,6 +100,9 @@ class OptionsEngine:
             self._process(self._pending.popleft(), out)
         for packet in self.packets.flush():
             self._emit(packet, out)
+        for structure in self.structures.flush():
+            self._emit_structure(structure, out)
+        out.extend(self.context.flush())
         return out
 
     @property
@@ -115,6 +141,8 @@ class OptionsEngine:
                 self.packets.set_multiplier(fields["symbol"], fields["multiplier"])
             elif event_type == "open_interest":
                 self.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
+            elif event_type == "volume_baseline":
+                self.volume_baselines[fields["subject"]] = cast(VolumeBaseline, event)
         self.events_in += len(events)
 
     def _release(self, out: list[OptionsOutput]) -> None:
@@ -127,12 +155,25 @@ class OptionsEngine:
         late = ts < self._keep_from
         self.late_prints += late
         closed = self.packets.add(self.join.on_print(trade, late))
-        if ts > self._print_wm:
+        advanced = ts > self._print_wm
+        if advanced:
             self._print_wm = ts
             self._keep_from = ts - self._lag_ns
             closed.extend(self.packets.advance(self._keep_from))
         for packet in closed:
             self._emit(packet, out)
+        if advanced:
+            self._advance(self._keep_from, out)
+
+    def _advance(self, watermark: int, out: list[OptionsOutput]) -> None:
+        """Move structures and flow context to the packet watermark, only when either has something to do."""
+        if 0 <= self._structures_due < watermark:
+            for structure in self.structures.advance(watermark):
+                self._emit_structure(structure, out)
+            self._structures_due = self.structures.next_decision_ns()
+        if watermark >= self._context_due:
+            out.extend(self.context.advance(watermark))
+            self._context_due = watermark + self._context_step
 
     def _emit(self, packet: Packet, out: list[OptionsOutput]) -> None:
         fields = packet.__dict__  # see QuoteBook.update_fields
@@ -148,11 +189,50 @@ class OptionsEngine:
             # The underlying's z is only the fallback: add the value without the O(window) pass.
             premium_z = z_contract
             underlying.add(premium)
-        size_z = window(symbol, "size").observe(float(fields["size_contracts"]), min_samples)
-        hits = classify_packet(packet, PacketContext(premium_z=premium_z, size_z=size_z), self.config)
+        size = fields["size_contracts"]
+        size_z = window(symbol, "size").observe(float(size), min_samples)
+        day, bucket = self._clock.locate(fields["ts_event"])
+        held = self._day_volume.get(symbol)
+        day_volume = size if held is None or held[0] != day else held[1] + size
+        self._day_volume[symbol] = (day, day_volume)
+        bucket_volume: int | None = None
+        bucket_baseline: float | None = None
+        if bucket is not None:
+            in_bucket = self._bucket_volume.get(symbol)
+            if in_bucket is None or in_bucket[0] != day or in_bucket[1] != bucket:
+                bucket_volume = size
+            else:
+                bucket_volume = in_bucket[2] + size
+            self._bucket_volume[symbol] = (day, bucket, bucket_volume)
+            history = self.volume_baselines.get(symbol)
+            if history is not None:
+                bucket_baseline = history.bucket_volume_mean[bucket]
+        ctx = PacketContext(
+            premium_z=premium_z,
+            size_z=size_z,
+            open_interest_contracts=self.open_interest.get(symbol),
+            day_volume_contracts=day_volume,
+            bucket_volume_contracts=bucket_volume,
+            bucket_baseline_contracts=bucket_baseline,
+            repeat_run=self.repeats.step(packet),
+        )
+        hits = classify_packet(packet, ctx, self.config)
         out.append(packet)
         if hits:
             out.extend(hits)
             alert = self.alerts.on_packet(packet, hits)
+            if alert is not None:
+                out.append(alert)
+        for structure in self.structures.on_packet(packet):
+            self._emit_structure(structure, out)
+        self._structures_due = self.structures.next_decision_ns()
+        out.extend(self.context.on_packet(packet))
+
+    def _emit_structure(self, structure: Structure, out: list[OptionsOutput]) -> None:
+        hits = classify_structure(structure, self.config)
+        out.append(structure)
+        if hits:
+            out.extend(hits)
+            alert = self.alerts.on_structure(structure, hits)
             if alert is not None:
                 out.append(alert)

@@ -312,6 +312,19 @@ class StructureDetector:
     def pending_count(self) -> int:
         return sum(len(b.keys) for b in self._books.values())
 
+    def next_decision_ns(self) -> int:
+        """Return the watermark past which `advance` has an anchor to decide (-1: nothing is waiting).
+
+        Lets a caller skip `advance` while the watermark stays at or below it; calling anyway is harmless.
+        """
+        due = -1
+        for book in self._books.values():
+            if book.keys:
+                anchor_due = book.packets[book.keys[0][1]].ts_last + self._settle_ns
+                if due < 0 or anchor_due < due:
+                    due = anchor_due
+        return due
+
     # ---------------------------------------------------------------------------------- internals
 
     def _decide_ready(self, book: _Book) -> list[Structure]:

@@ -41,6 +41,37 @@ def session_bucket(ts_ns: int) -> tuple[date, int] | None:
     return local.date(), bucket
 
 
+class SessionClock:
+    """`session_bucket` with a one-interval cache: the answer is constant within a bucket (in session) or a
+    minute (outside it, where session bounds, midnight and DST changes all fall on minute boundaries), so
+    a stream of event times in order costs one timezone conversion per interval, not per event.
+    """
+
+    __slots__ = ("_answer", "_hi", "_lo")
+
+    def __init__(self) -> None:
+        self._lo = 0
+        self._hi = 0
+        self._answer: tuple[date, int | None] = (date.min, None)
+
+    def locate(self, ts_ns: int) -> tuple[date, int | None]:
+        """Return (New York date, session bucket or None outside the regular session) of a time."""
+        if self._lo <= ts_ns < self._hi:
+            return self._answer
+        local = datetime.fromtimestamp(ts_ns // NS_PER_S, tz=UTC).astimezone(NEW_YORK)
+        where = session_bucket(ts_ns)
+        minute_ns = 60 * NS_PER_S
+        if where is None:
+            lo = ts_ns - ts_ns % minute_ns
+            self._lo, self._hi, self._answer = lo, lo + minute_ns, (local.date(), None)
+        else:
+            day, bucket = where
+            opened = datetime.combine(day, SESSION_OPEN, tzinfo=NEW_YORK)
+            lo = (int(opened.timestamp()) + bucket * BUCKET_MINUTES * 60) * NS_PER_S
+            self._lo, self._hi, self._answer = lo, lo + BUCKET_MINUTES * minute_ns, (day, bucket)
+        return self._answer
+
+
 def session_close_ns(day: date) -> int:
     """Return the regular session's close of `day` in ns since the epoch."""
     close = datetime.combine(day, SESSION_CLOSE, tzinfo=NEW_YORK)

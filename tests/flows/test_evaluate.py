@@ -30,16 +30,6 @@ from operators.repeated_hits import RepeatedHits
 from tests.factories import CALL, PUT, packet
 
 CFG = default_thresholds()
-EVALUABLE_TODAY = (
-    "large_sweep",
-    "block_trade",
-    "unusual_spike",
-    "call_overwrite",
-    "put_write",
-    "far_dated_conviction",
-    "zero_dte_gamma",
-)
-"""Classifiers that read only the packet and its z-scores: the options engine gives them everything."""
 
 
 @cache
@@ -55,12 +45,7 @@ def default_run() -> Evaluation:
 @pytest.mark.parametrize("classifier", PACKET_CLASSIFIERS)
 def test_default_seed_precision_and_recall(classifier: str) -> None:
     s = default_run().score(classifier)
-    if classifier in EVALUABLE_TODAY:
-        assert s.evaluated, s.reason
-    if not s.evaluated:
-        assert classifier in ENGINE_INPUTS, f"{classifier} unevaluated for an unexpected reason: {s.reason}"
-        assert s.reason == f"engine does not provide {ENGINE_INPUTS[classifier]} yet"
-        pytest.skip(f"not evaluated: {s.reason}")
+    assert s.evaluated, s.reason
     assert s.expected >= 10, "enough labels to mean something"
     assert s.forbidden >= 10, "and hard negatives"
     assert s.recall is not None
@@ -89,7 +74,7 @@ def test_cli_prints_the_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert "PASS: every evaluated classifier at or above 0.9" in out
     for s in default_run().scores:
         if s.status == "not evaluated":
-            assert f"not evaluated: engine does not provide {ENGINE_INPUTS[s.classifier]} yet" in out
+            assert f"not evaluated: {s.reason}" in out
             assert "not evaluated (no pass claimed): " in out
 
 
@@ -124,10 +109,16 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
 # ---------------------------------------------------------------------------------- the engine probe
 
 
-def test_probe_reports_only_engine_fed_classifiers() -> None:
-    missing = engine_support(CFG)
-    assert set(missing) <= set(ENGINE_INPUTS)
-    assert {s.classifier for s in default_run().scores if s.status == "not evaluated"} == set(missing)
+def test_probe_finds_every_input_fed_by_the_engine() -> None:
+    assert engine_support(CFG) == {}, "the options engine feeds open interest, volumes and repeated-hit runs"
+    unevaluated = {s.classifier for s in default_run().scores if s.status == "not evaluated"}
+    assert not unevaluated & set(PACKET_CLASSIFIERS)
+
+
+def test_probe_reports_a_classifier_whose_input_is_missing() -> None:
+    # A flow that drops open interest on the floor: the probe notices and evaluate reports, never passes.
+    config = CFG.model_copy(update={"golden_sweep_min_premium_usd": 10**12})
+    assert "golden_sweep" in engine_support(config)
 
 
 def test_probe_tape_fires_every_engine_fed_classifier_given_its_inputs() -> None:

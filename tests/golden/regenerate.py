@@ -15,7 +15,7 @@ from flows.cli import main
 
 CASE = Path(__file__).resolve().parent / "options_small"
 RECORD = ["--synthetic-s", "12", "--seed", "21", "--underlyings", "SPY,TSLA"]
-KEEP = ("flow.packets.jsonl", "flow.hits.jsonl", "flow.alerts.jsonl")
+KEEP = ("flow.packets.jsonl", "flow.hits.jsonl", "flow.alerts.jsonl", "flow.structures.jsonl", "flow.context.jsonl")
 
 
 def regenerate(record_input: bool = False) -> None:

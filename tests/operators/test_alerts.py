@@ -8,7 +8,7 @@ import pytest
 
 from events.config import OptionsConfig
 from events.ids import derived_event_id
-from events.models import Alert, ClassifierHit, Packet, Severity
+from events.models import Alert, ClassifierHit, Packet, Severity, Structure
 from operators.alerts import (
     SCORE_FORMULA,
     AlertBook,
@@ -22,7 +22,8 @@ from operators.alerts import (
     visible,
 )
 from operators.classifiers import PacketContext, classify_packet
-from tests.factories import CALL, PUT, packet
+from operators.structures import classify_structure
+from tests.factories import CALL, PUT, leg, occ, packet, structure
 
 CFG = OptionsConfig()
 COOLDOWN_MS = CFG.alert_cooldown_ms
@@ -285,3 +286,49 @@ def test_filter_profiles_follow_settings() -> None:
     assert filter_profile("all", cfg) == FilterProfile("all", 0, 0, 0, 0, 0, None)
     assert etf_symbols(cfg) == {"SPY", "IWM"}
     assert "QQQ" in ETFS
+
+
+# ------------------------------------------------------------------------------------- structure alerts
+
+
+def _vertical(at_ms: float, low: str = "580", high: str = "585") -> tuple[Structure, list[ClassifierHit]]:
+    found = structure(
+        leg(occ(low), side="buy", price="5.00", at_ms=at_ms), leg(occ(high), side="sell", price="2.50", at_ms=at_ms)
+    )
+    return found, classify_structure(found, CFG)
+
+
+def test_structure_alert_cites_the_structure_and_its_prints() -> None:
+    found, hits = _vertical(30)
+    assert [h.classifier for h in hits] == ["vertical_spread"]
+    alert = AlertBook(CFG).on_structure(found, hits)
+    assert alert is not None
+    assert (alert.subject_type, alert.subject_id, alert.kind) == ("structure", found.id, "vertical")
+    assert alert.id == derived_event_id("alert", (found.id,))
+    assert alert.evidence_ids == found.print_ids
+    assert alert.premium_cents == found.gross_premium_cents
+    assert (alert.side, alert.direction) == ("unknown", hits[0].direction), "legs on both sides"
+    assert "vertical" in alert.headline
+    assert "debit" in alert.headline
+    assert AlertBook(CFG).on_structure(found, []) is None
+
+
+def test_same_legs_within_the_cooldown_update_the_structure_alert() -> None:
+    book = AlertBook(CFG)
+    first, hits = _vertical(30)
+    again, hits_again = _vertical(30 + COOLDOWN_MS / 2)
+    other, hits_other = _vertical(30 + COOLDOWN_MS / 2, "590", "595")
+    raised = book.on_structure(first, hits)
+    updated = book.on_structure(again, hits_again)
+    separate = book.on_structure(other, hits_other)
+    assert raised is not None
+    assert updated is not None
+    assert separate is not None
+    assert (updated.id, updated.revision) == (raised.id, 1)
+    assert updated.subject_ids == (first.id, again.id)
+    assert updated.premium_cents == first.gross_premium_cents + again.gross_premium_cents
+    assert (separate.id, separate.revision) == (derived_event_id("alert", (other.id,)), 0), "other legs: new alert"
+    late, hits_late = _vertical(30 + 2 * COOLDOWN_MS)
+    after = book.on_structure(late, hits_late)
+    assert after is not None
+    assert after.revision == 0, "past the cooldown a new alert is raised"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.config import OptionsConfig
-from events.models import Alert, AnyEvent, ClassifierHit, OptionNbbo, OptionPrint, Packet
+from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionNbbo, OptionPrint, Packet, Structure
 from events.serde import encode
 from events.units import price_e9
 from operators.options_engine import OptionsEngine, OptionsOutput
-from tests.factories import CALL, PUT, definition, open_interest, quote, trade
+from tests.factories import CALL, PUT, definition, open_interest, quote, trade, ts
 
 CFG = OptionsConfig()
 
@@ -25,6 +26,11 @@ def run(events: Sequence[AnyEvent], config: OptionsConfig = CFG) -> list[Options
         out.extend(engine.on_event(event))
     out.extend(engine.on_eof())
     return out
+
+
+def chain(outputs: Sequence[OptionsOutput]) -> list[OptionsOutput]:
+    """The packet chain (packets, hits, alerts) without the flow context reported alongside it."""
+    return [o for o in outputs if not isinstance(o, FlowContext)]
 
 
 def wire(outputs: Sequence[OptionsOutput]) -> list[bytes]:
@@ -43,7 +49,7 @@ def sweep_tape() -> list[AnyEvent]:
 
 def test_sweep_yields_packet_hit_alert_in_order() -> None:
     tape = sweep_tape()
-    out = run(tape)
+    out = chain(run(tape))
     assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit, Alert]
     packet, hit, spike, alert = out
     assert isinstance(packet, Packet)
@@ -62,7 +68,7 @@ def test_packet_closes_on_the_print_watermark_before_eof() -> None:
     engine = OptionsEngine(CFG)
     assert engine.on_events(sweep_tape()) == []
     # The next print is far enough ahead that the watermark (its time - 250 ms) passes 30 ms + 100 ms.
-    out = engine.on_events([quote(400, "2.00", "2.10", symbol=PUT), trade(390, "2.05", 1, symbol=PUT)])
+    out = chain(engine.on_events([quote(400, "2.00", "2.10", symbol=PUT), trade(390, "2.05", 1, symbol=PUT)]))
     assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit, Alert]
     assert engine.packets.open_count == 1, "the PUT packet is still open"
 
@@ -83,7 +89,7 @@ def test_print_waits_for_its_quote_stream() -> None:
     assert engine.pending_prints == 1, "the quote stream has not reached 10 ms yet"
     assert engine.on_event(quote(20, "1.50", "1.60")) == []
     assert engine.pending_prints == 0
-    (packet,) = engine.on_eof()
+    (packet,) = chain(engine.on_eof())
     assert isinstance(packet, Packet)
     assert packet.placement_counts == {"A": 1}, "placed against the 0 ms quote, not the later 20 ms one"
     assert (packet.bid_e9, packet.ask_e9) == (price_e9("1.00"), price_e9("1.10"))
@@ -104,7 +110,7 @@ def test_prints_with_provider_nbbo_are_not_held() -> None:
     assert engine.on_event(trade(10, "1.10", 5, nbbo=("1.00", "1.10"))) == []
     assert engine.pending_prints == 0
     assert engine.packets.open_count == 1
-    (packet,) = engine.on_eof()
+    (packet,) = chain(engine.on_eof())
     assert isinstance(packet, Packet)
     assert packet.placement_counts == {"A": 1}
 
@@ -270,6 +276,117 @@ def test_same_input_gives_same_outputs_and_ids(tape: tuple[list[AnyEvent], list[
     packets = [o for o in first if isinstance(o, Packet)]
     assert len({p.id for p in packets}) == len(packets), "packet ids are unique"
     assert sum(p.print_count for p in packets) == len(prints), "every print lands in exactly one packet"
+    subjects = {o.id for o in first if isinstance(o, Packet | Structure)}
     for o in first:
         if isinstance(o, ClassifierHit):
-            assert o.subject_id in {p.id for p in packets}
+            assert o.subject_id in subjects
+
+
+# ----------------------------------------------------------------------- context fed to the classifiers
+
+
+def hits_of(out: Sequence[OptionsOutput]) -> dict[str, ClassifierHit]:
+    return {o.classifier: o for o in out if isinstance(o, ClassifierHit)}
+
+
+def block_tape(at_ms: float, size: int, symbol: str = CALL) -> list[AnyEvent]:
+    """One print of `size` at the ask, quoted 1 ms before."""
+    return [quote(at_ms - 1, "1.00", "1.10", symbol=symbol), trade(at_ms, "1.10", size, symbol=symbol)]
+
+
+def test_open_interest_feeds_new_position_likely() -> None:
+    without = hits_of(run(block_tape(10, 300)))
+    assert "new_position_likely" not in without, "no open interest known: the classifier abstains"
+    hits = hits_of(run([open_interest(CALL, 250), *block_tape(10, 300)]))
+    assert hits["new_position_likely"].metrics["open_interest_contracts"] == 250
+
+
+def test_day_volume_is_counted_per_contract_and_crosses_open_interest_once() -> None:
+    tape: list[AnyEvent] = [open_interest(CALL, 700)]
+    for k in range(4):  # 4 x 200 contracts, 1 s apart: day volume 200, 400, 600, 800 > 700
+        tape += block_tape(1_000 * (k + 1), 200)
+    tape += block_tape(10_000, 200, symbol=PUT)  # other contract: its own day volume
+    out = run(tape)
+    volume_hits = [o for o in out if isinstance(o, ClassifierHit) and o.classifier == "unusual_volume"]
+    assert len(volume_hits) == 1, "fires on the packet that crosses the line, not on every later one"
+    (hit,) = volume_hits
+    assert hit.metrics["day_volume_contracts"] == 800
+    assert hit.symbol == CALL
+
+
+def test_volume_baseline_feeds_the_bucket_clause() -> None:
+    from events.baselines import SESSION_BUCKETS, VolumeBaseline
+
+    baseline = VolumeBaseline(
+        id="b1",
+        ts_event=ts(-86_400_000),
+        scope="contract",
+        subject=CALL,
+        underlying="SPY",
+        as_of=date(2026, 2, 27),
+        sessions=30,
+        day_volume_mean=780.0,
+        bucket_volume_mean=(10.0,) * SESSION_BUCKETS,
+    )
+    tape = block_tape(10, 120)  # 120 contracts in the 09:30 bucket vs a mean of 10: 12x >= 5x
+    assert "unusual_volume" not in hits_of(run(tape)), "no history: the bucket clause abstains"
+    hit = hits_of(run([baseline, *tape]))["unusual_volume"]
+    assert hit.metrics["bucket_baseline_contracts"] == 10.0
+    assert hit.metrics["bucket_volume_contracts"] == 120
+
+
+def test_repeated_hits_see_every_packet_of_the_contract() -> None:
+    tape: list[AnyEvent] = []
+    for k in range(3):  # three buyer-initiated packets 5 s apart on one contract
+        tape += block_tape(5_000 * (k + 1), 150)
+    out = run(tape)
+    repeats = [o for o in out if isinstance(o, ClassifierHit) and o.classifier == "repeated_hits"]
+    assert len(repeats) == 1
+    assert len(repeats[0].evidence_ids) == 3, "the run cites every packet's prints"
+
+
+# ------------------------------------------------------------------------- structures and flow context
+
+
+def test_straddle_becomes_a_structure_with_its_hit_and_alert() -> None:
+    put = "SPY   260320P00580000"  # same strike and expiry as CALL
+    tape: list[AnyEvent] = [
+        quote(0, "2.00", "2.10"),
+        quote(0, "1.90", "2.00", symbol=put),
+        trade(10, "2.10", 100),
+        trade(12, "2.00", 100, symbol=put),
+        quote(20, "2.00", "2.10"),
+        quote(20, "1.90", "2.00", symbol=put),
+    ]
+    out = run(tape)
+    structures = [o for o in out if isinstance(o, Structure)]
+    assert [s.structure_type for s in structures] == ["straddle"]
+    (structure,) = structures
+    hit = hits_of(out)["straddle_strangle"]
+    assert hit.subject_id == structure.id
+    alerts = [o for o in out if isinstance(o, Alert) and o.subject_type == "structure"]
+    assert [a.subject_id for a in alerts] == [structure.id]
+    assert alerts[0].evidence_ids == structure.print_ids
+    assert "straddle" in alerts[0].headline
+
+
+def test_structures_are_decided_on_the_watermark_before_eof() -> None:
+    put = "SPY   260320P00580000"
+    engine = OptionsEngine(CFG)
+    head: list[AnyEvent] = [
+        quote(0, "2.00", "2.10"),
+        quote(0, "1.90", "2.00", symbol=put),
+        trade(10, "2.10", 100),
+        trade(12, "2.00", 100, symbol=put),
+    ]
+    assert not [o for o in engine.on_events(head) if isinstance(o, Structure)]
+    # A print 5 s later moves the watermark past both legs' settle time (window + packet window + gap).
+    later = engine.on_events([quote(4_999, "2.00", "2.10"), trade(5_000, "2.10", 1), quote(5_001, "2.00", "2.10")])
+    assert [o.structure_type for o in later if isinstance(o, Structure)] == ["straddle"]
+
+
+def test_flow_context_is_reported_per_window() -> None:
+    out = run(sweep_tape())
+    contexts = [o for o in out if isinstance(o, FlowContext)]
+    assert {c.window_label for c in contexts} == {"1m", "5m", "1h", "4h", "1d"}
+    assert all(c.underlying == "SPY" for c in contexts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from events.baselines import SESSION_BUCKETS
 from events.units import NS_PER_S
-from operators.volume_baselines import NEW_YORK, VolumeRow, build_baselines, session_bucket
+from operators.volume_baselines import NEW_YORK, SessionClock, VolumeRow, build_baselines, session_bucket
 
 
 def ny(text: str) -> int:
@@ -102,3 +102,32 @@ def test_bucket_means_times_sessions_equal_the_total(draws: list[tuple[str, int,
         assert underlying[0].day_volume_mean * underlying[0].sessions == pytest.approx(total)
     else:
         assert baselines == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=1_767_225_600, max_value=1_798_761_600),
+    st.lists(st.integers(min_value=-400, max_value=900), min_size=1, max_size=60),
+)
+def test_session_clock_agrees_with_session_bucket(start: int, steps: list[int]) -> None:
+    """The cached clock answers like the direct conversion for times walking back and forth (2026, DSTs)."""
+    clock = SessionClock()
+    second = start
+    for step in steps:
+        second += step
+        ts = second * NS_PER_S + 123
+        where = session_bucket(ts)
+        day = datetime.fromtimestamp(second, tz=UTC).astimezone(NEW_YORK).date()
+        assert clock.locate(ts) == (day, None if where is None else where[1])
+        if where is not None:
+            assert where[0] == day
+
+
+def test_session_clock_across_a_dst_change_and_the_open() -> None:
+    clock = SessionClock()
+    assert clock.locate(ny("2026-03-09 09:29:59")) == (date(2026, 3, 9), None)
+    assert clock.locate(ny("2026-03-09 09:30:00")) == (date(2026, 3, 9), 0)
+    assert clock.locate(ny("2026-03-09 09:34:59")) == (date(2026, 3, 9), 0)
+    assert clock.locate(ny("2026-03-09 09:35:00")) == (date(2026, 3, 9), 1)
+    assert clock.locate(ny("2026-03-09 15:59:59")) == (date(2026, 3, 9), 77)
+    assert clock.locate(ny("2026-03-09 16:00:00")) == (date(2026, 3, 9), None)
