@@ -199,8 +199,36 @@ class OpenInterest(Event):
         return self.underlying
 
 
-OptionRefdata = Annotated[OptionDefinition | OpenInterest, Field(discriminator="event_type")]
-RawEvent = OptionPrint | OptionNbbo | EquityPrint | EquityQuote | OptionDefinition | OpenInterest
+BUCKET_MINUTES = 5
+SESSION_BUCKETS = 78
+"""5-minute buckets of the regular session, 09:30-16:00 America/New_York."""
+
+
+class VolumeBaseline(Event):
+    """Mean volume of one contract or underlying over the last `sessions` sessions, per 5-minute bucket.
+
+    Reference data made by the daily job (`flowtape baselines build`), cached in Redis and fed to the options
+    flow as events, so a replay sees the baselines it ran with.
+    """
+
+    event_type: Literal["volume_baseline"] = "volume_baseline"
+    scope: Literal["contract", "underlying"]
+    subject: Symbol = Field(description="the contract's OSI symbol, or the underlying")
+    underlying: Symbol
+    as_of: date = Field(description="the last session included")
+    sessions: Positive = Field(description="sessions in the window (sessions without prints count as 0)")
+    day_volume_mean: float = Field(ge=0, description="mean contracts per session")
+    bucket_volume_mean: tuple[float, ...] = Field(
+        description=f"mean contracts per {BUCKET_MINUTES}-minute bucket from 09:30 New York, {SESSION_BUCKETS} values"
+    )
+
+    @property
+    def key(self) -> str:
+        return self.underlying
+
+
+OptionRefdata = Annotated[OptionDefinition | OpenInterest | VolumeBaseline, Field(discriminator="event_type")]
+RawEvent = OptionPrint | OptionNbbo | EquityPrint | EquityQuote | OptionDefinition | OpenInterest | VolumeBaseline
 
 
 # ------------------------------------------------------------------------------------------ derived

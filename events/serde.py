@@ -22,6 +22,7 @@ from events.models import (
     OptionPrint,
     Packet,
     Structure,
+    VolumeBaseline,
 )
 from events.topics import EVENT_TOPIC, TOPIC_ADAPTERS, base_topic
 
@@ -108,6 +109,7 @@ _ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(
         | EquityQuote
         | OptionDefinition
         | OpenInterest
+        | VolumeBaseline
         | Packet
         | ClassifierHit
         | Alert

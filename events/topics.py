@@ -64,6 +64,7 @@ EVENT_TOPIC: dict[str, str] = {
     "equity_quote": EQUITIES_QUOTES,
     "option_definition": REFDATA_OPTIONS,
     "open_interest": REFDATA_OPTIONS,
+    "volume_baseline": REFDATA_OPTIONS,
     "packet": FLOW_PACKETS,
     "classifier_hit": FLOW_HITS,
     "alert": FLOW_ALERTS,

@@ -9,6 +9,7 @@ from typing import Any
 from events.config import OptionsConfig
 from events.ids import derived_event_id, raw_event_id
 from events.models import (
+    SESSION_BUCKETS,
     EquityPrint,
     EquityQuote,
     FlowContext,
@@ -21,6 +22,7 @@ from events.models import (
     Placement,
     Side,
     Structure,
+    VolumeBaseline,
 )
 from events.symbology import format_occ, parse_occ
 from events.units import NS_PER_MS, notional_cents, price_e9
@@ -161,6 +163,23 @@ def open_interest(symbol: str = CALL, contracts: int = 1_000, *, at_ms: float = 
         symbol=symbol,
         underlying=parse_occ(symbol).underlying,
         open_interest_contracts=contracts,
+    )
+
+
+def volume_baseline(
+    symbol: str = CALL, bucket_mean: float = 10.0, *, as_of: date = date(2026, 2, 27), sessions: int = 30
+) -> VolumeBaseline:
+    """Build a contract's historical volume baseline: `bucket_mean` contracts in every 5-minute bucket."""
+    return VolumeBaseline(
+        id=derived_event_id("volume_baseline", ("contract", symbol, as_of.isoformat(), str(sessions))),
+        ts_event=ts(-86_400_000),
+        scope="contract",
+        subject=symbol,
+        underlying=parse_occ(symbol).underlying,
+        as_of=as_of,
+        sessions=sessions,
+        day_volume_mean=bucket_mean * SESSION_BUCKETS,
+        bucket_volume_mean=(bucket_mean,) * SESSION_BUCKETS,
     )
 
 

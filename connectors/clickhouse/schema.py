@@ -40,6 +40,7 @@ from events.models import (
     OptionPrint,
     Packet,
     Structure,
+    VolumeBaseline,
 )
 from events.units import NS_PER_S
 
@@ -159,8 +160,8 @@ def _scalar(tp: Any, where: str) -> tuple[str, ColumnKind]:
 
 def column_for(name: str, annotation: Any, where: str = "") -> Column:
     """Map a model field to a column: int → Int64, bool → UInt8, float → Float64, str/Literal → String,
-    date → Date, X | None → Nullable(X), tuple[str, ...] → Array(String), dict and tuple[Model, ...] → String
-    (JSON)."""
+    date → Date, X | None → Nullable(X), tuple[str, ...] → Array(String), dict, tuple[int | float, ...] and
+    tuple[Model, ...] → String (JSON)."""
     where = where or name
     tp = _strip_annotated(annotation)
     origin = get_origin(tp)
@@ -183,7 +184,10 @@ def column_for(name: str, annotation: Any, where: str = "") -> Column:
             item_type, _ = _scalar(item, where)
             if item_type == "String":
                 return Column(name, "Array(String)", "array")
-        raise TypeError(f"{where}: only tuple[str, ...] or a tuple of models is storable, got {tp!r}")
+            if item_type in ("Int64", "Float64"):
+                # Numeric vectors (a baseline's 78 bucket means) are read whole, never filtered on: JSON text.
+                return Column(name, "String", "json")
+        raise TypeError(f"{where}: only tuple[str | int | float, ...] or a tuple of models is storable, got {tp!r}")
     if origin is dict or tp is dict:
         return Column(name, "String", "json")
     ch_type, kind = _scalar(tp, where)
@@ -219,6 +223,7 @@ _SPECS: tuple[TableSpec, ...] = (
     _spec("equities_quotes", topics.EQUITIES_QUOTES, EquityQuote),
     _spec("refdata_options_definitions", topics.REFDATA_OPTIONS, OptionDefinition),
     _spec("refdata_open_interest", topics.REFDATA_OPTIONS, OpenInterest),
+    _spec("refdata_volume_baselines", topics.REFDATA_OPTIONS, VolumeBaseline),
     _spec("flow_packets", topics.FLOW_PACKETS, Packet),
     _spec("flow_hits", topics.FLOW_HITS, ClassifierHit),
     # An alert is updated in place (same id, higher revision); ts_first does not move between revisions.

@@ -148,6 +148,25 @@ ENGINE = ReplacingMergeTree(`ts_event`)
 PARTITION BY `day`
 ORDER BY `id`;
 
+CREATE TABLE IF NOT EXISTS `flowtape`.`refdata_volume_baselines`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `scope` String,
+    `subject` String,
+    `underlying` String,
+    `as_of` Date,
+    `sessions` Int64,
+    `day_volume_mean` Float64,
+    `bucket_volume_mean` String,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
 CREATE TABLE IF NOT EXISTS `flowtape`.`flow_packets`
 (
     `event_type` String,

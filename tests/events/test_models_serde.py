@@ -23,6 +23,7 @@ from events.models import (
     DeadLetter,
     EquityPrint,
     EquityQuote,
+    FlowContext,
     OpenInterest,
     OptionDefinition,
     OptionNbbo,
@@ -51,6 +52,7 @@ from tests.factories import (
     quote,
     structure,
     trade,
+    volume_baseline,
 )
 
 # ------------------------------------------------------------------------------------------ examples
@@ -67,7 +69,7 @@ def derived_examples() -> tuple[Packet, ClassifierHit, Alert]:
         trade(30, "1.12", 200, venue="XPHL", conditions=("iso",)),
         quote(40, "1.05", "1.15"),
     ]
-    out = engine.on_events(tape) + engine.on_eof()
+    out = [o for o in engine.on_events(tape) + engine.on_eof() if not isinstance(o, FlowContext)]
     packet, hit, alert = out[0], out[1], out[-1]  # 600 contracts for $66k: an unusual_spike hit comes second
     assert isinstance(packet, Packet)
     assert isinstance(hit, ClassifierHit)
@@ -84,6 +86,7 @@ def example(event_type: str) -> AnyEvent:
         "equity_quote": lambda: equity_quote(0, "580.10", "580.14"),
         "option_definition": lambda: definition(CALL, multiplier=10),
         "open_interest": lambda: open_interest(CALL, 12_345),
+        "volume_baseline": volume_baseline,
         "packet": lambda: derived_examples()[0],
         "classifier_hit": lambda: derived_examples()[1],
         "alert": lambda: derived_examples()[2],

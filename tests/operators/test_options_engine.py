@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +12,7 @@ from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionNbb
 from events.serde import encode
 from events.units import price_e9
 from operators.options_engine import OptionsEngine, OptionsOutput
-from tests.factories import CALL, PUT, definition, open_interest, quote, trade, ts
+from tests.factories import CALL, PUT, definition, open_interest, quote, trade, volume_baseline
 
 CFG = OptionsConfig()
 
@@ -315,19 +314,7 @@ def test_day_volume_is_counted_per_contract_and_crosses_open_interest_once() -> 
 
 
 def test_volume_baseline_feeds_the_bucket_clause() -> None:
-    from events.baselines import SESSION_BUCKETS, VolumeBaseline
-
-    baseline = VolumeBaseline(
-        id="b1",
-        ts_event=ts(-86_400_000),
-        scope="contract",
-        subject=CALL,
-        underlying="SPY",
-        as_of=date(2026, 2, 27),
-        sessions=30,
-        day_volume_mean=780.0,
-        bucket_volume_mean=(10.0,) * SESSION_BUCKETS,
-    )
+    baseline = volume_baseline(CALL, 10.0)
     tape = block_tape(10, 120)  # 120 contracts in the 09:30 bucket vs a mean of 10: 12x >= 5x
     assert "unusual_volume" not in hits_of(run(tape)), "no history: the bucket clause abstains"
     hit = hits_of(run([baseline, *tape]))["unusual_volume"]

@@ -19,7 +19,7 @@ from connectors.clickhouse.store import EmbeddedStore, InvalidCursor, Store, emb
 from events.ids import derived_event_id
 from events.models import Alert
 from tests.connectors.clickhouse import factories as f
-from tests.factories import flow_context, quote, structure, trade
+from tests.factories import flow_context, quote, structure, trade, volume_baseline
 
 # ------------------------------------------------------------------------------------ chDB fixtures
 
@@ -87,6 +87,7 @@ ONE_OF_EACH: list[tuple[str, BaseModel]] = [
     ("equities.quotes", f.equity_quote(0)),
     ("refdata.options", f.definition()),
     ("refdata.options", f.open_interest()),
+    ("refdata.options", volume_baseline()),
     ("flow.packets", f.packet(0)),
     ("flow.hits", f.hit(f.packet(0))),
     ("flow.alerts", f.alert(0)),
@@ -121,11 +122,13 @@ class StoreContract:
         assert store.count("flow.packets") == 25
         assert stored(store, "flow_packets") == sorted(packets, key=lambda p: p.id)
 
-    def test_refdata_topic_fills_both_tables(self, store: Store) -> None:
-        store.insert("refdata.options", [f.definition(), f.open_interest(), f.open_interest(f.PUT, 3)])
+    def test_refdata_topic_fills_its_three_tables(self, store: Store) -> None:
+        refdata = [f.definition(), f.open_interest(), f.open_interest(f.PUT, 3), volume_baseline()]
+        store.insert("refdata.options", refdata)
         assert store.count("refdata_options_definitions") == 1
         assert store.count("refdata_open_interest") == 2
-        assert store.count("refdata.options") == 3
+        assert store.count("refdata_volume_baselines") == 1
+        assert store.count("refdata.options") == 4
 
     def test_namespaced_topic_lands_in_the_same_table(self, store: Store) -> None:
         store.insert("replay1.flow.alerts", [f.alert(0)])

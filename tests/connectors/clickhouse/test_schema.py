@@ -30,7 +30,11 @@ def test_schema_cli_check_passes() -> None:
 def test_every_topic_has_a_table() -> None:
     assert set(schema.TOPIC_TABLES) == set(topics.ALL_TOPICS)
     assert all(schema.TOPIC_TABLES[t] for t in topics.ALL_TOPICS)
-    assert schema.TOPIC_TABLES[topics.REFDATA_OPTIONS] == ("refdata_options_definitions", "refdata_open_interest")
+    assert schema.TOPIC_TABLES[topics.REFDATA_OPTIONS] == (
+        "refdata_options_definitions",
+        "refdata_open_interest",
+        "refdata_volume_baselines",
+    )
     assert set(TABLES) == {
         "options_prints",
         "options_nbbo",
@@ -38,6 +42,7 @@ def test_every_topic_has_a_table() -> None:
         "equities_quotes",
         "refdata_options_definitions",
         "refdata_open_interest",
+        "refdata_volume_baselines",
         "flow_packets",
         "flow_hits",
         "flow_alerts",
@@ -117,12 +122,17 @@ def test_field_types_map_to_portable_columns(field: str, expected: Column) -> No
 
 @pytest.mark.parametrize(
     "annotation",
-    [list[str], tuple[int, ...], tuple[str, str], dict[str, int] | None, tuple[str, ...] | None, int | str, bytes],
-    ids=["list", "int-tuple", "fixed-tuple", "optional-dict", "optional-array", "union", "bytes"],
+    [list[str], tuple[date, ...], tuple[str, str], dict[str, int] | None, tuple[str, ...] | None, int | str, bytes],
+    ids=["list", "date-tuple", "fixed-tuple", "optional-dict", "optional-array", "union", "bytes"],
 )
 def test_unportable_field_types_fail_fast(annotation: Any) -> None:
     with pytest.raises(TypeError, match=r"storable|portable"):
         column_for("f", annotation)
+
+
+@pytest.mark.parametrize("annotation", [tuple[float, ...], tuple[int, ...]], ids=["float-tuple", "int-tuple"])
+def test_numeric_vectors_are_stored_as_json_text(annotation: Any) -> None:
+    assert column_for("f", annotation) == Column("f", "String", "json")
 
 
 _FORBIDDEN = [r"DateTime64", r"\bTTL\b", r"CODEC", r"\bMap\(", r"\bJSON\b", r"\bBool\b", r"LowCardinality", r"\bWITH\b"]
@@ -230,7 +240,7 @@ def test_a_batch_must_be_one_model() -> None:
     [
         ("flow.alerts", ("flow_alerts",)),
         ("replay7.flow.alerts", ("flow_alerts",)),
-        ("refdata.options", ("refdata_options_definitions", "refdata_open_interest")),
+        ("refdata.options", ("refdata_options_definitions", "refdata_open_interest", "refdata_volume_baselines")),
         ("options.prints.dlq", ("dead_letters",)),
         ("replay7.options.prints.dlq", ("dead_letters",)),
         ("flow_hits", ("flow_hits",)),
