@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 
+import redis
+
 from connectors.clickhouse.store import Store, open_store
 from connectors.redis_cache import BaselineCache
 from connectors.settings import Settings
@@ -42,6 +44,30 @@ def compute(store: Store, as_of: date, sessions: int) -> list[VolumeBaseline]:
     start_ns = int(datetime.combine(first, datetime.min.time(), tzinfo=NEW_YORK).timestamp()) * NS_PER_S
     rows = fetch_volume(store, start_ns, session_close_ns(as_of) + 1)
     return build_baselines(rows, as_of, sessions)
+
+
+def load_baselines(settings: Settings) -> list[VolumeBaseline]:
+    """Return every cached baseline for a flow to start with (`FLOWTAPE_BASELINES=redis`), else none.
+
+    Redis being down does not stop a flow: it runs without history (the bucket clause of unusual_volume
+    abstains) and says so on stderr.
+    """
+    if settings.baselines == "off":
+        return []
+    cache = BaselineCache.from_url(settings.redis_url)
+    try:
+        baselines = cache.read()
+    except redis.RedisError as err:
+        print(
+            f"flowtape: no volume baselines ({settings.redis_url} unreachable: {err}); unusual_volume runs on open "
+            "interest only. Start Redis or set FLOWTAPE_BASELINES=off to silence this.",
+            file=sys.stderr,
+        )
+        return []
+    finally:
+        cache.close()
+    print(f"flowtape: {len(baselines):,} volume baselines from {settings.redis_url}", file=sys.stderr)
+    return baselines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

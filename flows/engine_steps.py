@@ -10,17 +10,17 @@ workers they are routed by the same key, so outputs are identical; only the item
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import bytewax.operators as op
 from bytewax.dataflow import Stream
 from bytewax.operators import StatefulBatchLogic
 
 from events.config import OptionsConfig
-from events.models import AnyEvent
+from events.models import AnyEvent, VolumeBaseline
 from operators.options_engine import OptionsEngine, OptionsOutput
 
-OPTION_EVENT_TYPES = frozenset({"option_print", "option_nbbo", "option_definition", "open_interest"})
+OPTION_EVENT_TYPES = frozenset({"option_print", "option_nbbo", "option_definition", "open_interest", "volume_baseline"})
 
 
 def is_option_input(event: AnyEvent) -> bool:
@@ -45,13 +45,33 @@ def _flatten(items: list[tuple[str, list[OptionsOutput]]]) -> list[OptionsOutput
     return [output for _, outputs in items for output in outputs]
 
 
-class _OptionsLogic(StatefulBatchLogic[list[AnyEvent], list[OptionsOutput], OptionsEngine]):
-    """One OptionsEngine per underlying; the engine itself is the snapshot (plain, deep-copyable state)."""
+History = Mapping[str, Sequence[VolumeBaseline]]
+"""Historical volume baselines per underlying, loaded once when a flow starts."""
 
-    def __init__(self, config: OptionsConfig, resume: OptionsEngine | None) -> None:
+
+def baselines_by_underlying(baselines: Iterable[VolumeBaseline]) -> dict[str, tuple[VolumeBaseline, ...]]:
+    """Group baselines by their underlying (the partition key), keeping their order."""
+    grouped: dict[str, list[VolumeBaseline]] = {}
+    for baseline in baselines:
+        grouped.setdefault(baseline.underlying, []).append(baseline)
+    return {underlying: tuple(items) for underlying, items in grouped.items()}
+
+
+class _OptionsLogic(StatefulBatchLogic[list[AnyEvent], list[OptionsOutput], OptionsEngine]):
+    """One OptionsEngine per underlying; the engine itself is the snapshot (plain, deep-copyable state).
+
+    A new engine takes its underlying's historical baselines before its first event, so every run (and every
+    worker count) sees them at the same point of the tape; a resumed engine already holds them.
+    """
+
+    def __init__(self, config: OptionsConfig, resume: OptionsEngine | None, history: History) -> None:
         self.engine = resume if resume is not None else OptionsEngine(config)
+        self._history = history if resume is None else {}
 
     def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[OptionsOutput]], bool]:
+        if self._history:
+            self.engine.on_events(self._history.get(values[0][0].key, ()))
+            self._history = {}
         # Usually one run (this underlying's share of one input batch); more when several batches queued up.
         out = self.engine.on_events(values[0]) if len(values) == 1 else self.engine.on_runs(values)
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
@@ -64,8 +84,13 @@ class _OptionsLogic(StatefulBatchLogic[list[AnyEvent], list[OptionsOutput], Opti
         return self.engine
 
 
-def options_engine(step_id: str, events: Stream[AnyEvent], config: OptionsConfig) -> Stream[OptionsOutput]:
-    """Run the options engine over option events keyed by underlying; emit packets, hits and alerts."""
+def options_engine(
+    step_id: str, events: Stream[AnyEvent], config: OptionsConfig, *, history: History | None = None
+) -> Stream[OptionsOutput]:
+    """Run the options engine over option events keyed by underlying; emit packets, hits, alerts, structures
+    and flow context. `history`: volume baselines per underlying, given to each engine before its first event.
+    """
     keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
-    derived = op.stateful_batch(step_id, keyed, lambda resume: _OptionsLogic(config, resume))
+    baselines: History = history or {}
+    derived = op.stateful_batch(step_id, keyed, lambda resume: _OptionsLogic(config, resume, baselines))
     return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)

@@ -3,6 +3,9 @@
 Run: `python -m bytewax.run flows.options` (add `-w N` / `-i/-a` to scale; partitions keyed by underlying).
 Settings come from `FLOWTAPE_*` env vars (see `flowtape config`); `FLOWTAPE_KAFKA_TAIL=false` stops at the
 end of the topics (replay), `FLOWTAPE_OUTPUT_NAMESPACE` writes derived topics under a replay namespace.
+Historical volume baselines (`flowtape baselines build`) are read from Redis once at start; each underlying's
+engine takes its own before its first event (deterministically, whatever the arrival order), and baselines
+published on `refdata.options` later update them like any reference data.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from connectors.kafka.io import kafka_input, kafka_output
 from connectors.settings import Settings
 from events.config import OptionsConfig
 from events.topics import OPTIONS_INPUT_TOPICS
-from flows.engine_steps import options_engine
+from flows.baselines_job import load_baselines
+from flows.engine_steps import baselines_by_underlying, options_engine
 from flows.topic_setup import ensure_flow_topics
 
 
@@ -32,7 +36,8 @@ def build_flow(settings: Settings | None = None, config: OptionsConfig | None = 
         tail=settings.kafka_tail,
         start_ts_ms=settings.replay_from_ts_ms,
     )
-    derived = options_engine("run_options_engine", inputs.events, config)
+    history = baselines_by_underlying(load_baselines(settings))
+    derived = options_engine("run_options_engine", inputs.events, config, history=history)
     kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
     return flow
 

@@ -19,6 +19,7 @@ from events.models import AnyEvent
 from events.serde import to_json_line
 from events.topics import DERIVED_TOPICS, dlq, topic_for
 from flows.embedded import build_embedded_flow
+from flows.engine_steps import History
 from flows.inputs import InputStats, check_inputs, read_inputs
 from operators.options_engine import OptionsOutput
 
@@ -50,8 +51,12 @@ def run_events(
     workers: int = 1,
     on_batch: Callable[[int], None] | None = None,
     batch_size: int = 4096,
+    history: History | None = None,
 ) -> dict[str, list[OptionsOutput]]:
-    """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted."""
+    """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
+
+    `history`: volume baselines per underlying for the engines to start with.
+    """
     collected: dict[str, list[OptionsOutput]] = defaultdict(list)
 
     def collect(items: list[OptionsOutput]) -> None:
@@ -59,7 +64,7 @@ def run_events(
             collected[topic_for(item.event_type)].append(item)
 
     source: IterableSource[AnyEvent] = IterableSource(events, batch_size=batch_size, on_batch=on_batch)
-    flow = build_embedded_flow(source, {"collect_derived": CallbackSink(collect)}, config=config)
+    flow = build_embedded_flow(source, {"collect_derived": CallbackSink(collect)}, config=config, history=history)
     if workers <= 1:
         run_main(flow)  # type: ignore[no-untyped-call]
     else:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.models import AnyEvent
-from flows.engine_steps import group_by_key, is_option_input
+from connectors.settings import Settings
+from events.models import AnyEvent, ClassifierHit
+from flows.baselines_job import load_baselines
+from flows.engine_steps import baselines_by_underlying, group_by_key, is_option_input
 from flows.replay import run_events
-from tests.factories import equity_quote
+from operators.options_engine import OptionsOutput
+from tests.factories import CALL, equity_quote, occ, quote, trade, volume_baseline
 from tests.flows.tapes import two_underlying_tape
+
+QQQ = occ("480", expiry="2026-03-20", root="QQQ")
 
 
 @settings(max_examples=100, deadline=None)
@@ -34,3 +40,44 @@ def test_batch_size_does_not_change_the_outputs() -> None:
     outputs = [run_events(lambda: tape, workers=1, batch_size=size) for size in (1, 3, 4096)]
     assert outputs[0] == outputs[1] == outputs[2]
     assert outputs[0]["flow.packets"], "the tape closes packets"
+
+
+# ------------------------------------------------------------------------------- historical baselines
+
+
+def _bucket_tape() -> list[AnyEvent]:
+    """120 contracts at the ask in the 09:30 bucket on CALL, and a quiet contract on another underlying."""
+    return [
+        quote(0, "1.00", "1.10"),
+        trade(10, "1.10", 120),
+        quote(20, "1.00", "1.10"),
+        quote(0, "2.00", "2.10", symbol=QQQ),
+        trade(15, "2.10", 5, symbol=QQQ),
+        quote(30, "2.00", "2.10", symbol=QQQ),
+    ]
+
+
+def _volume_hits(derived: dict[str, list[OptionsOutput]]) -> list[ClassifierHit]:
+    return [
+        h for h in derived.get("flow.hits", []) if isinstance(h, ClassifierHit) and h.classifier == "unusual_volume"
+    ]
+
+
+def test_history_reaches_each_engine_before_its_first_event() -> None:
+    tape = _bucket_tape()
+    assert _volume_hits(run_events(lambda: tape)) == [], "no history: the bucket clause abstains"
+    history = baselines_by_underlying([volume_baseline(CALL, 10.0), volume_baseline(QQQ, 10.0)])
+    assert set(history) == {"SPY", "QQQ"}
+    runs = [run_events(lambda: tape, history=history, workers=w, batch_size=b) for w, b in ((1, 4096), (2, 1))]
+    assert runs[0] == runs[1], "same outputs on 1 and 2 workers, whatever the batching"
+    (hit,) = _volume_hits(runs[0])
+    assert hit.symbol == CALL
+    assert hit.metrics["bucket_baseline_contracts"] == 10.0
+
+
+def test_load_baselines_is_off_or_tolerates_redis_down(capsys: pytest.CaptureFixture[str]) -> None:
+    assert load_baselines(Settings(baselines="off")) == []
+    assert load_baselines(Settings(redis_url="redis://127.0.0.1:1/0")) == []
+    err = capsys.readouterr().err
+    assert "no volume baselines" in err
+    assert "FLOWTAPE_BASELINES=off" in err

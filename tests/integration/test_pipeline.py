@@ -1,6 +1,7 @@
-"""End to end on real services: synthetic market -> Kafka -> flows.options -> Kafka -> flows.sink ->
-ClickHouse server -> API. Also: a malformed payload goes to the dead-letter topic and the flow keeps going,
-and the Kafka path gives the same derived events as the in-process run of the same input.
+"""End to end on real services: synthetic market -> Kafka -> flows.options (with volume baselines from Redis)
+-> Kafka -> flows.sink -> ClickHouse server -> API. The planted scenarios land their expected alerts in
+ClickHouse; a malformed payload goes to the dead-letter topic and the flow keeps going; the Kafka path gives
+the same derived events as the in-process run of the same input and baselines.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
+import redis
 from bytewax.testing import run_main
 from fastapi.testclient import TestClient
 
@@ -18,12 +21,15 @@ from api.app import create_app
 from connectors.clickhouse.store import ServerStore
 from connectors.kafka.admin import delete_topics
 from connectors.kafka.io import EventProducer, read_topic
+from connectors.redis_cache import BaselineCache
 from connectors.settings import Settings
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
 from deploy.services import ServicesConfig
 from deploy.topics import topic_names
+from events.models import SESSION_BUCKETS, OptionDefinition, VolumeBaseline
 from events.topics import OPTIONS_PRINTS, dlq, namespaced
 from flows import ingest, options, sink
+from flows.engine_steps import baselines_by_underlying
 from flows.replay import run_events
 from tests.factories import trade
 
@@ -36,13 +42,41 @@ BAD_PAYLOAD = trade(100, "1.00", 1).model_dump_json().replace('"size_contracts":
 class PipelineRun:
     settings: Settings
     market_config: SyntheticConfig
+    baselines: tuple[VolumeBaseline, ...]
+
+
+def quiet_history(market_config: SyntheticConfig) -> tuple[VolumeBaseline, ...]:
+    """A history in which every contract of the market traded 0.1 contracts per 5 minutes: any 50 lots in a
+    bucket are unusual (the 5-minute clause of unusual_volume)."""
+    market = SyntheticMarket(market_config)
+    return tuple(
+        VolumeBaseline(
+            id=f"it-baseline-{d.symbol.replace(' ', '_')}",
+            ts_event=market_config.start_ts - 1,
+            scope="contract",
+            subject=d.symbol,
+            underlying=d.underlying,
+            as_of=date(2026, 2, 27),
+            sessions=30,
+            day_volume_mean=0.1 * SESSION_BUCKETS,
+            bucket_volume_mean=(0.1,) * SESSION_BUCKETS,
+        )
+        for d in market.refdata()
+        if isinstance(d, OptionDefinition)
+    )
 
 
 @pytest.fixture(scope="module")
-def pipeline(services: ServicesConfig, kafka_bootstrap: str, clickhouse_database: str) -> Iterator[PipelineRun]:
-    """Run ingest, options and sink flows once over 20 s of the synthetic market, to the end of the topics."""
+def pipeline(
+    services: ServicesConfig, kafka_bootstrap: str, clickhouse_database: str, redis_client: redis.Redis
+) -> Iterator[PipelineRun]:
+    """Cache baselines in Redis, then run ingest, options and sink flows once over 20 s of the synthetic market,
+    to the end of the topics."""
     namespace = f"it{uuid.uuid4().hex[:10]}"
     market_config = SyntheticConfig(seed=11, duration_s=SYNTHETIC_S)
+    baselines = quiet_history(market_config)
+    BaselineCache(redis_client).write(baselines)
+    redis_db = redis_client.connection_pool.connection_kwargs["db"]
     settings = Settings(
         kafka_bootstrap=kafka_bootstrap,
         kafka_partitions=2,
@@ -57,6 +91,8 @@ def pipeline(services: ServicesConfig, kafka_bootstrap: str, clickhouse_database
         synthetic_seed=market_config.seed,
         synthetic_duration_s=SYNTHETIC_S,
         synthetic_underlyings=",".join(market_config.underlyings),
+        redis_url=f"redis://{services.host}:{services.redis_port}/{redis_db}",
+        baselines="redis",
     )
     run_main(ingest.build_flow(settings))
     with EventProducer(kafka_bootstrap) as producer:
@@ -64,7 +100,7 @@ def pipeline(services: ServicesConfig, kafka_bootstrap: str, clickhouse_database
         producer.flush()
     run_main(options.build_flow(settings))
     run_main(sink.build_flow(settings))
-    yield PipelineRun(settings, market_config)
+    yield PipelineRun(settings, market_config, baselines)
     delete_topics(kafka_bootstrap, topic_names(namespace))
 
 
@@ -94,11 +130,47 @@ def test_planted_sweep_alert_reaches_the_api(pipeline: PipelineRun) -> None:
 
 
 def test_kafka_path_equals_in_process_run(pipeline: PipelineRun) -> None:
-    expected = run_events(lambda: SyntheticMarket(pipeline.market_config).events())
+    history = baselines_by_underlying(pipeline.baselines)
+    expected = run_events(lambda: SyntheticMarket(pipeline.market_config).events(), history=history)
     want = sorted((a.id, a.revision) for a in expected.get("flow.alerts", []))
     got = sorted((str(a["id"]), int(str(a["revision"]))) for a in _kafka_alerts(pipeline))
     assert want
     assert got == want
+
+
+def test_redis_baselines_drive_the_bucket_clause(pipeline: PipelineRun) -> None:
+    store = ServerStore.from_settings(pipeline.settings)
+    try:
+        rows = store.query(
+            f"SELECT metrics FROM {store.table('flow_hits')} FINAL WHERE classifier = 'unusual_volume'", {}
+        )
+    finally:
+        store.close()
+    bucket = [json.loads(str(r["metrics"])) for r in rows]
+    bucket = [m for m in bucket if "bucket_baseline_contracts" in m]
+    assert bucket, "no unusual_volume hit read the 5-minute baseline cached in Redis"
+    assert all(m["bucket_baseline_contracts"] == 0.1 for m in bucket)
+    assert all(m["bucket_volume_contracts"] >= 50 for m in bucket)
+
+
+def test_planted_scenarios_land_their_expected_alerts_in_clickhouse(pipeline: PipelineRun) -> None:
+    market = SyntheticMarket(pipeline.market_config)
+    for _ in market.events():
+        pass
+    store = ServerStore.from_settings(pipeline.settings)
+    try:
+        rows = store.query(f"SELECT classifiers, evidence_ids FROM {store.table('flow_alerts')} FINAL", {})
+    finally:
+        store.close()
+    alerts = [(set(r["classifiers"]), set(r["evidence_ids"])) for r in rows]
+    expected = [(label, c) for label in market.labels for c in label.expected_classifiers]
+    assert len(expected) >= 10, "the session plants enough scenarios to mean something"
+    missing = [
+        (label.scenario, c)
+        for label, c in expected
+        if not any(c in classifiers and evidence & set(label.print_ids) for classifiers, evidence in alerts)
+    ]
+    assert not missing, f"planted scenarios without their alert in ClickHouse: {missing}"
 
 
 def test_malformed_payload_goes_to_dead_letter_topic(pipeline: PipelineRun) -> None:
