@@ -1,4 +1,5 @@
-"""Provider trade-condition codes → canonical condition flags, and price-dependent round lots (BEHAVIOR §1).
+"""Provider trade-condition codes → canonical condition flags (BEHAVIOR §1); price-dependent round lots are
+re-exported from `events.lots`.
 
 Pure functions: no I/O. Codes are case-sensitive (OPRA uses both `A` and `a`). A code string such as
 IBKR's `specialConditions` (`"F T"`) is read one non-blank character per code; a list (Alpaca's `c`) is
@@ -8,10 +9,9 @@ read one element per code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 from typing import Literal
 
-from events.units import PRICE_SCALE
+from events.lots import ROUND_LOT_TIERS, ROUND_LOT_TIERS_SINCE, is_odd_lot, round_lot_shares
 
 Plan = Literal["cts", "utp"]
 
@@ -131,31 +131,17 @@ def unknown_equity_codes(codes: str | Iterable[str], plan: Plan) -> tuple[str, .
 
 # ------------------------------------------------------------------------------------------- round lots
 
-ROUND_LOT_TIERS_SINCE = date(2025, 11, 3)
-"""First session of price-dependent round lots (SEC Rule 600 amendments)."""
-
-# (highest price in the tier, inclusive, 1e-9; round lot in shares)
-ROUND_LOT_TIERS: tuple[tuple[int, int], ...] = (
-    (250 * PRICE_SCALE, 100),
-    (1_000 * PRICE_SCALE, 40),
-    (10_000 * PRICE_SCALE, 10),
-)
-
-
-def round_lot_shares(price_e9: int, *, session: date | None = None) -> int:
-    """Return the round lot in shares at a price (1e-9): 100 up to $250, 40 up to $1,000, 10 up to $10,000, else 1.
-
-    `session` before 2025-11-03 gives the former flat 100 shares; None means the current rule. The rule
-    tiers by the prior month's average close: pass that price when it is known, else the trade price.
-    """
-    if session is not None and session < ROUND_LOT_TIERS_SINCE:
-        return 100
-    for highest_e9, shares in ROUND_LOT_TIERS:
-        if price_e9 <= highest_e9:
-            return shares
-    return 1
-
-
-def is_odd_lot(price_e9: int, size_shares: int, *, session: date | None = None) -> bool:
-    """Return True when `size_shares` is below the round lot at `price_e9` (1e-9)."""
-    return size_shares < round_lot_shares(price_e9, session=session)
+# The round-lot rule lives in `events.lots` (operators need it and may not import connectors).
+__all__ = [
+    "EQUITY_FLAG_CODES",
+    "OPTION_FLAG_CODES",
+    "ROUND_LOT_TIERS",
+    "ROUND_LOT_TIERS_SINCE",
+    "Plan",
+    "equity_flags",
+    "is_odd_lot",
+    "option_flags",
+    "round_lot_shares",
+    "unknown_equity_codes",
+    "unknown_option_codes",
+]

@@ -91,6 +91,11 @@ class QuoteBook:
         )
         if nbbo["venue"] != CONSOLIDATED_VENUE:
             quote = self._consolidate(symbol, nbbo["venue"], quote)
+        self.insert(symbol, quote, keep_from)
+
+    def insert(self, symbol: str, quote: _QuoteTuple, keep_from: int | None = None) -> None:
+        """Record a consolidated quote as a `Quote`-shaped tuple (any tape's), pruning as `update` does."""
+        ts = quote[0]
         history = self._history.get(symbol)
         if history is None:
             self._history[symbol] = deque((quote,), maxlen=MAX_QUOTE_HISTORY)
@@ -186,12 +191,16 @@ def place(
     prev_price_e9: int | None,
 ) -> tuple[Placement, bool]:
     """Place a price against the quote in force; return the placement and whether the tick test decided it."""
-    return _place(price_e9, quote, ts_event, max_age_ns, band_bp(at_side_band), prev_price_e9)
+    return place_bp(price_e9, quote, ts_event, max_age_ns, band_bp(at_side_band), prev_price_e9)
 
 
-def _place(
+def place_bp(
     price_e9: int, quote: Quote | None, ts_event: int, max_age_ns: int, band: int, prev_price_e9: int | None
 ) -> tuple[Placement, bool]:
+    """`place` with the band already in basis points of the spread (`band_bp`): the joins' hot path.
+
+    Shared by the option and equity joins: one placement rule (BEHAVIOR section 2) for both tapes.
+    """
     state = quote_state(quote, ts_event, max_age_ns)
     if state == "missing":
         return "MISSING", False
@@ -261,7 +270,7 @@ class NbboJoin:
         if quote is None:
             quote = self.book.as_of(symbol, ts)
         last_price = self._last_price
-        placement, tick = _place(price, quote, ts, self.max_age_ns, self._band_bp, last_price.get(symbol))
+        placement, tick = place_bp(price, quote, ts, self.max_age_ns, self._band_bp, last_price.get(symbol))
         last_price[symbol] = price
         conditions = fields["conditions"]
         complex_print = bool(conditions) and not COMPLEX_FLAGS.isdisjoint(conditions)
