@@ -27,6 +27,12 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="medium",
         help="alert tape filter (every alert is still computed, stored and served)",
     )
+    p.add_argument(
+        "--view",
+        choices=["smart-money", "balanced", "all"],
+        default="all",
+        help="presentation filter of the alert tape (BEHAVIOR section 6; the API takes ?view= too)",
+    )
 
 
 def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,6 +21,7 @@ from events.config import OptionsConfig
 from events.models import Alert, AnyEvent
 from events.units import NS_PER_S
 from flows.embedded import build_embedded_flow
+from operators.alerts import etf_symbols, filter_profile, visible
 from operators.options_engine import OptionsOutput
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -89,13 +90,20 @@ def run_demo(args: argparse.Namespace) -> int:
         SyntheticConfig(seed=seed, profile=profile, underlyings=settings.universe, duration_s=args.duration_s)
     )
     min_rank = _SEVERITY_RANK[args.min_severity]
+    config = OptionsConfig()
+    profile = filter_profile(args.view, config)
+    etfs = etf_symbols(config)
 
     def events() -> Iterator[AnyEvent]:
         yield from iter_paced(market.events(), args.speed)
 
     def show(items: list[OptionsOutput]) -> None:
         for item in items:
-            if isinstance(item, Alert) and _SEVERITY_RANK[item.severity] >= min_rank:
+            if (
+                isinstance(item, Alert)
+                and _SEVERITY_RANK[item.severity] >= min_rank
+                and visible(item, profile, etf_symbols=etfs)
+            ):
                 console.print(format_tape_line(item), highlight=False, soft_wrap=True)
 
     derived_sink: StoreSink[OptionsOutput] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
@@ -104,7 +112,7 @@ def run_demo(args: argparse.Namespace) -> int:
     flow = build_embedded_flow(
         IterableSource(events, batch_size=batch),
         {"store_derived": derived_sink, "show_alert_tape": CallbackSink(show)},
-        config=OptionsConfig(),
+        config=config,
         raw_sink=raw_sink,
         name="flowtape_demo",
     )

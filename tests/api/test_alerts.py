@@ -141,7 +141,38 @@ def test_token_guards_alerts_but_not_health_or_docs(make_client: ClientFactory) 
 def test_openapi_documents_the_alerts_page(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     params = {p["name"]: p for p in spec["paths"]["/alerts"]["get"]["parameters"]}
-    assert set(params) == {"underlying", "limit", "cursor", "severity"}
+    assert set(params) == {"underlying", "limit", "cursor", "severity", "view"}
+    assert params["view"]["schema"]["enum"] == ["smart-money", "balanced", "all"]
     assert params["limit"]["schema"]["maximum"] == 500
     assert "AlertPage" in spec["components"]["schemas"]
     assert "text/html" in client.get("/docs").headers["content-type"]
+
+
+# ------------------------------------------------------------------------------------------------ views
+
+
+def _premium_ladder() -> list[Alert]:
+    """SPY (an ETF: smart-money floor $50k, balanced $25k) alerts at $5k, $30k and $104k, three times over."""
+    premiums = [500_000, 3_000_000, 10_395_000] * 3
+    return [numbered_alert(i, premium_cents=cents) for i, cents in enumerate(premiums)]
+
+
+@pytest.mark.parametrize(
+    ("view", "floor_cents"), [("all", 0), ("balanced", 2_500_000), ("smart-money", 5_000_000)], ids=str
+)
+def test_views_hide_small_prints_and_page_through_the_rest(
+    client: TestClient, store: EmbeddedStore, view: str, floor_cents: int
+) -> None:
+    alerts = _premium_ladder()
+    store.insert("flow.alerts", alerts)
+    pages = _pages(client, limit=2, view=view)
+    shown = [a for p in pages for a in p]
+    expected = [a for a in alerts_in_order(alerts) if next(x for x in alerts if x.id == a).premium_cents >= floor_cents]
+    assert shown == expected
+    assert all(len(p) == 2 for p in pages[:-1]), "full pages until the last"
+
+
+def test_unknown_view_is_a_clear_error(client: TestClient) -> None:
+    response = client.get("/alerts", params={"view": "whales"})
+    assert response.status_code == 422
+    assert "smart-money" in response.text
