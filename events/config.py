@@ -191,3 +191,100 @@ def parse_windows(text: str) -> tuple[tuple[str, int], ...]:
             raise ValueError(f"windows {out[length]!r} and {label!r} have the same length")
         out[length] = label
     return tuple((label, length) for length, label in sorted(out.items()))
+
+
+class EquitiesConfig(BaseSettings):
+    """Settings of the equities engine: quote join, eligibility, dark inference and candles (BEHAVIOR 2, 8, 9)."""
+
+    model_config = SettingsConfigDict(env_prefix="FLOWTAPE_", frozen=True, extra="ignore")
+
+    equity_quote_max_age_ms: int = Field(
+        1500, gt=0, description="equities: consolidated quote older than this at the print -> STALE"
+    )
+    equity_at_side_band: float = Field(
+        0.1, ge=0.0, le=0.5, description="equities: share of the spread counted as at the bid/ask"
+    )
+    dark_min_block_usd: int = Field(
+        200_000, gt=0, description="absorbed_block: off-exchange print at the midpoint with at least this notional"
+    )
+    dark_block_min_shares: int = Field(2000, gt=0, description="absorbed_block: and at least this many shares")
+    dark_max_spread_pct: float = Field(
+        0.5, gt=0.0, description="absorbed_block: quoted spread at most this percent of the midpoint"
+    )
+    stealth_window_ms: int = Field(
+        60_000, gt=0, description="stealth_accumulation / distribution: off-exchange prints within this window"
+    )
+    stealth_min_prints: int = Field(
+        4, ge=2, description="stealth_accumulation / distribution: at least this many same-side prints"
+    )
+    stealth_min_print_shares: int = Field(
+        200, gt=0, description="stealth_accumulation / distribution: a print counts with at least this many shares"
+    )
+    stealth_min_total_shares: int = Field(
+        3000, gt=0, description="stealth_accumulation / distribution: the counted prints total at least this"
+    )
+    stealth_cooldown_ms: int = Field(
+        30_000, ge=0, description="stealth_accumulation / distribution: at most one per underlying and kind per this"
+    )
+    dark_adv_full_pct: float = Field(
+        0.5,
+        gt=0.0,
+        description="dark confidence: shares at this percent of average daily volume earn the full ADV credit",
+    )
+    dark_level_tick_cents: int = Field(
+        1, gt=0, description="dark levels: off-exchange prints are grouped at the price rounded to this many cents"
+    )
+    dark_level_top_n: int = Field(10, gt=0, description="dark levels: levels ranked and published per session")
+    dark_level_emit_ms: int = Field(
+        1000,
+        gt=0,
+        description="dark levels: changed top levels are published at most once per this much event time",
+    )
+    candle_late_ms: int = Field(
+        2000,
+        ge=0,
+        description="candles: allowed lateness; a window closes when the newest print is this far past its end",
+    )
+    candle_intervals: str = Field(
+        "1s,5s,1m,5m,15m",
+        description="candles: comma-separated intervals (units s, m, h), each a multiple of the shortest",
+    )
+
+    @field_validator("candle_intervals")
+    @classmethod
+    def _intervals_parse(cls, value: str) -> str:
+        intervals = parse_windows(value)
+        shortest = intervals[0][1]
+        uneven = [label for label, length in intervals if length % shortest]
+        if uneven:
+            raise ValueError(f"candle intervals {uneven} are not multiples of the shortest, {intervals[0][0]}")
+        return value
+
+    @property
+    def equity_quote_max_age_ns(self) -> int:
+        return self.equity_quote_max_age_ms * NS_PER_MS
+
+    @property
+    def dark_min_block_cents(self) -> int:
+        return usd_to_cents(self.dark_min_block_usd)
+
+    @property
+    def stealth_window_ns(self) -> int:
+        return self.stealth_window_ms * NS_PER_MS
+
+    @property
+    def stealth_cooldown_ns(self) -> int:
+        return self.stealth_cooldown_ms * NS_PER_MS
+
+    @property
+    def dark_level_emit_ns(self) -> int:
+        return self.dark_level_emit_ms * NS_PER_MS
+
+    @property
+    def candle_late_ns(self) -> int:
+        return self.candle_late_ms * NS_PER_MS
+
+    @property
+    def candle_interval_ns(self) -> tuple[tuple[str, int], ...]:
+        """Return the candle intervals as (label, length in ns), shortest first."""
+        return parse_windows(self.candle_intervals)

@@ -11,10 +11,14 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from events.models import (
     Alert,
     AnyEvent,
+    Candle,
     ClassifierHit,
+    DarkInference,
+    DarkLevel,
     DeadLetter,
     EquityPrint,
     EquityQuote,
+    EquityTrade,
     FlowContext,
     OpenInterest,
     OptionDefinition,
@@ -114,7 +118,11 @@ _ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(
         | ClassifierHit
         | Alert
         | Structure
-        | FlowContext,
+        | FlowContext
+        | EquityTrade
+        | DarkInference
+        | DarkLevel
+        | Candle,
         Field(discriminator="event_type"),
     ]
 )

@@ -12,9 +12,13 @@ from pydantic import TypeAdapter
 
 from events.models import (
     Alert,
+    Candle,
     ClassifierHit,
+    DarkInference,
+    DarkLevel,
     EquityPrint,
     EquityQuote,
+    EquityTrade,
     FlowContext,
     OptionNbbo,
     OptionPrint,
@@ -34,11 +38,26 @@ FLOW_HITS = "flow.hits"
 FLOW_ALERTS = "flow.alerts"
 FLOW_STRUCTURES = "flow.structures"
 FLOW_CONTEXT = "flow.context"
+EQUITIES_TRADES = "equities.trades"
+DARK_INFERENCES = "dark.inferences"
+DARK_LEVELS = "dark.levels"
+EQUITIES_CANDLES = "equities.candles"
 
 RAW_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, EQUITIES_PRINTS, EQUITIES_QUOTES, REFDATA_OPTIONS)
-DERIVED_TOPICS: tuple[str, ...] = (FLOW_PACKETS, FLOW_HITS, FLOW_ALERTS, FLOW_STRUCTURES, FLOW_CONTEXT)
+DERIVED_TOPICS: tuple[str, ...] = (
+    FLOW_PACKETS,
+    FLOW_HITS,
+    FLOW_ALERTS,
+    FLOW_STRUCTURES,
+    FLOW_CONTEXT,
+    EQUITIES_TRADES,
+    DARK_INFERENCES,
+    DARK_LEVELS,
+    EQUITIES_CANDLES,
+)
 ALL_TOPICS: tuple[str, ...] = RAW_TOPICS + DERIVED_TOPICS
 OPTIONS_INPUT_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, REFDATA_OPTIONS)
+EQUITIES_INPUT_TOPICS: tuple[str, ...] = (EQUITIES_PRINTS, EQUITIES_QUOTES)
 
 DLQ_SUFFIX = ".dlq"
 
@@ -54,6 +73,10 @@ TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     FLOW_ALERTS: TypeAdapter(Alert),
     FLOW_STRUCTURES: TypeAdapter(Structure),
     FLOW_CONTEXT: TypeAdapter(FlowContext),
+    EQUITIES_TRADES: TypeAdapter(EquityTrade),
+    DARK_INFERENCES: TypeAdapter(DarkInference),
+    DARK_LEVELS: TypeAdapter(DarkLevel),
+    EQUITIES_CANDLES: TypeAdapter(Candle),
 }
 
 # Which topic each event type is published on.
@@ -70,6 +93,10 @@ EVENT_TOPIC: dict[str, str] = {
     "alert": FLOW_ALERTS,
     "structure": FLOW_STRUCTURES,
     "flow_context": FLOW_CONTEXT,
+    "equity_trade": EQUITIES_TRADES,
+    "dark_inference": DARK_INFERENCES,
+    "dark_level": DARK_LEVELS,
+    "candle": EQUITIES_CANDLES,
 }
 
 

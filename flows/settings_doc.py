@@ -6,9 +6,9 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from connectors.settings import Settings
-from events.config import OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig
 
-SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (Settings, OptionsConfig)
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (Settings, OptionsConfig, EquitiesConfig)
 
 
 def settings_table(current: bool = False) -> str:

@@ -90,7 +90,7 @@ class QuoteBook:
             nbbo["ask_size_contracts"],
         )
         if nbbo["venue"] != CONSOLIDATED_VENUE:
-            quote = self._consolidate(symbol, nbbo["venue"], quote)
+            quote = self.consolidate(symbol, nbbo["venue"], quote)
         self.insert(symbol, quote, keep_from)
 
     def insert(self, symbol: str, quote: _QuoteTuple, keep_from: int | None = None) -> None:
@@ -112,7 +112,8 @@ class QuoteBook:
             while len(history) >= 2 and history[1][0] <= keep_from:
                 history.popleft()
 
-    def _consolidate(self, symbol: str, venue: str, quote: _QuoteTuple) -> _QuoteTuple:
+    def consolidate(self, symbol: str, venue: str, quote: _QuoteTuple) -> _QuoteTuple:
+        """Record one venue's top of book; return the consolidated quote: best bid and best ask over venues."""
         venues = self._venues.setdefault(symbol, {})
         venues[venue] = quote
         bids = [q for q in venues.values() if q[1] > 0]

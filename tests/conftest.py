@@ -28,3 +28,14 @@ def validate_every_packet() -> Iterator[None]:
     packets.VALIDATE_PACKETS = True
     yield
     packets.VALIDATE_PACKETS = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def validate_every_constructed_event() -> Iterator[None]:
+    """Build every equity trade, dark inference, dark level and candle through validation too, and compare."""
+    import operators.construct as construct
+
+    previous = construct.VALIDATE_EVENTS
+    construct.VALIDATE_EVENTS = True
+    yield
+    construct.VALIDATE_EVENTS = previous

@@ -6,12 +6,16 @@ from datetime import date
 from itertools import count
 from typing import Any
 
-from events.config import OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig
 from events.ids import derived_event_id, raw_event_id
 from events.models import (
     SESSION_BUCKETS,
+    Candle,
+    DarkInference,
+    DarkLevel,
     EquityPrint,
     EquityQuote,
+    EquityTrade,
     FlowContext,
     OpenInterest,
     OptionDefinition,
@@ -26,6 +30,7 @@ from events.models import (
 )
 from events.symbology import format_occ, parse_occ
 from events.units import NS_PER_MS, notional_cents, price_e9
+from operators.equities_engine import EquitiesEngine, EquitiesOutput
 from operators.flow_context import FlowContextTracker
 from operators.nbbo_join import Placed, Quote, side_of
 from operators.structures import StructureDetector
@@ -184,11 +189,43 @@ def volume_baseline(
 
 
 def equity_print(
-    at_ms: float, price: str, size: int, *, symbol: str = "SPY", venue: str = "FINN", off_exchange: bool = True
+    at_ms: float,
+    price: str,
+    size: int,
+    *,
+    symbol: str = "SPY",
+    venue: str = "FINN",
+    off_exchange: bool = True,
+    conditions: tuple[str, ...] = (),
+    quote: tuple[str, str] | None = None,
 ) -> EquityPrint:
-    """Build an equity print at T0 + at_ms (off-exchange by default)."""
-    ts_event = ts(at_ms)
-    seq = next(_seq)
+    """Build an equity print at T0 + at_ms (off-exchange by default; `quote` is the provider's bid/ask at trade)."""
+    return equity_print_ns(
+        ts(at_ms),
+        price_e9(price),
+        size,
+        symbol=symbol,
+        venue=venue,
+        off_exchange=off_exchange,
+        conditions=conditions,
+        quote=quote,
+    )
+
+
+def equity_print_ns(
+    ts_event: int,
+    price: int,
+    size: int,
+    *,
+    symbol: str = "SPY",
+    venue: str = "FINN",
+    off_exchange: bool = True,
+    conditions: tuple[str, ...] = (),
+    quote: tuple[str, str] | None = None,
+    sequence: int | None = None,
+) -> EquityPrint:
+    """Build an equity print at an exact time (ns) and fixed-point price."""
+    seq = next(_seq) if sequence is None else sequence
     return EquityPrint(
         id=raw_event_id("test", "equity_trades", symbol, ts_event, seq),
         provider="test",
@@ -198,14 +235,21 @@ def equity_print(
         venue=venue,
         venue_id=venue,
         off_exchange=off_exchange,
-        price_e9=price_e9(price),
+        price_e9=price,
         size_shares=size,
+        conditions=conditions,
+        bid_e9=None if quote is None else price_e9(quote[0]),
+        ask_e9=None if quote is None else price_e9(quote[1]),
     )
 
 
 def equity_quote(at_ms: float, bid: str, ask: str, *, symbol: str = "SPY", size: int = 300) -> EquityQuote:
     """Build a consolidated equity quote at T0 + at_ms."""
-    ts_event = ts(at_ms)
+    return equity_quote_ns(ts(at_ms), price_e9(bid), price_e9(ask), symbol=symbol, size=size)
+
+
+def equity_quote_ns(ts_event: int, bid: int, ask: int, *, symbol: str = "SPY", size: int = 300) -> EquityQuote:
+    """Build a consolidated equity quote at an exact time (ns) and fixed-point prices."""
     seq = next(_seq)
     return EquityQuote(
         id=raw_event_id("test", "equity_quotes", symbol, ts_event, seq),
@@ -213,11 +257,42 @@ def equity_quote(at_ms: float, bid: str, ask: str, *, symbol: str = "SPY", size:
         ts_event=ts_event,
         sequence=seq,
         symbol=symbol,
-        bid_e9=price_e9(bid),
-        ask_e9=price_e9(ask),
+        bid_e9=bid,
+        ask_e9=ask,
         bid_size_shares=size,
         ask_size_shares=size,
     )
+
+
+def equities_outputs() -> list[EquitiesOutput]:
+    """Run a small equity tape through the engine: a midpoint dark block ($2.9M), a lit print, then end of input.
+
+    Gives one of each equities output: the trades, an absorbed_block inference, a dark level and candles.
+    """
+    engine = EquitiesEngine(EquitiesConfig())
+    tape = [
+        equity_quote(0, "580.10", "580.14"),
+        equity_print(5, "580.12", 5_000),
+        equity_print(10, "580.14", 100, venue="XNAS", off_exchange=False),
+        equity_quote(20, "580.11", "580.15"),
+    ]
+    return engine.on_events(tape) + engine.on_eof()
+
+
+def equity_trade_example() -> EquityTrade:
+    return next(o for o in equities_outputs() if isinstance(o, EquityTrade))
+
+
+def dark_inference_example() -> DarkInference:
+    return next(o for o in equities_outputs() if isinstance(o, DarkInference))
+
+
+def dark_level_example() -> DarkLevel:
+    return next(o for o in equities_outputs() if isinstance(o, DarkLevel))
+
+
+def candle_example() -> Candle:
+    return next(o for o in equities_outputs() if isinstance(o, Candle))
 
 
 def placed(

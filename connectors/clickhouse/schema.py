@@ -29,10 +29,14 @@ from events import topics
 from events.ids import derived_event_id
 from events.models import (
     Alert,
+    Candle,
     ClassifierHit,
+    DarkInference,
+    DarkLevel,
     DeadLetter,
     EquityPrint,
     EquityQuote,
+    EquityTrade,
     FlowContext,
     OpenInterest,
     OptionDefinition,
@@ -230,6 +234,11 @@ _SPECS: tuple[TableSpec, ...] = (
     _spec("flow_alerts", topics.FLOW_ALERTS, Alert, version="revision", day_from="ts_first"),
     _spec("flow_structures", topics.FLOW_STRUCTURES, Structure),
     _spec("flow_context", topics.FLOW_CONTEXT, FlowContext),
+    _spec("equities_trades", topics.EQUITIES_TRADES, EquityTrade),
+    _spec("dark_inferences", topics.DARK_INFERENCES, DarkInference),
+    # A dark level is updated in place (same id, higher revision); ts_first does not move between revisions.
+    _spec("dark_levels", topics.DARK_LEVELS, DarkLevel, version="revision", day_from="ts_first"),
+    _spec("equities_candles", topics.EQUITIES_CANDLES, Candle),
     TableSpec(
         DEAD_LETTERS,
         "*" + topics.DLQ_SUFFIX,

@@ -348,6 +348,121 @@ ENGINE = ReplacingMergeTree(`ts_event`)
 PARTITION BY `day`
 ORDER BY `id`;
 
+CREATE TABLE IF NOT EXISTS `flowtape`.`equities_trades`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `print_id` String,
+    `sequence` Int64,
+    `symbol` String,
+    `underlying` String,
+    `venue` String,
+    `off_exchange` UInt8,
+    `price_e9` Int64,
+    `size_shares` Int64,
+    `notional_cents` Int64,
+    `conditions` Array(String),
+    `placement` String,
+    `side` String,
+    `tick_test` UInt8,
+    `bid_e9` Nullable(Int64),
+    `ask_e9` Nullable(Int64),
+    `bid_size_shares` Nullable(Int64),
+    `ask_size_shares` Nullable(Int64),
+    `quote_age_ns` Nullable(Int64),
+    `stale` UInt8,
+    `round_lot_shares` Int64,
+    `size_eligible` UInt8,
+    `last_sale_eligible` UInt8,
+    `excluded_reasons` Array(String),
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`dark_inferences`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `underlying` String,
+    `kind` String,
+    `direction` String,
+    `confidence` Float64,
+    `rule` String,
+    `metrics` String,
+    `explanations` Array(String),
+    `evidence_ids` Array(String),
+    `ts_first` Int64,
+    `ts_last` Int64,
+    `print_count` Int64,
+    `size_shares` Int64,
+    `notional_cents` Int64,
+    `vwap_e9` Int64,
+    `adv_shares` Nullable(Int64),
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`dark_levels`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `revision` Int64,
+    `underlying` String,
+    `session_date` Date,
+    `price_e9` Int64,
+    `tick_cents` Int64,
+    `size_shares` Int64,
+    `notional_cents` Int64,
+    `print_count` Int64,
+    `rank` Nullable(Int64),
+    `session_notional_cents` Int64,
+    `notional_share` Float64,
+    `ts_first` Int64,
+    `ts_last` Int64,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`revision`)
+PARTITION BY `day`
+ORDER BY `id`;
+
+CREATE TABLE IF NOT EXISTS `flowtape`.`equities_candles`
+(
+    `event_type` String,
+    `schema_version` Int64,
+    `id` String,
+    `ts_event` Int64,
+    `underlying` String,
+    `interval` String,
+    `window_start_ns` Int64,
+    `window_end_ns` Int64,
+    `open_e9` Nullable(Int64),
+    `high_e9` Nullable(Int64),
+    `low_e9` Nullable(Int64),
+    `close_e9` Nullable(Int64),
+    `volume_shares` Int64,
+    `notional_cents` Int64,
+    `trade_count` Int64,
+    `last_sale_trades` Int64,
+    `off_exchange_volume_shares` Int64,
+    `off_exchange_trades` Int64,
+    `late_prints` Int64,
+    `late_volume_shares` Int64,
+    `day` Date
+)
+ENGINE = ReplacingMergeTree(`ts_event`)
+PARTITION BY `day`
+ORDER BY `id`;
+
 CREATE TABLE IF NOT EXISTS `flowtape`.`dead_letters`
 (
     `id` String,

@@ -44,9 +44,13 @@ from events.topics import (
 from operators.options_engine import OptionsEngine
 from tests.factories import (
     CALL,
+    candle_example,
+    dark_inference_example,
+    dark_level_example,
     definition,
     equity_print,
     equity_quote,
+    equity_trade_example,
     flow_context,
     open_interest,
     quote,
@@ -92,6 +96,10 @@ def example(event_type: str) -> AnyEvent:
         "alert": lambda: derived_examples()[2],
         "structure": structure,
         "flow_context": flow_context,
+        "equity_trade": equity_trade_example,
+        "dark_inference": dark_inference_example,
+        "dark_level": dark_level_example,
+        "candle": candle_example,
     }
     return builders[event_type]()
 

@@ -19,7 +19,17 @@ from connectors.clickhouse.store import EmbeddedStore, InvalidCursor, Store, emb
 from events.ids import derived_event_id
 from events.models import Alert
 from tests.connectors.clickhouse import factories as f
-from tests.factories import flow_context, quote, structure, trade, volume_baseline
+from tests.factories import (
+    candle_example,
+    dark_inference_example,
+    dark_level_example,
+    equity_trade_example,
+    flow_context,
+    quote,
+    structure,
+    trade,
+    volume_baseline,
+)
 
 # ------------------------------------------------------------------------------------ chDB fixtures
 
@@ -93,6 +103,10 @@ ONE_OF_EACH: list[tuple[str, BaseModel]] = [
     ("flow.alerts", f.alert(0)),
     ("flow.structures", structure()),
     ("flow.context", flow_context()),
+    ("equities.trades", equity_trade_example()),
+    ("dark.inferences", dark_inference_example()),
+    ("dark.levels", dark_level_example()),
+    ("equities.candles", candle_example()),
 ]
 
 

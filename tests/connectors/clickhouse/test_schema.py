@@ -48,6 +48,10 @@ def test_every_topic_has_a_table() -> None:
         "flow_alerts",
         "flow_structures",
         "flow_context",
+        "equities_trades",
+        "dark_inferences",
+        "dark_levels",
+        "equities_candles",
         "dead_letters",
     }
 
