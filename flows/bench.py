@@ -1,13 +1,16 @@
-"""`flowtape bench`: options pipeline throughput in-process (Bytewax, one worker) and its ratio to the same
-operators driven by a plain Python loop over the same input, measured in one run (shared, noisy machines).
+"""`flowtape bench`: options and equities pipeline throughput in-process (Bytewax, one worker) and the ratio
+to the same operators driven by a plain Python loop over the same input, measured in one run (shared, noisy
+machines).
 
-Two inputs, both from the seeded synthetic market:
+Three inputs, all from the seeded synthetic market:
 
 - `quotes`: option prints with the NBBO as a separate quote stream (OPRA-style; several quotes per print), as
-  the synthetic market emits it, plus its equity tape (which the embedded flow reads and filters out).
+  the synthetic market emits it, plus its equity tape (which the options flow reads and filters out).
 - `tcbbo`: the same prints carrying the NBBO in force at the trade (Databento `tcbbo`), and no quote stream.
+- `equities`: the equity prints and consolidated quotes alone, through the equities engine (quote join,
+  eligibility, dark inference, dark levels, candles).
 
-Prints/s counts option prints per second of wall time, with everything that accompanies them on the tape.
+Prints/s counts prints per second of wall time, with everything that accompanies them on the tape.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from typing import Any
 from bytewax.testing import run_main
 
 from connectors.bytewax_io import CallbackSink, IterableSource
-from events.config import OptionsConfig
-from events.models import AnyEvent, OptionNbbo, OptionPrint
+from events.config import EquitiesConfig, OptionsConfig
+from events.models import AnyEvent, DerivedEvent, EquityPrint, OptionNbbo, OptionPrint
 from flows.embedded import build_embedded_flow
-from flows.engine_steps import group_by_key, is_option_input
-from operators.options_engine import OptionsEngine, OptionsOutput
+from flows.engine_steps import group_by_key, is_equity_input, is_option_input
+from operators.equities_engine import EquitiesEngine
+from operators.options_engine import OptionsEngine
 
 BATCH_SIZE = 4096
 
@@ -50,16 +54,53 @@ def plain_loop(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: in
     return produced
 
 
-def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:
-    """Run the embedded flow on one worker; return the derived event count."""
+def equities_loop(events: Sequence[AnyEvent], config: EquitiesConfig, batch_size: int = BATCH_SIZE) -> int:
+    """The plain loop of the equities engines (same batching and grouping as the flow)."""
+    engines: dict[str, EquitiesEngine] = {}
+    produced = 0
+    for start in range(0, len(events), batch_size):
+        batch = [event for event in events[start : start + batch_size] if is_equity_input(event)]
+        for key, run in group_by_key(batch):
+            engine = engines.get(key)
+            if engine is None:
+                engine = engines[key] = EquitiesEngine(config)
+            produced += len(engine.on_events(run))
+    for engine in engines.values():
+        produced += len(engine.on_eof())
+    return produced
+
+
+def equities_flow(events: Sequence[AnyEvent], config: EquitiesConfig, batch_size: int = BATCH_SIZE) -> int:
+    """Run the embedded flow's equities side on one worker; return the derived event count."""
     produced = 0
 
-    def count(items: list[OptionsOutput]) -> None:
+    def count(items: list[DerivedEvent]) -> None:
         nonlocal produced
         produced += len(items)
 
     flow = build_embedded_flow(
-        IterableSource(lambda: events, batch_size=batch_size), {"count_derived": CallbackSink(count)}, config=config
+        IterableSource(lambda: events, batch_size=batch_size),
+        {"count_derived": CallbackSink(count)},
+        equities=config,
+        run_options=False,
+    )
+    run_main(flow)  # type: ignore[no-untyped-call]
+    return produced
+
+
+def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:
+    """Run the embedded flow on one worker; return the derived event count."""
+    produced = 0
+
+    def count(items: list[DerivedEvent]) -> None:
+        nonlocal produced
+        produced += len(items)
+
+    flow = build_embedded_flow(
+        IterableSource(lambda: events, batch_size=batch_size),
+        {"count_derived": CallbackSink(count)},
+        config=config,
+        run_equities=False,
     )
     run_main(flow)  # type: ignore[no-untyped-call]
     return produced
@@ -112,15 +153,29 @@ def run_variant(name: str, events: Sequence[AnyEvent], config: OptionsConfig, re
         f"[{name}] {len(events):,} events ({options_events:,} options events, {prints:,} option prints, "
         f"{options_events / prints:.1f} options events per print)"
     )
-    loop_s, loop_cpu, loop_out = _timed(lambda: plain_loop(events, config), repeat)
-    flow_s, flow_cpu, flow_out = _timed(lambda: bytewax_flow(events, config), repeat)
+    return _compare(
+        lambda: plain_loop(events, config), lambda: bytewax_flow(events, config), prints, options_events, repeat
+    )
+
+
+def run_equities_variant(events: Sequence[AnyEvent], config: EquitiesConfig, repeat: int) -> bool:
+    """Measure the equity tape through the plain loop and the flow; print the figures."""
+    tape = [e for e in events if is_equity_input(e)]
+    prints = sum(isinstance(e, EquityPrint) for e in tape)
+    print(f"[equities] {len(tape):,} events ({prints:,} equity prints, {len(tape) / prints:.1f} events per print)")
+    return _compare(lambda: equities_loop(tape, config), lambda: equities_flow(tape, config), prints, len(tape), repeat)
+
+
+def _compare(loop: Callable[[], int], flow: Callable[[], int], prints: int, events: int, repeat: int) -> bool:
+    loop_s, loop_cpu, loop_out = _timed(loop, repeat)
+    flow_s, flow_cpu, flow_out = _timed(flow, repeat)
     if loop_out != flow_out:
         print(f"MISMATCH: plain loop produced {loop_out:,} derived events, flow {flow_out:,}")
         return False
     figures = (("plain loop", loop_s, loop_cpu, loop_out), ("bytewax x1", flow_s, flow_cpu, flow_out))
     for label, seconds, cpu, out in figures:
         print(
-            f"  {label} : {prints / seconds:>10,.0f} prints/s  {options_events / seconds:>10,.0f} events/s  "
+            f"  {label} : {prints / seconds:>10,.0f} prints/s  {events / seconds:>10,.0f} events/s  "
             f"({seconds:.3f}s wall, {cpu:.3f}s cpu, {out:,} derived)"
         )
     print(f"  ratio flow/loop: {loop_s / flow_s:.2f}")
@@ -136,9 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per variant; the best is reported")
     parser.add_argument(
         "--input",
-        choices=["quotes", "tcbbo", "both"],
-        default="both",
-        help="quotes: NBBO as a quote stream (the synthetic tape); tcbbo: NBBO carried on each print",
+        choices=["quotes", "tcbbo", "both", "equities", "all"],
+        default="all",
+        help="quotes: NBBO as a quote stream (the synthetic tape); tcbbo: NBBO carried on each print; "
+        "both: those two; equities: the equity tape through the equities engine; all: the three",
     )
     args = parser.parse_args(argv)
 
@@ -152,8 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     generated_s = time.perf_counter() - started
     print(f"input: {args.profile} profile, {args.seconds:g} s of market, generated in {generated_s:.2f}s")
     ok = True
-    if args.input in ("quotes", "both"):
+    if args.input in ("quotes", "both", "all"):
         ok = run_variant("quotes", events, config, args.repeat) and ok
-    if args.input in ("tcbbo", "both"):
+    if args.input in ("tcbbo", "both", "all"):
         ok = run_variant("tcbbo", with_nbbo_at_trade(events), config, args.repeat) and ok
+    if args.input in ("equities", "all"):
+        ok = run_equities_variant(events, EquitiesConfig(), args.repeat) and ok
     return 0 if ok else 1

@@ -18,11 +18,10 @@ from connectors.bytewax_io import CallbackSink, IterableSource, StoreSink
 from connectors.clickhouse.store import Store, open_store
 from connectors.settings import Settings
 from events.config import OptionsConfig
-from events.models import Alert, AnyEvent
-from events.units import NS_PER_S
+from events.models import Alert, AnyEvent, DarkInference, DerivedEvent
+from events.units import NS_PER_S, format_price, format_usd
 from flows.embedded import build_embedded_flow
 from operators.alerts import etf_symbols, filter_profile, visible
-from operators.options_engine import OptionsOutput
 
 NEW_YORK = ZoneInfo("America/New_York")
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
@@ -38,6 +37,17 @@ def format_tape_line(alert: Alert) -> str:
     return (
         f"{when:%H:%M:%S}.{when.microsecond // 1000:03d} [{_STYLE[sev]}]{sev.upper():<6} {alert.score:>3}[/] "
         f"[{_DIRECTION_STYLE[alert.direction]}]{alert.headline}[/]{updated}"
+    )
+
+
+def format_dark_line(inference: DarkInference) -> str:
+    """Return one rich-markup line of the tape for a dark-pool inference."""
+    when = datetime.fromtimestamp(inference.ts_event / NS_PER_S, tz=UTC).astimezone(NEW_YORK)
+    return (
+        f"{when:%H:%M:%S}.{when.microsecond // 1000:03d} [magenta]DARK  {round(inference.confidence * 100):>3}[/] "
+        f"[{_DIRECTION_STYLE[inference.direction]}]{inference.underlying} {inference.kind}: "
+        f"{inference.size_shares:,} sh in {inference.print_count} off-exchange prints @ "
+        f"{format_price(inference.vwap_e9, 4)} ({format_usd(inference.notional_cents)})[/]"
     )
 
 
@@ -97,7 +107,7 @@ def run_demo(args: argparse.Namespace) -> int:
     def events() -> Iterator[AnyEvent]:
         yield from iter_paced(market.events(), args.speed)
 
-    def show(items: list[OptionsOutput]) -> None:
+    def show(items: list[DerivedEvent]) -> None:
         for item in items:
             if (
                 isinstance(item, Alert)
@@ -105,8 +115,10 @@ def run_demo(args: argparse.Namespace) -> int:
                 and visible(item, profile, etf_symbols=etfs)
             ):
                 console.print(format_tape_line(item), highlight=False, soft_wrap=True)
+            elif isinstance(item, DarkInference):
+                console.print(format_dark_line(item), highlight=False, soft_wrap=True)
 
-    derived_sink: StoreSink[OptionsOutput] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
+    derived_sink: StoreSink[DerivedEvent] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
     raw_sink: StoreSink[AnyEvent] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
     batch = 64 if args.speed > 0 else 4096
     flow = build_embedded_flow(

@@ -11,21 +11,31 @@ workers they are routed by the same key, so outputs are identical; only the item
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeVar
 
 import bytewax.operators as op
 from bytewax.dataflow import Stream
 from bytewax.operators import StatefulBatchLogic
 
-from events.config import OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, VolumeBaseline
+from operators.equities_engine import EquitiesEngine, EquitiesOutput
 from operators.options_engine import OptionsEngine, OptionsOutput
 
+Out = TypeVar("Out")
+
 OPTION_EVENT_TYPES = frozenset({"option_print", "option_nbbo", "option_definition", "open_interest", "volume_baseline"})
+EQUITY_EVENT_TYPES = frozenset({"equity_print", "equity_quote"})
 
 
 def is_option_input(event: AnyEvent) -> bool:
     """Return whether an event feeds the options engine."""
     return event.event_type in OPTION_EVENT_TYPES
+
+
+def is_equity_input(event: AnyEvent) -> bool:
+    """Return whether an event feeds the equities engine."""
+    return event.event_type in EQUITY_EVENT_TYPES
 
 
 def group_by_key(events: list[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
@@ -41,7 +51,7 @@ def group_by_key(events: list[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
     return list(runs.items())
 
 
-def _flatten(items: list[tuple[str, list[OptionsOutput]]]) -> list[OptionsOutput]:
+def _flatten(items: list[tuple[str, list[Out]]]) -> list[Out]:
     return [output for _, outputs in items for output in outputs]
 
 
@@ -93,4 +103,30 @@ def options_engine(
     keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
     baselines: History = history or {}
     derived = op.stateful_batch(step_id, keyed, lambda resume: _OptionsLogic(config, resume, baselines))
+    return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)
+
+
+class _EquitiesLogic(StatefulBatchLogic[list[AnyEvent], list[EquitiesOutput], EquitiesEngine]):
+    """One EquitiesEngine per underlying; the engine itself is the snapshot."""
+
+    def __init__(self, config: EquitiesConfig, resume: EquitiesEngine | None) -> None:
+        self.engine = resume if resume is not None else EquitiesEngine(config)
+
+    def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[EquitiesOutput]], bool]:
+        out = self.engine.on_events(values[0]) if len(values) == 1 else self.engine.on_runs(values)
+        return ((out,) if out else ()), StatefulBatchLogic.RETAIN
+
+    def on_eof(self) -> tuple[Iterable[list[EquitiesOutput]], bool]:
+        out = self.engine.on_eof()
+        return ((out,) if out else ()), StatefulBatchLogic.RETAIN
+
+    def snapshot(self) -> EquitiesEngine:
+        return self.engine
+
+
+def equities_engine(step_id: str, events: Stream[AnyEvent], config: EquitiesConfig) -> Stream[EquitiesOutput]:
+    """Run the equities engine over equity events keyed by underlying; emit joined trades, dark inferences,
+    dark levels and candles (keyed by runs like the options step)."""
+    keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
+    derived = op.stateful_batch(step_id, keyed, lambda resume: _EquitiesLogic(config, resume))
     return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)

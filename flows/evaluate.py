@@ -27,12 +27,11 @@ from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket
 from connectors.synthetic.scenarios import PACKET_CLASSIFIERS
 from events.config import OptionsConfig
 from events.ids import raw_event_id
-from events.models import Alert, AnyEvent, ClassifierHit, OpenInterest, OptionNbbo, OptionPrint
+from events.models import Alert, AnyEvent, ClassifierHit, DerivedEvent, OpenInterest, OptionNbbo, OptionPrint
 from events.symbology import parse_occ
 from events.units import NS_PER_MS, NS_PER_S, price_e9
 from flows.replay import run_events
 from operators.alerts import FILTER_NAMES, etf_symbols, filter_profile, visible
-from operators.options_engine import OptionsOutput
 
 Status = Literal["ok", "below", "not evaluated", "no labels"]
 
@@ -329,7 +328,7 @@ def evaluate(
     return score_hits(market.labels, hits, unavailable=support(config), minimum=minimum, visible_alerts=shown)
 
 
-def _latest_alerts(items: Iterable[OptionsOutput]) -> list[Alert]:
+def _latest_alerts(items: Iterable[DerivedEvent]) -> list[Alert]:
     latest: dict[str, Alert] = {}
     for item in items:
         if isinstance(item, Alert) and (item.id not in latest or item.revision > latest[item.id].revision):

@@ -15,13 +15,12 @@ from bytewax.testing import cluster_main, run_main
 
 from connectors.bytewax_io import CallbackSink, IterableSource
 from events.config import OptionsConfig
-from events.models import AnyEvent
+from events.models import AnyEvent, DerivedEvent
 from events.serde import to_json_line
 from events.topics import DERIVED_TOPICS, dlq, topic_for
 from flows.embedded import build_embedded_flow
 from flows.engine_steps import History
 from flows.inputs import InputStats, check_inputs, read_inputs
-from operators.options_engine import OptionsOutput
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,14 @@ def run_events(
     on_batch: Callable[[int], None] | None = None,
     batch_size: int = 4096,
     history: History | None = None,
-) -> dict[str, list[OptionsOutput]]:
+) -> dict[str, list[DerivedEvent]]:
     """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
 
     `history`: volume baselines per underlying for the engines to start with.
     """
-    collected: dict[str, list[OptionsOutput]] = defaultdict(list)
+    collected: dict[str, list[DerivedEvent]] = defaultdict(list)
 
-    def collect(items: list[OptionsOutput]) -> None:
+    def collect(items: list[DerivedEvent]) -> None:
         for item in items:
             collected[topic_for(item.event_type)].append(item)
 
@@ -74,7 +73,7 @@ def run_events(
 
 def write_outputs(
     out_dir: Path,
-    derived: dict[str, list[OptionsOutput]],
+    derived: dict[str, list[DerivedEvent]],
     stats: InputStats,
     files: Sequence[Path] = (),
 ) -> dict[str, int]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from events.config import OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig
 from events.models import OptionNbbo, OptionPrint
-from flows.bench import bytewax_flow, main, plain_loop, with_nbbo_at_trade
+from flows.bench import bytewax_flow, equities_flow, equities_loop, main, plain_loop, with_nbbo_at_trade
+from tests.factories import equity_print, equity_quote
 from tests.flows.tapes import two_underlying_tape
 
 
@@ -33,9 +34,22 @@ def test_plain_loop_and_flow_derive_the_same_count(tcbbo: bool) -> None:
     assert plain_loop(tape, config, batch_size=4) == bytewax_flow(tape, config, batch_size=4) > 0
 
 
-def test_bench_runs_both_inputs(capsys: pytest.CaptureFixture[str]) -> None:
+def test_equities_loop_and_flow_derive_the_same_count() -> None:
+    tape = [
+        equity_quote(0, "580.00", "580.10"),
+        equity_print(5, "580.05", 2_500),
+        equity_quote(10, "580.00", "580.10"),
+        equity_print(1_500, "580.10", 300),
+        equity_quote(3_000, "580.00", "580.10"),
+    ]
+    config = EquitiesConfig()
+    assert equities_loop(tape, config, batch_size=2) == equities_flow(tape, config, batch_size=2) > 0
+
+
+def test_bench_runs_every_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--seconds", "1", "--profile", "realistic", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "[quotes]" in out
     assert "[tcbbo]" in out
-    assert out.count("ratio flow/loop") == 2
+    assert "[equities]" in out
+    assert out.count("ratio flow/loop") == 3

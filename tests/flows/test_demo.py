@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo import format_tape_line
+from flows.demo import format_dark_line, format_tape_line
 from tests.flows.tapes import two_underlying_tape
 
 
@@ -75,3 +75,18 @@ def test_tape_line_cites_severity_score_and_headline() -> None:
     line = format_tape_line(alerts[0])  # type: ignore[arg-type]
     assert alerts[0].headline in line  # type: ignore[union-attr]
     assert "09:30:00.540" in line  # event time in New York
+
+
+def test_dark_line_cites_kind_size_prints_and_price() -> None:
+    from events.config import EquitiesConfig
+    from events.models import DarkInference
+    from operators.equities_engine import EquitiesEngine
+    from tests.factories import equity_print, equity_quote
+
+    engine = EquitiesEngine(EquitiesConfig())
+    tape = [equity_quote(0, "580.00", "580.10"), equity_print(5, "580.05", 2_500), equity_quote(10, "580.00", "580.10")]
+    out = engine.on_events(tape) + engine.on_eof()
+    (block,) = [o for o in out if isinstance(o, DarkInference)]
+    line = format_dark_line(block)
+    assert "SPY absorbed_block: 2,500 sh in 1 off-exchange prints @ 580.05" in line
+    assert "09:30:00.005" in line
