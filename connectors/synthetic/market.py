@@ -575,9 +575,7 @@ class _Run:
                 c.print_template, seq, item.ts, item.ts + self.latency[seq & 1023], item.venue.code,
                 item.venue.venue_id, item.price_e9, item.size, item.conditions, item.raw_conditions, und.mid_e9,
             )  # fmt: skip
-            label = item.label.record(event.id)
-            if label is not None:
-                self.labels.append(label)
+            self.labels.extend(item.record(event.id))  # its label, and the structure label of a leg
             yield event
 
     # ---------------------------------------------------------------------------------- planting

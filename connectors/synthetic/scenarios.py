@@ -15,22 +15,31 @@ expected.
 Hard negatives (stale quotes, mid prints, tiny lots, two-print sweeps, prints close in time on other
 contracts, near misses of each threshold) are labeled with what must not fire.
 
-Structures plug in the same way: a planner (see `PLANNERS`) returning a `Plan` whose prints span several
-contracts and whose labels name structure classifiers (vertical_spread, straddle_strangle, roll, ...).
+Structures (BEHAVIOR section 5) plug in the same way: a structure planner returns a `Plan` whose prints span
+several contracts. Each leg is a packet with its own label (packet classifiers, as above); one more label per
+structure (`PlantedLabel.structure` set) holds every leg's prints and names only structure classifiers: the one the
+planted shape must fire and the others, forbidden. Evaluation matches a hit to a label through shared print ids,
+so a structure hit meets the leg labels too, which say nothing about structure classifiers, and a packet hit meets
+the structure label, which says nothing about packet classifiers: each truth is scored once. Legs are the only
+structure candidates near them: the planner keeps the whole underlying free of background and of other scenarios
+around the legs, and unflagged legs are more than `structure_size_ratio_max` times any packet a long-running
+scenario there can still print.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
 from typing import Final, Literal, get_args
 
 from connectors.synthetic.chains import E9_PER_CENT, Contract, UnderlyingState, session_date
 from connectors.synthetic.venues import OPTION_VENUES, Venue
 from events.config import OptionsConfig
-from events.models import Direction, PacketKind, Side
+from events.models import Direction, NetPremium, PacketKind, Side, StructureType
 from events.units import CENTS_PER_USD, NS_PER_MS, NS_PER_S, notional_cents
 
 ScenarioName = Literal[
@@ -46,6 +55,14 @@ ScenarioName = Literal[
     "zero_dte",
     "unusual_volume",
     "new_position",
+    "vertical_debit",
+    "vertical_credit",
+    "straddle",
+    "strangle",
+    "ladder",
+    "calendar",
+    "roll",
+    "multi_leg",
     "stale_quotes",
     "mid_prints",
     "tiny_lots",
@@ -57,6 +74,10 @@ ScenarioName = Literal[
     "golden_miss",
     "repeat_miss",
     "far_dated_miss",
+    "size_mismatch_legs",
+    "far_apart_legs",
+    "same_side_vertical",
+    "tiny_legs",
 ]
 SCENARIOS: Final[tuple[ScenarioName, ...]] = get_args(ScenarioName)
 """The library, positives first; the market draws them from a shuffled bag so every kind shows up."""
@@ -78,6 +99,16 @@ PACKET_CLASSIFIERS: Final[tuple[str, ...]] = (
     "zero_dte_gamma",
 )
 """The packet classifiers labels speak about, in the order of `operators.classifiers.PACKET_CLASSIFIERS`."""
+STRUCTURE_CLASSIFIERS: Final[tuple[str, ...]] = ("straddle_strangle", "vertical_spread", "ladder", "roll")
+"""The structure classifiers structure labels speak about, in the order of `operators.structures`."""
+CLASSIFIER_OF_STRUCTURE: Final[dict[StructureType, str]] = {
+    "vertical": "vertical_spread",
+    "straddle": "straddle_strangle",
+    "strangle": "straddle_strangle",
+    "ladder": "ladder",
+    "roll": "roll",
+}
+"""The structure classifier each structure type fires (calendar, diagonal and multi_leg fire none)."""
 
 ISOLATION_NS: Final = 150 * NS_PER_MS
 """No background print or quote on a planted contract this close to its scenario."""
@@ -94,6 +125,7 @@ SWEEP_MAX_CHILD_PREMIUM_CENTS: Final = 200_000 * 100
 """Keep each child fill well under the block thresholds (500 contracts, $250k), so no child is a block."""
 BLOCK_MIN_CONTRACTS: Final = 600
 ISO: Final = ("iso",)
+MULTI_LEG: Final = ("multi_leg",)
 
 RULES: Final = OptionsConfig.model_construct()
 """The default thresholds the labels are stated against (never the environment: labels are fixed facts)."""
@@ -104,6 +136,18 @@ ZERO_DTE_SURE_NOT: Final = 0.015
 """... and at least this far is expected not to; in between the spot's drift could decide either way."""
 QUIET_MAX_PRINTS: Final = 10
 """A contract with fewer prints than this so far has too few packets for a contract z-score."""
+STRUCTURE_WINDOW_NS: Final = RULES.structure_window_ms * NS_PER_MS
+STRUCTURE_QUIET_NS: Final = STRUCTURE_WINDOW_NS + 100 * NS_PER_MS
+"""No other packet on a structure's underlying starts or ends this close to its legs (more than the window)."""
+STRUCTURE_LEG_CONTRACTS: Final = (1_400, 2_600)
+"""Unflagged legs: more than `structure_size_ratio_max` x 450, the largest packet a long-running scenario (repeated
+hits, unusual volume, spread-out prints) can print on the same underlying meanwhile, so no such packet is ever a
+comparable candidate of a leg."""
+LONG_SCENARIO_MAX_CONTRACTS: Final = 450
+FLAGGED_LEAD_NS: Final = STRUCTURE_WINDOW_NS + 50 * NS_PER_MS
+"""Flagged legs start this long after the plan's start: a background print flagged multi-leg before the plan (at
+most at its start) is out of their window, since flagged candidates pair whatever their sizes."""
+TINY_LEG_CONTRACTS: Final = (1, RULES.structure_min_leg_contracts - 1)
 
 
 # ------------------------------------------------------------------------------------------- labels
@@ -130,11 +174,35 @@ class PlantedLabel:
     """The direction hits should read (None: the label's packets disagree, e.g. both sides)."""
     description: str = ""
     """What was planted, in numbers: for tables of misses and false positives."""
+    structure: StructureTruth | None = None
+    """Set on a structure label: its prints are every leg's, its classifiers structure classifiers. `symbol`, `side`
+    and `expected_kind` are then the first leg's (in leg order), `expected_direction` the structure hit's."""
 
     @property
     def hard_negative(self) -> bool:
         """Return whether the scenario exists to make classifiers not fire."""
         return self.scenario in HARD_NEGATIVES
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Return the contracts the label's prints are on: the legs of a structure label, else its contract."""
+        return self.structure.legs if self.structure is not None else (self.symbol,)
+
+
+@dataclass(frozen=True, slots=True)
+class StructureTruth:
+    """What a structure label's legs form under BEHAVIOR section 5 with the default thresholds."""
+
+    legs: tuple[str, ...]
+    """Contract symbols in leg order (expiry, strike, right): the order of `Structure.legs`."""
+    structure_type: StructureType | None
+    """The structure the legs must form (None: they must form none)."""
+    flagged: bool
+    """Every leg's prints carry the multi-leg condition flag."""
+    net_premium: NetPremium
+    """Debit or credit from the planned fills (unknown when a leg's side is)."""
+    rule: str
+    """Why, in plain English with the numbers: for tables of misses and false positives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +364,7 @@ class LabelDraft:
     forbidden_classifiers: tuple[str, ...] = ()
     expected_direction: Direction | None = None
     description: str = ""
+    structure: StructureTruth | None = None
 
     def record(self, event_id: str) -> PlantedLabel | None:
         """Record one emitted print; return the finished label after the last one."""
@@ -316,6 +385,7 @@ class LabelDraft:
             forbidden_classifiers=self.forbidden_classifiers,
             expected_direction=self.expected_direction,
             description=self.description,
+            structure=self.structure,
         )
 
 
@@ -346,6 +416,16 @@ class ScheduledPrint:
     conditions: tuple[str, ...]
     raw_conditions: str
     label: LabelDraft
+    structure: LabelDraft | None = None
+    """The structure label the print is a leg of, if any."""
+
+    def record(self, event_id: str) -> list[PlantedLabel]:
+        """Record the emitted print on its label (and its structure label); return the labels it finished."""
+        done = self.label.record(event_id)
+        out = [] if done is None else [done]
+        if self.structure is not None and (finished := self.structure.record(event_id)) is not None:
+            out.append(finished)
+        return out
 
 
 Scheduled = ScheduledQuote | ScheduledPrint
@@ -359,6 +439,8 @@ class Plan:
     labels: list[LabelDraft]
     holds: dict[str, tuple[Contract, int]]
     """Per contract symbol: the contract and the time before which background leaves it alone."""
+    structures: list[LabelDraft] = field(default_factory=list)
+    """Structure labels: they span several contracts, so they are not in `labels` (one contract each)."""
 
     @property
     def contract(self) -> Contract:
@@ -396,6 +478,7 @@ class _Script:
     events: list[Scheduled] = field(default_factory=list)
     labels: list[LabelDraft] = field(default_factory=list)
     holds: dict[str, tuple[Contract, int]] = field(default_factory=dict)
+    structures: list[LabelDraft] = field(default_factory=list)
 
     def quote(self, ts: int, book: _Book, bid_size: int | None = None, ask_size: int | None = None) -> None:
         rng = self.rng
@@ -418,7 +501,7 @@ class _Script:
         self.events.sort(key=lambda e: e.ts)  # stable: a quote scripted before a print at the same ts stays first
         for event in self.events:
             self.hold(event.contract, event.ts + ISOLATION_NS + 1)
-        return Plan(events=self.events, labels=self.labels, holds=self.holds)
+        return Plan(events=self.events, labels=self.labels, holds=self.holds, structures=self.structures)
 
 
 FillAt = Literal["ask", "bid", "mid", "stale"]
@@ -447,11 +530,13 @@ def _cluster(
     at: FillAt,
     iso: list[bool],
     span_ns: int,
+    multi_leg: bool = False,
 ) -> PacketFacts:
     """Script one packet: a fresh quote just before (none when stale), the fills, the book repricing between.
 
     Return the packet's facts. Fills at the ask are buyer-initiated, at the bid seller-initiated; mid prints and
-    prints against a stale quote have no side.
+    prints against a stale quote have no side, nor have prints flagged multi-leg (`multi_leg`: OPRA trade type
+    f), which trade away from the single-leg NBBO.
     """
     rng = script.rng
     c = book.contract
@@ -478,8 +563,8 @@ def _cluster(
                 price_e9=price * E9_PER_CENT,
                 size=sizes[i],
                 venue=venues[i],
-                conditions=ISO if iso[i] else (),
-                raw_conditions="S" if iso[i] else "",
+                conditions=MULTI_LEG if multi_leg else ISO if iso[i] else (),
+                raw_conditions="f" if multi_leg else "S" if iso[i] else "",
                 label=label,
             )
         )
@@ -498,7 +583,7 @@ def _cluster(
                 book.ask = c.tick_down(book.ask)
         next_ts = times[i + 1] if i + 1 < parts else times[i] + rng.randint(NS_PER_MS, 10 * NS_PER_MS)
         script.quote(times[i] + max(1, int((next_ts - times[i]) * rng.uniform(0.3, 0.7))), book)
-    side: Side = "buy" if at == "ask" else "sell" if at == "bid" else "unknown"
+    side: Side = "unknown" if multi_leg else "buy" if at == "ask" else "sell" if at == "bid" else "unknown"
     size = sum(sizes)
     kind = kind_of(parts, len({v.code for v in venues}), any(iso), side, size, premium)
     return PacketFacts(kind, side, size, premium, parts, times[0], times[-1])
@@ -1136,6 +1221,569 @@ def _plan_spread_out(und: UnderlyingState, start_ts: int, rng: random.Random) ->
     return script.plan()
 
 
+# ---------------------------------------------------------------------------------------- structures
+
+
+@dataclass(frozen=True, slots=True)
+class LegFacts:
+    """One planted leg as the structure detector will see it: its contract and its packet."""
+
+    symbol: str
+    expiry: date
+    right: str
+    strike_e9: int
+    packet: PacketFacts
+
+
+def _leg_key(leg: LegFacts) -> tuple[date, int, str, str]:
+    return (leg.expiry, leg.strike_e9, leg.right, leg.symbol)
+
+
+def shape_of(legs: Sequence[LegFacts]) -> StructureType | None:
+    """Return the named shape of BEHAVIOR section 5 the legs fit (sizes taken as comparable), or None."""
+    legs = sorted(legs, key=_leg_key)
+    if len(legs) >= 3:
+        first = legs[0]
+        if any(leg.expiry != first.expiry or leg.right != first.right for leg in legs):
+            return None
+        steps = {b.strike_e9 - a.strike_e9 for a, b in pairwise(legs)}
+        return "ladder" if len(steps) == 1 and 0 not in steps else None
+    a, b = legs
+    known = a.packet.side != "unknown" and b.packet.side != "unknown"
+    opposite = known and a.packet.side != b.packet.side
+    if a.expiry == b.expiry:
+        if a.right == b.right:
+            same_side = known and not opposite
+            return None if a.strike_e9 == b.strike_e9 or same_side else "vertical"
+        if opposite:
+            return None
+        return "straddle" if a.strike_e9 == b.strike_e9 else "strangle"
+    if a.right != b.right:
+        return None
+    if opposite:
+        return "roll"
+    return "calendar" if a.strike_e9 == b.strike_e9 else "diagonal"
+
+
+def expected_structure(legs: Sequence[LegFacts], *, flagged: bool) -> StructureType | None:
+    """Return the structure the legs form when they are the only candidates near each other, or None.
+
+    BEHAVIOR section 5 with the default thresholds: legs within `structure_window_ms` of the first one; flagged
+    legs are trusted (a named shape when one fits, else multi_leg); unflagged legs need at least
+    `structure_min_leg_contracts` and comparable sizes, and form a named shape or, with matching sizes, multi_leg.
+    """
+    anchor = min(legs, key=lambda leg: (leg.packet.ts_first, leg.symbol))
+    if any(leg.packet.ts_first > anchor.packet.ts_last + STRUCTURE_WINDOW_NS for leg in legs):
+        return None
+    if not 2 <= len(legs) <= RULES.structure_max_legs or len({leg.symbol for leg in legs}) != len(legs):
+        return None
+    sizes = [leg.packet.size for leg in legs]
+    comparable = max(sizes) <= RULES.structure_size_ratio_max * min(sizes)
+    named = shape_of(legs) if comparable else None
+    if flagged:
+        return named or "multi_leg"
+    if min(sizes) < RULES.structure_min_leg_contracts or not comparable:
+        return None
+    return named or ("multi_leg" if len(set(sizes)) == 1 else None)
+
+
+def net_premium_of(legs: Sequence[LegFacts]) -> tuple[int | None, NetPremium]:
+    """Return the net premium in cents (bought legs pay, sold legs receive) and debit/credit/even/unknown."""
+    net = 0
+    for leg in legs:
+        if leg.packet.side == "unknown":
+            return None, "unknown"
+        net += leg.packet.premium_cents if leg.packet.side == "buy" else -leg.packet.premium_cents
+    return net, ("debit" if net > 0 else "credit" if net < 0 else "even")
+
+
+def structure_direction(structure_type: StructureType | None, legs: Sequence[LegFacts]) -> Direction | None:
+    """Return the direction the structure's classifier must read (None: no classifier fires on it).
+
+    A vertical reads its dearer leg (the lower call strike, the higher put strike) when the net premium agrees
+    with the strikes, a roll its opened (farther) leg; straddles, strangles and ladders are neutral; unknown
+    sides read neutral. The planted legs have fresh quotes, so quote context never withholds a direction.
+    """
+    if structure_type is None or structure_type not in CLASSIFIER_OF_STRUCTURE:
+        return None
+    if structure_type == "vertical":
+        low, high = sorted(legs, key=_leg_key)
+        if "unknown" in (low.packet.side, high.packet.side):
+            return "neutral"
+        bought_low = low.packet.side == "buy"
+        debit = bought_low if low.right == "C" else not bought_low
+        if net_premium_of(legs)[1] != ("debit" if debit else "credit"):
+            return "neutral"
+        dearer = low if low.right == "C" else high
+        return direction_of(dearer.packet.side, dearer.right)
+    if structure_type == "roll":
+        far = max(legs, key=lambda leg: (leg.expiry, leg.symbol))
+        return direction_of(far.packet.side, far.right)
+    return "neutral"
+
+
+def structure_truth(structure_type: StructureType | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return (expected, forbidden) structure classifiers of a structure label: its type's one, and the rest."""
+    fires = CLASSIFIER_OF_STRUCTURE.get(structure_type) if structure_type is not None else None
+    return (
+        tuple(c for c in STRUCTURE_CLASSIFIERS if c == fires),
+        tuple(c for c in STRUCTURE_CLASSIFIERS if c != fires),
+    )
+
+
+@dataclass(slots=True)
+class _Leg:
+    """A leg to script: its book, the planted aggressor side, its size and its start after the first leg."""
+
+    book: _Book
+    side: Literal["buy", "sell"]
+    size: int
+    offset_ns: int = 0
+
+
+def _leg_text(leg: LegFacts, side: str) -> str:
+    return f"{side} {leg.packet.size:,} {leg.expiry:%m-%d} {leg.strike_e9 / 1e9:g}{leg.right}"
+
+
+def _plan_legs(
+    name: ScenarioName,
+    und: UnderlyingState,
+    start_ts: int,
+    rng: random.Random,
+    legs: list[_Leg],
+    *,
+    want: StructureType | None,
+    flagged: bool = False,
+    net: NetPremium | None = None,
+    note: str = "",
+) -> Plan | None:
+    """Script the legs (a label each) and the structure label over all their prints; None unless they form `want`.
+
+    Unflagged legs trade at the ask (bought) or bid (sold), as one print or an ISO sweep; flagged legs print once
+    each on one venue within a couple of milliseconds, like a complex order. The whole underlying is held until
+    the legs' structure window has passed, and the plan is refused when another scenario there ends near them.
+    """
+    script = _Script(rng)
+    first_ts = start_ts + (FLAGGED_LEAD_NS if flagged else 0)
+    complex_venue = _one_venue(rng)
+    facts: list[LegFacts] = []
+    sides: dict[str, str] = {}
+    for leg in legs:
+        book = leg.book
+        c = book.contract
+        ts = first_ts + leg.offset_ns
+        sizes = [leg.size]
+        if not flagged and leg.size >= 3 * RULES.structure_min_leg_contracts and rng.random() < 0.5:
+            cap = min(SWEEP_MAX_CHILD_CONTRACTS, SWEEP_MAX_CHILD_PREMIUM_CENTS // (100 * (book.ask + 12)))
+            sizes = _sweep_sizes(leg.size, max(cap, 1), rng) or sizes
+        multi = len(sizes) > 1
+        venues = _venues(rng, len(sizes)) if multi else [complex_venue if flagged else _one_venue(rng)]
+        span = rng.randint(5 * NS_PER_MS, 60 * NS_PER_MS) if multi else 0
+        contract_facts = _facts(und, c, ts)
+        label = _label(script, name, und, c, leg.side, len(sizes))
+        at: FillAt = "ask" if leg.side == "buy" else "bid"
+        packet = _cluster(
+            script, label, book, ts, sizes, venues, at=at, iso=[multi] * len(sizes), span_ns=span, multi_leg=flagged
+        )
+        _finish(label, [packet], contract_facts, f"{note}; a leg" if note else "a leg")
+        facts.append(LegFacts(c.symbol, c.expiry, c.right, c.strike_e9, packet))
+        sides[c.symbol] = leg.side
+    structure_type = expected_structure(facts, flagged=flagged)
+    net_cents, net_kind = net_premium_of(facts)
+    if structure_type != want or (net is not None and net_kind != net):
+        return None
+    ts_start = min(leg.packet.ts_first for leg in facts)
+    ts_end = max(leg.packet.ts_last for leg in facts)
+    quiet_from, quiet_to = ts_start - STRUCTURE_QUIET_NS, ts_end + STRUCTURE_QUIET_NS
+    if any(quiet_from <= c.last_scenario_end <= quiet_to for c in und.contracts):
+        return None  # another scenario's packets end near the legs: they could be candidates
+    ordered = sorted(facts, key=_leg_key)
+    expected, forbidden = structure_truth(structure_type)
+    kinds = {leg.packet.kind for leg in facts}
+    sizes = [leg.packet.size for leg in ordered]
+    anchor = min(facts, key=lambda leg: (leg.packet.ts_first, leg.symbol))
+    gap_ms = max(0, max(leg.packet.ts_first for leg in facts) - anchor.packet.ts_last) / NS_PER_MS
+    reason = (
+        f"{'flagged multi-leg, ' if flagged else ''}sizes {'/'.join(f'{s:,}' for s in sizes)} "
+        f"(ratio {max(sizes) / min(sizes):.2f}), legs start within {gap_ms:,.0f} ms of the first leg's end"
+        + (f"; {note}" if note else "")
+    )
+    premium = "net unknown" if net_cents is None else f"net {net_kind} ${abs(net_cents) / 100:,.0f}"
+    draft = LabelDraft(
+        scenario=name,
+        underlying=und.symbol,
+        symbol=ordered[0].symbol,
+        side="sell" if sides[ordered[0].symbol] == "sell" else "buy",
+        expected_kind=ordered[0].packet.kind if len(kinds) == 1 else "single",
+        expected_classifiers=expected,
+        ts_start=ts_start,
+        ts_end=ts_end,
+        prints_left=sum(leg.packet.print_count for leg in facts),
+        forbidden_classifiers=forbidden,
+        expected_direction=structure_direction(structure_type, facts),
+        description=(
+            f"{structure_type or 'no structure'}: "
+            + "; ".join(_leg_text(leg, sides[leg.symbol]) for leg in ordered)
+            + f"; {premium}; {reason}"
+        ),
+        structure=StructureTruth(
+            legs=tuple(leg.symbol for leg in ordered),
+            structure_type=structure_type,
+            flagged=flagged,
+            net_premium=net_kind,
+            rule=reason,
+        ),
+    )
+    for event in script.events:
+        if isinstance(event, ScheduledPrint):
+            event.structure = draft
+    script.structures.append(draft)
+    plan = script.plan()
+    for c in und.contracts:
+        script.hold(c, quiet_to + 1)
+    return plan
+
+
+def _strikes(und: UnderlyingState, expiry: date, right: str) -> list[Contract]:
+    """Return one expiry's contracts of one right, by strike (the listed grid)."""
+    return sorted((c for c in und.contracts if c.expiry == expiry and c.right == right), key=lambda c: c.strike_e9)
+
+
+def _pick(
+    pool: Sequence[Contract], rng: random.Random, fits: Callable[[Contract], bool] | None = None
+) -> Contract | None:
+    """Pick a contract of the pool by activity among those that fit."""
+    options = [c for c in pool if fits is None or fits(c)]
+    if not options:
+        return None
+    return rng.choices(options, weights=[c.activity + 1e-9 for c in options])[0]
+
+
+def _priced(
+    und: UnderlyingState, c: Contract, ts: int, rng: random.Random, ask_cents: tuple[int, int], bid_min_cents: int = 5
+) -> _Book | None:
+    """Return a model quote of the contract when its ask lies in the range and its bid is at least the minimum."""
+    bid, ask = c.quote_cents(c.theo_at(und.model_spot, ts), rng.random())
+    if ask_cents[0] <= ask <= ask_cents[1] and bid_min_cents <= bid < ask:
+        return _Book(c, bid, ask)
+    return None
+
+
+def _books(
+    und: UnderlyingState, contracts: Sequence[Contract], ts: int, rng: random.Random, ask_cents: tuple[int, int]
+) -> list[_Book] | None:
+    books = [_priced(und, c, ts, rng, ask_cents) for c in contracts]
+    return None if any(b is None for b in books) else [b for b in books if b is not None]
+
+
+def _structure_pool(und: UnderlyingState, start_ts: int, moneyness: tuple[float, float] = (0.9, 1.1)) -> list[Contract]:
+    return _candidates(und, start_ts, _Want(moneyness=moneyness, span_ns=3 * NS_PER_S))
+
+
+def _vertical_pair(
+    und: UnderlyingState, start_ts: int, rng: random.Random, max_steps: int = 3
+) -> tuple[Contract, Contract] | None:
+    """Two strikes of one expiry and right, a few grid steps apart, both free: (lower, higher)."""
+    pool = _structure_pool(und, start_ts)
+    a = _pick(pool, rng)
+    if a is None:
+        return None
+    chain = _strikes(und, a.expiry, a.right)
+    i = chain.index(a)
+    j = i + rng.choice((-1, 1)) * rng.randint(1, max_steps)
+    if not 0 <= j < len(chain) or chain[j] not in pool:
+        return None
+    low, high = sorted((a, chain[j]), key=lambda c: c.strike_e9)
+    return low, high
+
+
+def _call_put_pair(
+    und: UnderlyingState, start_ts: int, rng: random.Random, strangle: bool
+) -> tuple[Contract, Contract] | None:
+    """A call and a put of one expiry: same strike near the money, or an out-of-the-money call and put."""
+    pool = _structure_pool(und, start_ts)
+    spot = und.model_spot
+    if strangle:
+        call = _pick(pool, rng, lambda c: c.right == "C" and spot * 1.005 <= c.strike <= spot * 1.08)
+    else:
+        call = _pick(pool, rng, lambda c: c.right == "C" and spot * 0.97 <= c.strike <= spot * 1.03)
+    if call is None:
+        return None
+    if strangle:
+        put = _pick(
+            pool, rng, lambda c: c.right == "P" and c.expiry == call.expiry and spot * 0.92 <= c.strike <= spot * 0.995
+        )
+    else:
+        put = _pick(pool, rng, lambda c: c.right == "P" and c.expiry == call.expiry and c.strike_e9 == call.strike_e9)
+    return None if put is None else (call, put)
+
+
+def _leg_size(rng: random.Random) -> int:
+    return rng.randint(*STRUCTURE_LEG_CONTRACTS)
+
+
+def _comparable(size: int, rng: random.Random) -> int:
+    """Return the same size half the time, else a comparable one (well within the 1:3 ratio), above the floor."""
+    if rng.random() < 0.5:
+        return size
+    return max(STRUCTURE_LEG_CONTRACTS[0], round(size * rng.uniform(0.7, 1.45)))
+
+
+def _stagger(legs: list[_Leg], rng: random.Random, within_ns: int = 150 * NS_PER_MS) -> list[_Leg]:
+    """Give the legs random start offsets: one at 0, the others within `within_ns` (legged in, not one print)."""
+    order = list(range(len(legs)))
+    rng.shuffle(order)
+    for rank, i in enumerate(order):
+        legs[i].offset_ns = 0 if rank == 0 else rng.randint(0, within_ns)
+    return legs
+
+
+def _flip(side: Literal["buy", "sell"]) -> Literal["buy", "sell"]:
+    return "sell" if side == "buy" else "buy"
+
+
+def _plan_vertical(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """A vertical: buy one strike, sell another of the same expiry and right; debit buys the dearer strike."""
+    debit = name == "vertical_debit"
+    pair = _vertical_pair(und, start_ts, rng)
+    if pair is None:
+        return None
+    books = _books(und, pair, start_ts, rng, (10, 2_000))
+    if books is None:
+        return None
+    low, high = books
+    dearer, cheaper = (low, high) if low.contract.right == "C" else (high, low)
+    size = _leg_size(rng)
+    legs = [
+        _Leg(dearer, "buy" if debit else "sell", size),
+        _Leg(cheaper, "sell" if debit else "buy", _comparable(size, rng)),
+    ]
+    return _plan_legs(
+        name, und, start_ts, rng, _stagger(legs, rng), want="vertical", net="debit" if debit else "credit"
+    )
+
+
+def _plan_straddle(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """A call and a put of one expiry, both bought (long volatility) or both sold: same strike or two strikes."""
+    strangle = name == "strangle"
+    pair = _call_put_pair(und, start_ts, rng, strangle)
+    if pair is None:
+        return None
+    books = _books(und, pair, start_ts, rng, (10, 3_000))
+    if books is None:
+        return None
+    side: Literal["buy", "sell"] = "buy" if rng.random() < 0.6 else "sell"
+    size = _leg_size(rng)
+    legs = [_Leg(books[0], side, size), _Leg(books[1], side, _comparable(size, rng))]
+    return _plan_legs(name, und, start_ts, rng, _stagger(legs, rng), want="strangle" if strangle else "straddle")
+
+
+def _plan_ladder(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Three or four adjacent strikes of one expiry and right: a butterfly (1:2:1), a one-sided ladder, or mixed."""
+    pool = _structure_pool(und, start_ts)
+    a = _pick(pool, rng)
+    if a is None:
+        return None
+    variant = rng.choice(("butterfly", "one_sided", "mixed"))
+    count = 3 if variant == "butterfly" else rng.randint(3, RULES.structure_max_legs)
+    chain = _strikes(und, a.expiry, a.right)
+    i = chain.index(a)
+    low = rng.randint(max(0, i - count + 1), min(i, len(chain) - count)) if len(chain) >= count else -1
+    if low < 0:
+        return None
+    contracts = chain[low : low + count]
+    if any(c not in pool for c in contracts):
+        return None
+    books = _books(und, contracts, start_ts, rng, (10, 2_000))
+    if books is None:
+        return None
+    if variant == "butterfly":
+        wings: Literal["buy", "sell"] = "buy" if rng.random() < 0.7 else "sell"
+        wing = rng.randint(STRUCTURE_LEG_CONTRACTS[0], 2_000)
+        legs = [_Leg(books[0], wings, wing), _Leg(books[1], _flip(wings), 2 * wing), _Leg(books[2], wings, wing)]
+    else:
+        size = _leg_size(rng)
+        side: Literal["buy", "sell"] = "buy" if rng.random() < 0.6 else "sell"
+        legs = [
+            _Leg(b, side if variant == "one_sided" else rng.choice(("buy", "sell")), _comparable(size, rng))
+            for b in books
+        ]
+    return _plan_legs("ladder", und, start_ts, rng, _stagger(legs, rng), want="ladder", note=variant.replace("_", "-"))
+
+
+def _expiry_pair(
+    und: UnderlyingState, start_ts: int, rng: random.Random, strike: Literal["same", "up", "down", "any"]
+) -> tuple[Contract, Contract] | None:
+    """Two contracts of one right on two expiries, (nearer, farther), the farther strike as asked."""
+    pool = _structure_pool(und, start_ts)
+    near = _pick(pool, rng)
+    if near is None:
+        return None
+
+    def fits(c: Contract) -> bool:
+        if c.right != near.right or c.expiry <= near.expiry or abs(c.strike / near.strike - 1) > 0.05:
+            return False
+        if strike == "same":
+            return c.strike_e9 == near.strike_e9
+        if strike == "up":
+            return c.strike_e9 > near.strike_e9
+        if strike == "down":
+            return c.strike_e9 < near.strike_e9
+        return True
+
+    far = _pick(pool, rng, fits)
+    return None if far is None else (near, far)
+
+
+def _plan_calendar(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """One right on two expiries, both legs on one side: a calendar (same strike) or a diagonal (two strikes)."""
+    same = rng.random() < 0.5
+    pair = _expiry_pair(und, start_ts, rng, "same" if same else rng.choice(("up", "down")))
+    if pair is None:
+        return None
+    books = _books(und, pair, start_ts, rng, (10, 3_000))
+    if books is None:
+        return None
+    side: Literal["buy", "sell"] = "buy" if rng.random() < 0.6 else "sell"
+    size = _leg_size(rng)
+    legs = [_Leg(books[0], side, size), _Leg(books[1], side, _comparable(size, rng))]
+    return _plan_legs("calendar", und, start_ts, rng, _stagger(legs, rng), want="calendar" if same else "diagonal")
+
+
+def _plan_roll(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Close the nearer expiry, open the farther (opposite sides): out, up and out, or down and out."""
+    pair = _expiry_pair(und, start_ts, rng, rng.choice(("same", "up", "down")))
+    if pair is None:
+        return None
+    books = _books(und, pair, start_ts, rng, (10, 3_000))
+    if books is None:
+        return None
+    closing: Literal["buy", "sell"] = "sell" if rng.random() < 0.6 else "buy"  # sell to close a long, or buy back
+    size = _leg_size(rng)
+    legs = [_Leg(books[0], closing, size), _Leg(books[1], _flip(closing), _comparable(size, rng))]
+    return _plan_legs("roll", und, start_ts, rng, _stagger(legs, rng), want="roll")
+
+
+def _plan_multi_leg(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Legs the venue flags multi-leg (trusted whatever their sizes), or an unflagged risk reversal of equal sizes.
+
+    Flagged: a call and a put on two expiries or a 1:4+ ratio spread (no named shape: multi_leg), or a flagged
+    vertical or straddle (named; sides unknown, so no direction). Unflagged: a call bought and a put sold of one
+    expiry, equal sizes (opposite sides, so no straddle or strangle: multi_leg by matching sizes).
+    """
+    variant = rng.choice(("call_put_expiries", "ratio_spread", "vertical", "straddle", "risk_reversal"))
+    pool = _structure_pool(und, start_ts)
+    contracts: tuple[Contract, Contract] | None
+    if variant == "call_put_expiries":
+        call = _pick(pool, rng, lambda c: c.right == "C")
+        put = None if call is None else _pick(pool, rng, lambda c: c.right == "P" and c.expiry != call.expiry)
+        contracts = None if call is None or put is None else (call, put)
+    elif variant in ("ratio_spread", "vertical"):
+        contracts = _vertical_pair(und, start_ts, rng)
+    else:
+        contracts = _call_put_pair(und, start_ts, rng, strangle=variant == "risk_reversal")
+    if contracts is None:
+        return None
+    books = _books(und, contracts, start_ts, rng, (10, 3_000))
+    if books is None:
+        return None
+    flagged = variant != "risk_reversal"
+    side: Literal["buy", "sell"] = "buy" if rng.random() < 0.5 else "sell"
+    if variant == "risk_reversal":
+        size = _leg_size(rng)
+        legs = _stagger([_Leg(books[0], "buy", size), _Leg(books[1], "sell", size)], rng)
+        want: StructureType = "multi_leg"
+    else:
+        size = rng.randint(20, 400)
+        other = size * rng.randint(4, 6) if variant == "ratio_spread" else size
+        second = _flip(side) if variant in ("ratio_spread", "vertical") else side
+        legs = _stagger([_Leg(books[0], side, size), _Leg(books[1], second, other)], rng, 2 * NS_PER_MS)
+        want = "vertical" if variant == "vertical" else "straddle" if variant == "straddle" else "multi_leg"
+    return _plan_legs("multi_leg", und, start_ts, rng, legs, want=want, flagged=flagged, note=variant.replace("_", " "))
+
+
+# ------------------------------------------------------------------------------ structure negatives
+
+
+def _negative_pair(
+    und: UnderlyingState, start_ts: int, rng: random.Random, ask_cents: tuple[int, int]
+) -> tuple[list[_Book], Literal["vertical", "straddle"]] | None:
+    """Two contracts shaped like a vertical or a straddle, priced."""
+    shape: Literal["vertical", "straddle"] = "vertical" if rng.random() < 0.5 else "straddle"
+    pair = _vertical_pair(und, start_ts, rng) if shape == "vertical" else _call_put_pair(und, start_ts, rng, False)
+    if pair is None:
+        return None
+    books = _books(und, pair, start_ts, rng, ask_cents)
+    return None if books is None else (books, shape)
+
+
+def _negative_sides(shape: str, rng: random.Random) -> tuple[Literal["buy", "sell"], Literal["buy", "sell"]]:
+    """Sides that would make the shape if the rest fitted: opposite for a vertical, one side for a straddle."""
+    side: Literal["buy", "sell"] = "buy" if rng.random() < 0.5 else "sell"
+    return side, _flip(side) if shape == "vertical" else side
+
+
+def _plan_size_mismatch(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Vertical- or straddle-shaped legs close in time, the larger more than 3x the smaller: unrelated, no structure."""
+    picked = _negative_pair(und, start_ts, rng, (5, 600))
+    if picked is None:
+        return None
+    books, shape = picked
+    small = rng.randint(STRUCTURE_LEG_CONTRACTS[0], 1_800)
+    large = math.ceil(small * rng.uniform(RULES.structure_size_ratio_max + 0.2, 4.5))
+    first, second = _negative_sides(shape, rng)
+    sizes = [small, large] if rng.random() < 0.5 else [large, small]
+    legs = _stagger([_Leg(books[0], first, sizes[0]), _Leg(books[1], second, sizes[1])], rng)
+    return _plan_legs(
+        "size_mismatch_legs", und, start_ts, rng, legs, want=None, note=f"{shape}-shaped, sizes not comparable"
+    )
+
+
+def _plan_far_apart(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Vertical- or straddle-shaped legs of equal size, the second starting beyond the structure window."""
+    picked = _negative_pair(und, start_ts, rng, (10, 2_000))
+    if picked is None:
+        return None
+    books, shape = picked
+    size = _leg_size(rng)
+    first, second = _negative_sides(shape, rng)
+    # The first leg spans at most 60 ms: starting the second beyond that plus the window keeps them apart.
+    later = 60 * NS_PER_MS + STRUCTURE_WINDOW_NS + rng.randint(10 * NS_PER_MS, 900 * NS_PER_MS)
+    legs = [_Leg(books[0], first, size), _Leg(books[1], second, size, later)]
+    return _plan_legs(
+        "far_apart_legs", und, start_ts, rng, legs, want=None, note=f"{shape}-shaped, beyond the structure window"
+    )
+
+
+def _plan_same_side_vertical(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Two strikes of one expiry and right both bought (or both sold): not a vertical; multi_leg when sizes match."""
+    pair = _vertical_pair(und, start_ts, rng)
+    if pair is None:
+        return None
+    books = _books(und, pair, start_ts, rng, (10, 2_000))
+    if books is None:
+        return None
+    side: Literal["buy", "sell"] = "buy" if rng.random() < 0.6 else "sell"
+    size = _leg_size(rng)
+    equal = rng.random() < 0.3
+    other = size if equal else round(size * rng.uniform(1.2, 2.5))
+    legs = _stagger([_Leg(books[0], side, size), _Leg(books[1], side, other)], rng)
+    note = "both legs one side" + (", matching sizes" if equal else "")
+    return _plan_legs("same_side_vertical", und, start_ts, rng, legs, want="multi_leg" if equal else None, note=note)
+
+
+def _plan_tiny_legs(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
+    """Vertical- or straddle-shaped legs of equal size below structure_min_leg_contracts: coincidence, no structure."""
+    picked = _negative_pair(und, start_ts, rng, (5, 2_000))
+    if picked is None:
+        return None
+    books, shape = picked
+    size = rng.randint(*TINY_LEG_CONTRACTS)
+    first, second = _negative_sides(shape, rng)
+    legs = _stagger([_Leg(books[0], first, size), _Leg(books[1], second, size)], rng)
+    return _plan_legs("tiny_legs", und, start_ts, rng, legs, want=None, note=f"{shape}-shaped, legs too small")
+
+
 PLANNERS: Final[dict[ScenarioName, Planner]] = {
     "call_sweep": lambda u, t, r: _plan_sweep("call_sweep", u, t, r),
     "put_sweep": lambda u, t, r: _plan_sweep("put_sweep", u, t, r),
@@ -1160,8 +1808,20 @@ PLANNERS: Final[dict[ScenarioName, Planner]] = {
     "golden_miss": lambda u, t, r: _plan_big_sweep("golden_miss", u, t, r),
     "repeat_miss": lambda u, t, r: _plan_repeats("repeat_miss", u, t, r),
     "far_dated_miss": lambda u, t, r: _plan_far_dated("far_dated_miss", u, t, r),
+    "vertical_debit": lambda u, t, r: _plan_vertical("vertical_debit", u, t, r),
+    "vertical_credit": lambda u, t, r: _plan_vertical("vertical_credit", u, t, r),
+    "straddle": lambda u, t, r: _plan_straddle("straddle", u, t, r),
+    "strangle": lambda u, t, r: _plan_straddle("strangle", u, t, r),
+    "ladder": _plan_ladder,
+    "calendar": _plan_calendar,
+    "roll": _plan_roll,
+    "multi_leg": _plan_multi_leg,
+    "size_mismatch_legs": _plan_size_mismatch,
+    "far_apart_legs": _plan_far_apart,
+    "same_side_vertical": _plan_same_side_vertical,
+    "tiny_legs": _plan_tiny_legs,
 }
-"""Scenario name -> planner. A structure planner is one more entry (its labels name structure classifiers)."""
+"""Scenario name -> planner."""
 
 
 def plan_scenario(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:

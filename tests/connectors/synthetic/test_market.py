@@ -401,8 +401,10 @@ def test_labels_point_at_their_prints(profile: str) -> None:
     for label in s.labels:
         prints = prints_of(s, label)
         assert [p.id for p in prints] == list(label.print_ids)
-        assert {p.symbol for p in prints} == {label.symbol}
-        assert parse_occ(label.symbol).underlying == label.underlying
+        # One contract per label, except a structure label: every leg's contract, each leg printed.
+        assert {p.symbol for p in prints} == set(label.symbols)
+        assert label.symbol in label.symbols
+        assert {parse_occ(symbol).underlying for symbol in label.symbols} == {label.underlying}
         assert (prints[0].ts_event, prints[-1].ts_event) == (label.ts_start, label.ts_end)
     assert {label.scenario for label in s.labels} <= set(SCENARIOS)
     assert s.labels[0].scenario == "call_sweep", "the first scenario alerts, so a demo shows one within seconds"
@@ -460,12 +462,14 @@ def test_planted_scenarios_are_isolated(profile: str) -> None:
             events_by_symbol[e.symbol].append(e)
     for label in s.labels:
         window = (label.ts_start - ISOLATION_NS, label.ts_end + ISOLATION_NS)
-        for e in events_by_symbol[label.symbol]:
-            if isinstance(e, OptionPrint) and e.id not in planted:
-                assert not window[0] <= e.ts_event <= window[1], (label, e)
+        for symbol in label.symbols:
+            for e in events_by_symbol[symbol]:
+                if isinstance(e, OptionPrint) and e.id not in planted:
+                    assert not window[0] <= e.ts_event <= window[1], (label, e)
     by_symbol: dict[str, list[PlantedLabel]] = defaultdict(list)
     for label in s.labels:
-        by_symbol[label.symbol].append(label)
+        if label.structure is None:  # a structure label spans its legs, each owning its contract with a label
+            by_symbol[label.symbol].append(label)
     for labels in by_symbol.values():
         for a, b in pairwise(labels):
             assert b.ts_start - a.ts_end >= SAME_CONTRACT_GAP_NS

@@ -21,6 +21,7 @@ from connectors.synthetic.scenarios import (
     PLANNERS,
     RULES,
     SCENARIOS,
+    STRUCTURE_CLASSIFIERS,
     ContractFacts,
     PacketFacts,
     direction_of,
@@ -116,7 +117,8 @@ def test_labels_are_consistent() -> None:
     for label in library().labels:
         expected, forbidden = set(label.expected_classifiers), set(label.forbidden_classifiers)
         assert not expected & forbidden, label
-        assert expected | forbidden <= set(PACKET_CLASSIFIERS)
+        # A label speaks about one kind of subject: its packets, or (a structure label) the structure of its legs.
+        assert expected | forbidden <= set(PACKET_CLASSIFIERS if label.structure is None else STRUCTURE_CLASSIFIERS)
         assert label.description
         if label.hard_negative:
             assert forbidden, label
@@ -127,7 +129,8 @@ def test_labels_are_consistent() -> None:
 def test_scenarios_own_their_contracts_across_underlyings() -> None:
     by_symbol: dict[str, list[PlantedLabel]] = defaultdict(list)
     for label in library().labels:
-        by_symbol[label.symbol].append(label)
+        if label.structure is None:  # a structure label spans its legs, each with its own label
+            by_symbol[label.symbol].append(label)
     for labels in by_symbol.values():
         for a, b in pairwise(sorted(labels, key=lambda lb: lb.ts_start)):
             assert b.ts_start > a.ts_end
