@@ -51,6 +51,8 @@ def run_events(
     on_batch: Callable[[int], None] | None = None,
     batch_size: int = 4096,
     history: History | None = None,
+    run_options: bool = True,
+    run_equities: bool = True,
 ) -> dict[str, list[DerivedEvent]]:
     """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
 
@@ -63,7 +65,14 @@ def run_events(
             collected[topic_for(item.event_type)].append(item)
 
     source: IterableSource[AnyEvent] = IterableSource(events, batch_size=batch_size, on_batch=on_batch)
-    flow = build_embedded_flow(source, {"collect_derived": CallbackSink(collect)}, config=config, history=history)
+    flow = build_embedded_flow(
+        source,
+        {"collect_derived": CallbackSink(collect)},
+        config=config,
+        history=history,
+        run_options=run_options,
+        run_equities=run_equities,
+    )
     if workers <= 1:
         run_main(flow)  # type: ignore[no-untyped-call]
     else:

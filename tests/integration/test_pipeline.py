@@ -1,7 +1,7 @@
 """End to end on real services: synthetic market -> Kafka -> flows.options (with volume baselines from Redis)
--> Kafka -> flows.sink -> ClickHouse server -> API. The planted scenarios land their expected alerts in
-ClickHouse; a malformed payload goes to the dead-letter topic and the flow keeps going; the Kafka path gives
-the same derived events as the in-process run of the same input and baselines.
+and flows.equities -> Kafka -> flows.sink -> ClickHouse server -> API. The planted scenarios land their
+expected alerts in ClickHouse; a malformed payload goes to the dead-letter topic and the flow keeps going;
+the Kafka path gives the same derived events as the in-process run of the same input and baselines.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from deploy.services import ServicesConfig
 from deploy.topics import topic_names
 from events.models import SESSION_BUCKETS, OptionDefinition, VolumeBaseline
 from events.topics import OPTIONS_PRINTS, dlq, namespaced
-from flows import ingest, options, sink
+from flows import equities, ingest, options, sink
 from flows.engine_steps import baselines_by_underlying
 from flows.replay import run_events
 from tests.factories import trade
@@ -99,6 +99,7 @@ def pipeline(
         producer.produce_raw(namespaced(OPTIONS_PRINTS, namespace), b"SPY", BAD_PAYLOAD)
         producer.flush()
     run_main(options.build_flow(settings))
+    run_main(equities.build_flow(settings))
     run_main(sink.build_flow(settings))
     yield PipelineRun(settings, market_config, baselines)
     delete_topics(kafka_bootstrap, topic_names(namespace))
@@ -189,5 +190,31 @@ def test_sink_is_idempotent(pipeline: PipelineRun) -> None:
         run_main(sink.build_flow(pipeline.settings))
         assert store.count("flow.alerts") == before
         assert before > 0
+    finally:
+        store.close()
+
+
+EQUITY_TOPICS = ("equities.trades", "dark.inferences", "dark.levels", "equities.candles")
+
+
+def test_equities_flow_lands_joins_levels_and_candles_like_the_in_process_run(pipeline: PipelineRun) -> None:
+    expected = run_events(lambda: SyntheticMarket(pipeline.market_config).events(), run_options=False)
+    store = ServerStore.from_settings(pipeline.settings)
+    try:
+        for topic in EQUITY_TOPICS:
+            want = sorted({e.id for e in expected.get(topic, [])})
+            kafka = [
+                json.loads(value or b"null")
+                for _, value in read_topic(
+                    pipeline.settings.kafka_bootstrap, namespaced(topic, pipeline.settings.namespace)
+                )
+            ]
+            assert sorted({str(k["id"]) for k in kafka}) == want, topic
+            table = store.table(topic.replace(".", "_"))
+            rows = store.query(f"SELECT DISTINCT id FROM {table} FINAL", {})
+            assert sorted(str(r["id"]) for r in rows) == want, topic
+        assert expected["equities.trades"], "every equity print is joined"
+        assert expected["equities.candles"]
+        assert expected["dark.levels"]
     finally:
         store.close()
