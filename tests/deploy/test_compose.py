@@ -22,7 +22,9 @@ def _compose() -> dict[str, Any]:
 
 def test_services_and_dependencies() -> None:
     services = _compose()["services"]
-    assert {"redpanda", "clickhouse", "redis", "ingest", "options", "sink", "api", "db-init"} <= set(services)
+    assert {"redpanda", "clickhouse", "redis", "ingest", "options", "equities", "sink", "api", "db-init"} <= set(
+        services
+    )
     for name, spec in services.items():
         assert "image" in spec or "build" in spec, name
         for dep, cond in (spec.get("depends_on") or {}).items():
