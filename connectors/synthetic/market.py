@@ -4,7 +4,8 @@ Every random draw comes from `random.Random` instances seeded from `SyntheticCon
 event time from `start_ts`: the same config yields the same bytes, ids and labels on every run.
 
 The stream is one Poisson process split over (event kind, underlying) by rate; planted scenarios
-(`scenarios.py`) are scheduled into a heap and merged in event time. Option prints carry no NBBO:
+(`scenarios.py`, and on the equity tape `equity_scenarios.py`) are scheduled into a heap and merged in event
+time. Option prints carry no NBBO:
 consumers join them as-of against `OptionNbbo`, and the synthetic market guarantees a quote on the
 contract at or before every print.
 """
@@ -43,6 +44,15 @@ from connectors.synthetic.chains import (
     session_date,
     spec_for,
 )
+from connectors.synthetic.equity_scenarios import (
+    DARK_SIDE_MAX_SHARES,
+    NEVER,
+    CandleLabel,
+    DarkLabel,
+    EquityDesk,
+    PlannedEquity,
+    PlannedEquityQuote,
+)
 from connectors.synthetic.pacing import iter_paced
 from connectors.synthetic.scenarios import (
     FIRST_SCENARIO,
@@ -59,7 +69,15 @@ from events.models import OpenInterest, OptionDefinition, RawEvent
 from events.topics import REFDATA_OPTIONS
 from events.units import NS_PER_MS, NS_PER_S, NS_PER_US
 
-__all__ = ["DEFAULT_START_TS", "PlantedLabel", "SyntheticConfig", "SyntheticMarket", "iter_paced"]
+__all__ = [
+    "DEFAULT_START_TS",
+    "CandleLabel",
+    "DarkLabel",
+    "PlantedLabel",
+    "SyntheticConfig",
+    "SyntheticMarket",
+    "iter_paced",
+]
 
 Profile = Literal["realistic", "active", "firehose"]
 
@@ -129,6 +147,10 @@ class SyntheticConfig:
     duration_s: float = 60.0
     plant_every_s: float | None = None
     """Mean seconds between planted scenarios per underlying; None: the profile's value."""
+    equity_scenarios: bool = True
+    """Plant labeled off-exchange scenarios and candle probes on the equity tape (`equity_scenarios.py`).
+
+    Either way the option events are the same but for ids, sequence numbers and receive times."""
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -180,6 +202,8 @@ class SyntheticMarket:
         check_builders()
         self._config = config
         self._labels: list[PlantedLabel] = []
+        self._dark_labels: list[DarkLabel] = []
+        self._candle_labels: list[CandleLabel] = []
 
     @property
     def config(self) -> SyntheticConfig:
@@ -189,6 +213,16 @@ class SyntheticMarket:
     def labels(self) -> list[PlantedLabel]:
         """Return the planted scenarios of the latest `events()` run, by start time; complete once exhausted."""
         return sorted(self._labels, key=lambda label: (label.ts_start, label.symbol))
+
+    @property
+    def dark_labels(self) -> list[DarkLabel]:
+        """Return the planted off-exchange scenarios of the latest run (classifiers: `DARK_CLASSIFIERS`), by start."""
+        return sorted(self._dark_labels, key=lambda label: (label.ts_start, label.symbol))
+
+    @property
+    def candle_labels(self) -> list[CandleLabel]:
+        """Return the expected 1 s candles of the latest run's probe windows, by window start."""
+        return sorted(self._candle_labels, key=lambda label: (label.ts_start, label.underlying))
 
     def refdata(self) -> list[OptionDefinition | OpenInterest]:
         """Return the option definitions and prior-day open interest, stamped at `start_ts`."""
@@ -201,6 +235,8 @@ class SyntheticMarket:
         """
         run = _Run(self._config)
         self._labels = run.labels
+        self._dark_labels = run.dark_labels
+        self._candle_labels = run.candle_labels
         return run.stream()
 
 
@@ -283,7 +319,18 @@ class _Run:
         self.latency = _mixture_table(self.tape, 1024, [(0.9, 20_000, 300_000), (0.1, 300_001, 2_000_000)])
         self.labels: list[PlantedLabel] = []
         self.seq = 0
-        self.heap: list[tuple[int, int, Scheduled]] = []
+        self.heap: list[tuple[int, int, Scheduled | PlannedEquity]] = []
+        self.dark_labels: list[DarkLabel] = []
+        self.candle_labels: list[CandleLabel] = []
+        # Its own random stream: equity plans never shift the options' draws.
+        self.desk = (
+            EquityDesk(
+                self.underlyings, config.start_ts, config.end_ts, config.plant_interval_s,
+                random.Random(f"flowtape.synthetic:{seed}:equities"),
+            )
+            if config.equity_scenarios
+            else None
+        )  # fmt: skip
         self.pushed = 0
         self.bag: list[ScenarioName] = [FIRST_SCENARIO]
         self.misses: dict[ScenarioName, int] = {}
@@ -385,7 +432,10 @@ class _Run:
         end = cfg.end_ts
         seq = self.seq  # a local in the hot loop; written back around the emitters that also count
         due = self._first_plants()
-        next_plan = min(due) - PLAN_LOOKAHEAD_NS
+        desk = self.desk
+        quote_hold_from = desk.quote_hold_from if desk else [NEVER] * len(self.underlyings)
+        print_hold_from = desk.print_hold_from if desk else [NEVER] * len(self.underlyings)
+        next_plan = min(min(due) - PLAN_LOOKAHEAD_NS, desk.next_plan_ts if desk else end)
         next_recenter = t + RECENTER_NS
         horizon = min(end, next_plan, next_recenter)  # when anything but background happens next
         while True:
@@ -399,6 +449,8 @@ class _Run:
                     next_recenter = t + RECENTER_NS
                 if t >= next_plan:
                     next_plan = self._plan(t, due)
+                    if desk:
+                        next_plan = min(next_plan, self._plan_equities(desk, t))
                 if heap and heap[0][0] <= t:
                     self.seq = seq
                     yield from self._flush(t)
@@ -479,18 +531,20 @@ class _Run:
                 ask_c = und.ask_cents = bid_c + ticks[int(rand() * len(ticks))]
                 und.mid_e9 = (bid_c + ask_c) * e9c // 2
                 lot = und.round_lot
+                bid_size = lot * eq_lots[int(rand() * _TABLE)]
+                ask_size = lot * eq_lots[int(rand() * _TABLE)]
+                if t >= quote_hold_from[und.index] and desk and desk.quote_held(und.index, t):
+                    continue  # drawn but not published: a planted quote is in force
                 seq += 1
                 yield equity_quote(
-                    und.quote_template, seq, t, t + latency[seq & 1023], bid_c * e9c, ask_c * e9c,
-                    lot * eq_lots[int(rand() * _TABLE)], lot * eq_lots[int(rand() * _TABLE)],
-                )  # fmt: skip
+                    und.quote_template, seq, t, t + latency[seq & 1023], bid_c * e9c, ask_c * e9c, bid_size, ask_size
+                )
 
             else:
                 bid_c = und.bid_cents
                 ask_c = und.ask_cents
                 lot = und.round_lot
                 u = rand()
-                seq += 1
                 if rand() < OFF_EXCHANGE_PRINT_SHARE:
                     size = dark_sizes[int(rand() * _TABLE)]
                     if u < 0.45 or size >= 2000:
@@ -501,7 +555,13 @@ class _Run:
                         price = bid_c * e9c + improve if rand() < 0.5 else ask_c * e9c - improve
                     else:
                         price = (bid_c if u < 0.9 else ask_c) * e9c
+                    if size > DARK_SIDE_MAX_SHARES:
+                        # Only planted runs put sizeable off-exchange prints on a side (equity_scenarios.py).
+                        price = (bid_c + ask_c) * e9c // 2
                     odd = size < lot
+                    if t >= print_hold_from[und.index] and desk and desk.print_held(und.index, t):
+                        continue  # drawn but not published: a candle probe owns the window
+                    seq += 1
                     yield equity_print(
                         und.print_template, seq, t, t + latency[seq & 1023], off_venue, off_venue_id, True, price,
                         size, _ODD_LOT if odd else _NO_CONDITIONS, "I" if odd else "",
@@ -522,6 +582,9 @@ class _Run:
                     else:
                         conditions, raw = _NO_CONDITIONS, ""
                     venue = eq_venues[int(rand() * _TABLE)]
+                    if t >= print_hold_from[und.index] and desk and desk.print_held(und.index, t):
+                        continue
+                    seq += 1
                     yield equity_print(
                         und.print_template, seq, t, t + latency[seq & 1023], venue.code, venue.venue_id, False,
                         price, size, conditions, raw,
@@ -561,6 +624,9 @@ class _Run:
         heap = self.heap
         while heap and heap[0][0] <= upto:
             _, _, item = heapq.heappop(heap)
+            if not isinstance(item, Scheduled):
+                yield self._planted_equity(item)
+                continue
             c = item.contract
             if isinstance(item, ScheduledQuote):
                 yield self._quote(item.ts, c, item.bid_e9, item.ask_e9, item.bid_size, item.ask_size)
@@ -578,7 +644,33 @@ class _Run:
             self.labels.extend(item.record(event.id))  # its label, and the structure label of a leg
             yield event
 
+    def _planted_equity(self, item: PlannedEquity) -> RawEvent:
+        self.seq += 1
+        seq = self.seq
+        und = item.und
+        ts_recv = item.ts + self.latency[seq & 1023]
+        if isinstance(item, PlannedEquityQuote):
+            bid_e9, ask_e9 = item.resolve()
+            return equity_quote(und.quote_template, seq, item.ts, ts_recv, bid_e9, ask_e9, item.bid_size, item.ask_size)
+        event = equity_print(
+            und.print_template, seq, item.ts, ts_recv, item.venue.code, item.venue.venue_id, item.off_exchange,
+            item.resolve(), item.size, item.conditions, item.raw_conditions,
+        )  # fmt: skip
+        label = item.record(event)
+        if isinstance(label, DarkLabel):
+            self.dark_labels.append(label)
+        elif label is not None:
+            self.candle_labels.append(label)
+        return event
+
     # ---------------------------------------------------------------------------------- planting
+
+    def _plan_equities(self, desk: EquityDesk, now: int) -> int:
+        """Plan the equity scenarios due within the lookahead; return when to look again."""
+        for item in desk.plan(now):
+            self.pushed += 1
+            heapq.heappush(self.heap, (item.ts, self.pushed, item))
+        return desk.next_plan_ts
 
     def _first_plants(self) -> list[int]:
         cfg = self.config

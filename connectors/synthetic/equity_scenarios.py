@@ -1,0 +1,938 @@
+"""Planted, labeled equity flow: off-exchange (dark) scenarios and candle probes with ground truth.
+
+A plan is a short script of consolidated quotes and prints on one underlying's equity tape. Prices are
+resolved when the market emits each event, from the underlying's random walk at that moment (planted quotes
+publish the walk's quote, or one widened around its mid, and never move the walk: the options stream does not
+see them). Every size rule is met or missed with a margin no walk over a plan can erase, and each label's truth
+is recomputed from the emitted prints before the label is published (an invariant: a mismatch fails fast).
+
+Labels state what the dark inference rules of BEHAVIOR section 8 must and must not conclude, with the defaults
+of `EquitiesConfig` (`RULES`): `DarkLabel` (a `PlantedLabel` whose classifiers are `DARK_CLASSIFIERS`) per
+planted print or run, and `CandleLabel`, the expected 1 s candle of a probe window (section 9).
+
+What the background equity tape can and cannot do near a plan (the market enforces it):
+
+- Background off-exchange prints of `stealth_min_print_shares` or more print at the midpoint, so no background
+  print is ever counted by the stealth rules: runs are exactly the planted prints, and a planted run can be
+  neither completed nor put in cooldown by background. Smaller background prints still print at or through
+  the touch (retail flow), and background midpoint blocks can be absorbed blocks of their own (unlabeled).
+- Between a planted quote and the planted print placed against it, background quotes on the underlying are
+  held, so the as-of quote of a planted print is the plan's. Elsewhere background quotes keep coming,
+  including in the middle of a stealth run.
+- During a candle probe's 1 s window no background print on the underlying is published: the window's candle
+  is exactly the planted prints. Background quotes and other underlyings are unaffected.
+- Plans on one underlying never overlap, and a run's counted prints on one side are more than the stealth
+  window apart from any other plan's counted prints on that side of the underlying (`SIDE_GAP_NS`).
+
+Held background events are still drawn (the random streams stay as they were) and only not published.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final, Literal, get_args
+
+from connectors.conditions import equity_flags
+from connectors.synthetic.chains import E9_PER_CENT, UnderlyingState
+from connectors.synthetic.scenarios import PlantedLabel
+from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, Venue
+from events.config import EquitiesConfig
+from events.lots import round_lot_at
+from events.models import Direction, EquityPrint, Side
+from events.units import NS_PER_MS, NS_PER_S, notional_cents
+
+DarkScenario = Literal[
+    "absorbed_block",
+    "stealth_accumulation",
+    "distribution",
+    "lit_block",
+    "stale_quote_block",
+    "wide_spread_block",
+    "block_near_miss",
+    "ineligible_block",
+    "odd_lot_run",
+    "three_print_run",
+    "small_print_run",
+    "mixed_side_run",
+    "cooldown_run",
+]
+DARK_SCENARIOS: Final[tuple[DarkScenario, ...]] = get_args(DarkScenario)
+"""The library, positives first."""
+DARK_HARD_NEGATIVES: Final = frozenset(DARK_SCENARIOS[DARK_SCENARIOS.index("lit_block") :])
+DARK_CLASSIFIERS: Final[tuple[str, ...]] = ("absorbed_block", "stealth_accumulation", "distribution")
+"""The dark inference kinds dark labels speak about (`DarkInference.kind`)."""
+
+BLOCK_SCENARIOS: Final[tuple[DarkScenario, ...]] = (
+    "absorbed_block",
+    "lit_block",
+    "stale_quote_block",
+    "wide_spread_block",
+    "block_near_miss",
+    "ineligible_block",
+)
+"""One large print against a planted quote."""
+RUN_SCENARIOS: Final[tuple[DarkScenario, ...]] = (
+    "stealth_accumulation",
+    "distribution",
+    "odd_lot_run",
+    "three_print_run",
+    "small_print_run",
+    "mixed_side_run",
+    "cooldown_run",
+)
+"""Several off-exchange prints on a side over seconds: they reserve the side of the underlying."""
+WEIGHTS: Final[dict[DarkScenario, int]] = {"absorbed_block": 4, "stealth_accumulation": 5, "distribution": 5}
+BLOCK_BAG: Final = tuple(name for name in BLOCK_SCENARIOS for _ in range(WEIGHTS.get(name, 1)))
+RUN_BAG: Final = tuple(name for name in RUN_SCENARIOS for _ in range(WEIGHTS.get(name, 1)))
+"""Draw weights: positives more often than each hard negative."""
+
+RULES: Final = EquitiesConfig.model_construct()
+"""The default thresholds the labels are stated against (never the environment: labels are fixed facts)."""
+WINDOW_NS: Final = RULES.stealth_window_ns
+COOLDOWN_NS: Final = RULES.stealth_cooldown_ns
+MAX_AGE_NS: Final = RULES.equity_quote_max_age_ns
+MIN_BLOCK_CENTS: Final = RULES.dark_min_block_cents
+DARK_SIDE_MAX_SHARES: Final = RULES.stealth_min_print_shares - 1
+"""Background off-exchange prints above this size print at the midpoint (never counted by the stealth rules)."""
+SIDE_GAP_NS: Final = WINDOW_NS + 2 * NS_PER_S
+"""Counted prints of different plans on one side of an underlying are at least this far apart."""
+PLAN_GAP_NS: Final = 200 * NS_PER_MS
+"""Consecutive blocks and probes on one underlying are at least this far apart."""
+SPAN_MARGIN_NS: Final = 5 * NS_PER_MS
+"""Quote-to-print pairs and probe windows of different plans on one underlying are at least this far apart."""
+RUN_SPAN_NS: Final = 30 * NS_PER_S
+"""The prints a run needs (or misses with) span at most this, well inside the stealth window."""
+RUN_MAX_NS: Final = 52 * NS_PER_S
+"""A run plan lasts at most this (a cooldown pair: two runs); none starts closer to the session's end."""
+CANDLE_INTERVAL_NS: Final = NS_PER_S
+"""Candle probes label the shortest candle interval, 1 s."""
+CANDLE_PROBE_EVERY_NS: Final = 10 * NS_PER_S
+"""A candle probe on each underlying at most this long after the previous one (once the underlying is free)."""
+TRIGGER_TAIL_NS: Final = COOLDOWN_NS - 5 * NS_PER_S
+"""A run's prints after the one expected to fire stay within this, inside the cooldown: one inference per run."""
+SIZE_MARGIN: Final = 1.08
+"""Notional at least this multiple of the threshold (a near miss at most its inverse): no walk erases it."""
+
+HOLD_QUOTES: Final = 1
+HOLD_PRINTS: Final = 2
+
+# Sale conditions (UTP letters: FINRA TRF prints) that take a print out of the size rules.
+INELIGIBLE_CODES: Final[tuple[str, ...]] = ("W", "4", "P", "V", "7", "L", "Z", "C", "N", "R")
+AVERAGE_PRICE: Final = "W"
+ODD_LOT: Final = "I"
+
+PrintAt = Literal["mid", "ask", "above_ask", "bid", "below_bid", "inside", "offset"]
+
+
+# ------------------------------------------------------------------------------------------- labels
+
+
+@dataclass(frozen=True, slots=True)
+class DarkFacts:
+    """The planted prints as emitted, read with the default rules."""
+
+    prints: int
+    shares: int
+    notional_cents: int
+    buy_counted: int
+    """Prints the stealth rules count on the buy side (off-exchange, eligible, large enough, at/above the ask)."""
+    sell_counted: int
+    counted_shares: int
+    """Shares of the counted prints, both sides."""
+    span_ns: int
+    quote_age_ns: int
+    """Oldest quote a print was placed against."""
+    spread_pct: float
+    """Widest quoted spread a print was placed against, in percent of the midpoint."""
+    trigger_print_id: str | None
+    """The print at which the expected inference fires (None when nothing is expected)."""
+    variant: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DarkLabel(PlantedLabel):
+    """Ground truth for one planted dark scenario on one underlying (`symbol` is the underlying).
+
+    `expected_classifiers` and `forbidden_classifiers` name `DARK_CLASSIFIERS`. `side` is the side the
+    scenario leans to; a midpoint print has none, and carries "buy" like the options library's mid prints:
+    `expected_direction` and `facts` hold the truth. `expected_kind` is "block" for one print, "split" for a
+    run (several prints on the TRF).
+    """
+
+    facts: DarkFacts
+
+    @property
+    def hard_negative(self) -> bool:
+        """Return whether the scenario exists to make dark inference not fire."""
+        return self.scenario in DARK_HARD_NEGATIVES
+
+
+@dataclass(frozen=True)
+class CandleLabel:
+    """The expected candle of one quiet window on one underlying: exactly the planted prints.
+
+    Ineligible prints (odd lot, average price, ...) add to the volume, never to open/high/low/close.
+    """
+
+    underlying: str
+    interval_ms: int
+    ts_start: int
+    """Window start, inclusive (ns, a multiple of the interval)."""
+    ts_end: int
+    """Window end, exclusive."""
+    open_e9: int
+    high_e9: int
+    low_e9: int
+    close_e9: int
+    volume_shares: int
+    print_ids: tuple[str, ...]
+    """Every print in the window, in time order."""
+    ineligible_print_ids: tuple[str, ...]
+    description: str = ""
+
+
+# ------------------------------------------------------------------------------------ reference rules
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One emitted planted print with the consolidated quote in force at it."""
+
+    id: str
+    ts: int
+    price_e9: int
+    size: int
+    off_exchange: bool
+    conditions: tuple[str, ...]
+    bid_e9: int
+    ask_e9: int
+    quote_ts: int
+
+
+def eligible(fill: Fill) -> bool:
+    """Return whether a print counts for size rules: no excluding condition, not an odd lot."""
+    return not fill.conditions and fill.size >= round_lot_at(fill.price_e9, fill.ts)
+
+
+def placement(fill: Fill) -> str:
+    """Return the placement of BEHAVIOR section 2 (never locked here: planted quotes have a spread)."""
+    if fill.ts - fill.quote_ts > MAX_AGE_NS:
+        return "STALE"
+    bid, ask, price = fill.bid_e9, fill.ask_e9, fill.price_e9
+    if price > ask:
+        return "AA"
+    if price < bid:
+        return "BB"
+    width = (ask - bid) * RULES.equity_at_side_band
+    if price >= ask - width:
+        return "A"
+    if price <= bid + width:
+        return "B"
+    return "MID"
+
+
+def spread_pct(fill: Fill) -> float:
+    return (fill.ask_e9 - fill.bid_e9) * 200 / (fill.ask_e9 + fill.bid_e9)
+
+
+def absorbed(fill: Fill) -> bool:
+    """Return whether one print is an absorbed block under the default rules."""
+    return (
+        fill.off_exchange
+        and eligible(fill)
+        and placement(fill) == "MID"
+        and fill.size >= RULES.dark_block_min_shares
+        and notional_cents(fill.price_e9, fill.size) >= MIN_BLOCK_CENTS
+        and spread_pct(fill) <= RULES.dark_max_spread_pct
+    )
+
+
+def counted_side(fill: Fill) -> Side:
+    """Return the side on which the stealth rules count a print ("unknown": not counted)."""
+    if not (fill.off_exchange and eligible(fill) and fill.size >= RULES.stealth_min_print_shares):
+        return "unknown"
+    where = placement(fill)
+    return "buy" if where in ("A", "AA") else "sell" if where in ("B", "BB") else "unknown"
+
+
+def dark_hits(fills: list[Fill]) -> list[tuple[str, tuple[str, ...]]]:
+    """Return (kind, evidence ids) of every inference the default rules draw from these prints alone, in order."""
+    hits: list[tuple[str, tuple[str, ...]]] = []
+    windows: dict[str, list[Fill]] = {"buy": [], "sell": []}
+    fired: dict[str, int] = {}
+    for fill in sorted(fills, key=lambda f: f.ts):
+        if absorbed(fill):
+            hits.append(("absorbed_block", (fill.id,)))
+        side = counted_side(fill)
+        if side == "unknown":
+            continue
+        window = [f for f in windows[side] if f.ts >= fill.ts - WINDOW_NS] + [fill]
+        windows[side] = window
+        kind = "stealth_accumulation" if side == "buy" else "distribution"
+        if len(window) < RULES.stealth_min_prints or sum(f.size for f in window) < RULES.stealth_min_total_shares:
+            continue
+        if kind in fired and fill.ts - fired[kind] < COOLDOWN_NS:
+            continue
+        fired[kind] = fill.ts
+        hits.append((kind, tuple(f.id for f in window)))
+    return hits
+
+
+# ----------------------------------------------------------------------------------------- drafts
+
+
+@dataclass(slots=True, eq=False)
+class EquityBook:
+    """The quote a plan published last on its underlying (what its next print is placed against)."""
+
+    bid_e9: int = 0
+    ask_e9: int = 0
+    ts: int = 0
+
+
+@dataclass(slots=True, eq=False)
+class DarkDraft:
+    """A dark label waiting for its prints, which get ids and prices only when emitted."""
+
+    scenario: DarkScenario
+    underlying: str
+    side: Literal["buy", "sell"]
+    expected: tuple[str, ...]
+    prints_left: int
+    variant: str = ""
+    context: DarkDraft | None = None
+    """An earlier draft of the same plan whose prints the rules read together with this one's (cooldown)."""
+    fills: list[Fill] = field(default_factory=list)
+
+    def record(self, event: EquityPrint, book: EquityBook) -> DarkLabel | None:
+        """Record one emitted print; return the finished label after the last one."""
+        self.fills.append(
+            Fill(
+                event.id, event.ts_event, event.price_e9, event.size_shares, event.off_exchange, event.conditions,
+                book.bid_e9, book.ask_e9, book.ts,
+            )
+        )  # fmt: skip
+        self.prints_left -= 1
+        return None if self.prints_left else self.finish()
+
+    def finish(self) -> DarkLabel:
+        own = {f.id for f in self.fills}
+        every = (self.context.fills if self.context is not None else []) + self.fills
+        hits = [(kind, ids) for kind, ids in dark_hits(every) if own & set(ids)]
+        fired = {kind for kind, _ in hits}
+        if fired != set(self.expected):
+            raise AssertionError(f"{self.scenario} planted {self.fills} fires {sorted(fired)}, not {self.expected}")
+        buy = sum(counted_side(f) == "buy" for f in self.fills)
+        sell = sum(counted_side(f) == "sell" for f in self.fills)
+        counted = sum(f.size for f in self.fills if counted_side(f) != "unknown")
+        trigger = next((ids[-1] for _, ids in hits), None) if hits else None
+        facts = DarkFacts(
+            prints=len(self.fills),
+            shares=sum(f.size for f in self.fills),
+            notional_cents=sum(notional_cents(f.price_e9, f.size) for f in self.fills),
+            buy_counted=buy,
+            sell_counted=sell,
+            counted_shares=counted,
+            span_ns=self.fills[-1].ts - self.fills[0].ts,
+            quote_age_ns=max(f.ts - f.quote_ts for f in self.fills),
+            spread_pct=round(max(spread_pct(f) for f in self.fills), 4),
+            trigger_print_id=trigger,
+            variant=self.variant,
+        )
+        direction: Direction | None = None
+        if self.expected == ("absorbed_block",):
+            direction = "neutral"
+        elif self.expected:
+            direction = "bullish" if self.expected == ("stealth_accumulation",) else "bearish"
+        return DarkLabel(
+            scenario=self.scenario,
+            underlying=self.underlying,
+            symbol=self.underlying,
+            ts_start=self.fills[0].ts,
+            ts_end=self.fills[-1].ts,
+            side=self.side,
+            expected_kind="block" if len(self.fills) == 1 else "split",
+            expected_classifiers=self.expected,
+            print_ids=tuple(f.id for f in self.fills),
+            forbidden_classifiers=tuple(c for c in DARK_CLASSIFIERS if c not in self.expected),
+            expected_direction=direction,
+            description=_describe(self.scenario, facts, self.fills),
+            facts=facts,
+        )
+
+
+def _describe(scenario: str, facts: DarkFacts, fills: list[Fill]) -> str:
+    first = fills[0]
+    where = "off-exchange" if first.off_exchange else "lit"
+    text = (
+        f"{facts.prints} {where} print(s), {facts.shares:,} shares, ${facts.notional_cents / 100:,.0f}; "
+        f"counted buy {facts.buy_counted} / sell {facts.sell_counted} ({facts.counted_shares:,} shares) "
+        f"over {facts.span_ns / NS_PER_S:.1f} s; quote age <= {facts.quote_age_ns / NS_PER_MS:.0f} ms, "
+        f"spread <= {facts.spread_pct:.3f}%"
+    )
+    return text + (f"; {facts.variant}" if facts.variant else "")
+
+
+@dataclass(slots=True, eq=False)
+class CandleDraft:
+    """A candle label waiting for the prints of its window."""
+
+    underlying: str
+    ts_start: int
+    prints_left: int
+    events: list[EquityPrint] = field(default_factory=list)
+
+    def record(self, event: EquityPrint, book: EquityBook) -> CandleLabel | None:
+        """Record one emitted print; return the finished label after the last one."""
+        self.events.append(event)
+        self.prints_left -= 1
+        return None if self.prints_left else self.finish()
+
+    def finish(self) -> CandleLabel:
+        last_sale = [
+            e for e in self.events if not e.conditions and e.size_shares >= round_lot_at(e.price_e9, e.ts_event)
+        ]
+        if not last_sale or len(last_sale) == len(self.events):
+            raise AssertionError(f"a candle probe needs eligible and ineligible prints: {self.events}")
+        prices = [e.price_e9 for e in last_sale]
+        ineligible = tuple(e.id for e in self.events if e not in last_sale)
+        volume = sum(e.size_shares for e in self.events)
+        return CandleLabel(
+            underlying=self.underlying,
+            interval_ms=CANDLE_INTERVAL_NS // NS_PER_MS,
+            ts_start=self.ts_start,
+            ts_end=self.ts_start + CANDLE_INTERVAL_NS,
+            open_e9=prices[0],
+            high_e9=max(prices),
+            low_e9=min(prices),
+            close_e9=prices[-1],
+            volume_shares=volume,
+            print_ids=tuple(e.id for e in self.events),
+            ineligible_print_ids=ineligible,
+            description=(
+                f"{len(self.events)} prints ({len(ineligible)} not last-sale eligible), {volume:,} shares in "
+                f"{CANDLE_INTERVAL_NS // NS_PER_MS} ms"
+            ),
+        )
+
+
+# ------------------------------------------------------------------------------------------ scripts
+
+
+@dataclass(slots=True, eq=False)
+class PlannedEquityQuote:
+    """A consolidated quote the plan publishes at `ts`: the walk's, or one `spread_cents` wide around its mid."""
+
+    ts: int
+    und: UnderlyingState
+    book: EquityBook
+    bid_size: int
+    ask_size: int
+    spread_cents: int | None = None
+
+    def resolve(self) -> tuple[int, int]:
+        """Return (bid, ask) in 1e-9 from the walk now, and make them the plan's book."""
+        und = self.und
+        bid, ask = und.bid_cents, und.ask_cents
+        if self.spread_cents is not None:
+            bid = max(1, (bid + ask - self.spread_cents) // 2)
+            ask = bid + self.spread_cents
+        book = self.book
+        book.bid_e9, book.ask_e9, book.ts = bid * E9_PER_CENT, ask * E9_PER_CENT, self.ts
+        return book.bid_e9, book.ask_e9
+
+
+@dataclass(slots=True, eq=False)
+class PlannedEquityPrint:
+    """A print the plan publishes at `ts`, priced then: against the plan's book, or the walk (candle probes)."""
+
+    ts: int
+    und: UnderlyingState
+    book: EquityBook | None
+    at: PrintAt
+    size: int
+    venue: Venue
+    off_exchange: bool
+    conditions: tuple[str, ...]
+    raw_conditions: str
+    draft: DarkDraft | CandleDraft
+    offset_e9: int = 0
+    """For "above_ask" / "below_bid" / "inside" / "offset": how far from the ask, bid, or the walk's mid."""
+
+    def resolve(self) -> int:
+        """Return the price in 1e-9."""
+        if self.book is not None:
+            bid, ask = self.book.bid_e9, self.book.ask_e9
+        else:
+            bid, ask = self.und.bid_cents * E9_PER_CENT, self.und.ask_cents * E9_PER_CENT
+        at = self.at
+        if at == "mid":
+            return (bid + ask) // 2
+        if at == "ask":
+            return ask
+        if at == "above_ask":
+            return ask + self.offset_e9
+        if at == "bid":
+            return bid
+        if at == "below_bid":
+            return bid - self.offset_e9
+        if at == "inside":
+            return bid + self.offset_e9 if bid + self.offset_e9 < ask else (bid + ask) // 2
+        return max(E9_PER_CENT, (bid + ask) // 2 + self.offset_e9)
+
+    def record(self, event: EquityPrint) -> DarkLabel | CandleLabel | None:
+        """Record the emitted print; return a finished label after its last print."""
+        return self.draft.record(event, self.book or EquityBook())
+
+
+PlannedEquity = PlannedEquityQuote | PlannedEquityPrint
+
+
+@dataclass(slots=True, eq=False)
+class EquityPlan:
+    """The scripted events of one plan on one underlying, in time order, and the background it holds."""
+
+    events: list[PlannedEquity]
+    holds: list[tuple[int, int, int]]
+    """(first ns, last ns, HOLD_* mask): background of those kinds on the underlying is not published then."""
+    counted_until: dict[str, int]
+    """Per side: the plan's last print the stealth rules count there (it reserves the side for SIDE_GAP_NS)."""
+
+    @property
+    def first_ts(self) -> int:
+        return self.events[0].ts
+
+    @property
+    def last_ts(self) -> int:
+        return self.events[-1].ts
+
+
+@dataclass(slots=True, eq=False)
+class _Script:
+    und: UnderlyingState
+    rng: random.Random
+    events: list[PlannedEquity] = field(default_factory=list)
+    holds: list[tuple[int, int, int]] = field(default_factory=list)
+    counted_until: dict[str, int] = field(default_factory=dict)
+
+    def quote(self, ts: int, spread_cents: int | None = None) -> EquityBook:
+        lot = self.und.round_lot
+        book = EquityBook()
+        self.events.append(
+            PlannedEquityQuote(
+                ts, self.und, book, lot * self.rng.randint(1, 40), lot * self.rng.randint(1, 40), spread_cents
+            )
+        )
+        return book
+
+    def fill(
+        self,
+        quote_ts: int,
+        ts: int,
+        draft: DarkDraft,
+        at: PrintAt,
+        size: int,
+        *,
+        venue: Venue = OFF_EXCHANGE,
+        off_exchange: bool = True,
+        raw: str = "",
+        spread_cents: int | None = None,
+        offset_e9: int = 0,
+    ) -> None:
+        """Script a quote at `quote_ts`, then a print at `ts` against it; hold background quotes between."""
+        book = self.quote(quote_ts, spread_cents)
+        conditions = equity_flags(raw, "utp")
+        self.events.append(
+            PlannedEquityPrint(ts, self.und, book, at, size, venue, off_exchange, conditions, raw, draft, offset_e9)
+        )
+        self.holds.append((quote_ts, ts, HOLD_QUOTES))
+        if at in ("ask", "above_ask", "bid", "below_bid") and not raw and size >= RULES.stealth_min_print_shares:
+            side = "buy" if at in ("ask", "above_ask") else "sell"
+            self.counted_until[side] = max(self.counted_until.get(side, 0), ts)
+
+    def plan(self) -> EquityPlan:
+        self.events.sort(key=lambda e: e.ts)  # stable: a quote scripted before its print at the same ts stays first
+        return EquityPlan(self.events, sorted(self.holds), self.counted_until)
+
+
+# ---------------------------------------------------------------------------------------- planners
+
+
+def _round(size: int, rng: random.Random) -> int:
+    """Round half of the sizes to hundreds, like the tape."""
+    return size if rng.random() < 0.5 else max(100, round(size, -2))
+
+
+def _price_cents(und: UnderlyingState) -> int:
+    return (und.bid_cents + und.ask_cents) // 2
+
+
+def _lit_venue(rng: random.Random) -> Venue:
+    return rng.choices(EQUITY_VENUES, weights=[v.weight for v in EQUITY_VENUES])[0]
+
+
+def _block_size(price_cents: int, rng: random.Random) -> int:
+    """Shares of an absorbed block: at least the share minimum and the notional minimum, with the margin."""
+    least = max(RULES.dark_block_min_shares, math.ceil(MIN_BLOCK_CENTS * SIZE_MARGIN / price_cents))
+    drawn = round(math.exp(rng.uniform(math.log(least), math.log(max(least, 25_000) * 1.2))))
+    return max(least, _round(drawn, rng))
+
+
+def plan_block(name: DarkScenario, und: UnderlyingState, start: int, rng: random.Random) -> EquityPlan:
+    """One large print against a planted quote: at its mid, fresh and narrow (absorbed) or a near miss of it."""
+    script = _Script(und, rng)
+    price = _price_cents(und)
+    size = _block_size(price, rng)
+    age = rng.randint(NS_PER_MS // 2, 300 * NS_PER_MS)
+    venue, off, raw, spread, variant = OFF_EXCHANGE, True, "", None, ""
+    if name == "absorbed_block":
+        age = rng.randint(NS_PER_MS // 2, MAX_AGE_NS * 4 // 5)
+    elif name == "lit_block":
+        venue, off = _lit_venue(rng), False
+        size = max(size // und.round_lot, 1) * und.round_lot
+        variant = f"lit venue {venue.code}"
+    elif name == "stale_quote_block":
+        age = MAX_AGE_NS + rng.randint(300 * NS_PER_MS, 1_500 * NS_PER_MS)
+        variant = f"quote {age / NS_PER_MS:.0f} ms old"
+    elif name == "wide_spread_block":
+        spread = math.ceil(price * RULES.dark_max_spread_pct / 100 * rng.uniform(1.3, 3.0))
+        variant = f"spread {spread} cents"
+    elif name == "ineligible_block":
+        raw = AVERAGE_PRICE if rng.random() < 0.5 else rng.choice(INELIGIBLE_CODES)
+        variant = f"sale condition {raw} {equity_flags(raw, 'utp')}"
+    elif name == "block_near_miss":
+        most = math.floor(MIN_BLOCK_CENTS / SIZE_MARGIN / price)
+        if most >= RULES.dark_block_min_shares and rng.random() < 0.5:
+            size = rng.randint(RULES.dark_block_min_shares, most)
+            variant = "notional under the minimum"
+        else:
+            size = rng.randint(RULES.dark_block_min_shares * 3 // 4, RULES.dark_block_min_shares - 1)
+            variant = "shares under the minimum"
+    draft = DarkDraft(name, und.symbol, "buy", ("absorbed_block",) if name == "absorbed_block" else (), 1, variant)
+    script.fill(start, start + age, draft, "mid", size, venue=venue, off_exchange=off, raw=raw, spread_cents=spread)
+    return script.plan()
+
+
+def _run_sizes(count: int, total_at_least: int, low: int, high: int, rng: random.Random) -> list[int]:
+    """Return `count` sizes in [low, high] summing to at least `total_at_least`."""
+    if count * high < total_at_least:
+        raise ValueError(f"{count} prints of at most {high} cannot total {total_at_least}")
+    while True:
+        sizes = [min(high, max(low, _round(rng.randint(low, high), rng))) for _ in range(count)]
+        if sum(sizes) >= total_at_least:
+            return sizes
+
+
+def _gaps(count: int, span_ns: int, rng: random.Random) -> list[int]:
+    """Return `count` offsets from 0 (the first) to about `span_ns`, uneven, strictly increasing."""
+    weights = [0.2 + rng.random() for _ in range(count - 1)]
+    scale = span_ns / sum(weights) if weights else 0.0
+    out = [0]
+    for w in weights:
+        out.append(out[-1] + max(50 * NS_PER_MS, int(w * scale)))
+    return out
+
+
+def _touch(side: str, rng: random.Random) -> tuple[PrintAt, int]:
+    """Return where a sided print lands: at the touch, or now and then a fraction of a cent through it."""
+    through = rng.random() < 0.2
+    offset = rng.randint(1, 99) * E9_PER_CENT // 100 if through else 0
+    if side == "buy":
+        return ("above_ask" if through else "ask"), offset
+    return ("below_bid" if through else "bid"), offset
+
+
+def _sided_prints(
+    script: _Script, draft: DarkDraft, side: str, times: list[int], sizes: list[int], raws: list[str] | None = None
+) -> None:
+    rng = script.rng
+    for i, (ts, size) in enumerate(zip(times, sizes, strict=True)):
+        at, offset = _touch(side, rng)
+        lead = rng.randint(NS_PER_MS // 5, 40 * NS_PER_MS)
+        raw = raws[i] if raws else ""
+        script.fill(ts - lead, ts, draft, at, size, raw=raw, offset_e9=offset)
+
+
+def plan_run(name: DarkScenario, und: UnderlyingState, start: int, rng: random.Random, side: str) -> EquityPlan:
+    """Off-exchange prints on one side over seconds: a stealth run, or a near miss of one."""
+    script = _Script(und, rng)
+    lean: Literal["buy", "sell"] = "buy" if side == "buy" else "sell"
+    kind = "stealth_accumulation" if side == "buy" else "distribution"
+    small = RULES.stealth_min_print_shares
+    need = RULES.stealth_min_prints
+    total = RULES.stealth_min_total_shares
+    lead = 50 * NS_PER_MS  # room for the first print's quote
+    if name in ("stealth_accumulation", "distribution", "cooldown_run"):
+        # The first `need` prints reach the total: the inference fires on the last of them; any more follow
+        # within the cooldown, so one run gives one inference.
+        sizes = _run_sizes(need, total, small * 3, 1_900, rng)
+        times = [start + lead + g for g in _gaps(need, rng.randint(2 * NS_PER_S, RUN_SPAN_NS * 2 // 3), rng)]
+        extra = rng.randint(0, 3) if name != "cooldown_run" else 0
+        for _ in range(extra):
+            times.append(times[-1] + rng.randint(NS_PER_S // 2, TRIGGER_TAIL_NS // 5))
+            sizes.append(_round(rng.randint(small, 1_900), rng))
+        first = DarkDraft(
+            "stealth_accumulation" if side == "buy" else "distribution", und.symbol, lean, (kind,), len(sizes)
+        )
+        if name == "cooldown_run":
+            first.variant = "first run of a cooldown pair"
+        _sided_prints(script, first, side, times, sizes)
+        if name == "cooldown_run":
+            # A second complete run, all of it inside the first inference's cooldown: no new inference.
+            trigger = times[need - 1]
+            count = rng.randint(need, need + 1)
+            begin = trigger + rng.randint(NS_PER_S, 8 * NS_PER_S)
+            span = min(rng.randint(NS_PER_S, 15 * NS_PER_S), trigger + TRIGGER_TAIL_NS - begin)
+            again = [begin + g for g in _gaps(count, span, rng)]
+            if again[-1] > trigger + TRIGGER_TAIL_NS:
+                raise AssertionError("the second run leaves the cooldown")
+            second = DarkDraft(
+                "cooldown_run", und.symbol, lean, (), count, f"second run {(begin - trigger) / NS_PER_S:.1f} s "
+                "after the first inference, inside its cooldown", context=first,
+            )  # fmt: skip
+            _sided_prints(script, second, side, again, _run_sizes(count, total, small * 3, 1_900, rng))
+        return script.plan()
+    if name == "three_print_run":
+        sizes = _run_sizes(need - 1, total, total // (need - 1) + 1, 1_999, rng)
+        times = [start + lead + g for g in _gaps(need - 1, rng.randint(NS_PER_S, RUN_SPAN_NS), rng)]
+        draft = DarkDraft(name, und.symbol, lean, (), len(sizes), f"{need - 1} prints totalling {sum(sizes):,}")
+        _sided_prints(script, draft, side, times, sizes)
+        return script.plan()
+    if name in ("small_print_run", "odd_lot_run"):
+        odd = name == "odd_lot_run"
+        lot = und.round_lot
+        low, high = (1, min(lot, 100) - 1) if odd else (max(100, lot), small - 1)
+        if rng.random() < 0.5:
+            # Three counted prints reaching the total, and small ones that would make the fourth if counted.
+            big = _run_sizes(need - 1, total, total // (need - 1) + 1, 1_999, rng)
+            little = [rng.randint(low, high) for _ in range(rng.randint(1, 4))]
+            what = "odd lots" if odd else f"under {small} shares"
+            variant = f"{need - 1} counted prints ({sum(big):,} shares) and {len(little)} {what}"
+        else:
+            big = []
+            little = [rng.randint(low, high) for _ in range(rng.randint(need, need + 6))]
+            variant = f"{len(little)} {'odd lots' if odd else 'prints under 200 shares'} only"
+        sizes = big + little
+        rng.shuffle(sizes)
+        raws = [ODD_LOT if odd and size < min(lot, 100) else "" for size in sizes]
+        times = [start + lead + g for g in _gaps(len(sizes), rng.randint(2 * NS_PER_S, RUN_SPAN_NS), rng)]
+        draft = DarkDraft(name, und.symbol, lean, (), len(sizes), variant)
+        _sided_prints(script, draft, side, times, sizes, raws)
+        return script.plan()
+    if name == "mixed_side_run":
+        buys = rng.randint(1, need - 1)
+        sells = rng.randint(max(1, need - buys), need - 1)
+        sides = ["buy"] * buys + ["sell"] * sells
+        rng.shuffle(sides)
+        sizes = _run_sizes(len(sides), total, small * 2, 1_900, rng)
+        times = [start + lead + g for g in _gaps(len(sides), rng.randint(2 * NS_PER_S, RUN_SPAN_NS), rng)]
+        draft = DarkDraft(name, und.symbol, lean, (), len(sides), f"{buys} at the ask, {sells} at the bid")
+        for s, ts, size in zip(sides, times, sizes, strict=True):
+            at, offset = _touch(s, rng)
+            script.fill(ts - rng.randint(NS_PER_MS // 5, 40 * NS_PER_MS), ts, draft, at, size, offset_e9=offset)
+        return script.plan()
+    raise ValueError(f"not a run scenario: {name}")
+
+
+def plan_candle_probe(und: UnderlyingState, window_start: int, rng: random.Random) -> EquityPlan:
+    """A known set of prints in one quiet 1 s window: eligible prints around the quote, and ineligible ones
+    (an odd lot first, far above; an average-price print last, far below) that move volume only."""
+    script = _Script(und, rng)
+    count = rng.randint(3, 6)
+    lot = und.round_lot
+    times = sorted(rng.sample(range(60, 940), count + 2))
+    draft = CandleDraft(und.symbol, window_start, count + 2)
+    script.holds.append((window_start, window_start + CANDLE_INTERVAL_NS - 1, HOLD_PRINTS))
+    odd_ts, *middle, avg_ts = (window_start + ms * NS_PER_MS for ms in times)
+    far = rng.randint(25, 60) * E9_PER_CENT
+    script.events.append(
+        PlannedEquityPrint(
+            odd_ts, und, None, "offset", rng.randint(1, min(lot, 100) - 1), _lit_venue(rng), False, ("odd_lot",),
+            ODD_LOT, draft, far,
+        )
+    )  # fmt: skip
+    for ts in middle:
+        if rng.random() < 0.6:
+            at: PrintAt = rng.choice(("bid", "ask", "mid"))
+            size = lot * rng.randint(max(1, 100 // lot), 20)
+            script.events.append(PlannedEquityPrint(ts, und, None, at, size, _lit_venue(rng), False, (), "", draft))
+        else:
+            # Off-exchange, under the stealth minimum: inside the spread, sub-penny.
+            improve = rng.randint(1, 99) * E9_PER_CENT // 100
+            size = rng.randint(100, DARK_SIDE_MAX_SHARES)
+            script.events.append(
+                PlannedEquityPrint(ts, und, None, "inside", size, OFF_EXCHANGE, True, (), "", draft, improve)
+            )
+    avg = PlannedEquityPrint(
+        avg_ts, und, None, "offset", rng.randint(100, 1_500), OFF_EXCHANGE, True, equity_flags(AVERAGE_PRICE, "utp"),
+        AVERAGE_PRICE, draft, -far,
+    )  # fmt: skip
+    script.events.append(avg)
+    return script.plan()
+
+
+# ---------------------------------------------------------------------------------------- schedule
+
+PLAN_LOOKAHEAD_NS: Final = 250 * NS_PER_MS
+"""Plans are drawn this long before they start (background on the underlying is held from then on)."""
+FIRST_PLANT_WINDOW_S: Final = (1.5, 4.0)
+NEVER: Final = 2**63 - 1
+
+
+class EquityDesk:
+    """Schedule equity plans per underlying and tell which background equity events are held.
+
+    On one underlying, blocks and candle probes follow one another; a run goes on for seconds while other
+    plans (a run on the other side too) fit between its prints. Plans never share time on an underlying: every
+    quote-to-print pair and probe window is exclusive (`SPAN_MARGIN_NS` apart).
+
+    The market asks `plan(now)` once `now >= next_plan_ts`, publishes the returned events in event time, and
+    before publishing a background equity quote (print) at `t` on underlying `i` with
+    `t >= quote_hold_from[i]` (`print_hold_from[i]`) asks `quote_held(i, t)` (`print_held(i, t)`).
+    """
+
+    def __init__(
+        self, underlyings: list[UnderlyingState], start_ts: int, end_ts: int, plant_every_s: float, rng: random.Random
+    ) -> None:
+        n = len(underlyings)
+        self.underlyings = underlyings
+        self.end_ts = end_ts
+        self.rng = rng
+        self.every_ns = plant_every_s * NS_PER_S
+        self.due = [
+            start_ts + round(rng.uniform(*(FIRST_PLANT_WINDOW_S if i == 0 else (1.0, 1.0 + plant_every_s))) * NS_PER_S)
+            for i in range(n)
+        ]
+        self.next_probe = [start_ts + round(rng.uniform(2.0, 10.0) * NS_PER_S) for _ in range(n)]
+        self.busy_until = [0] * n
+        self.side_free = [{"buy": 0, "sell": 0} for _ in range(n)]
+        self.block_bag: list[DarkScenario] = []
+        self.run_bag: list[DarkScenario] = []
+        self.spans: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        self.quote_holds: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        self.print_holds: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        self.quote_hold_from = [NEVER] * n
+        self.print_hold_from = [NEVER] * n
+
+    @property
+    def next_plan_ts(self) -> int:
+        """Return when `plan` has something to do next."""
+        return min(self.due) - PLAN_LOOKAHEAD_NS
+
+    def plan(self, now: int) -> list[PlannedEquity]:
+        """Plan every underlying due within the lookahead; return the planned events (any order)."""
+        out: list[PlannedEquity] = []
+        for i, und in enumerate(self.underlyings):
+            if self.due[i] - PLAN_LOOKAHEAD_NS > now:
+                continue
+            start = max(self.due[i], now + PLAN_LOOKAHEAD_NS, self.busy_until[i])
+            spans = self.spans[i] = [span for span in self.spans[i] if span[1] >= now]
+            drawn = self._draw(i, und, start)
+            if drawn is None:
+                self.due[i] = start + NS_PER_S // 2
+                continue
+            bag, name, plan = drawn
+            clash = _clash(spans, plan.holds)
+            if clash is not None or plan.last_ts >= self.end_ts:
+                if bag is not None and name is not None:
+                    bag.append(name)  # drawn again first
+                self.due[i] = max(start + NS_PER_S // 2, (clash or 0) + SPAN_MARGIN_NS)
+                continue
+            if name is None:
+                self.next_probe[i] = plan.first_ts + CANDLE_PROBE_EVERY_NS
+            for first, last, mask in plan.holds:
+                bisect.insort(spans, (first, last))
+                if mask & HOLD_QUOTES:
+                    _add_hold(self.quote_holds[i], self.quote_hold_from, i, first, last)
+                if mask & HOLD_PRINTS:
+                    _add_hold(self.print_holds[i], self.print_hold_from, i, first, last)
+            for side, ts in plan.counted_until.items():
+                self.side_free[i][side] = ts + SIDE_GAP_NS
+            if not plan.counted_until:
+                self.busy_until[i] = plan.last_ts + PLAN_GAP_NS
+            self.due[i] = max(self.busy_until[i], start + round(self.rng.uniform(0.5, 1.5) * self.every_ns))
+            out.extend(plan.events)
+        return out
+
+    def _draw(
+        self, i: int, und: UnderlyingState, start: int
+    ) -> tuple[list[DarkScenario] | None, DarkScenario | None, EquityPlan] | None:
+        """Return (bag, scenario, plan) of the next plan; a candle probe has neither bag nor scenario."""
+        rng = self.rng
+        if start >= self.next_probe[i]:
+            window = -(-start // CANDLE_INTERVAL_NS) * CANDLE_INTERVAL_NS
+            if window + CANDLE_INTERVAL_NS > self.end_ts:
+                return None
+            return None, None, plan_candle_probe(und, window, rng)
+        free = [side for side, ts in self.side_free[i].items() if ts <= start]
+        if free and start + RUN_MAX_NS < self.end_ts:
+            name = _take(self.run_bag, RUN_BAG, rng, lambda n: _run_fits(n, free))
+            if name is not None:
+                if name == "stealth_accumulation":
+                    side = "buy"
+                elif name == "distribution":
+                    side = "sell"
+                else:
+                    side = rng.choice(free)
+                return self.run_bag, name, plan_run(name, und, start, rng, side)
+        name = _take(self.block_bag, BLOCK_BAG, rng, lambda n: True)
+        return None if name is None else (self.block_bag, name, plan_block(name, und, start, rng))
+
+    def quote_held(self, i: int, t: int) -> bool:
+        """Return whether a background quote on underlying `i` at `t` is held (call when t >= quote_hold_from[i])."""
+        return _held(self.quote_holds[i], self.quote_hold_from, i, t)
+
+    def print_held(self, i: int, t: int) -> bool:
+        """Return whether a background print on underlying `i` at `t` is held (call when t >= print_hold_from[i])."""
+        return _held(self.print_holds[i], self.print_hold_from, i, t)
+
+
+def _clash(spans: list[tuple[int, int]], holds: list[tuple[int, int, int]]) -> int | None:
+    """Return the end of a planned span that a hold comes within SPAN_MARGIN_NS of, or None."""
+    for first, last, _ in holds:
+        k = bisect.bisect_left(spans, (first - SPAN_MARGIN_NS - CANDLE_INTERVAL_NS, 0))
+        for other_first, other_last in spans[max(0, k - 1) :]:
+            if other_first > last + SPAN_MARGIN_NS:
+                break
+            if other_last + SPAN_MARGIN_NS >= first:
+                return other_last
+    return None
+
+
+def _run_fits(name: DarkScenario, free: list[str]) -> bool:
+    if name == "stealth_accumulation":
+        return "buy" in free
+    if name == "distribution":
+        return "sell" in free
+    if name == "mixed_side_run":
+        return len(free) == 2
+    return True
+
+
+def _take(
+    bag: list[DarkScenario], full: tuple[DarkScenario, ...], rng: random.Random, fits: Callable[[DarkScenario], bool]
+) -> DarkScenario | None:
+    """Take the next scenario that fits from a shuffled bag (refilled when empty); None when none fits."""
+    if not bag:
+        bag.extend(full)
+        rng.shuffle(bag)
+    for k in range(len(bag) - 1, -1, -1):
+        if fits(bag[k]):
+            return bag.pop(k)
+    return None
+
+
+def _add_hold(holds: list[tuple[int, int]], first_of: list[int], i: int, first: int, last: int) -> None:
+    bisect.insort(holds, (first, last))
+    first_of[i] = holds[0][0]
+
+
+def _held(holds: list[tuple[int, int]], first_of: list[int], i: int, t: int) -> bool:
+    while holds and holds[0][1] < t:
+        del holds[0]
+    first_of[i] = holds[0][0] if holds else NEVER
+    return bool(holds) and holds[0][0] <= t
