@@ -18,22 +18,68 @@ as not evaluated, never as a pass.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket
-from connectors.synthetic.scenarios import PACKET_CLASSIFIERS
-from events.config import OptionsConfig
+from connectors.synthetic.equity_scenarios import DARK_CLASSIFIERS, CandleLabel
+from connectors.synthetic.scenarios import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS
+from events.config import EquitiesConfig, OptionsConfig, parse_windows
 from events.ids import raw_event_id
-from events.models import Alert, AnyEvent, ClassifierHit, DerivedEvent, OpenInterest, OptionNbbo, OptionPrint
+from events.models import (
+    Alert,
+    AnyEvent,
+    Candle,
+    ClassifierHit,
+    DarkInference,
+    DerivedEvent,
+    Direction,
+    OpenInterest,
+    OptionNbbo,
+    OptionPrint,
+)
 from events.symbology import parse_occ
 from events.units import NS_PER_MS, NS_PER_S, price_e9
 from flows.replay import run_events
 from operators.alerts import FILTER_NAMES, etf_symbols, filter_profile, visible
 
 Status = Literal["ok", "below", "not evaluated", "no labels"]
+
+
+class Scorable(Protocol):
+    """What scoring reads of a hit: classifier hits and dark inferences (through `DarkHit`) both qualify."""
+
+    @property
+    def classifier(self) -> str: ...
+    @property
+    def evidence_ids(self) -> tuple[str, ...]: ...
+    @property
+    def direction(self) -> Direction: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def explanations(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class DarkHit:
+    """A dark inference seen as a hit: its kind is the classifier, its prints the evidence."""
+
+    classifier: str
+    evidence_ids: tuple[str, ...]
+    direction: Direction
+    symbol: str
+    explanations: tuple[str, ...]
+
+    @classmethod
+    def of(cls, inference: DarkInference) -> DarkHit:
+        return cls(
+            inference.kind, inference.evidence_ids, inference.direction, inference.underlying, inference.explanations
+        )
+
 
 DEFAULT_SECONDS = 300.0
 DEFAULT_PLANT_EVERY_S = 2.0
@@ -100,7 +146,7 @@ class Miss:
 class FalsePositive:
     """A hit on prints whose labels forbid its classifier."""
 
-    hit: ClassifierHit
+    hit: Scorable
     labels: tuple[PlantedLabel, ...]
 
 
@@ -115,6 +161,7 @@ class Evaluation:
     hard_negatives: int
     visible_alerts: dict[str, int]
     minimum: float
+    candles: CandleScore | None = None
 
     def score(self, classifier: str) -> ClassifierScore:
         """Return one classifier's score."""
@@ -125,10 +172,47 @@ class Evaluation:
         """Return the classifiers below the minimum or without labels."""
         return tuple(s for s in self.scores if s.status in ("below", "no labels"))
 
+    @property
+    def candles_failed(self) -> bool:
+        """Return whether a planted candle window came out wrong (or none was planted)."""
+        return self.candles is not None and (not self.candles.expected or bool(self.candles.wrong))
+
+
+@dataclass(frozen=True)
+class CandleScore:
+    """Planted candle windows rebuilt exactly (open, high, low, close, volume) by the candle operator."""
+
+    expected: int
+    exact: int
+    wrong: tuple[tuple[CandleLabel, str], ...]
+    """Each wrong window with what differed."""
+
+
+def score_candles(labels: Sequence[CandleLabel], candles: Iterable[Candle]) -> CandleScore:
+    """Compare each planted window with the candle of its underlying, interval and start (pure)."""
+    built = {(c.underlying, _interval_ms(c.interval), c.window_start_ns): c for c in candles}
+    wrong: list[tuple[CandleLabel, str]] = []
+    for label in labels:
+        candle = built.get((label.underlying, label.interval_ms, label.ts_start))
+        if candle is None:
+            wrong.append((label, "no candle"))
+            continue
+        want = (label.open_e9, label.high_e9, label.low_e9, label.close_e9, label.volume_shares)
+        got = (candle.open_e9, candle.high_e9, candle.low_e9, candle.close_e9, candle.volume_shares)
+        if got != want:
+            names = ("open", "high", "low", "close", "volume")
+            diff = ", ".join(f"{n} {g} != {w}" for n, g, w in zip(names, got, want, strict=True) if g != w)
+            wrong.append((label, diff))
+    return CandleScore(expected=len(labels), exact=len(labels) - len(wrong), wrong=tuple(wrong))
+
+
+def _interval_ms(label: str) -> int:
+    return parse_windows(label)[0][1] // NS_PER_MS
+
 
 def score_hits(
     labels: Sequence[PlantedLabel],
-    hits: Iterable[ClassifierHit],
+    hits: Iterable[Scorable],
     *,
     unavailable: dict[str, str],
     minimum: float = DEFAULT_MIN,
@@ -318,14 +402,26 @@ def evaluate(
     """Run one synthetic session through the flows and score the classifiers against its labels."""
     config = config or default_thresholds()
     market = SyntheticMarket(market_config)
-    derived = run_events(market.events, config=config, workers=workers)
-    hits = [h for h in derived.get("flow.hits", []) if isinstance(h, ClassifierHit)]
+    derived = run_events(market.events, config=config, workers=workers, equities=EquitiesConfig.model_construct())
+    hits: list[Scorable] = [h for h in derived.get("flow.hits", []) if isinstance(h, ClassifierHit)]
+    hits += [DarkHit.of(d) for d in derived.get("dark.inferences", []) if isinstance(d, DarkInference)]
+    candles = score_candles(
+        market.candle_labels, (c for c in derived.get("equities.candles", []) if isinstance(c, Candle))
+    )
     alerts = _latest_alerts(derived.get("flow.alerts", []))
     etfs = etf_symbols(config)
     shown: dict[str, int] = {
         name: sum(visible(a, filter_profile(name, config), etf_symbols=etfs) for a in alerts) for name in FILTER_NAMES
     }
-    return score_hits(market.labels, hits, unavailable=support(config), minimum=minimum, visible_alerts=shown)
+    evaluation = score_hits(
+        [*market.labels, *market.dark_labels],
+        hits,
+        unavailable=support(config),
+        minimum=minimum,
+        classifiers=(*PACKET_CLASSIFIERS, *STRUCTURE_CLASSIFIERS, *DARK_CLASSIFIERS),
+        visible_alerts=shown,
+    )
+    return dataclasses.replace(evaluation, candles=candles)
 
 
 def _latest_alerts(items: Iterable[DerivedEvent]) -> list[Alert]:
@@ -445,11 +541,22 @@ def report(evaluation: Evaluation, *, max_rows: int = 20) -> Iterator[str]:
         yield from _table(["classifier", "scenario", "contract", "explanation"], fp_rows)
         if len(ev.false_positives) > max_rows:
             yield f"... and {len(ev.false_positives) - max_rows} more"
+    if ev.candles is not None:
+        yield ""
+        yield (
+            f"candles: {ev.candles.exact}/{ev.candles.expected} planted windows rebuilt exactly (open, high, low, "
+            "close, volume; ineligible prints count in volume only)"
+        )
+        for label, diff in ev.candles.wrong[:max_rows]:
+            yield f"  {label.underlying} {label.interval_ms} ms window at {label.ts_start}: {diff}"
     yield ""
     failed = ev.failed
     skipped = [s.classifier for s in ev.scores if s.status == "not evaluated"]
-    if failed:
-        yield "FAIL: " + ", ".join(f"{s.classifier} ({s.status})" for s in failed)
+    if failed or ev.candles_failed:
+        parts = [f"{s.classifier} ({s.status})" for s in failed]
+        if ev.candles_failed:
+            parts.append("candles")
+        yield "FAIL: " + ", ".join(parts)
     else:
         yield f"PASS: every evaluated classifier at or above {ev.minimum:g}"
     if skipped:
@@ -477,4 +584,5 @@ def run_evaluate_cli(args: argparse.Namespace) -> int:
     for line in report(evaluation, max_rows=args.max_rows):
         print(line)
     unevaluated = any(s.status == "not evaluated" for s in evaluation.scores)
-    return 1 if evaluation.failed or (args.require_all and unevaluated) else 0
+    failed = evaluation.failed or evaluation.candles_failed
+    return 1 if failed or (args.require_all and unevaluated) else 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from bytewax.testing import cluster_main, run_main
 
 from connectors.bytewax_io import CallbackSink, IterableSource
-from events.config import OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, DerivedEvent
 from events.serde import to_json_line
 from events.topics import DERIVED_TOPICS, dlq, topic_for
@@ -53,6 +53,7 @@ def run_events(
     history: History | None = None,
     run_options: bool = True,
     run_equities: bool = True,
+    equities: EquitiesConfig | None = None,
 ) -> dict[str, list[DerivedEvent]]:
     """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
 
@@ -72,6 +73,7 @@ def run_events(
         history=history,
         run_options=run_options,
         run_equities=run_equities,
+        equities=equities,
     )
     if workers <= 1:
         run_main(flow)  # type: ignore[no-untyped-call]

@@ -9,7 +9,8 @@ from functools import cache
 import pytest
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig
-from connectors.synthetic.scenarios import PACKET_CLASSIFIERS
+from connectors.synthetic.equity_scenarios import DARK_CLASSIFIERS, CandleLabel
+from connectors.synthetic.scenarios import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS
 from events.models import ClassifierHit, OpenInterest, Packet
 from flows.cli import main
 from flows.evaluate import (
@@ -22,6 +23,7 @@ from flows.evaluate import (
     engine_support,
     evaluate,
     report,
+    score_candles,
     score_hits,
 )
 from operators.classifiers import PacketContext, classify_packet, session_date
@@ -42,7 +44,7 @@ def default_run() -> Evaluation:
 # ------------------------------------------------------------------------------- the default session
 
 
-@pytest.mark.parametrize("classifier", PACKET_CLASSIFIERS)
+@pytest.mark.parametrize("classifier", [*PACKET_CLASSIFIERS, *STRUCTURE_CLASSIFIERS, *DARK_CLASSIFIERS])
 def test_default_seed_precision_and_recall(classifier: str) -> None:
     s = default_run().score(classifier)
     assert s.evaluated, s.reason
@@ -53,6 +55,34 @@ def test_default_seed_precision_and_recall(classifier: str) -> None:
     assert s.recall >= 0.9, s
     assert s.precision >= 0.9, s
     assert s.direction_agreed >= 0.9 * s.direction_checked
+
+
+def test_default_seed_rebuilds_every_planted_candle_exactly() -> None:
+    candles = default_run().candles
+    assert candles is not None
+    assert candles.expected >= 50, "candle probes on every underlying"
+    assert candles.wrong == ()
+    assert candles.exact == candles.expected
+
+
+def test_a_wrong_candle_is_reported_with_what_differs() -> None:
+    from events.models import Candle
+
+    label = CandleLabel("SPY", 1_000, 5_000_000_000, 6_000_000_000, 10, 12, 9, 11, 300, ("a", "b"), ())
+    candle = Candle.model_construct(
+        underlying="SPY",
+        interval="1s",
+        window_start_ns=5_000_000_000,
+        open_e9=10,
+        high_e9=12,
+        low_e9=9,
+        close_e9=11,
+        volume_shares=400,
+    )
+    score = score_candles([label], [candle])
+    assert (score.expected, score.exact) == (1, 0)
+    assert score.wrong[0][1] == "volume 400 != 300"
+    assert score_candles([label], []).wrong[0][1] == "no candle"
 
 
 def test_default_session_has_hard_negatives_and_passes() -> None:
