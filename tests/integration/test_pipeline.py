@@ -218,3 +218,30 @@ def test_equities_flow_lands_joins_levels_and_candles_like_the_in_process_run(pi
         assert expected["dark.levels"]
     finally:
         store.close()
+
+
+def test_planted_dark_scenarios_land_their_inferences_in_clickhouse(pipeline: PipelineRun) -> None:
+    market = SyntheticMarket(pipeline.market_config)
+    for _ in market.events():
+        pass
+    store = ServerStore.from_settings(pipeline.settings)
+    try:
+        rows = store.query(f"SELECT kind, evidence_ids FROM {store.table('dark_inferences')} FINAL", {})
+    finally:
+        store.close()
+    inferences = [(str(r["kind"]), set(r["evidence_ids"])) for r in rows]
+    expected = [(label, c) for label in market.dark_labels for c in label.expected_classifiers]
+    forbidden = [(label, c) for label in market.dark_labels for c in label.forbidden_classifiers]
+    assert expected, "the session plants a dark scenario"
+    missing = [
+        (label.scenario, c)
+        for label, c in expected
+        if not any(kind == c and evidence & set(label.print_ids) for kind, evidence in inferences)
+    ]
+    assert not missing, f"planted dark scenarios without their inference in ClickHouse: {missing}"
+    wrong = [
+        (label.scenario, c)
+        for label, c in forbidden
+        if any(kind == c and evidence & set(label.print_ids) for kind, evidence in inferences)
+    ]
+    assert not wrong, f"hard negatives that raised the inference they forbid: {wrong}"
