@@ -264,13 +264,66 @@ def equity_quote_ns(ts_event: int, bid: int, ask: int, *, symbol: str = "SPY", s
     )
 
 
+def equity_trade(
+    at_ms: float,
+    price: str,
+    size: int,
+    *,
+    symbol: str = "SPY",
+    placement: Placement = "MID",
+    side: Side | None = None,
+    quote: tuple[str, str] | None = ("580.10", "580.14"),
+    quote_age_ms: float = 5,
+    off_exchange: bool = True,
+    last_sale_eligible: bool = True,
+    size_eligible: bool = True,
+    excluded_reasons: tuple[str, ...] = (),
+    tick_test: bool = False,
+    venue: str = "FINN",
+    sequence: int | None = None,
+) -> EquityTrade:
+    """Build a validated joined equity print with a given placement (side follows it unless given), skipping the
+    join: the input of the dark, dark-level and candle operators."""
+    ts_event = ts(at_ms)
+    seq = next(_seq) if sequence is None else sequence
+    print_id = raw_event_id("test", "equity_trades", symbol, ts_event, seq)
+    px = price_e9(price)
+    return EquityTrade(
+        id=derived_event_id("equity_trade", (print_id,)),
+        ts_event=ts_event,
+        print_id=print_id,
+        sequence=seq,
+        symbol=symbol,
+        underlying=symbol,
+        venue=venue,
+        off_exchange=off_exchange,
+        price_e9=px,
+        size_shares=size,
+        notional_cents=notional_cents(px, size),
+        conditions=(),
+        placement=placement,
+        side=side_of(placement) if side is None else side,
+        tick_test=tick_test,
+        bid_e9=None if quote is None else price_e9(quote[0]),
+        ask_e9=None if quote is None else price_e9(quote[1]),
+        bid_size_shares=None if quote is None else 300,
+        ask_size_shares=None if quote is None else 300,
+        quote_age_ns=None if quote is None else round(quote_age_ms * NS_PER_MS),
+        stale=placement == "STALE",
+        round_lot_shares=40,
+        size_eligible=size_eligible,
+        last_sale_eligible=last_sale_eligible,
+        excluded_reasons=excluded_reasons,
+    )
+
+
 def equities_outputs() -> list[EquitiesOutput]:
     """Run a small equity tape through the engine: a midpoint dark block ($2.9M), a lit print, then end of input.
 
     Gives one of each equities output: the trades, an absorbed_block inference, a dark level and candles.
     """
     engine = EquitiesEngine(EquitiesConfig())
-    tape = [
+    tape: list[EquityPrint | EquityQuote] = [
         equity_quote(0, "580.10", "580.14"),
         equity_print(5, "580.12", 5_000),
         equity_print(10, "580.14", 100, venue="XNAS", off_exchange=False),
