@@ -85,7 +85,12 @@ RUN_SCENARIOS: Final[tuple[DarkScenario, ...]] = (
     "cooldown_run",
 )
 """Several off-exchange prints on a side over seconds: they reserve the side of the underlying."""
-WEIGHTS: Final[dict[DarkScenario, int]] = {"absorbed_block": 4, "stealth_accumulation": 5, "distribution": 5}
+WEIGHTS: Final[dict[DarkScenario, int]] = {
+    "absorbed_block": 4,
+    "stealth_accumulation": 5,
+    "distribution": 5,
+    "mixed_side_run": 2,
+}
 BLOCK_BAG: Final = tuple(name for name in BLOCK_SCENARIOS for _ in range(WEIGHTS.get(name, 1)))
 RUN_BAG: Final = tuple(name for name in RUN_SCENARIOS for _ in range(WEIGHTS.get(name, 1)))
 """Draw weights: positives more often than each hard negative."""
@@ -111,7 +116,7 @@ RUN_MAX_NS: Final = 52 * NS_PER_S
 CANDLE_INTERVAL_NS: Final = NS_PER_S
 """Candle probes label the shortest candle interval, 1 s."""
 CANDLE_PROBE_EVERY_NS: Final = 10 * NS_PER_S
-"""A candle probe on each underlying at most this long after the previous one (once the underlying is free)."""
+"""A candle probe on each underlying this long after the previous one (or three plant intervals, if longer)."""
 TRIGGER_TAIL_NS: Final = COOLDOWN_NS - 5 * NS_PER_S
 """A run's prints after the one expected to fire stay within this, inside the cooldown: one inference per run."""
 SIZE_MARGIN: Final = 1.08
@@ -578,7 +583,9 @@ def _lit_venue(rng: random.Random) -> Venue:
 def _block_size(price_cents: int, rng: random.Random) -> int:
     """Shares of an absorbed block: at least the share minimum and the notional minimum, with the margin."""
     least = max(RULES.dark_block_min_shares, math.ceil(MIN_BLOCK_CENTS * SIZE_MARGIN / price_cents))
-    drawn = round(math.exp(rng.uniform(math.log(least), math.log(max(least, 25_000) * 1.2))))
+    # Mostly a few times the minimum, now and then a big one: planted volume stays a fraction of the tape's.
+    high = least * 4 if rng.random() < 0.9 else max(least * 4, 25_000)
+    drawn = round(math.exp(rng.uniform(math.log(least), math.log(high))))
     return max(least, _round(drawn, rng))
 
 
@@ -780,6 +787,8 @@ def plan_candle_probe(und: UnderlyingState, window_start: int, rng: random.Rando
 PLAN_LOOKAHEAD_NS: Final = 250 * NS_PER_MS
 """Plans are drawn this long before they start (background on the underlying is held from then on)."""
 FIRST_PLANT_WINDOW_S: Final = (1.5, 4.0)
+EQUITY_PLANT_FACTOR: Final = 2.0
+"""Equity plans per underlying come this many times further apart than the options' plant interval."""
 NEVER: Final = 2**63 - 1
 
 
@@ -802,7 +811,8 @@ class EquityDesk:
         self.underlyings = underlyings
         self.end_ts = end_ts
         self.rng = rng
-        self.every_ns = plant_every_s * NS_PER_S
+        self.every_ns = EQUITY_PLANT_FACTOR * plant_every_s * NS_PER_S
+        self.probe_every_ns = max(CANDLE_PROBE_EVERY_NS, round(3 * self.every_ns))
         self.due = [
             start_ts + round(rng.uniform(*(FIRST_PLANT_WINDOW_S if i == 0 else (1.0, 1.0 + plant_every_s))) * NS_PER_S)
             for i in range(n)
@@ -843,7 +853,7 @@ class EquityDesk:
                 self.due[i] = max(start + NS_PER_S // 2, (clash or 0) + SPAN_MARGIN_NS)
                 continue
             if name is None:
-                self.next_probe[i] = plan.first_ts + CANDLE_PROBE_EVERY_NS
+                self.next_probe[i] = plan.first_ts + self.probe_every_ns
             for first, last, mask in plan.holds:
                 bisect.insort(spans, (first, last))
                 if mask & HOLD_QUOTES:
@@ -854,7 +864,11 @@ class EquityDesk:
                 self.side_free[i][side] = ts + SIDE_GAP_NS
             if not plan.counted_until:
                 self.busy_until[i] = plan.last_ts + PLAN_GAP_NS
-            self.due[i] = max(self.busy_until[i], start + round(self.rng.uniform(0.5, 1.5) * self.every_ns))
+            # The next plan comes after a plant interval, or as soon as a side is free for a run.
+            later = start + round(self.rng.uniform(0.5, 1.5) * self.every_ns)
+            if later + RUN_MAX_NS < self.end_ts:
+                later = min(later, *self.side_free[i].values())
+            self.due[i] = max(self.busy_until[i], later)
             out.extend(plan.events)
         return out
 
@@ -870,7 +884,11 @@ class EquityDesk:
             return None, None, plan_candle_probe(und, window, rng)
         free = [side for side, ts in self.side_free[i].items() if ts <= start]
         if free and start + RUN_MAX_NS < self.end_ts:
-            name = _take(self.run_bag, RUN_BAG, rng, lambda n: _run_fits(n, free))
+            if len(free) == 2 and "mixed_side_run" in self.run_bag:
+                name: DarkScenario | None = "mixed_side_run"  # the one run that needs both sides free
+                self.run_bag.remove("mixed_side_run")
+            else:
+                name = _take(self.run_bag, RUN_BAG, rng, lambda n: _run_fits(n, free))
             if name is not None:
                 if name == "stealth_accumulation":
                     side = "buy"
@@ -916,14 +934,16 @@ def _run_fits(name: DarkScenario, free: list[str]) -> bool:
 def _take(
     bag: list[DarkScenario], full: tuple[DarkScenario, ...], rng: random.Random, fits: Callable[[DarkScenario], bool]
 ) -> DarkScenario | None:
-    """Take the next scenario that fits from a shuffled bag (refilled when empty); None when none fits."""
+    """Take the next scenario that fits from a shuffled bag (refilled when empty); when none in the bag fits, one
+    that fits drawn from the full set; None when none fits at all."""
     if not bag:
         bag.extend(full)
         rng.shuffle(bag)
     for k in range(len(bag) - 1, -1, -1):
         if fits(bag[k]):
             return bag.pop(k)
-    return None
+    fitting = [name for name in full if fits(name)]
+    return rng.choice(fitting) if fitting else None
 
 
 def _add_hold(holds: list[tuple[int, int]], first_of: list[int], i: int, first: int, last: int) -> None:

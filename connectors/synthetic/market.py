@@ -322,6 +322,8 @@ class _Run:
         self.heap: list[tuple[int, int, Scheduled | PlannedEquity]] = []
         self.dark_labels: list[DarkLabel] = []
         self.candle_labels: list[CandleLabel] = []
+        self.published_mid_e9 = [0] * len(self.underlyings)
+        """The mid of each underlying's quote in force (background or planted), which the walk can run ahead of."""
         # Its own random stream: equity plans never shift the options' draws.
         self.desk = (
             EquityDesk(
@@ -435,6 +437,7 @@ class _Run:
         desk = self.desk
         quote_hold_from = desk.quote_hold_from if desk else [NEVER] * len(self.underlyings)
         print_hold_from = desk.print_hold_from if desk else [NEVER] * len(self.underlyings)
+        published_mid = self.published_mid_e9
         next_plan = min(min(due) - PLAN_LOOKAHEAD_NS, desk.next_plan_ts if desk else end)
         next_recenter = t + RECENTER_NS
         horizon = min(end, next_plan, next_recenter)  # when anything but background happens next
@@ -536,6 +539,7 @@ class _Run:
                 if t >= quote_hold_from[und.index] and desk and desk.quote_held(und.index, t):
                     continue  # drawn but not published: a planted quote is in force
                 seq += 1
+                published_mid[und.index] = und.mid_e9
                 yield equity_quote(
                     und.quote_template, seq, t, t + latency[seq & 1023], bid_c * e9c, ask_c * e9c, bid_size, ask_size
                 )
@@ -556,8 +560,9 @@ class _Run:
                     else:
                         price = (bid_c if u < 0.9 else ask_c) * e9c
                     if size > DARK_SIDE_MAX_SHARES:
-                        # Only planted runs put sizeable off-exchange prints on a side (equity_scenarios.py).
-                        price = (bid_c + ask_c) * e9c // 2
+                        # Only planted runs put sizeable off-exchange prints on a side (equity_scenarios.py): these
+                        # print at the mid of the quote in force, which a planted quote may have replaced.
+                        price = published_mid[und.index]
                     odd = size < lot
                     if t >= print_hold_from[und.index] and desk and desk.print_held(und.index, t):
                         continue  # drawn but not published: a candle probe owns the window
@@ -611,6 +616,7 @@ class _Run:
         ticks = und.spec.equity_spread_ticks
         und.ask_cents = und.bid_cents + ticks[int(rand() * len(ticks))]
         und.mid_e9 = (und.bid_cents + und.ask_cents) * E9_PER_CENT // 2
+        self.published_mid_e9[und.index] = und.mid_e9
         self.seq += 1
         seq = self.seq
         lot = und.round_lot
@@ -651,6 +657,7 @@ class _Run:
         ts_recv = item.ts + self.latency[seq & 1023]
         if isinstance(item, PlannedEquityQuote):
             bid_e9, ask_e9 = item.resolve()
+            self.published_mid_e9[und.index] = (bid_e9 + ask_e9) // 2
             return equity_quote(und.quote_template, seq, item.ts, ts_recv, bid_e9, ask_e9, item.bid_size, item.ask_size)
         event = equity_print(
             und.print_template, seq, item.ts, ts_recv, item.venue.code, item.venue.venue_id, item.off_exchange,
