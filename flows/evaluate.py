@@ -66,7 +66,10 @@ class Scorable(Protocol):
 
 @dataclass(frozen=True)
 class DarkHit:
-    """A dark inference seen as a hit: its kind is the classifier, its prints the evidence."""
+    """A dark inference seen as a hit: its kind is the classifier, and it is matched by the print that triggered
+    it (the last of its evidence), not by every print it cites: an inference wrongly raised during a cooldown
+    cites the first run's prints too, and must count against the cooldown run's label, not for the first run.
+    """
 
     classifier: str
     evidence_ids: tuple[str, ...]
@@ -76,9 +79,8 @@ class DarkHit:
 
     @classmethod
     def of(cls, inference: DarkInference) -> DarkHit:
-        return cls(
-            inference.kind, inference.evidence_ids, inference.direction, inference.underlying, inference.explanations
-        )
+        trigger = inference.evidence_ids[-1:]
+        return cls(inference.kind, trigger, inference.direction, inference.underlying, inference.explanations)
 
 
 DEFAULT_SECONDS = 300.0

@@ -17,6 +17,7 @@ from flows.evaluate import (
     DEFAULT_PLANT_EVERY_S,
     DEFAULT_SECONDS,
     ENGINE_INPUTS,
+    DarkHit,
     Evaluation,
     _probe_tape,
     default_thresholds,
@@ -267,3 +268,26 @@ def test_replaced_labels_keep_the_dataclass_contract() -> None:
     assert (old_style.forbidden_classifiers, old_style.expected_direction, old_style.description) == ((), None, "")
     with pytest.raises(dataclasses.FrozenInstanceError):
         old_style.scenario = "x"  # type: ignore[misc]
+
+
+def _stealth(evidence: tuple[str, ...]) -> DarkHit:
+    from events.models import DarkInference
+
+    inference = DarkInference.model_construct(
+        kind="stealth_accumulation", evidence_ids=evidence, direction="bullish", underlying="SPY", explanations=()
+    )
+    return DarkHit.of(inference)
+
+
+def test_dark_inference_counts_for_the_label_of_its_trigger_print() -> None:
+    first = label(("a1", "a2", "a3", "a4"), ("stealth_accumulation",), scenario="stealth_accumulation")
+    cooldown = label(("b1", "b2", "b3", "b4"), (), ("stealth_accumulation",), scenario="cooldown_run")
+    right = score_hits([first, cooldown], [_stealth(("a1", "a2", "a3", "a4"))], unavailable={})
+    assert right.score("stealth_accumulation").true_positives == 1
+    # Raised again during the cooldown: it cites the first run's prints too, but its trigger is the second run's.
+    wrong = score_hits(
+        [first, cooldown],
+        [_stealth(("a1", "a2", "a3", "a4")), _stealth(("a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4"))],
+        unavailable={},
+    )
+    assert wrong.score("stealth_accumulation").false_positives == 1
