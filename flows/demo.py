@@ -20,8 +20,8 @@ from connectors.settings import Settings
 from events.config import OptionsConfig
 from events.models import Alert, AnyEvent, DarkInference, DerivedEvent
 from events.units import NS_PER_S, format_price, format_usd
+from events.views import etf_symbols, filter_profile, visible
 from flows.embedded import build_embedded_flow
-from operators.alerts import etf_symbols, filter_profile, visible
 
 NEW_YORK = ZoneInfo("America/New_York")
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}

@@ -43,8 +43,8 @@ from events.models import (
 )
 from events.symbology import parse_occ
 from events.units import NS_PER_MS, NS_PER_S, price_e9
+from events.views import FILTER_NAMES, etf_symbols, filter_profile, visible
 from flows.replay import run_events
-from operators.alerts import FILTER_NAMES, etf_symbols, filter_profile, visible
 
 Status = Literal["ok", "below", "not evaluated", "no labels"]
 

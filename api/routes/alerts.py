@@ -16,7 +16,7 @@ from api.schemas import AlertOut, AlertPage
 from connectors.clickhouse.store import MAX_ALERTS_PAGE, InvalidCursor, encode_cursor
 from events.config import OptionsConfig
 from events.models import Alert, Severity
-from operators.alerts import FilterName, etf_symbols, filter_profile, visible
+from events.views import FilterName, etf_symbols, filter_profile, visible
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
