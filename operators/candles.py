@@ -108,7 +108,7 @@ class _Book:
 class CandleBuilder:
     """Keyed state for candles: per underlying, the open windows of every interval; one shared watermark."""
 
-    __slots__ = ("_books", "_done", "_labels", "_late_ns", "_lengths", "_next_due", "late_prints", "watermark_ns")
+    __slots__ = ("_books", "_done", "_labels", "_late_ns", "_lengths", "late_prints", "next_close_ns", "watermark_ns")
 
     def __init__(self, config: EquitiesConfig) -> None:
         intervals = config.candle_interval_ns
@@ -118,7 +118,8 @@ class CandleBuilder:
         self._books: dict[str, _Book] = {}
         # Per interval: every window ending at or before this boundary is closed (a multiple of the interval).
         self._done: list[int] = [_NEVER] * len(intervals)
-        self._next_due = _NEVER  # the watermark at which the shortest interval next closes a window
+        self.next_close_ns = _NEVER
+        """The watermark at which the shortest interval next closes a window: `advance` below it is a no-op."""
         self.watermark_ns = _NEVER
         self.late_prints: dict[str, int] = dict.fromkeys(self._labels, 0)
         """Late prints per interval label, since the start."""
@@ -171,7 +172,7 @@ class CandleBuilder:
         if watermark_ns <= self.watermark_ns:
             return []
         self.watermark_ns = watermark_ns
-        if watermark_ns < self._next_due:
+        if watermark_ns < self.next_close_ns:
             return []
         out: list[Candle] = []
         lengths = self._lengths
@@ -195,7 +196,7 @@ class CandleBuilder:
                             else:
                                 _merge(into, window)
                     out.append(self._candle(underlying, book, i, start, window))
-        self._next_due = self._done[0] + lengths[0]
+        self.next_close_ns = self._done[0] + lengths[0]
         return out
 
     def flush(self) -> list[Candle]:

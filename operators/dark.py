@@ -5,10 +5,11 @@ Only off-exchange, size-eligible prints count (`EquityTrade.off_exchange` and `s
 - `absorbed_block`: one print at `MID` (placed against a fresh, uncrossed, unlocked quote: not by the tick
   test), size >= `dark_block_min_shares` and notional >= `dark_min_block_usd`, spread <= `dark_max_spread_pct`
   percent of the midpoint. Direction neutral: a midpoint block shows size, not an aggressor.
-- `stealth_accumulation` / `distribution`: within `stealth_window_ms` (prints with ts >= the newest one's
-  minus the window), >= `stealth_min_prints` buyer- (seller-) initiated prints of >= `stealth_min_print_shares`
-  each, totalling >= `stealth_min_total_shares`. At most one per underlying and kind per `stealth_cooldown_ms`;
-  the evidence is every counted print in the window, so consecutive inferences may share prints.
+- `stealth_accumulation` / `distribution`: within `stealth_window_ms` (prints with ts >= the newest counted
+  print's minus the window; a print arriving behind that is not counted), >= `stealth_min_prints` buyer-
+  (seller-) initiated prints of >= `stealth_min_print_shares` each, totalling >= `stealth_min_total_shares`.
+  At most one per underlying and kind per `stealth_cooldown_ms`; the evidence is every counted print in the
+  window, so consecutive inferences may share prints. Windows keep a running share total: O(1) per print.
 
 Confidence is a stated sum (see `ABSORBED_FORMULA`, `STEALTH_FORMULA`) of a base, a size term (notional or
 shares relative to the thresholds, log scale: the full term at 8x), an ADV term (shares relative to
@@ -57,6 +58,16 @@ class _Counted(NamedTuple):
     tick_test: bool
 
 
+class _Window:
+    """One underlying's counted prints on one side, in time order, with their running share total."""
+
+    __slots__ = ("prints", "shares")
+
+    def __init__(self) -> None:
+        self.prints: deque[_Counted] = deque()
+        self.shares = 0
+
+
 def _size_term(ratio: float) -> float:
     return min(1.0, log2(ratio) / _FULL_SIZE_LOG2) if ratio > 1.0 else 0.0
 
@@ -102,7 +113,7 @@ class DarkDetector:
         self._min_total = config.stealth_min_total_shares
         self._adv_full_fraction = config.dark_adv_full_pct / 100
         # (underlying, side) -> counted prints in arrival order; (underlying, kind) -> ts of the last inference.
-        self._windows: dict[tuple[str, str], deque[_Counted]] = {}
+        self._windows: dict[tuple[str, str], _Window] = {}
         self._last_fired: dict[tuple[str, str], int] = {}
 
     def set_adv(self, underlying: str, adv_shares: int | None) -> None:
@@ -214,33 +225,39 @@ class DarkDetector:
     def _stealth(self, trade: dict[str, Any], side: str) -> DarkInference | None:
         underlying = trade["underlying"]
         ts = trade["ts_event"]
-        horizon = ts - self._window_ns
+        size = trade["size_shares"]
         key = (underlying, side)
         window = self._windows.get(key)
         if window is None:
-            window = self._windows[key] = deque()
-        window.append(
-            _Counted(
-                ts, trade["sequence"], trade["print_id"], trade["size_shares"], trade["price_e9"], trade["tick_test"]
-            )
-        )
-        while window and window[0].ts_event < horizon:
-            window.popleft()
-        if len(window) < self._min_prints:
-            return None
-        counted = [c for c in window if c.ts_event >= horizon]  # a late print may sit behind newer ones
-        total = sum(c.size_shares for c in counted)
-        if len(counted) < self._min_prints or total < self._min_total:
+            window = self._windows[key] = _Window()
+        counted = _Counted(ts, trade["sequence"], trade["print_id"], size, trade["price_e9"], trade["tick_test"])
+        prints = window.prints
+        if not prints or ts >= prints[-1].ts_event:
+            prints.append(counted)
+        elif ts < prints[-1].ts_event - self._window_ns:
+            return None  # behind the window of the newest counted print: too late to count
+        else:
+            # A print slightly out of order: keep the window in time order (it lands near the end).
+            at = len(prints) - 1
+            while at > 0 and prints[at - 1].ts_event > ts:
+                at -= 1
+            prints.insert(at, counted)
+        window.shares += size
+        newest = prints[-1].ts_event
+        horizon = newest - self._window_ns
+        while prints[0].ts_event < horizon:
+            window.shares -= prints.popleft().size_shares
+        total = window.shares
+        if len(prints) < self._min_prints or total < self._min_total:
             return None
         kind: DarkKind = "stealth_accumulation" if side == "buy" else "distribution"
         fired = self._last_fired.get((underlying, kind))
-        if fired is not None and ts - fired < self._cooldown_ns:
+        if fired is not None and newest - fired < self._cooldown_ns:
             return None
-        self._last_fired[underlying, kind] = ts
-        other = self._windows.get((underlying, "sell" if side == "buy" else "buy"), ())
-        opposite = sum(c.size_shares for c in other if c.ts_event >= horizon)
-        counted.sort()
-        return self._stealth_inference(kind, underlying, counted, total, opposite, trade)
+        self._last_fired[underlying, kind] = newest
+        other = self._windows.get((underlying, "sell" if side == "buy" else "buy"))
+        opposite = 0 if other is None else sum(c.size_shares for c in other.prints if c.ts_event >= horizon)
+        return self._stealth_inference(kind, underlying, sorted(prints), total, opposite)
 
     def _stealth_inference(
         self,
@@ -249,7 +266,6 @@ class DarkDetector:
         counted: list[_Counted],
         total: int,
         opposite: int,
-        trade: dict[str, Any],
     ) -> DarkInference:
         config = self.config
         n = len(counted)
@@ -322,7 +338,7 @@ class DarkDetector:
             explanations,
             tuple(c.print_id for c in counted),
             counted[0].ts_event,
-            trade["ts_event"],
+            counted[-1].ts_event,
             total,
             notional_e9,
             adv,

@@ -33,7 +33,7 @@ from events.models import AnyEvent, Candle, DarkInference, DarkLevel, EquityPrin
 from operators.candles import CandleBuilder
 from operators.dark import DarkDetector
 from operators.dark_levels import DarkLevels
-from operators.equity_join import EquityJoin, build_trade
+from operators.equity_join import EquityJoin
 
 EquitiesOutput = EquityTrade | DarkInference | DarkLevel | Candle
 
@@ -135,7 +135,7 @@ class EquitiesEngine:
             self._process(pending.popleft(), out)
 
     def _process(self, event: EquityPrint, out: list[EquitiesOutput]) -> None:
-        trade = build_trade(self.join.on_print(event))
+        trade = self.join.trade(event)
         out.append(trade)
         fields = trade.__dict__
         if fields["off_exchange"] and fields["size_eligible"]:
@@ -151,6 +151,5 @@ class EquitiesEngine:
         if ts > self._print_wm:
             self._print_wm = ts
             self._keep_from = ts - self._late_ns
-            closed = candles.advance(self._keep_from)
-            if closed:
-                out.extend(closed)
+            if self._keep_from >= candles.next_close_ns:
+                out.extend(candles.advance(self._keep_from))

@@ -15,7 +15,7 @@ from events.models import CONSOLIDATED_VENUE, EquityPrint, EquityQuote, EquityTr
 from events.units import notional_cents
 from operators.construct import Constructor
 from operators.eligibility import Eligibility, eligibility
-from operators.nbbo_join import Quote, QuoteBook, band_bp, place_bp, side_of
+from operators.nbbo_join import AGGRESSOR_SIDES, Quote, QuoteBook, band_bp, place_bp
 
 _make_quote = Quote._make
 _TRADES: Constructor[EquityTrade] = Constructor(EquityTrade)
@@ -34,7 +34,10 @@ class JoinedPrint(NamedTuple):
 
 def quote_at_trade(trade: EquityPrint) -> Quote | None:
     """Return the provider's consolidated quote at trade time, when the print carries one (sizes unknown: 0)."""
-    fields = trade.__dict__  # see nbbo_join.QuoteBook.update_fields
+    return _quote_at_trade(trade.__dict__)  # fields: see nbbo_join.QuoteBook.update_fields
+
+
+def _quote_at_trade(fields: dict[str, Any]) -> Quote | None:
     bid = fields["bid_e9"]
     ask = fields["ask_e9"]
     if bid is None or ask is None:
@@ -73,36 +76,51 @@ class EquityJoin:
 
     def on_print(self, trade: EquityPrint) -> JoinedPrint:
         """Join a print to the quote in force at its time, place it and classify its eligibility."""
-        fields = trade.__dict__
+        placement, side, quote, tick, elig = self._join(trade.__dict__)
+        return JoinedPrint(trade, placement, side, quote, tick, elig)
+
+    def trade(self, event: EquityPrint) -> EquityTrade:
+        """`build_trade(on_print(event))` without the intermediate tuple: the engine's hot path."""
+        fields = event.__dict__  # see nbbo_join.QuoteBook.update_fields
+        placement, side, quote, tick, elig = self._join(fields)
+        return _build(fields, placement, side, quote, tick, elig)
+
+    def _join(self, fields: dict[str, Any]) -> tuple[Placement, Side, Quote | None, bool, Eligibility]:
         symbol = fields["symbol"]
         ts = fields["ts_event"]
         price = fields["price_e9"]
-        quote = quote_at_trade(trade) if fields["ask_e9"] is not None else None
+        quote = _quote_at_trade(fields) if fields["ask_e9"] is not None else None
         if quote is None:
             quote = self.book.as_of(symbol, ts)
         last_price = self._last_price
         placement, tick = place_bp(price, quote, ts, self.max_age_ns, self._band_bp, last_price.get(symbol))
         last_price[symbol] = price
         elig = eligibility(price, fields["size_shares"], fields["conditions"], ts)
-        side: Side = "unknown" if elig.priced_off_quote else side_of(placement)
-        return JoinedPrint(trade, placement, side, quote, tick, elig)
+        side: Side = "unknown" if elig.priced_off_quote else AGGRESSOR_SIDES.get(placement, "unknown")
+        return placement, side, quote, tick, elig
 
 
-def build_trade(joined: JoinedPrint, underlying: str | None = None) -> EquityTrade:
-    """Make the `EquityTrade` of a joined print (id from the print's id); `underlying` defaults to the symbol."""
+def build_trade(joined: JoinedPrint) -> EquityTrade:
+    """Make the `EquityTrade` of a joined print; its id is `derived_event_id("equity_trade", (print id,))`."""
     event, placement, side, quote, tick, elig = joined
-    trade = event.__dict__
+    return _build(event.__dict__, placement, side, quote, tick, elig)
+
+
+def _build(
+    trade: dict[str, Any], placement: Placement, side: Side, quote: Quote | None, tick: bool, elig: Eligibility
+) -> EquityTrade:
     price = trade["price_e9"]
     size = trade["size_shares"]
     ts = trade["ts_event"]
     print_id = trade["id"]
+    symbol = trade["symbol"]
     fields = _TRADES.template()
     fields["id"] = derived_event_id("equity_trade", (print_id,))
     fields["ts_event"] = ts
     fields["print_id"] = print_id
     fields["sequence"] = trade["sequence"]
-    fields["symbol"] = trade["symbol"]
-    fields["underlying"] = underlying or trade["symbol"]
+    fields["symbol"] = symbol
+    fields["underlying"] = symbol  # an equity is its own underlying
     fields["venue"] = trade["venue"]
     fields["off_exchange"] = trade["off_exchange"]
     fields["price_e9"] = price

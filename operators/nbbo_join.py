@@ -227,12 +227,13 @@ def place_bp(
     return "MID", False
 
 
-_SIDES: dict[str, Side] = {"AA": "buy", "A": "buy", "B": "sell", "BB": "sell"}
+AGGRESSOR_SIDES: dict[str, Side] = {"AA": "buy", "A": "buy", "B": "sell", "BB": "sell"}
+"""Placement -> aggressor side (every other placement: unknown)."""
 
 
 def side_of(placement: Placement) -> Side:
     """Return the aggressor side implied by a placement."""
-    return _SIDES.get(placement, "unknown")
+    return AGGRESSOR_SIDES.get(placement, "unknown")
 
 
 def is_complex(trade: OptionPrint) -> bool:
@@ -275,5 +276,5 @@ class NbboJoin:
         last_price[symbol] = price
         conditions = fields["conditions"]
         complex_print = bool(conditions) and not COMPLEX_FLAGS.isdisjoint(conditions)
-        side: Side = "unknown" if complex_print else _SIDES.get(placement, "unknown")
+        side: Side = "unknown" if complex_print else AGGRESSOR_SIDES.get(placement, "unknown")
         return _make_placed((trade, placement, side, quote, tick, complex_print, late))

@@ -159,3 +159,10 @@ def test_never_a_later_quote(quote_offsets: list[int], print_offset: int, keep_b
     assert joined.quote.ts_event == latest_ts
     expected = [q for q in at_or_before if q.ts_event == latest_ts][-1]
     assert (joined.quote.bid_e9, joined.quote.ask_e9) == (expected.bid_e9, expected.ask_e9)
+
+
+def test_the_engine_path_builds_the_same_trade() -> None:
+    tape = [equity_print(5, "100.05", 500), equity_print(6, "100.10", 10, conditions=("odd_lot",))]
+    slow, fast = _join(equity_quote(0, "100.00", "100.10")), _join(equity_quote(0, "100.00", "100.10"))
+    for event in tape:
+        assert fast.trade(event) == build_trade(slow.on_print(event))
