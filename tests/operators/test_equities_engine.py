@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
 from hypothesis import given, settings
@@ -187,3 +188,15 @@ def test_on_runs_is_on_events_concatenated() -> None:
     engine = EquitiesEngine(CONFIG)
     runs = engine.on_runs([tape[:5], tape[5:]]) + engine.on_eof()
     assert runs == _run(tape)
+
+
+def test_a_pickled_engine_resumes_exactly() -> None:
+    """Flows snapshot the engine itself (recovery): a restored copy continues with the same outputs."""
+    tape = _merged()
+    for cut in (3, 7, 11):
+        engine = EquitiesEngine(CONFIG, {"SPY": 2_000_000})
+        head = engine.on_events(tape[:cut])
+        restored = pickle.loads(pickle.dumps(engine))
+        assert head + restored.on_events(tape[cut:]) + restored.on_eof() == _run(
+            tape, EquitiesEngine(CONFIG, {"SPY": 2_000_000})
+        )
