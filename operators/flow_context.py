@@ -2,15 +2,16 @@
 
 Each window (default 1m, 5m, 1h, 4h, 1d) holds the packets with `ts_event` in (end - length, end], where `end` is
 the newest event time seen for the underlying (packet or watermark). Every packet is reduced once to a vector of
-integers; a window keeps a deque of them and their running sums, so sums stay exact and each packet costs O(1)
-per window. A window whose content changed is reported at most once per `flow_context_emit_ms` of event time, so a
+integers, kept once per underlying in event-time order; a window is an index into that list (its expired prefix)
+and its sums are the running total minus the expired prefix's sums, so sums stay exact. Window starts and sums
+are brought up to date only when a window may report, so a packet costs one insertion and a comparison per
+window. A window whose content changed is reported at most once per `flow_context_emit_ms` of event time, so a
 replay gives the same events with the same ids.
 """
 
 from __future__ import annotations
 
-import operator
-from collections import deque
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from events.config import OptionsConfig
@@ -39,8 +40,6 @@ FIELDS: tuple[str, ...] = (
 """The integer sums every window keeps, in the order of a packet's contribution vector."""
 
 _I = {name: i for i, name in enumerate(FIELDS)}
-_TOUCH = ("AA", "A", "B", "BB")
-_QUOTED = ("AA", "A", "MID", "B", "BB")
 
 AGGRESSIVENESS_FORMULA = (
     "aggressiveness = 0.5 x at_touch_contracts / quoted_contracts + 0.5 x sweep_contracts / "
@@ -67,15 +66,16 @@ def institutional_formula(cfg: OptionsConfig) -> str:
     )
 
 
-def contribution(packet: Packet, cfg: OptionsConfig) -> tuple[int, ...]:
-    """Return a packet's contribution to every sum of FIELDS."""
+def contribution(packet: Packet, large_premium_cents: int) -> tuple[int, ...]:
+    """Return a packet's contribution to every sum of FIELDS (`large_premium_cents`: the institutional size)."""
     premium = packet.premium_cents
     size = packet.size_contracts
     call = packet.right == "C"
     complex_ = packet.complex_prints > 0
     # Complex prints trade away from the single-leg NBBO: their side says nothing about direction.
     direction = "neutral" if complex_ else direction_for(packet)
-    sizes = packet.placement_sizes
+    size_at = packet.placement_sizes.get
+    at_touch = size_at("AA", 0) + size_at("A", 0) + size_at("B", 0) + size_at("BB", 0)
     sweep = packet.kind == "sweep"
     block = packet.kind == "block"
     return (
@@ -91,50 +91,90 @@ def contribution(packet: Packet, cfg: OptionsConfig) -> tuple[int, ...]:
         premium if complex_ else 0,
         int(sweep),
         int(block),
-        sum(sizes.get(p, 0) for p in _TOUCH),
-        sum(sizes.get(p, 0) for p in _QUOTED),
+        at_touch,
+        at_touch + size_at("MID", 0),
         size if sweep else 0,
-        premium if block or premium >= cfg.flow_context_large_premium_cents else 0,
+        premium if block or premium >= large_premium_cents else 0,
     )
 
 
 @dataclass(slots=True)
 class _Window:
+    """One window's view of its underlying's entries: those before `head` are out of it.
+
+    `head` and the expired sums catch up lazily (when the throttle lets the window report, or a late packet lands
+    in its expired prefix), so a packet costs a few comparisons per window and no vector arithmetic.
+    """
+
     label: str
     length_ns: int
-    entries: deque[tuple[int, tuple[int, ...]]] = field(default_factory=deque)
-    sums: list[int] = field(default_factory=lambda: [0] * len(FIELDS))
+    head: int = 0
+    """Entries with ts <= end - length as of the last catch-up (the expired prefix)."""
+    counted: int = 0
+    """Entries of the prefix already summed into `expired` (counted <= head)."""
+    expired: list[int] = field(default_factory=lambda: [0] * len(FIELDS))
     dirty: bool = False
     last_emit_ns: int = -1
     late_packets: int = 0
 
-    def add(self, ts_ns: int, values: tuple[int, ...]) -> None:
-        entries = self.entries
-        if not entries or entries[-1][0] <= ts_ns:
-            entries.append((ts_ns, values))
-        else:
-            # Packets close slightly out of event-time order: keep the deque sorted so expiry stays exact.
-            i = len(entries) - 1
-            while i > 0 and entries[i - 1][0] > ts_ns:
-                i -= 1
-            entries.insert(i, (ts_ns, values))
-        self.sums = list(map(operator.add, self.sums, values))
-        self.dirty = True
-
-    def expire(self, end_ns: int) -> None:
-        start = end_ns - self.length_ns
-        entries = self.entries
-        while entries and entries[0][0] <= start:
-            _, values = entries.popleft()
-            self.sums = list(map(operator.sub, self.sums, values))
+    def catch_up(self, times: list[int], end_ns: int) -> None:
+        """Move `head` to the window start at `end_ns`; entries leaving the window make it dirty."""
+        head = bisect_right(times, end_ns - self.length_ns, self.head)
+        if head != self.head:
+            self.head = head
             self.dirty = True
 
 
 @dataclass(slots=True)
 class _Underlying:
+    """The contributions of one underlying's packets, sorted by `ts_event` and shared by its windows.
+
+    A window's sums are `total - window.expired`. Entries every window has expired are dropped from time to time.
+    """
+
     windows: list[_Window]
+    longest: _Window
     end_ns: int = -1
     last_packet_id: str = ""
+    times: list[int] = field(default_factory=list)
+    values: list[tuple[int, ...]] = field(default_factory=list)
+    total: list[int] = field(default_factory=lambda: [0] * len(FIELDS))
+    unsummed: list[tuple[int, ...]] = field(default_factory=list)
+    """Contributions added since `total` was last brought up to date."""
+
+    def sums(self, window: _Window) -> list[int]:
+        """Return the window's sums as of its last catch-up."""
+        if self.unsummed:
+            self.total = _plus(self.total, self.unsummed)
+            self.unsummed.clear()
+        if window.counted != window.head:
+            window.expired = _plus(window.expired, self.values[window.counted : window.head])
+            window.counted = window.head
+        return [t - e for t, e in zip(self.total, window.expired, strict=True)]
+
+    def compact(self) -> None:
+        """Drop the entries every window has expired (they only cost memory and bisect steps)."""
+        for window in self.windows:
+            window.catch_up(self.times, self.end_ns)
+            self.sums(window)
+        dead = min(window.head for window in self.windows)
+        if dead:
+            gone = next(w.expired for w in self.windows if w.head == dead)
+            self.total = [t - g for t, g in zip(self.total, gone, strict=True)]
+            for window in self.windows:
+                window.expired = [e - g for e, g in zip(window.expired, gone, strict=True)]
+                window.head -= dead
+                window.counted -= dead
+            del self.times[:dead]
+            del self.values[:dead]
+
+
+def _plus(sums: list[int], rows: list[tuple[int, ...]]) -> list[int]:
+    return [s + sum(column) for s, column in zip(sums, zip(*rows, strict=True), strict=True)] if rows else sums
+
+
+_COMPACT_MIN = 4096
+"""Entries kept per underlying before the expired prefix is dropped (then at least half of them must be dead)."""
 
 
 class FlowContextTracker:
@@ -143,7 +183,16 @@ class FlowContextTracker:
     Feed every closed packet to `on_packet` and the packet watermark to `advance`; `flush` at end of input.
     """
 
-    __slots__ = ("_aggressiveness", "_config", "_institutional", "_sentiment", "_state")
+    __slots__ = (
+        "_aggressiveness",
+        "_config",
+        "_emit_ns",
+        "_institutional",
+        "_large_cents",
+        "_sentiment",
+        "_state",
+        "_window_ns",
+    )
 
     def __init__(self, config: OptionsConfig) -> None:
         self._config = config
@@ -151,23 +200,47 @@ class FlowContextTracker:
         self._sentiment = sentiment_formula(config)
         self._aggressiveness = AGGRESSIVENESS_FORMULA
         self._institutional = institutional_formula(config)
+        # Computed settings, read once per packet: cached.
+        self._emit_ns = config.flow_context_emit_ns
+        self._large_cents = config.flow_context_large_premium_cents
+        self._window_ns = config.flow_context_window_ns
 
     def on_packet(self, packet: Packet) -> list[FlowContext]:
         """Add a closed packet to every window of its underlying; return the contexts due now."""
         state = self._state.get(packet.underlying)
         if state is None:
-            windows = [_Window(label, length) for label, length in self._config.flow_context_window_ns]
-            state = self._state[packet.underlying] = _Underlying(windows)
+            windows = [_Window(label, length) for label, length in self._window_ns]
+            longest = max(windows, key=lambda w: w.length_ns)
+            state = self._state[packet.underlying] = _Underlying(windows, longest)
         ts = packet.ts_event
-        state.end_ns = max(state.end_ns, ts)
+        if ts > state.end_ns:
+            state.end_ns = ts
+        end = state.end_ns
         state.last_packet_id = packet.id
-        values = contribution(packet, self._config)
+        values = contribution(packet, self._large_cents)
+        times = state.times
+        # Packets close slightly out of event-time order: keep the entries sorted so expiry stays exact.
+        at = len(times) if not times or times[-1] <= ts else bisect_right(times, ts)
         for window in state.windows:
-            window.expire(state.end_ns)
-            if ts <= state.end_ns - window.length_ns:
-                window.late_packets += 1  # already out of this window: adding it would only be undone
+            if ts <= end - window.length_ns:
+                # Already out of this window: it joins the expired prefix, the window's content is unchanged.
+                window.late_packets += 1
+                window.catch_up(times, end)
+                window.head += 1
+                if at < window.counted:
+                    window.expired = [e + v for e, v in zip(window.expired, values, strict=True)]
+                    window.counted += 1
             else:
-                window.add(ts, values)
+                window.dirty = True
+        if at == len(times):
+            times.append(ts)
+            state.values.append(values)
+        else:
+            times.insert(at, ts)
+            state.values.insert(at, values)
+        state.unsummed.append(values)
+        if len(times) > _COMPACT_MIN and state.longest.head > len(times) // 2:
+            state.compact()
         return self._due(packet.underlying, state)
 
     def advance(self, watermark_ns: int) -> list[FlowContext]:
@@ -177,8 +250,6 @@ class FlowContextTracker:
             state = self._state[underlying]
             if watermark_ns > state.end_ns:
                 state.end_ns = watermark_ns
-                for window in state.windows:
-                    window.expire(watermark_ns)
             out.extend(self._due(underlying, state))
         return out
 
@@ -188,6 +259,7 @@ class FlowContextTracker:
         for underlying in sorted(self._state):
             state = self._state[underlying]
             for window in state.windows:
+                window.catch_up(state.times, state.end_ns)
                 if window.dirty:
                     out.append(self._emit(underlying, state, window))
         return out
@@ -197,6 +269,8 @@ class FlowContextTracker:
         state = self._state.get(underlying)
         if state is None:
             return []
+        for window in state.windows:
+            window.catch_up(state.times, state.end_ns)
         return [self._build(underlying, state, window) for window in state.windows]
 
     def late_packets(self, underlying: str) -> dict[str, int]:
@@ -207,11 +281,14 @@ class FlowContextTracker:
     # ---------------------------------------------------------------------------------- internals
 
     def _due(self, underlying: str, state: _Underlying) -> list[FlowContext]:
-        emit_ns = self._config.flow_context_emit_ns
+        emit_ns = self._emit_ns
         out: list[FlowContext] = []
+        end = state.end_ns
         for window in state.windows:
-            if window.dirty and (window.last_emit_ns < 0 or state.end_ns - window.last_emit_ns >= emit_ns):
-                out.append(self._emit(underlying, state, window))
+            if window.last_emit_ns < 0 or end - window.last_emit_ns >= emit_ns:
+                window.catch_up(state.times, end)
+                if window.dirty:
+                    out.append(self._emit(underlying, state, window))
         return out
 
     def _emit(self, underlying: str, state: _Underlying, window: _Window) -> FlowContext:
@@ -220,7 +297,7 @@ class FlowContextTracker:
         return self._build(underlying, state, window)
 
     def _build(self, underlying: str, state: _Underlying, window: _Window) -> FlowContext:
-        s = window.sums
+        s = state.sums(window)
         calls, puts = s[_I["call_volume_contracts"]], s[_I["put_volume_contracts"]]
         call_premium, put_premium = s[_I["call_premium_cents"]], s[_I["put_premium_cents"]]
         bullish, bearish = s[_I["bullish_premium_cents"]], s[_I["bearish_premium_cents"]]
