@@ -247,10 +247,38 @@ def build_structure(legs: Sequence[Packet], shape: Shape, *, flagged: bool, cfg:
 
 @dataclass(slots=True)
 class _Book:
-    """Undecided packets of one underlying, sorted by (ts_first, id)."""
+    """Undecided packets of one underlying; every key list is sorted by (ts_first, id).
+
+    `flagged` and `pairable` (unflagged, at least `structure_min_leg_contracts`) hold the only packets that can be
+    an anchor's candidates, so a decision reads the few of them in its horizon instead of every undecided packet.
+    """
 
     keys: list[tuple[int, str]] = field(default_factory=list)
     packets: dict[str, Packet] = field(default_factory=dict)
+    flagged: list[tuple[int, str]] = field(default_factory=list)
+    pairable: list[tuple[int, str]] = field(default_factory=list)
+
+    def candidates(self, packet: Packet, min_size: int) -> list[tuple[int, str]] | None:
+        """Return the key list that holds `packet` besides `keys` (None: it can be no one's leg)."""
+        if is_flagged(packet):
+            return self.flagged
+        return self.pairable if packet.size_contracts >= min_size else None
+
+    def remove(self, pid: str, min_size: int) -> Packet:
+        packet = self.packets.pop(pid)
+        key = (packet.ts_first, pid)
+        _delete(self.keys, key)
+        candidates = self.candidates(packet, min_size)
+        if candidates is not None:
+            _delete(candidates, key)
+        return packet
+
+
+def _delete(keys: list[tuple[int, str]], key: tuple[int, str]) -> None:
+    i = bisect.bisect_left(keys, key)
+    if i == len(keys) or keys[i] != key:
+        raise AssertionError(f"structure book lost key {key}")
+    del keys[i]
 
 
 class StructureDetector:
@@ -284,7 +312,11 @@ class StructureDetector:
         if packet.ts_last + self._settle_ns < self._watermark:
             # Its candidates may already be decided without it: it still pairs with whatever is undecided.
             self.late_packets += 1
-        bisect.insort(book.keys, (packet.ts_first, packet.id))
+        key = (packet.ts_first, packet.id)
+        bisect.insort(book.keys, key)
+        candidates = book.candidates(packet, self._config.structure_min_leg_contracts)
+        if candidates is not None:
+            bisect.insort(candidates, key)
         book.packets[packet.id] = packet
         return _ordered(self._decide_ready(book))
 
@@ -338,28 +370,31 @@ class StructureDetector:
 
     def _decide(self, book: _Book) -> list[Structure]:
         """Decide the anchor (the earliest undecided packet): a structure with it as a leg, or it alone."""
+        cfg = self._config
+        min_size = cfg.structure_min_leg_contracts
         anchor = book.packets[book.keys[0][1]]
-        horizon = anchor.ts_last + self._config.structure_window_ns
-        end = bisect.bisect_right(book.keys, (horizon, "\uffff"))
-        others = [book.packets[pid] for _, pid in book.keys[1:end]]
+        candidates = book.candidates(anchor, min_size)
+        structure: Structure | None = None
         used: Sequence[str] = (anchor.id,)
-        if is_flagged(anchor):
-            group = [anchor, *(p for p in others if is_flagged(p))]
-            structure = self._flagged(group)
-            if structure is None and len(group) > 1:
-                # The venue says these are all legs; if they cannot be split into one structure, none is right.
-                used = [p.id for p in group]
-        else:
-            structure, mixed = self._unflagged(anchor, [p for p in others if not is_flagged(p)])
-            if mixed:
-                # Pairing two of them after dropping the anchor would be a guess too: release them together.
-                used = [anchor.id, *(p.id for p in mixed)]
+        if candidates is not None:
+            # The anchor is the earliest undecided packet, so it heads its own candidate list too.
+            horizon = (anchor.ts_last + cfg.structure_window_ns, "\uffff")
+            others = [book.packets[pid] for _, pid in candidates[1 : bisect.bisect_right(candidates, horizon)]]
+            if candidates is book.flagged:
+                group = [anchor, *others]
+                structure = self._flagged(group)
+                if structure is None and len(group) > 1:
+                    # The venue says these are all legs; if they cannot be split into one structure, none is right.
+                    used = [p.id for p in group]
+            else:
+                structure, mixed = self._unflagged(anchor, others)
+                if mixed:
+                    # Pairing two of them after dropping the anchor would be a guess too: release them together.
+                    used = [anchor.id, *(p.id for p in mixed)]
         if structure is not None:
             used = structure.leg_ids
         for pid in used:
-            packet = book.packets.pop(pid)
-            book.keys.remove((packet.ts_first, pid))
-            self._decided[pid] = packet.ts_last
+            self._decided[pid] = book.remove(pid, min_size).ts_last
         if structure is None:
             self.released_packets += len(used)
             return []
@@ -376,17 +411,20 @@ class StructureDetector:
         return build_structure(group, shape, flagged=True, cfg=cfg)
 
     def _unflagged(self, anchor: Packet, others: list[Packet]) -> tuple[Structure | None, list[Packet]]:
-        """Return the anchor's structure, or None with the candidates that made the evidence mixed."""
+        """Return the anchor's structure, or None with the candidates that made the evidence mixed.
+
+        `anchor` and `others` are unflagged and at least `structure_min_leg_contracts` each.
+        """
         cfg = self._config
-        min_size = cfg.structure_min_leg_contracts
-        if anchor.size_contracts < min_size:
-            return None, []
+        ratio_max = cfg.structure_size_ratio_max
+        size = anchor.size_contracts
+        symbol = anchor.symbol
+        # size_ratio((anchor, p)) inline: this runs for every candidate of every anchor.
         comparable = [
             p
             for p in others
-            if p.size_contracts >= min_size
-            and p.symbol != anchor.symbol
-            and size_ratio((anchor, p)) <= cfg.structure_size_ratio_max
+            if p.symbol != symbol
+            and (size / p.size_contracts if size >= p.size_contracts else p.size_contracts / size) <= ratio_max
         ]
         if not comparable:
             return None, []
