@@ -173,7 +173,7 @@ def _plus(sums: list[int], rows: list[tuple[int, ...]]) -> list[int]:
     return [s + sum(column) for s, column in zip(sums, zip(*rows, strict=True), strict=True)] if rows else sums
 
 
-_COMPACT_MIN = 4096
+COMPACT_MIN_ENTRIES = 4096
 """Entries kept per underlying before the expired prefix is dropped (then at least half of them must be dead)."""
 
 
@@ -185,6 +185,7 @@ class FlowContextTracker:
 
     __slots__ = (
         "_aggressiveness",
+        "_compact_min",
         "_config",
         "_emit_ns",
         "_institutional",
@@ -194,8 +195,9 @@ class FlowContextTracker:
         "_window_ns",
     )
 
-    def __init__(self, config: OptionsConfig) -> None:
+    def __init__(self, config: OptionsConfig, *, compact_min_entries: int = COMPACT_MIN_ENTRIES) -> None:
         self._config = config
+        self._compact_min = compact_min_entries
         self._state: dict[str, _Underlying] = {}
         self._sentiment = sentiment_formula(config)
         self._aggressiveness = AGGRESSIVENESS_FORMULA
@@ -239,7 +241,7 @@ class FlowContextTracker:
             times.insert(at, ts)
             state.values.insert(at, values)
         state.unsummed.append(values)
-        if len(times) > _COMPACT_MIN and state.longest.head > len(times) // 2:
+        if len(times) > self._compact_min and state.longest.head > len(times) // 2:
             state.compact()
         return self._due(packet.underlying, state)
 

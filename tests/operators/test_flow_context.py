@@ -298,16 +298,24 @@ _KINDS: list[PacketKind] = ["single", "sweep", "block", "split"]
 
 
 @st.composite
-def tapes(draw: st.DrawFn) -> list[tuple[str, Packet | int]]:
-    """A tape of ("packet", packet) and ("advance", watermark) steps, moving forward with small reorderings."""
+def tapes(
+    draw: st.DrawFn,
+    steps_max: int = 40,
+    ticks_ms: tuple[int, ...] = (0, 1, 300, 999, 1_000, 20_000, 59_999, 60_000, 400_000),
+    lags_ms: tuple[int, ...] = (0, 0, 1, 2_500),
+) -> list[tuple[str, Packet | int]]:
+    """A tape of ("packet", packet) and ("advance", watermark) steps.
+
+    The clock moves forward by one of `ticks_ms` per step; a packet is one of `lags_ms` behind it (out of order).
+    """
     steps: list[tuple[str, Packet | int]] = []
     clock_ms = 0
-    for i in range(draw(st.integers(min_value=0, max_value=40))):
-        clock_ms += draw(st.sampled_from([0, 1, 300, 999, 1_000, 20_000, 59_999, 60_000, 400_000]))
+    for i in range(draw(st.integers(min_value=0, max_value=steps_max))):
+        clock_ms += draw(st.sampled_from(ticks_ms))
         if draw(st.integers(0, 4)) == 0:
             steps.append(("advance", T0 + clock_ms * NS_PER_MS))
             continue
-        at_ms = clock_ms - draw(st.sampled_from([0, 0, 1, 2_500]))  # packets close slightly out of order
+        at_ms = clock_ms - draw(st.sampled_from(lags_ms))
         packet = leg(
             occ(draw(st.sampled_from(["570", "580"])), draw(st.sampled_from("CP"))),
             side=draw(st.sampled_from(["buy", "sell", "unknown"])),
@@ -359,3 +367,69 @@ def test_same_input_same_events_and_throttled(steps: list[tuple[str, Packet | in
         throttled = times[:-1]
         gaps = [b - a for a, b in pairwise(throttled)]
         assert all(gap >= CFG.flow_context_emit_ns for gap in gaps)
+
+
+def _reference(steps: list[tuple[str, Packet | int]], cfg: OptionsConfig) -> list[tuple[str, int, dict[str, int]]]:
+    """Return the (window, ts_event, sums) reported, the plain way: every step recomputes every window's packets
+    from scratch; a window whose packets changed is reported when its throttle allows, the rest at flush."""
+    windows = cfg.flow_context_window_ns
+    fed: list[Packet] = []
+    end = -1
+    inside: dict[str, list[int]] = {label: [] for label, _ in windows}
+    dirty = dict.fromkeys(inside, False)
+    last_emit = dict.fromkeys(inside, -1)
+    out: list[tuple[str, int, dict[str, int]]] = []
+
+    def report(label: str, length_ns: int) -> None:
+        dirty[label] = False
+        last_emit[label] = end
+        out.append((label, end, _batch(fed, end, length_ns)))
+
+    for _kind, item in steps:
+        if isinstance(item, Packet):
+            fed.append(item)
+            end = max(end, item.ts_event)
+        elif fed:  # a watermark moves only the underlyings already seen
+            end = max(end, item)
+        else:
+            continue
+        for label, length_ns in windows:
+            now = [i for i, p in enumerate(fed) if end - length_ns < p.ts_event <= end]
+            dirty[label] |= now != inside[label]
+            inside[label] = now
+            if dirty[label] and (last_emit[label] < 0 or end - last_emit[label] >= cfg.flow_context_emit_ns):
+                report(label, length_ns)
+    for label, length_ns in windows:
+        if dirty[label]:
+            report(label, length_ns)
+    return out
+
+
+LATE_CFG = OptionsConfig(flow_context_windows="1s,5s,1m", flow_context_emit_ms=200)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tapes(steps_max=80, ticks_ms=(0, 1, 150, 999, 1_000, 4_000, 59_999), lags_ms=(0, 1, 700, 1_000, 6_000, 61_000)),
+    st.sampled_from([2, 8, 10_000]),
+)
+def test_reports_equal_a_plain_recomputation(steps: list[tuple[str, Packet | int]], compact_min: int) -> None:
+    # Windows short enough for packets to arrive already outside them, and a small entry list that gets compacted.
+    lazy = FlowContextTracker(LATE_CFG, compact_min_entries=compact_min)
+    checked = FlowContextTracker(LATE_CFG, compact_min_entries=compact_min)  # also read after every step
+    out: list[FlowContext] = []
+    fed: list[Packet] = []
+    for _kind, item in steps:
+        if isinstance(item, Packet):
+            fed.append(item)
+            out += lazy.on_packet(item)
+            checked.on_packet(item)
+        else:
+            out += lazy.advance(item)
+            checked.advance(item)
+        for context in checked.current("SPY"):
+            sums = {name: getattr(context, name) for name in FIELDS}
+            assert sums == _batch(fed, context.ts_event, context.window_ns), context.window_label
+    out += lazy.flush()
+    reported = [(c.window_label, c.ts_event, {name: getattr(c, name) for name in FIELDS}) for c in out]
+    assert reported == _reference(steps, LATE_CFG)
