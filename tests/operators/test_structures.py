@@ -13,13 +13,16 @@ from events.ids import derived_event_id
 from events.models import Direction, Packet, Side, Structure, StructureType
 from events.units import NS_PER_MS
 from operators.structures import (
+    MAX_PENDING_PACKETS,
     STRUCTURE_CLASSIFIERS,
     StructureDetector,
     build_structure,
     classify_legs,
     classify_structure,
+    is_flagged,
     ladder,
     roll,
+    size_ratio,
     straddle_strangle,
     vertical_spread,
 )
@@ -425,7 +428,7 @@ _SIZES = [1, 10, 50, 100, 150, 300, 1_000]
 
 
 @st.composite
-def packets(draw: st.DrawFn) -> list[Packet]:
+def packets(draw: st.DrawFn, flagged_one_in: int = 10) -> list[Packet]:
     n = draw(st.integers(min_value=0, max_value=14))
     out: list[Packet] = []
     for i in range(n):
@@ -444,7 +447,7 @@ def packets(draw: st.DrawFn) -> list[Packet]:
                 price=draw(st.sampled_from(["0.50", "1.00", "2.50"])),
                 at_ms=draw(st.integers(min_value=0, max_value=60)) * 50 + span,
                 span_ms=span,
-                conditions=("multi_leg",) if draw(st.integers(0, 9)) == 0 else (),
+                conditions=("multi_leg",) if draw(st.integers(1, flagged_one_in)) == 1 else (),
                 print_ids=(f"print-{i}",),
             )
         )
@@ -480,6 +483,131 @@ def test_same_input_same_ids_however_the_watermark_moves(tape: list[Packet]) -> 
     for p in tape:
         batch.on_packet(p)
     assert batch.flush() == sorted(incremental, key=lambda s: (s.ts_event, s.id))
+
+
+class PlainDetector:
+    """The decisions of the detector, the plain way: every decision scans every undecided packet.
+
+    Decisions only (legs and type per call, released and late counts): structure events are built by the same
+    functions either way.
+    """
+
+    def __init__(self, cfg: OptionsConfig) -> None:
+        self.cfg = cfg
+        self.settle_ns = cfg.structure_window_ns + cfg.packet_window_ns + cfg.packet_gap_ns
+        self.undecided: dict[str, list[Packet]] = {}
+        self.decided: set[str] = set()
+        self.watermark = -1
+        self.late_packets = 0
+        self.released_packets = 0
+
+    def on_packet(self, packet: Packet) -> list[tuple[tuple[str, ...], str]]:
+        book = self.undecided.setdefault(packet.underlying, [])
+        if packet.id in self.decided or any(p.id == packet.id for p in book):
+            return []
+        self.late_packets += packet.ts_last + self.settle_ns < self.watermark
+        book.append(packet)
+        return self.ready(book)
+
+    def advance(self, watermark_ns: int) -> list[tuple[tuple[str, ...], str]]:
+        self.watermark = max(self.watermark, watermark_ns)
+        return [d for u in sorted(self.undecided) for d in self.ready(self.undecided[u])]
+
+    def flush(self) -> list[tuple[tuple[str, ...], str]]:
+        out = []
+        for underlying in sorted(self.undecided):
+            while self.undecided[underlying]:
+                out += self.decide(self.undecided[underlying])
+        return out
+
+    def ready(self, book: list[Packet]) -> list[tuple[tuple[str, ...], str]]:
+        out = []
+        while book:
+            anchor = min(book, key=lambda p: (p.ts_first, p.id))
+            if anchor.ts_last + self.settle_ns >= self.watermark and len(book) <= MAX_PENDING_PACKETS:
+                break
+            out += self.decide(book)
+        return out
+
+    def decide(self, book: list[Packet]) -> list[tuple[tuple[str, ...], str]]:
+        cfg = self.cfg
+        anchor = min(book, key=lambda p: (p.ts_first, p.id))
+        horizon = anchor.ts_last + cfg.structure_window_ns
+        others = sorted(
+            (p for p in book if p is not anchor and p.ts_first <= horizon), key=lambda p: (p.ts_first, p.id)
+        )
+        legs: list[Packet] = []
+        used = [anchor]
+        if is_flagged(anchor):
+            group = [anchor, *(p for p in others if is_flagged(p))]
+            if 2 <= len(group) <= cfg.structure_max_legs and len({p.symbol for p in group}) == len(group):
+                legs = group
+            used = group
+        elif anchor.size_contracts >= cfg.structure_min_leg_contracts:
+            comparable = [
+                p
+                for p in others
+                if not is_flagged(p)
+                and p.size_contracts >= cfg.structure_min_leg_contracts
+                and p.symbol != anchor.symbol
+                and size_ratio((anchor, p)) <= cfg.structure_size_ratio_max
+            ]
+            group = [anchor, *comparable]
+            same_size = len({p.size_contracts for p in group}) == 1
+            exact = [
+                p for p in comparable if p.size_contracts == anchor.size_contracts and classify_legs((anchor, p), cfg)
+            ]
+            if len(group) == 2:
+                legs = group if classify_legs(group, cfg) or same_size else []
+            elif (
+                len(group) > 2
+                and len(group) <= cfg.structure_max_legs
+                and len({p.symbol for p in group}) == len(group)
+                and (classify_legs(group, cfg) or same_size)
+            ):
+                legs = group
+            elif len(group) > 2 and len(exact) == 1:
+                legs = [anchor, exact[0]]
+            else:
+                used = group
+        for p in legs or used:
+            book.remove(p)
+            self.decided.add(p.id)
+        if not legs:
+            self.released_packets += len(used)
+            return []
+        shape = classify_legs(legs, cfg)
+        ordered = sorted(legs, key=lambda p: (p.expiry, p.strike_e9, p.right, p.id))
+        return [(tuple(p.id for p in ordered), shape.structure_type if shape else "multi_leg")]
+
+
+@st.composite
+def tapes(draw: st.DrawFn) -> list[Packet | int]:
+    """Packets in closing order, watermarks (ints) between some of them, and some packets delivered twice."""
+    tape: list[Packet | int] = []
+    for p in draw(packets(flagged_one_in=draw(st.sampled_from([3, 10])))):
+        tape.append(p)
+        if draw(st.integers(0, 3)) == 0:
+            tape.append(p.ts_last + draw(st.sampled_from([0, SETTLE_NS // 2, SETTLE_NS + 1, 5 * SETTLE_NS])))
+        if draw(st.integers(0, 9)) == 0:
+            tape.append(draw(st.sampled_from([q for q in tape if isinstance(q, Packet)])))
+    return tape
+
+
+@settings(max_examples=300, deadline=None)
+@given(tapes(), st.sampled_from([CFG, OptionsConfig(structure_max_legs=2, structure_size_ratio_max=1.5)]))
+def test_decisions_equal_a_plain_detector(tape: list[Packet | int], cfg: OptionsConfig) -> None:
+    detector, plain = StructureDetector(cfg), PlainDetector(cfg)
+    for item in [*tape, None]:
+        if item is None:
+            found, expected = detector.flush(), plain.flush()
+        elif isinstance(item, int):
+            found, expected = detector.advance(item), plain.advance(item)
+        else:
+            found, expected = detector.on_packet(item), plain.on_packet(item)
+        assert sorted((s.leg_ids, s.structure_type) for s in found) == sorted(expected)
+        assert (detector.late_packets, detector.released_packets) == (plain.late_packets, plain.released_packets)
+        assert detector.pending_count == sum(len(book) for book in plain.undecided.values())
 
 
 def test_every_structure_classifier_is_listed() -> None:
