@@ -265,6 +265,7 @@ class _Book:
         return self.pairable if packet.size_contracts >= min_size else None
 
     def remove(self, pid: str, min_size: int) -> Packet:
+        """Take the undecided packet `pid` out of the book; return it."""
         packet = self.packets.pop(pid)
         key = (packet.ts_first, pid)
         _delete(self.keys, key)
