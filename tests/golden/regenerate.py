@@ -14,8 +14,18 @@ from pathlib import Path
 from flows.cli import main
 
 CASE = Path(__file__).resolve().parent / "options_small"
-RECORD = ["--synthetic-s", "12", "--seed", "21", "--underlyings", "SPY,TSLA"]
-KEEP = ("flow.packets.jsonl", "flow.hits.jsonl", "flow.alerts.jsonl", "flow.structures.jsonl", "flow.context.jsonl")
+RECORD = ["--synthetic-s", "12", "--seed", "5", "--underlyings", "SPY,TSLA"]
+KEEP = (
+    "flow.packets.jsonl",
+    "flow.hits.jsonl",
+    "flow.alerts.jsonl",
+    "flow.structures.jsonl",
+    "flow.context.jsonl",
+    "equities.trades.jsonl",
+    "dark.inferences.jsonl",
+    "dark.levels.jsonl",
+    "equities.candles.jsonl",
+)
 
 
 def regenerate(record_input: bool = False) -> None:

@@ -9,7 +9,17 @@ import pytest
 from flows.cli import main
 
 CASE = Path(__file__).resolve().parent / "options_small"
-OUTPUTS = ("flow.packets.jsonl", "flow.hits.jsonl", "flow.alerts.jsonl", "flow.structures.jsonl", "flow.context.jsonl")
+OUTPUTS = (
+    "flow.packets.jsonl",
+    "flow.hits.jsonl",
+    "flow.alerts.jsonl",
+    "flow.structures.jsonl",
+    "flow.context.jsonl",
+    "equities.trades.jsonl",
+    "dark.inferences.jsonl",
+    "dark.levels.jsonl",
+    "equities.candles.jsonl",
+)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"], ids=["one-worker", "two-workers"])
