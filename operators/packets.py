@@ -4,11 +4,11 @@ Every print is clustered (never filtered first): small child fills are part of a
 whole tape. A packet takes prints while the gap to its last print is <= `packet_gap_ms` and its span stays
 <= `packet_window_ms`; it closes when the watermark passes `last.ts + packet_gap_ms` or the window is full.
 
-Packets are built from values this module computed itself, so they are constructed the way
-`Packet.model_construct` does, without re-running validation (which costs more than computing the features).
-`VALIDATE_PACKETS` switches validation back on: every packet is then also built through the validating
-constructor and must equal the constructed one field by field, with the same types and the same JSON bytes.
-The tests run with it on.
+Packets are built from values this module computed itself, so they are constructed without re-running
+validation (which costs more than computing the features), by `operators.construct.Constructor` like every
+other derived event. `operators.construct.VALIDATE_EVENTS` switches validation back on: every packet is then
+also built through the validating constructor, its id checked against `events.ids`, and must equal the
+constructed one field by field, with the same types and the same JSON bytes. The tests run with it on.
 """
 
 from __future__ import annotations
@@ -20,36 +20,21 @@ from typing import Any, Final
 
 from events.config import OptionsConfig
 from events.ids import derived_event_id
-from events.models import PLACEMENTS, SCHEMA_VERSION, Packet, PacketKind, PricePath, Side
+from events.models import PLACEMENTS, Packet, PacketKind, PricePath, Side
 from events.units import notional_cents
+from operators import construct
+from operators.construct import Constructor
 from operators.nbbo_join import Placed
-
-VALIDATE_PACKETS = False
-"""Build every packet through pydantic validation too and check it equals the constructed one (tests, debug)."""
 
 _BLOCK_FLAGS = frozenset({"cross", "floor"})
 _UNQUOTED = ("MISSING", "STALE", "CROSSED")
 _PLACEMENT_ORDER: dict[str, int] = {placement: index for index, placement in enumerate(PLACEMENTS)}
 _print_ts = attrgetter("print.ts_event")
 
-# What `BaseModel.model_construct` sets, minus its per-field loop, through the model's slot descriptors (as
-# connectors.synthetic.build does; found on the model's bases, since operators do not import pydantic).
-_new_object = object.__new__
-_MODEL_BASE = next(base for base in Packet.__mro__ if "__pydantic_fields_set__" in vars(base))
-_set_dict = vars(_MODEL_BASE)["__dict__"].__set__
-_set_fields_set = vars(_MODEL_BASE)["__pydantic_fields_set__"].__set__
-_set_extra = vars(_MODEL_BASE)["__pydantic_extra__"].__set__
-_set_private = vars(_MODEL_BASE)["__pydantic_private__"].__set__
-_PACKET_FIELDS: Final = tuple(Packet.model_fields)
-# Validation sets what the caller passed: every field but the two left to their defaults. One shared set per
-# model, as in connectors.synthetic.build: pydantic copies it before any change.
-_PACKET_FIELDS_SET: Final = set(_PACKET_FIELDS) - {"event_type", "schema_version"}
-# Every packet's field dict starts as a copy of this one (keys in model order) and has each value set: copying a
+_PACKET: Final = Constructor(Packet)
+# Every packet's field dict starts as a copy of the model-ordered template and has each value set: copying a
 # 44-key dict and storing into it costs about two thirds of building it from a display.
-_TEMPLATE: Final[dict[str, Any]] = dict.fromkeys(_PACKET_FIELDS) | {
-    "event_type": "packet",
-    "schema_version": SCHEMA_VERSION,
-}
+_TEMPLATE: Final[dict[str, Any]] = _PACKET.template()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +148,7 @@ def build_packet(prints: list[Placed], config: OptionsConfig, multiplier: int | 
 def _build(prints: list[Placed], params: PacketParams, multiplier: int | None) -> Packet:
     if len(prints) == 1:
         packet = _build_single(prints[0], params, multiplier)
-        if VALIDATE_PACKETS:
+        if construct.VALIDATE_EVENTS:
             general = _build_many(prints, params, multiplier)
             assert packet.model_dump_json() == general.model_dump_json(), "single-print path differs from the general"
         return packet
@@ -351,30 +336,9 @@ def _build_many(prints: list[Placed], params: PacketParams, multiplier: int | No
 
 def _construct(fields: dict[str, Any]) -> Packet:
     """Make a Packet from computed fields (all of them, in model order) without validating them again."""
-    packet: Packet = _new_object(Packet)
-    _set_dict(packet, fields)
-    _set_fields_set(packet, _PACKET_FIELDS_SET)
-    _set_extra(packet, None)
-    _set_private(packet, None)
-    if VALIDATE_PACKETS:
-        return _validated_equal(packet, fields)
-    return packet
-
-
-def _validated_equal(packet: Packet, fields: dict[str, Any]) -> Packet:
-    """Build the same packet through validation; fail if it differs from the constructed one in any way."""
-    assert tuple(fields) == _PACKET_FIELDS, f"packet fields out of model order: {tuple(fields)}"
-    assert fields["id"] == derived_event_id("packet", fields["print_ids"]), "packet id disagrees with events.ids"
-    given = {k: v for k, v in fields.items() if k not in ("event_type", "schema_version")}
-    validated = Packet(**given)
-    for name in _PACKET_FIELDS:
-        ours, theirs = getattr(packet, name), getattr(validated, name)
-        assert type(ours) is type(theirs), f"packet field {name}: {type(ours)} is not {type(theirs)}"
-        assert ours == theirs, f"packet field {name}: {ours!r} != {theirs!r}"
-    assert packet == validated
-    assert packet.model_fields_set == validated.model_fields_set
-    assert packet.model_dump_json() == validated.model_dump_json()
-    return validated
+    if construct.VALIDATE_EVENTS:
+        assert fields["id"] == derived_event_id("packet", fields["print_ids"]), "packet id disagrees with events.ids"
+    return _PACKET.build(fields)
 
 
 def _side(buy: int, sell: int, total: int, min_ratio: float) -> Side:

@@ -20,19 +20,9 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def validate_every_packet() -> Iterator[None]:
-    """Build every packet through pydantic validation too and compare (production skips it for speed)."""
-    import operators.packets as packets
-
-    previous = packets.VALIDATE_PACKETS
-    packets.VALIDATE_PACKETS = True
-    yield
-    packets.VALIDATE_PACKETS = previous
-
-
-@pytest.fixture(autouse=True, scope="session")
 def validate_every_constructed_event() -> Iterator[None]:
-    """Build every equity trade, dark inference, dark level and candle through validation too, and compare."""
+    """Build every packet, equity trade, dark inference, dark level and candle through pydantic validation too,
+    and compare (production skips it for speed)."""
     import operators.construct as construct
 
     previous = construct.VALIDATE_EVENTS

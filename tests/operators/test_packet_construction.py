@@ -1,9 +1,9 @@
 """Packets are constructed without re-validation; these prove the constructed ones equal the validated ones.
 
-The test session runs with `VALIDATE_PACKETS` on (tests/conftest.py): every packet built in any test is also
-built through pydantic validation, and the one-print fast path is checked against the general builder. Here
-the recorded golden input goes through the engine both ways (production runs with it off) and must give the
-same bytes.
+The test session runs with `operators.construct.VALIDATE_EVENTS` on (tests/conftest.py): every packet built
+in any test is also built through pydantic validation, and the one-print fast path is checked against the
+general builder. Here the recorded golden input goes through the engine both ways (production runs with it
+off) and must give the same bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from events.config import OptionsConfig
 from events.models import AnyEvent, Packet
 from events.serde import decode_any, to_json_line
-from operators import packets
+from operators import construct, packets
 from operators.nbbo_join import Quote
 from operators.options_engine import OptionsEngine
 from operators.packets import build_packet
@@ -38,9 +38,9 @@ def _replay(events: list[AnyEvent]) -> list[str]:
 def test_golden_input_gives_the_same_bytes_constructed_and_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     lines = GOLDEN_INPUT.read_text(encoding="utf-8").splitlines()
     events = [decode_any(line) for line in lines if line.strip()]
-    monkeypatch.setattr(packets, "VALIDATE_PACKETS", True)
+    monkeypatch.setattr(construct, "VALIDATE_EVENTS", True)
     validated = _replay(events)  # every packet checked field by field against pydantic validation
-    monkeypatch.setattr(packets, "VALIDATE_PACKETS", False)
+    monkeypatch.setattr(construct, "VALIDATE_EVENTS", False)
     constructed = _replay(events)
     assert sum('"event_type":"packet"' in line for line in constructed) > 100
     assert constructed == validated
