@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import gc
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence, Sized
+from typing import Any, Protocol
 
 from bytewax.testing import run_main
 
@@ -34,76 +34,67 @@ from operators.options_engine import OptionsEngine
 BATCH_SIZE = 4096
 
 
-def plain_loop(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:
-    """Drive the same per-underlying engines with a plain loop; return the derived event count.
+class _Engine(Protocol):
+    def on_events(self, events: Sequence[AnyEvent]) -> Sized: ...
+    def on_eof(self) -> Sized: ...
 
-    It does what the flow does, minus Bytewax: take the input in batches, keep option events, hand each
+
+def _engines_loop(
+    events: Sequence[AnyEvent],
+    selects: Callable[[AnyEvent], bool],
+    make: Callable[[], _Engine],
+    batch_size: int,
+) -> int:
+    """Drive per-underlying engines with a plain loop; return the derived event count.
+
+    It does what the flow does, minus Bytewax: take the input in batches, keep the engine's events, hand each
     underlying's run of events to its engine, then end the input.
     """
-    engines: dict[str, OptionsEngine] = {}
+    engines: dict[str, _Engine] = {}
     produced = 0
     for start in range(0, len(events), batch_size):
-        batch = [event for event in events[start : start + batch_size] if is_option_input(event)]
+        batch = [event for event in events[start : start + batch_size] if selects(event)]
         for key, run in group_by_key(batch):
             engine = engines.get(key)
             if engine is None:
-                engine = engines[key] = OptionsEngine(config)
+                engine = engines[key] = make()
             produced += len(engine.on_events(run))
     for engine in engines.values():
         produced += len(engine.on_eof())
     return produced
+
+
+def _flow_count(events: Sequence[AnyEvent], batch_size: int, **flow: Any) -> int:
+    """Run the embedded flow (`flow`: `build_embedded_flow` options) on one worker; return the derived count."""
+    produced = 0
+
+    def count(items: list[DerivedEvent]) -> None:
+        nonlocal produced
+        produced += len(items)
+
+    source = IterableSource(lambda: events, batch_size=batch_size)
+    run_main(build_embedded_flow(source, {"count_derived": CallbackSink(count)}, **flow))  # type: ignore[no-untyped-call]
+    return produced
+
+
+def plain_loop(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:
+    """The plain loop of the options engines (same batching and grouping as the flow)."""
+    return _engines_loop(events, is_option_input, lambda: OptionsEngine(config), batch_size)
 
 
 def equities_loop(events: Sequence[AnyEvent], config: EquitiesConfig, batch_size: int = BATCH_SIZE) -> int:
     """The plain loop of the equities engines (same batching and grouping as the flow)."""
-    engines: dict[str, EquitiesEngine] = {}
-    produced = 0
-    for start in range(0, len(events), batch_size):
-        batch = [event for event in events[start : start + batch_size] if is_equity_input(event)]
-        for key, run in group_by_key(batch):
-            engine = engines.get(key)
-            if engine is None:
-                engine = engines[key] = EquitiesEngine(config)
-            produced += len(engine.on_events(run))
-    for engine in engines.values():
-        produced += len(engine.on_eof())
-    return produced
+    return _engines_loop(events, is_equity_input, lambda: EquitiesEngine(config), batch_size)
+
+
+def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:
+    """Run the embedded flow's options side on one worker; return the derived event count."""
+    return _flow_count(events, batch_size, config=config, run_equities=False)
 
 
 def equities_flow(events: Sequence[AnyEvent], config: EquitiesConfig, batch_size: int = BATCH_SIZE) -> int:
     """Run the embedded flow's equities side on one worker; return the derived event count."""
-    produced = 0
-
-    def count(items: list[DerivedEvent]) -> None:
-        nonlocal produced
-        produced += len(items)
-
-    flow = build_embedded_flow(
-        IterableSource(lambda: events, batch_size=batch_size),
-        {"count_derived": CallbackSink(count)},
-        equities=config,
-        run_options=False,
-    )
-    run_main(flow)  # type: ignore[no-untyped-call]
-    return produced
-
-
-def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:
-    """Run the embedded flow on one worker; return the derived event count."""
-    produced = 0
-
-    def count(items: list[DerivedEvent]) -> None:
-        nonlocal produced
-        produced += len(items)
-
-    flow = build_embedded_flow(
-        IterableSource(lambda: events, batch_size=batch_size),
-        {"count_derived": CallbackSink(count)},
-        config=config,
-        run_equities=False,
-    )
-    run_main(flow)  # type: ignore[no-untyped-call]
-    return produced
+    return _flow_count(events, batch_size, equities=config, run_options=False)
 
 
 def with_nbbo_at_trade(events: Sequence[AnyEvent]) -> list[AnyEvent]:
