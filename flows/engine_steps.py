@@ -10,8 +10,8 @@ workers they are routed by the same key, so outputs are identical; only the item
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 import bytewax.operators as op
 from bytewax.dataflow import Stream
@@ -67,18 +67,30 @@ def baselines_by_underlying(baselines: Iterable[VolumeBaseline]) -> dict[str, tu
     return {underlying: tuple(items) for underlying, items in grouped.items()}
 
 
-class _OptionsLogic(StatefulBatchLogic[list[AnyEvent], list[OptionsOutput], OptionsEngine]):
-    """One OptionsEngine per underlying; the engine itself is the snapshot (plain, deep-copyable state).
+class _Engine(Protocol[Out]):
+    """What a keyed engine offers a step: raw events in, derived events out (operators.*_engine)."""
 
-    A new engine takes its underlying's historical baselines before its first event, so every run (and every
-    worker count) sees them at the same point of the tape; a resumed engine already holds them.
+    def on_events(self, events: Sequence[AnyEvent]) -> list[Out]: ...
+    def on_runs(self, runs: Sequence[Sequence[AnyEvent]]) -> list[Out]: ...
+    def on_eof(self) -> list[Out]: ...
+
+
+Eng = TypeVar("Eng", bound=_Engine[Any])
+
+
+class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
+    """One engine per underlying; the engine itself is the snapshot (plain, deep-copyable state).
+
+    A new engine takes its underlying's reference events from `history` (the options engine's volume baselines)
+    before its first event, so every run (and every worker count) sees them at the same point of the tape; a
+    resumed engine already holds them.
     """
 
-    def __init__(self, config: OptionsConfig, resume: OptionsEngine | None, history: History) -> None:
-        self.engine = resume if resume is not None else OptionsEngine(config)
-        self._history = history if resume is None else {}
+    def __init__(self, engine: Eng, resumed: bool, history: Mapping[str, Sequence[AnyEvent]]) -> None:
+        self.engine = engine
+        self._history = {} if resumed else history
 
-    def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[OptionsOutput]], bool]:
+    def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[Out]], bool]:
         if self._history:
             self.engine.on_events(self._history.get(values[0][0].key, ()))
             self._history = {}
@@ -86,12 +98,28 @@ class _OptionsLogic(StatefulBatchLogic[list[AnyEvent], list[OptionsOutput], Opti
         out = self.engine.on_events(values[0]) if len(values) == 1 else self.engine.on_runs(values)
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
-    def on_eof(self) -> tuple[Iterable[list[OptionsOutput]], bool]:
+    def on_eof(self) -> tuple[Iterable[list[Out]], bool]:
         out = self.engine.on_eof()
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
-    def snapshot(self) -> OptionsEngine:
+    def snapshot(self) -> Eng:
         return self.engine
+
+
+def _keyed_engine(
+    step_id: str,
+    events: Stream[AnyEvent],
+    make: Callable[[], Eng],
+    history: Mapping[str, Sequence[AnyEvent]],
+) -> Stream[Any]:
+    """Key runs of events by underlying, run one engine per underlying, and unkey the outputs."""
+    keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
+
+    def build(resume: Eng | None) -> _EngineLogic[Any, Eng]:
+        return _EngineLogic(make() if resume is None else resume, resume is not None, history)
+
+    derived = op.stateful_batch(step_id, keyed, build)
+    return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)
 
 
 def options_engine(
@@ -100,33 +128,10 @@ def options_engine(
     """Run the options engine over option events keyed by underlying; emit packets, hits, alerts, structures
     and flow context. `history`: volume baselines per underlying, given to each engine before its first event.
     """
-    keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
-    baselines: History = history or {}
-    derived = op.stateful_batch(step_id, keyed, lambda resume: _OptionsLogic(config, resume, baselines))
-    return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)
-
-
-class _EquitiesLogic(StatefulBatchLogic[list[AnyEvent], list[EquitiesOutput], EquitiesEngine]):
-    """One EquitiesEngine per underlying; the engine itself is the snapshot."""
-
-    def __init__(self, config: EquitiesConfig, resume: EquitiesEngine | None) -> None:
-        self.engine = resume if resume is not None else EquitiesEngine(config)
-
-    def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[EquitiesOutput]], bool]:
-        out = self.engine.on_events(values[0]) if len(values) == 1 else self.engine.on_runs(values)
-        return ((out,) if out else ()), StatefulBatchLogic.RETAIN
-
-    def on_eof(self) -> tuple[Iterable[list[EquitiesOutput]], bool]:
-        out = self.engine.on_eof()
-        return ((out,) if out else ()), StatefulBatchLogic.RETAIN
-
-    def snapshot(self) -> EquitiesEngine:
-        return self.engine
+    return _keyed_engine(step_id, events, lambda: OptionsEngine(config), history or {})
 
 
 def equities_engine(step_id: str, events: Stream[AnyEvent], config: EquitiesConfig) -> Stream[EquitiesOutput]:
     """Run the equities engine over equity events keyed by underlying; emit joined trades, dark inferences,
     dark levels and candles (keyed by runs like the options step)."""
-    keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
-    derived = op.stateful_batch(step_id, keyed, lambda resume: _EquitiesLogic(config, resume))
-    return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)
+    return _keyed_engine(step_id, events, lambda: EquitiesEngine(config), {})
