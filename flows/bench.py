@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import gc
 import time
-from collections.abc import Callable, Sequence, Sized
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bytewax.testing import run_main
 
@@ -30,19 +30,15 @@ from flows.embedded import build_embedded_flow
 from flows.engine_steps import group_by_key, is_equity_input, is_option_input
 from operators.equities_engine import EquitiesEngine
 from operators.options_engine import OptionsEngine
+from operators.tape_engine import TapeEngine
 
 BATCH_SIZE = 4096
-
-
-class _Engine(Protocol):
-    def on_events(self, events: Sequence[AnyEvent]) -> Sized: ...
-    def on_eof(self) -> Sized: ...
 
 
 def _engines_loop(
     events: Sequence[AnyEvent],
     selects: Callable[[AnyEvent], bool],
-    make: Callable[[], _Engine],
+    make: Callable[[], TapeEngine[Any]],
     batch_size: int,
 ) -> int:
     """Drive per-underlying engines with a plain loop; return the derived event count.
@@ -50,7 +46,7 @@ def _engines_loop(
     It does what the flow does, minus Bytewax: take the input in batches, keep the engine's events, hand each
     underlying's run of events to its engine, then end the input.
     """
-    engines: dict[str, _Engine] = {}
+    engines: dict[str, TapeEngine[Any]] = {}
     produced = 0
     for start in range(0, len(events), batch_size):
         batch = [event for event in events[start : start + batch_size] if selects(event)]

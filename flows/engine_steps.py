@@ -11,7 +11,7 @@ workers they are routed by the same key, so outputs are identical; only the item
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import bytewax.operators as op
 from bytewax.dataflow import Stream
@@ -21,6 +21,7 @@ from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, VolumeBaseline
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
 from operators.options_engine import OptionsEngine, OptionsOutput
+from operators.tape_engine import TapeEngine
 
 Out = TypeVar("Out")
 
@@ -67,15 +68,7 @@ def baselines_by_underlying(baselines: Iterable[VolumeBaseline]) -> dict[str, tu
     return {underlying: tuple(items) for underlying, items in grouped.items()}
 
 
-class _Engine(Protocol[Out]):
-    """What a keyed engine offers a step: raw events in, derived events out (operators.*_engine)."""
-
-    def on_events(self, events: Sequence[AnyEvent]) -> list[Out]: ...
-    def on_runs(self, runs: Sequence[Sequence[AnyEvent]]) -> list[Out]: ...
-    def on_eof(self) -> list[Out]: ...
-
-
-Eng = TypeVar("Eng", bound=_Engine[Any])
+Eng = TypeVar("Eng", bound=TapeEngine[Any])
 
 
 class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):

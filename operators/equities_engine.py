@@ -34,6 +34,7 @@ from operators.candles import CandleBuilder
 from operators.dark import DarkDetector
 from operators.dark_levels import DarkLevels
 from operators.equity_join import EquityJoin
+from operators.tape_engine import TapeEngine
 
 EquitiesOutput = EquityTrade | DarkInference | DarkLevel | Candle
 
@@ -41,7 +42,7 @@ MAX_PENDING_PRINTS = 100_000
 """Prints held for the quote stream at most; past it the oldest is joined at once (a feed without quotes)."""
 
 
-class EquitiesEngine:
+class EquitiesEngine(TapeEngine[EquitiesOutput]):
     """Keyed state machine for one underlying's equity tape."""
 
     def __init__(self, config: EquitiesConfig, adv_shares: Mapping[str, int] | None = None) -> None:
@@ -62,25 +63,6 @@ class EquitiesEngine:
         self.dark.set_adv(underlying, adv_shares)
 
     # ------------------------------------------------------------------------------------ inputs
-
-    def on_event(self, event: AnyEvent) -> list[EquitiesOutput]:
-        """Consume one raw event; return the derived events it produced, in order."""
-        out: list[EquitiesOutput] = []
-        self._consume((event,), out)
-        return out
-
-    def on_events(self, events: Sequence[AnyEvent]) -> list[EquitiesOutput]:
-        """Consume a batch of raw events in order."""
-        out: list[EquitiesOutput] = []
-        self._consume(events, out)
-        return out
-
-    def on_runs(self, runs: Sequence[Sequence[AnyEvent]]) -> list[EquitiesOutput]:
-        """Consume several batches of raw events, in order (as one concatenated batch)."""
-        out: list[EquitiesOutput] = []
-        for events in runs:
-            self._consume(events, out)
-        return out
 
     def on_eof(self) -> list[EquitiesOutput]:
         """End of input: join every waiting print, publish the dark levels left, close every candle."""

@@ -34,6 +34,7 @@ from operators.nbbo_join import NbboJoin
 from operators.packets import PacketClusterer
 from operators.repeated_hits import RepeatedHits
 from operators.structures import StructureDetector, classify_structure
+from operators.tape_engine import TapeEngine
 from operators.volume_baselines import SessionClock
 
 OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
@@ -42,7 +43,7 @@ MAX_PENDING_PRINTS = 100_000
 """Prints held for the quote stream at most; past it the oldest is joined at once (a feed without quotes)."""
 
 
-class OptionsEngine:
+class OptionsEngine(TapeEngine[OptionsOutput]):
     """Keyed state machine for one underlying's options tape."""
 
     def __init__(self, config: OptionsConfig) -> None:
@@ -73,25 +74,6 @@ class OptionsEngine:
         self.events_in = 0
 
     # ------------------------------------------------------------------------------------ inputs
-
-    def on_event(self, event: AnyEvent) -> list[OptionsOutput]:
-        """Consume one raw event; return the derived events it closed, in order."""
-        out: list[OptionsOutput] = []
-        self._consume((event,), out)
-        return out
-
-    def on_events(self, events: Sequence[AnyEvent]) -> list[OptionsOutput]:
-        """Consume a batch of raw events in order."""
-        out: list[OptionsOutput] = []
-        self._consume(events, out)
-        return out
-
-    def on_runs(self, runs: Sequence[Sequence[AnyEvent]]) -> list[OptionsOutput]:
-        """Consume several batches of raw events, in order (as one concatenated batch)."""
-        out: list[OptionsOutput] = []
-        for events in runs:
-            self._consume(events, out)
-        return out
 
     def on_eof(self) -> list[OptionsOutput]:
         """End of input: join every waiting print and close every open packet."""
