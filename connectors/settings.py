@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events.units import NS_PER_MS
+
 
 class Settings(BaseSettings):
     """Where flowtape reads and writes: broker, stores, cache, API, synthetic market."""
@@ -26,6 +28,12 @@ class Settings(BaseSettings):
     )
     kafka_tail: bool = Field(True, description="keep consuming at the end of topics (live); false: stop (replay)")
     replay_from_ts_ms: int | None = Field(None, description="replay: start consuming at this Kafka timestamp")
+    idle_close_ms: int = Field(
+        1000,
+        ge=0,
+        description="live flows (kafka_tail): an underlying quiet this long (wall time) has its event time moved on "
+        "by the wall time passed, closing its packets, structures, context and candles; 0 = off; never in replay",
+    )
     ingest_source: Literal["synthetic", "files"] = Field("synthetic", description="flows.ingest input")
     ingest_files: str = Field("", description="flows.ingest: DBN/JSONL files, separated by ':' (os.pathsep)")
     ingest_speed: float = Field(
@@ -53,6 +61,11 @@ class Settings(BaseSettings):
     synthetic_duration_s: float = Field(23_400.0, gt=0, description="length of the synthetic session")
     synthetic_underlyings: str = Field("SPY,QQQ,AAPL,NVDA,TSLA", description="comma-separated universe")
     databento_api_key: SecretStr | None = Field(None, description="Databento key (live/historical download)")
+
+    @property
+    def idle_ns(self) -> int | None:
+        """The flows' idle timer in ns: set while tailing live topics, None in replay or when switched off."""
+        return self.idle_close_ms * NS_PER_MS if self.kafka_tail and self.idle_close_ms > 0 else None
 
     @property
     def chdb_dir(self) -> Path:

@@ -6,11 +6,19 @@ quote, and quotes are most of the tape). So the options step keys runs instead: 
 by underlying, in arrival order, and one (underlying, [events...]) item per underlying goes through the
 stateful step. An underlying's events reach its engine in the same order as one by one, and on several
 workers they are routed by the same key, so outputs are identical; only the item count changes.
+
+Live flows may set an idle timer (`idle_ns`, from `FLOWTAPE_IDLE_CLOSE_MS` while tailing): when an underlying's
+input has been quiet for that much wall time and its engine has something open, the step tells the engine how
+far event time has gone meanwhile (its newest event time plus the wall time since that input arrived), so a
+quiet market still closes its packets, structures, flow context and candles. Replays run without it: only event
+time moves their watermarks.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import bytewax.operators as op
@@ -77,11 +85,29 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
     A new engine takes its underlying's reference events from `history` (the options engine's volume baselines)
     before its first event, so every run (and every worker count) sees them at the same point of the tape; a
     resumed engine already holds them.
+
+    With `idle_ns`, the logic remembers when its last input arrived (wall clock, `clock` in ns) and the engine's
+    event time then, and asks Bytewax to wake it when the engine has something due: at least `idle_ns` after
+    that input, and no earlier than the engine's next due event time extrapolated at wall-clock speed. Waking,
+    it moves the engine to the extrapolated event time (`TapeEngine.on_idle`); further wake-ups come at least
+    `idle_ns` apart.
     """
 
-    def __init__(self, engine: Eng, resumed: bool, history: Mapping[str, Sequence[AnyEvent]]) -> None:
+    def __init__(
+        self,
+        engine: Eng,
+        resumed: bool,
+        history: Mapping[str, Sequence[AnyEvent]],
+        idle_ns: int | None = None,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
         self.engine = engine
         self._history = {} if resumed else history
+        self._idle_ns = idle_ns
+        self._clock = clock
+        self._input_wall_ns = -1  # wall time of the last input (-1: none since the logic was built)
+        self._input_event_ns = -1  # the engine's event time then
+        self._woken_wall_ns = -1  # wall time of the last idle wake-up since that input
 
     def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[Out]], bool]:
         if self._history:
@@ -89,10 +115,38 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
             self._history = {}
         # Usually one run (this underlying's share of one input batch); more when several batches queued up.
         out = self.engine.on_events(values[0]) if len(values) == 1 else self.engine.on_runs(values)
+        if self._idle_ns is not None:
+            self._input_wall_ns = self._clock()
+            self._input_event_ns = self.engine.event_time_ns
+            self._woken_wall_ns = -1
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
     def on_eof(self) -> tuple[Iterable[list[Out]], bool]:
         out = self.engine.on_eof()
+        return ((out,) if out else ()), StatefulBatchLogic.RETAIN
+
+    def notify_at(self) -> datetime | None:
+        wake_ns = self.next_wake_ns()
+        return None if wake_ns is None else datetime.fromtimestamp(wake_ns / 1e9, tz=UTC)
+
+    def next_wake_ns(self) -> int | None:
+        """Wall time (ns) of the next idle wake-up; None without an idle timer, input or anything due."""
+        if self._idle_ns is None or self._input_wall_ns < 0:
+            return None
+        due = self.engine.next_due_ns()
+        if due is None:
+            return None
+        wake = self._input_wall_ns + max(self._idle_ns, due - self._input_event_ns)
+        if self._woken_wall_ns >= 0:
+            wake = max(wake, self._woken_wall_ns + self._idle_ns)
+        return wake
+
+    def on_notify(self) -> tuple[Iterable[list[Out]], bool]:
+        if self._input_wall_ns < 0:
+            return (), StatefulBatchLogic.RETAIN
+        now = self._clock()
+        self._woken_wall_ns = now
+        out = self.engine.on_idle(self._input_event_ns + (now - self._input_wall_ns))
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> Eng:
@@ -104,27 +158,36 @@ def _keyed_engine(
     events: Stream[AnyEvent],
     make: Callable[[], Eng],
     history: Mapping[str, Sequence[AnyEvent]],
+    idle_ns: int | None,
 ) -> Stream[Any]:
     """Key runs of events by underlying, run one engine per underlying, and unkey the outputs."""
     keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
 
     def build(resume: Eng | None) -> _EngineLogic[Any, Eng]:
-        return _EngineLogic(make() if resume is None else resume, resume is not None, history)
+        return _EngineLogic(make() if resume is None else resume, resume is not None, history, idle_ns)
 
     derived = op.stateful_batch(step_id, keyed, build)
     return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)
 
 
 def options_engine(
-    step_id: str, events: Stream[AnyEvent], config: OptionsConfig, *, history: History | None = None
+    step_id: str,
+    events: Stream[AnyEvent],
+    config: OptionsConfig,
+    *,
+    history: History | None = None,
+    idle_ns: int | None = None,
 ) -> Stream[OptionsOutput]:
     """Run the options engine over option events keyed by underlying; emit packets, hits, alerts, structures
-    and flow context. `history`: volume baselines per underlying, given to each engine before its first event.
+    and flow context. `history`: volume baselines per underlying, given to each engine before its first event;
+    `idle_ns`: the live idle timer (None in replay).
     """
-    return _keyed_engine(step_id, events, lambda: OptionsEngine(config), history or {})
+    return _keyed_engine(step_id, events, lambda: OptionsEngine(config), history or {}, idle_ns)
 
 
-def equities_engine(step_id: str, events: Stream[AnyEvent], config: EquitiesConfig) -> Stream[EquitiesOutput]:
+def equities_engine(
+    step_id: str, events: Stream[AnyEvent], config: EquitiesConfig, *, idle_ns: int | None = None
+) -> Stream[EquitiesOutput]:
     """Run the equities engine over equity events keyed by underlying; emit joined trades, dark inferences,
-    dark levels and candles (keyed by runs like the options step)."""
-    return _keyed_engine(step_id, events, lambda: EquitiesEngine(config), {})
+    dark levels and candles (keyed by runs like the options step). `idle_ns`: the live idle timer."""
+    return _keyed_engine(step_id, events, lambda: EquitiesEngine(config), {}, idle_ns)

@@ -35,7 +35,7 @@ def build_flow(settings: Settings | None = None, config: EquitiesConfig | None =
         tail=settings.kafka_tail,
         start_ts_ms=settings.replay_from_ts_ms,
     )
-    derived = equities_engine("run_equities_engine", inputs.events, config)
+    derived = equities_engine("run_equities_engine", inputs.events, config, idle_ns=settings.idle_ns)
     kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
     return flow
 

@@ -37,7 +37,7 @@ def build_flow(settings: Settings | None = None, config: OptionsConfig | None = 
         start_ts_ms=settings.replay_from_ts_ms,
     )
     history = baselines_by_underlying(load_baselines(settings))
-    derived = options_engine("run_options_engine", inputs.events, config, history=history)
+    derived = options_engine("run_options_engine", inputs.events, config, history=history, idle_ns=settings.idle_ns)
     kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
     return flow
 

@@ -199,6 +199,17 @@ class CandleBuilder:
         self.next_close_ns = self._done[0] + lengths[0]
         return out
 
+    def next_window_end_ns(self) -> int | None:
+        """The earliest end of an open window (`advance` to it closes that window); None when none is open."""
+        end: int | None = None
+        for book in self._books.values():
+            for length, windows in zip(self._lengths, book.windows, strict=True):
+                if windows:
+                    at = min(windows) + length
+                    if end is None or at < end:
+                        end = at
+        return end
+
     def flush(self) -> list[Candle]:
         """Close every open window (end of input: any print after it is late)."""
         return self.advance(_END_OF_TIME)

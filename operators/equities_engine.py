@@ -77,6 +77,31 @@ class EquitiesEngine(TapeEngine[EquitiesOutput]):
     def pending_prints(self) -> int:
         return len(self._pending)
 
+    # ------------------------------------------------------------------------------- idle timer
+
+    @property
+    def event_time_ns(self) -> int:
+        newest = max(self._print_wm, self._quote_wm)
+        return max(newest, max(p.ts_event for p in self._pending)) if self._pending else newest
+
+    def next_due_ns(self) -> int | None:
+        if self._pending:
+            return self._pending[0].ts_event
+        end = self.candles.next_window_end_ns()
+        return None if end is None else end + self._late_ns
+
+    def on_idle(self, now_ns: int) -> list[EquitiesOutput]:
+        out: list[EquitiesOutput] = []
+        if now_ns > self._quote_wm:
+            self._quote_wm = now_ns
+        while self._pending:  # the quote stream has been quiet too: join with the quotes there are
+            self._process(self._pending.popleft(), out)
+        if now_ns > self._print_wm:
+            self._print_wm = now_ns
+            self._keep_from = now_ns - self._late_ns
+            out.extend(self.candles.advance(self._keep_from))
+        return out
+
     @property
     def late_prints(self) -> dict[str, int]:
         """Prints that missed their closed candle window, per interval label."""

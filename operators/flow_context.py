@@ -266,6 +266,28 @@ class FlowContextTracker:
                     out.append(self._emit(underlying, state, window))
         return out
 
+    def next_change_ns(self) -> int | None:
+        """The earliest watermark at which `advance` may report something; None when every window is empty and
+        reported. A window reports a change (a packet, or an entry of length L leaving at its time + L) once its
+        throttle allows. Early is harmless (`advance` then reports nothing): this tells an idle timer when waking
+        is worth it.
+        """
+        due: int | None = None
+        for state in self._state.values():
+            times = state.times
+            for window in state.windows:
+                if window.dirty:
+                    at = state.end_ns
+                elif window.head < len(times):
+                    at = times[window.head] + window.length_ns
+                else:
+                    continue
+                if window.last_emit_ns >= 0:
+                    at = max(at, window.last_emit_ns + self._emit_ns)
+                if due is None or at < due:
+                    due = at
+        return due
+
     def current(self, underlying: str) -> list[FlowContext]:
         """Return the context of every window of `underlying` as of its latest event time (for a hot cache)."""
         state = self._state.get(underlying)

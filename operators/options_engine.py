@@ -91,6 +91,42 @@ class OptionsEngine(TapeEngine[OptionsOutput]):
     def pending_prints(self) -> int:
         return len(self._pending)
 
+    # ------------------------------------------------------------------------------- idle timer
+
+    @property
+    def event_time_ns(self) -> int:
+        newest = max(self._print_wm, self._quote_wm)
+        return max(newest, max(p.ts_event for p in self._pending)) if self._pending else newest
+
+    def next_due_ns(self) -> int | None:
+        if self._pending:
+            return self._pending[0].ts_event
+        lag = self._lag_ns
+        dues: list[int] = []
+        deadline = self.packets.next_deadline_ns()
+        if deadline is not None:
+            dues.append(deadline + lag + 1)  # a packet closes once the watermark is past its deadline
+        if self._structures_due >= 0:
+            dues.append(self._structures_due + lag + 1)
+        change = self.context.next_change_ns()
+        if change is not None:
+            dues.append(max(change, self._context_due) + lag)
+        return min(dues) if dues else None
+
+    def on_idle(self, now_ns: int) -> list[OptionsOutput]:
+        out: list[OptionsOutput] = []
+        if now_ns > self._quote_wm:
+            self._quote_wm = now_ns
+        while self._pending:  # the quote stream has been quiet too: join with the quotes there are
+            self._process(self._pending.popleft(), out)
+        if now_ns > self._print_wm:
+            self._print_wm = now_ns
+            self._keep_from = now_ns - self._lag_ns
+            for packet in self.packets.advance(self._keep_from):
+                self._emit(packet, out)
+            self._advance(self._keep_from, out)
+        return out
+
     # ---------------------------------------------------------------------------------- internals
 
     def _consume(self, events: Sequence[AnyEvent], out: list[OptionsOutput]) -> None:

@@ -135,6 +135,17 @@ class PacketClusterer:
     def open_count(self) -> int:
         return len(self._open)
 
+    def next_deadline_ns(self) -> int | None:
+        """The deadline of the packet that closes first (`advance` past it closes it); None when none is open."""
+        heap = self._deadlines
+        while heap:
+            _, symbol, version = heap[0]
+            current = self._open.get(symbol)
+            if current is not None and current.version == version:
+                return heap[0][0]
+            heapq.heappop(heap)  # a deadline of a packet that grew or closed since
+        return None
+
     def _close(self, symbol: str) -> Packet:
         current = self._open.pop(symbol)
         return _build(current.prints, self._params, self._multipliers.get(symbol))

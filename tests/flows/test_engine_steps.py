@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import bytewax.operators as op
 import pytest
+from bytewax.dataflow import Dataflow
+from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
+from bytewax.testing import run_main
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors.bytewax_io import CallbackSink
 from connectors.settings import Settings
-from events.models import AnyEvent, ClassifierHit
+from events.config import EquitiesConfig, OptionsConfig
+from events.models import AnyEvent, Candle, ClassifierHit, Packet
 from flows.baselines_job import load_baselines
-from flows.engine_steps import baselines_by_underlying, group_by_key, is_option_input
+from flows.engine_steps import (
+    _EngineLogic,
+    baselines_by_underlying,
+    equities_engine,
+    group_by_key,
+    is_option_input,
+    options_engine,
+)
 from flows.replay import run_events
-from operators.options_engine import OptionsOutput
-from tests.factories import CALL, equity_quote, occ, quote, trade, volume_baseline
+from operators.equities_engine import EquitiesEngine
+from operators.options_engine import OptionsEngine, OptionsOutput
+from tests.factories import CALL, equity_print, equity_quote, occ, quote, trade, ts, volume_baseline
 from tests.flows.tapes import two_underlying_tape
 
 QQQ = occ("480", expiry="2026-03-20", root="QQQ")
@@ -81,3 +99,128 @@ def test_load_baselines_is_off_or_tolerates_redis_down(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "no volume baselines" in err
     assert "FLOWTAPE_BASELINES=off" in err
+
+
+# ------------------------------------------------------------------------------------ idle timer
+
+MS = 1_000_000
+
+
+class _Clock:
+    """A wall clock the test moves by hand (ns)."""
+
+    def __init__(self) -> None:
+        self.now = 5_000_000 * MS
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def _sweep() -> list[AnyEvent]:
+    return [quote(0, "1.00", "1.10"), trade(10, "1.10", 200, venue="XCBO"), trade(20, "1.10", 200, venue="XISE")]
+
+
+def test_idle_logic_wakes_when_the_quiet_engine_has_something_due() -> None:
+    clock = _Clock()
+    logic = _EngineLogic(OptionsEngine(OptionsConfig()), False, {}, idle_ns=1_000 * MS, clock=clock)
+    assert logic.next_wake_ns() is None, "nothing has arrived"
+    out, _ = logic.on_batch([_sweep()])
+    assert list(out) == []
+    arrived = clock.now
+    # The packet (last print 20 ms) is due at 20 + 100 ms gap + 250 ms lag: sooner than the idle time, so 1 s.
+    assert logic.next_wake_ns() == arrived + 1_000 * MS
+    assert logic.notify_at() == datetime.fromtimestamp((arrived + 1_000 * MS) / 1e9, tz=UTC)
+    clock.now = arrived + 1_000 * MS
+    (closed,), _ = logic.on_notify()
+    assert isinstance(closed[0], Packet)
+    assert logic.engine.event_time_ns == ts(20) + 1_000 * MS, "event time moved on by the wall time passed"
+    assert logic.engine.packets.open_count == 0
+    later = logic.next_wake_ns()
+    assert later is not None, "flow context still has windows to expire"
+    assert later >= clock.now + 1_000 * MS, "wake-ups come at least the idle time apart"
+
+
+def test_idle_logic_waits_for_what_is_due_beyond_the_idle_time() -> None:
+    clock = _Clock()
+    logic = _EngineLogic(EquitiesEngine(EquitiesConfig()), False, {}, idle_ns=100 * MS, clock=clock)
+    logic.on_batch(
+        [[equity_quote(0, "100.00", "100.02"), equity_print(500, "100.01", 300), equity_quote(600, "1", "2")]]
+    )
+    # The 1 s candle ends at 1 000 ms and closes 2 s later: 2.4 s of event time after the newest event (600 ms).
+    assert logic.next_wake_ns() == clock.now + 2_400 * MS
+
+
+def test_input_resets_the_idle_timer_and_replays_have_none() -> None:
+    clock = _Clock()
+    logic = _EngineLogic(OptionsEngine(OptionsConfig()), False, {}, idle_ns=1_000 * MS, clock=clock)
+    logic.on_batch([_sweep()])
+    clock.now += 600 * MS
+    logic.on_batch([[quote(30, "1.00", "1.10")]])
+    assert logic.next_wake_ns() == clock.now + 1_000 * MS
+    replay = _EngineLogic(OptionsEngine(OptionsConfig()), False, {})
+    replay.on_batch([_sweep()])
+    assert replay.notify_at() is None
+    assert Settings(kafka_tail=False).idle_ns is None
+    assert Settings(kafka_tail=True, idle_close_ms=0).idle_ns is None
+    assert Settings(kafka_tail=True, idle_close_ms=750).idle_ns == 750 * MS
+
+
+class _StallingPartition(StatefulSourcePartition[AnyEvent, None]):
+    """Gives its events at once, then holds the input open (no events, no end) for `stall_s` seconds."""
+
+    def __init__(self, events: list[AnyEvent], stall_s: float, ended: threading.Event) -> None:
+        self._events = events
+        self._stall_s = stall_s
+        self._ended = ended
+        self._awake: datetime | None = None
+
+    def next_batch(self) -> list[AnyEvent]:
+        if self._awake is None:
+            self._awake = datetime.now(tz=UTC) + timedelta(seconds=self._stall_s)
+            return self._events
+        self._ended.set()
+        raise StopIteration
+
+    def next_awake(self) -> datetime | None:
+        return self._awake
+
+    def snapshot(self) -> None:
+        return None
+
+
+class _StallingSource(FixedPartitionedSource[AnyEvent, None]):
+    def __init__(self, events: list[AnyEvent], stall_s: float, ended: threading.Event) -> None:
+        self._args = (events, stall_s, ended)
+
+    def list_parts(self) -> list[str]:
+        return ["0"]
+
+    def build_part(self, step_id: str, for_part: str, resume_state: None) -> _StallingPartition:
+        return _StallingPartition(*self._args)
+
+
+def test_a_live_flow_closes_a_quiet_underlyings_packets_and_candles_before_input_ends() -> None:
+    ended = threading.Event()
+    before_end: list[object] = []
+    after_end: list[object] = []
+
+    def collect(items: list[object]) -> None:
+        (after_end if ended.is_set() else before_end).extend(items)
+
+    tape: list[AnyEvent] = [*_sweep(), equity_quote(0, "100.00", "100.02"), equity_print(500, "100.01", 300)]
+    flow = Dataflow("idle_timer")
+    events = op.input("tape", flow, _StallingSource(tape, stall_s=2.0, ended=ended))
+    options = options_engine(
+        "options", op.filter("options_only", events, is_option_input), OptionsConfig(), idle_ns=100 * MS
+    )
+    config = EquitiesConfig(candle_late_ms=100)
+    equities = equities_engine(
+        "equities", op.filter("equities_only", events, lambda e: not is_option_input(e)), config, idle_ns=100 * MS
+    )
+    op.output("collect", op.merge("derived", options, equities), CallbackSink(collect))
+    started = time.monotonic()
+    run_main(flow)  # type: ignore[no-untyped-call]
+    assert time.monotonic() - started >= 1.5, "the source held the input open"
+    assert any(isinstance(o, Packet) for o in before_end), "the packet closed while the input was quiet"
+    assert any(isinstance(o, Candle) and o.interval == "1s" for o in before_end), "so did the 1 s candle"
+    assert not any(isinstance(o, Packet) for o in after_end)

@@ -212,3 +212,16 @@ def test_watermark_is_print_time_minus_lateness() -> None:
     builder = CandleBuilder(CONFIG)
     builder.on_trade(_t(5_000, "10"))
     assert builder.watermark_ns == ts(5_000) - 2_000 * NS_PER_MS
+
+
+def test_next_window_end_is_the_earliest_open_windows() -> None:
+    builder = CandleBuilder(CONFIG)
+    assert builder.next_window_end_ns() is None
+    builder.add(_t(1_500, "10.00"))
+    builder.add(_t(700, "10.00", symbol="QQQ"))
+    assert builder.next_window_end_ns() == ts(1_000), "QQQ's 1 s window [0, 1 s)"
+    builder.advance(ts(1_000))
+    # SPY's 1 s window [1 s, 2 s) is next; QQQ's closed one went into its longer windows, which end later.
+    assert builder.next_window_end_ns() == ts(2_000)
+    builder.flush()
+    assert builder.next_window_end_ns() is None

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from events.config import EquitiesConfig
 from events.models import AnyEvent, Candle, DarkInference, DarkLevel, EquityPrint, EquityQuote, EquityTrade
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
-from tests.factories import equity_print, equity_quote, quote, trade
+from tests.factories import equity_print, equity_quote, quote, trade, ts
 
 CONFIG = EquitiesConfig()
 
@@ -200,3 +200,53 @@ def test_a_pickled_engine_resumes_exactly() -> None:
         assert head + restored.on_events(tape[cut:]) + restored.on_eof() == _run(
             tape, EquitiesEngine(CONFIG, {"SPY": 2_000_000})
         )
+
+
+# ------------------------------------------------------------------------------------ idle timer
+
+
+def _idle_until_quiet(engine: EquitiesEngine, limit: int = 1_000) -> list[EquitiesOutput]:
+    """Wake the engine each time it says something is due, as a live flow's idle timer does, until nothing is."""
+    out: list[EquitiesOutput] = []
+    for _ in range(limit):
+        due = engine.next_due_ns()
+        if due is None:
+            return out
+        out.extend(engine.on_idle(due))
+        after = engine.next_due_ns()
+        assert after is None or after > due, f"due again at {after} after waking at {due}: an idle timer would spin"
+    raise AssertionError(f"still due after {limit} wake-ups")
+
+
+def test_idle_closes_a_quiet_underlyings_candle_after_the_allowed_lateness() -> None:
+    engine = EquitiesEngine(CONFIG)
+    engine.on_events([equity_quote(0, "100.00", "100.02"), equity_print(500, "100.01", 300)])
+    assert engine.pending_prints == 1, "waits for the quote stream to pass 500 ms"
+    assert engine.next_due_ns() == ts(500)
+    joined = engine.on_idle(ts(500))
+    assert [type(o) for o in joined] == [EquityTrade, DarkLevel], "its 1 s candle ends at 1 000 ms, 2 s lateness to go"
+    assert engine.pending_prints == 0
+    assert engine.next_due_ns() == ts(1_000 + 2_000)
+    (candle,) = engine.on_idle(ts(3_000))
+    assert isinstance(candle, Candle)
+    assert (candle.interval, candle.window_start_ns, candle.volume_shares) == ("1s", ts(0), 300)
+    assert engine.event_time_ns == ts(3_000)
+
+
+def test_idle_wake_ups_close_every_candle_end_of_input_closes_and_never_spin() -> None:
+    events = _merged()
+    engine = EquitiesEngine(CONFIG)
+    out = engine.on_events(events) + _idle_until_quiet(engine)
+    assert engine.next_due_ns() is None
+    assert [o for o in engine.on_eof() if isinstance(o, Candle)] == [], "idling closed every candle"
+    at_eof = [o for o in _run(events) if isinstance(o, Candle | EquityTrade | DarkInference)]
+    assert [o for o in out if isinstance(o, Candle | EquityTrade | DarkInference)] == at_eof
+
+
+def test_a_print_behind_an_idle_advance_is_late() -> None:
+    engine = EquitiesEngine(CONFIG)
+    engine.on_events([equity_quote(0, "100.00", "100.02"), equity_print(500, "100.01", 300)])
+    engine.on_idle(ts(10_000))
+    engine.on_events([equity_print(1_500, "100.01", 300)])
+    assert engine.late_prints["1s"] == 1
+    assert engine.on_idle(ts(9_000)) == [], "an earlier time does not move the watermark back"

@@ -433,3 +433,16 @@ def test_reports_equal_a_plain_recomputation(steps: list[tuple[str, Packet | int
     out += lazy.flush()
     reported = [(c.window_label, c.ts_event, {name: getattr(c, name) for name in FIELDS}) for c in out]
     assert reported == _reference(steps, LATE_CFG)
+
+
+def test_next_change_is_the_throttle_or_the_first_expiry() -> None:
+    tracker = FlowContextTracker(CFG)
+    assert tracker.next_change_ns() is None
+    tracker.on_packet(_p(at_s=0))  # reported at once
+    assert tracker.next_change_ns() == _at(60), "nothing new: the packet leaves the 1m window at 60 s"
+    tracker.on_packet(_p(at_s=0.5))  # held back by the 1 s throttle
+    assert tracker.next_change_ns() == _at(1)
+    tracker.advance(_at(1))
+    assert tracker.next_change_ns() == _at(60)
+    tracker.advance(_at(86_400 + 1))
+    assert tracker.next_change_ns() is None, "every window expired and reported"

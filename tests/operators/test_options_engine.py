@@ -12,7 +12,7 @@ from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionNbb
 from events.serde import encode
 from events.units import price_e9
 from operators.options_engine import OptionsEngine, OptionsOutput
-from tests.factories import CALL, PUT, definition, open_interest, quote, trade, volume_baseline
+from tests.factories import CALL, PUT, definition, open_interest, quote, trade, ts, volume_baseline
 
 CFG = OptionsConfig()
 
@@ -377,3 +377,83 @@ def test_flow_context_is_reported_per_window() -> None:
     contexts = [o for o in out if isinstance(o, FlowContext)]
     assert {c.window_label for c in contexts} == {"1m", "5m", "1h", "4h", "1d"}
     assert all(c.underlying == "SPY" for c in contexts)
+
+
+# ------------------------------------------------------------------------------------ idle timer
+
+
+def idle_until_quiet(engine: OptionsEngine, limit: int = 1_000) -> list[OptionsOutput]:
+    """Wake the engine at each time it says something is due, as a live flow's idle timer does, until nothing is."""
+    out: list[OptionsOutput] = []
+    for _ in range(limit):
+        due = engine.next_due_ns()
+        if due is None:
+            return out
+        out.extend(engine.on_idle(due))
+        after = engine.next_due_ns()
+        assert after is None or after > due, f"due again at {after} after waking at {due}: an idle timer would spin"
+    raise AssertionError(f"still due after {limit} wake-ups")
+
+
+def test_idle_closes_a_quiet_contracts_packet_at_its_deadline() -> None:
+    tape = sweep_tape()
+    engine = OptionsEngine(CFG)
+    assert engine.on_events(tape) == []
+    assert engine.event_time_ns == ts(35)
+    # The packet's last print is at 30 ms: it closes once the watermark (time - 250 ms lag) passes 30 + 100 ms.
+    due = engine.next_due_ns()
+    assert due == ts(30 + 100 + 250) + 1
+    assert engine.on_idle(due - 1) == []
+    out = chain(engine.on_idle(due))
+    assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit, Alert]
+    assert wire(out) == wire(chain(run(tape))), "the same packet chain as at end of input"
+    assert engine.event_time_ns == due
+
+
+def test_idle_joins_prints_whose_quote_stream_went_quiet() -> None:
+    engine = OptionsEngine(CFG)
+    engine.on_events([quote(0, "1.00", "1.10"), trade(10, "1.10", 5)])
+    assert engine.pending_prints == 1
+    assert engine.next_due_ns() == ts(10), "a waiting print is due at once"
+    engine.on_idle(ts(10))
+    assert engine.pending_prints == 0
+    assert engine.packets.open_count == 1
+    (packet,) = chain(idle_until_quiet(engine))
+    assert isinstance(packet, Packet)
+    assert packet.placement_counts == {"A": 1}, "joined against the 0 ms quote"
+
+
+def test_a_print_behind_an_idle_advance_is_late() -> None:
+    engine = OptionsEngine(CFG)
+    engine.on_events([quote(0, "1.00", "1.10"), trade(10, "1.10", 5)])
+    engine.on_idle(ts(2_000))
+    engine.on_event(trade(1_000, "1.10", 5))  # 1 s behind the time the idle timer reached: past the 250 ms lag
+    assert engine.late_prints == 1
+    assert engine.on_idle(ts(1_500)) == [], "an earlier time does not move the watermark back"
+
+
+def test_an_empty_engine_has_nothing_due() -> None:
+    engine = OptionsEngine(CFG)
+    assert engine.next_due_ns() is None
+    assert engine.on_idle(ts(1_000)) == []
+    assert engine.event_time_ns == ts(1_000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tapes())
+def test_idle_wake_ups_close_what_end_of_input_closes_and_never_spin(
+    tape: tuple[list[AnyEvent], list[AnyEvent], list[AnyEvent]],
+) -> None:
+    refdata, quotes, prints = tape
+    events = refdata + sorted(quotes + prints, key=lambda e: (e.ts_event, isinstance(e, OptionPrint)))
+    engine = OptionsEngine(CFG)
+    out = engine.on_events(events) + idle_until_quiet(engine)
+    assert engine.pending_prints == 0
+    assert engine.packets.open_count == 0
+    assert [o for o in engine.on_eof() if not isinstance(o, FlowContext)] == [], "idling closed every packet"
+    at_eof = run(events)
+    kinds = (Packet, ClassifierHit, Alert, Structure)
+    # The same events; the order may differ (end of input closes every packet before deciding structures).
+    assert sorted(wire([o for o in out if isinstance(o, kinds)])) == sorted(
+        wire([o for o in at_eof if isinstance(o, kinds)])
+    )

@@ -394,3 +394,14 @@ def test_packet_contract_fields_follow_the_prints() -> None:
         "P",
         price_e9("570"),
     )
+
+
+def test_next_deadline_is_the_first_open_packets_ignoring_superseded_ones() -> None:
+    clusterer = PacketClusterer(CFG)
+    assert clusterer.next_deadline_ns() is None
+    _add_all(clusterer, [trade(0, "1.00", 1), trade(50, "1.00", 1), trade(20, "1.00", 1, symbol=PUT)])
+    assert clusterer.next_deadline_ns() == ts(20) + GAP_NS, "the PUT's; the CALL's 0 ms deadline moved to 50 ms"
+    assert clusterer.advance(ts(20) + GAP_NS + 1) != []
+    assert clusterer.next_deadline_ns() == ts(50) + GAP_NS
+    clusterer.flush()
+    assert clusterer.next_deadline_ns() is None
