@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     clickhouse_password: SecretStr = Field(SecretStr(""), description="ClickHouse password")
     redis_url: str = Field("redis://127.0.0.1:16379/0", description="Redis URL (hot cache, baselines)")
     baselines: Literal["redis", "off"] = Field(
-        "redis", description="flows.options: read historical volume baselines from Redis at start (off: none)"
+        "redis",
+        description="flows.options and flows.equities: read volume baselines (and average daily volumes) from Redis "
+        "at start (off: none)",
     )
     api_host: str = Field("127.0.0.1", description="API bind address; anything but loopback needs a token")
     api_port: int = Field(8000, gt=0, description="API port")

@@ -205,21 +205,23 @@ SESSION_BUCKETS = 78
 
 
 class VolumeBaseline(Event):
-    """Mean volume of one contract or underlying over the last `sessions` sessions, per 5-minute bucket.
+    """Mean volume of one contract, underlying or stock over the last `sessions` sessions, per 5-minute bucket.
 
-    Reference data made by the daily job (`flowtape baselines build`), cached in Redis and fed to the options
-    flow as events, so a replay sees the baselines it ran with.
+    Reference data made by the daily job (`flowtape baselines build`), cached in Redis and fed to the flows as
+    events, so a replay sees the baselines it ran with. Scopes `contract` and `underlying` count option
+    contracts (the options engine's `unusual_volume`); scope `equity` counts the stock's shares, its
+    `day_volume_mean` being the average daily volume that scales dark-inference confidence.
     """
 
     event_type: Literal["volume_baseline"] = "volume_baseline"
-    scope: Literal["contract", "underlying"]
-    subject: Symbol = Field(description="the contract's OSI symbol, or the underlying")
+    scope: Literal["contract", "underlying", "equity"]
+    subject: Symbol = Field(description="the contract's OSI symbol, or the underlying (scopes underlying, equity)")
     underlying: Symbol
     as_of: date = Field(description="the last session included")
     sessions: Positive = Field(description="sessions in the window (sessions without prints count as 0)")
-    day_volume_mean: float = Field(ge=0, description="mean contracts per session")
+    day_volume_mean: float = Field(ge=0, description="mean contracts (scope equity: shares) per regular session")
     bucket_volume_mean: tuple[float, ...] = Field(
-        description=f"mean contracts per {BUCKET_MINUTES}-minute bucket from 09:30 New York, {SESSION_BUCKETS} values"
+        description=f"mean volume per {BUCKET_MINUTES}-minute bucket from 09:30 New York, {SESSION_BUCKETS} values"
     )
 
     @property

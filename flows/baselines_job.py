@@ -1,11 +1,13 @@
-"""`flowtape baselines build`: the daily job. Per contract and per underlying, volume per 5-minute bucket of
-the session and per session over the last N sessions, from ClickHouse history into Redis.
+"""`flowtape baselines build`: the daily job. Per option contract and per underlying, contracts per 5-minute
+bucket of the session and per session over the last N sessions; per stock, shares likewise (its average daily
+volume); from ClickHouse history into Redis.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -16,17 +18,32 @@ from connectors.redis_cache import BaselineCache
 from connectors.settings import Settings
 from events.baselines import BUCKET_MINUTES, VolumeBaseline
 from events.units import NS_PER_S
-from operators.volume_baselines import NEW_YORK, VolumeRow, build_baselines, session_close_ns, window_start
+from operators.volume_baselines import (
+    NEW_YORK,
+    VolumeRow,
+    build_baselines,
+    build_equity_baselines,
+    session_close_ns,
+    window_start,
+)
 
 SLOT_NS = BUCKET_MINUTES * 60 * NS_PER_S
 # Calendar days read for N sessions: weekends and holidays included, with room to spare.
 CALENDAR_DAYS_PER_SESSION = 1.6
 
 VOLUME_SQL = """
-SELECT symbol, underlying, intDiv(ts_event, {slot:Int64}) * {slot:Int64} AS slot_start, sum(size_contracts) AS contracts
+SELECT symbol, underlying, intDiv(ts_event, {slot:Int64}) * {slot:Int64} AS slot_start, sum(size_contracts) AS volume
 FROM {table} FINAL
 WHERE ts_event >= {start:Int64} AND ts_event < {end:Int64}
 GROUP BY symbol, underlying, slot_start
+ORDER BY symbol, slot_start
+"""
+
+EQUITY_VOLUME_SQL = """
+SELECT symbol, intDiv(ts_event, {slot:Int64}) * {slot:Int64} AS slot_start, sum(size_shares) AS volume
+FROM {table} FINAL
+WHERE ts_event >= {start:Int64} AND ts_event < {end:Int64}
+GROUP BY symbol, slot_start
 ORDER BY symbol, slot_start
 """
 
@@ -35,15 +52,24 @@ def fetch_volume(store: Store, start_ns: int, end_ns: int) -> list[VolumeRow]:
     """Return contracts per contract and 5-minute slot between two times (ClickHouse does the summing)."""
     sql = VOLUME_SQL.replace("{table}", store.table("options_prints"))
     rows = store.query(sql, {"slot": SLOT_NS, "start": start_ns, "end": end_ns})
-    return [VolumeRow(r["symbol"], r["underlying"], int(r["slot_start"]), int(r["contracts"])) for r in rows]
+    return [VolumeRow(r["symbol"], r["underlying"], int(r["slot_start"]), int(r["volume"])) for r in rows]
+
+
+def fetch_equity_volume(store: Store, start_ns: int, end_ns: int) -> list[VolumeRow]:
+    """Return shares per stock and 5-minute slot between two times (every print: consolidated volume)."""
+    sql = EQUITY_VOLUME_SQL.replace("{table}", store.table("equities_prints"))
+    rows = store.query(sql, {"slot": SLOT_NS, "start": start_ns, "end": end_ns})
+    return [VolumeRow(r["symbol"], r["symbol"], int(r["slot_start"]), int(r["volume"])) for r in rows]
 
 
 def compute(store: Store, as_of: date, sessions: int) -> list[VolumeBaseline]:
-    """Compute the baselines for the `sessions` sessions up to and including `as_of`."""
+    """Compute the option and equity baselines for the `sessions` sessions up to and including `as_of`."""
     first = window_start(as_of, int(sessions * CALENDAR_DAYS_PER_SESSION) + 7)
     start_ns = int(datetime.combine(first, datetime.min.time(), tzinfo=NEW_YORK).timestamp()) * NS_PER_S
-    rows = fetch_volume(store, start_ns, session_close_ns(as_of) + 1)
-    return build_baselines(rows, as_of, sessions)
+    end_ns = session_close_ns(as_of) + 1
+    options = build_baselines(fetch_volume(store, start_ns, end_ns), as_of, sessions)
+    equities = build_equity_baselines(fetch_equity_volume(store, start_ns, end_ns), as_of, sessions)
+    return sorted([*options, *equities], key=lambda b: (b.scope, b.subject))
 
 
 def load_baselines(settings: Settings) -> list[VolumeBaseline]:
@@ -60,7 +86,8 @@ def load_baselines(settings: Settings) -> list[VolumeBaseline]:
     except redis.RedisError as err:
         print(
             f"flowtape: no volume baselines ({settings.redis_url} unreachable: {err}); unusual_volume runs on open "
-            "interest only. Start Redis or set FLOWTAPE_BASELINES=off to silence this.",
+            "interest only and dark inference without average daily volume. Start Redis or set "
+            "FLOWTAPE_BASELINES=off to silence this.",
             file=sys.stderr,
         )
         return []
@@ -94,10 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             store.close()
         written = cache.write(baselines)
-        contracts = sum(b.scope == "contract" for b in baselines)
+        scopes = Counter(b.scope for b in baselines)
         print(
-            f"baselines as of {as_of}: {contracts:,} contracts, {len(baselines) - contracts:,} underlyings, "
-            f"{written:,} fields written to Redis",
+            f"baselines as of {as_of}: {scopes['contract']:,} contracts, {scopes['underlying']:,} underlyings, "
+            f"{scopes['equity']:,} stocks (average daily volume), {written:,} fields written to Redis",
             file=sys.stderr,
         )
         return 0

@@ -33,7 +33,7 @@ def build_embedded_flow(
     """Build source -> options engine and equities engine -> each derived sink (step id -> sink), and raw
     events -> raw sink.
 
-    `history`: volume baselines per underlying for the options engines to start with (see `engine_steps`).
+    `history`: volume baselines per underlying for the engines to start with (see `engine_steps`).
     `equities`: the equities engine's settings (default: from the environment); `run_equities=False` or
     `run_options=False` runs one side alone (the benchmarks). At least one side runs.
     """
@@ -49,7 +49,9 @@ def build_embedded_flow(
         streams.append(options_engine("run_options_engine", option_events, config or OptionsConfig(), history=history))
     if run_equities:
         equity_events = op.filter("select_equity_events", events, is_equity_input)
-        streams.append(equities_engine("run_equities_engine", equity_events, equities or EquitiesConfig()))
+        streams.append(
+            equities_engine("run_equities_engine", equity_events, equities or EquitiesConfig(), history=history)
+        )
     derived = streams[0] if len(streams) == 1 else op.merge("options_and_equities", *streams)
     for step_id, sink in derived_sinks.items():
         op.output(step_id, derived, sink)

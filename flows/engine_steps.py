@@ -34,7 +34,7 @@ from operators.tape_engine import TapeEngine
 Out = TypeVar("Out")
 
 OPTION_EVENT_TYPES = frozenset({"option_print", "option_nbbo", "option_definition", "open_interest", "volume_baseline"})
-EQUITY_EVENT_TYPES = frozenset({"equity_print", "equity_quote"})
+EQUITY_EVENT_TYPES = frozenset({"equity_print", "equity_quote", "volume_baseline"})
 
 
 def is_option_input(event: AnyEvent) -> bool:
@@ -65,7 +65,7 @@ def _flatten(items: list[tuple[str, list[Out]]]) -> list[Out]:
 
 
 History = Mapping[str, Sequence[VolumeBaseline]]
-"""Historical volume baselines per underlying, loaded once when a flow starts."""
+"""Historical volume baselines per underlying, loaded once when a flow starts (each engine reads its scopes)."""
 
 
 def baselines_by_underlying(baselines: Iterable[VolumeBaseline]) -> dict[str, tuple[VolumeBaseline, ...]]:
@@ -82,8 +82,8 @@ Eng = TypeVar("Eng", bound=TapeEngine[Any])
 class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
     """One engine per underlying; the engine itself is the snapshot (plain, deep-copyable state).
 
-    A new engine takes its underlying's reference events from `history` (the options engine's volume baselines)
-    before its first event, so every run (and every worker count) sees them at the same point of the tape; a
+    A new engine takes its underlying's reference events from `history` (volume baselines) before its first
+    event, so every run (and every worker count) sees them at the same point of the tape; a
     resumed engine already holds them.
 
     With `idle_ns`, the logic remembers when its last input arrived (wall clock, `clock` in ns) and the engine's
@@ -186,8 +186,16 @@ def options_engine(
 
 
 def equities_engine(
-    step_id: str, events: Stream[AnyEvent], config: EquitiesConfig, *, idle_ns: int | None = None
+    step_id: str,
+    events: Stream[AnyEvent],
+    config: EquitiesConfig,
+    *,
+    history: History | None = None,
+    idle_ns: int | None = None,
 ) -> Stream[EquitiesOutput]:
     """Run the equities engine over equity events keyed by underlying; emit joined trades, dark inferences,
-    dark levels and candles (keyed by runs like the options step). `idle_ns`: the live idle timer."""
-    return _keyed_engine(step_id, events, lambda: EquitiesEngine(config), {}, idle_ns)
+    dark levels and candles (keyed by runs like the options step). `history`: volume baselines per underlying
+    (the stock's average daily volume), given to each engine before its first event; `idle_ns`: the live idle
+    timer (None in replay).
+    """
+    return _keyed_engine(step_id, events, lambda: EquitiesEngine(config), history or {}, idle_ns)

@@ -3,7 +3,8 @@ candles, on Kafka.
 
 Run: `python -m bytewax.run flows.equities` (add `-w N` / `-i/-a` to scale; partitions keyed by underlying).
 Settings come from `FLOWTAPE_*` env vars (see `flowtape config`); replay and namespaces as for
-`flows.options`.
+`flows.options`. Each stock's average daily volume (`flowtape baselines build`, scope `equity`) is read from
+Redis once at start and given to its engine before its first event, like the options flow's baselines.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from connectors.kafka.io import kafka_input, kafka_output
 from connectors.settings import Settings
 from events.config import EquitiesConfig
 from events.topics import EQUITIES_PRINTS, EQUITIES_QUOTES
-from flows.engine_steps import equities_engine
+from flows.baselines_job import load_baselines
+from flows.engine_steps import baselines_by_underlying, equities_engine
 from flows.topic_setup import ensure_flow_topics
 
 EQUITIES_INPUT_TOPICS: tuple[str, ...] = (EQUITIES_PRINTS, EQUITIES_QUOTES)
@@ -35,7 +37,8 @@ def build_flow(settings: Settings | None = None, config: EquitiesConfig | None =
         tail=settings.kafka_tail,
         start_ts_ms=settings.replay_from_ts_ms,
     )
-    derived = equities_engine("run_equities_engine", inputs.events, config, idle_ns=settings.idle_ns)
+    history = baselines_by_underlying(b for b in load_baselines(settings) if b.scope == "equity")
+    derived = equities_engine("run_equities_engine", inputs.events, config, history=history, idle_ns=settings.idle_ns)
     kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
     return flow
 

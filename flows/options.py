@@ -36,7 +36,7 @@ def build_flow(settings: Settings | None = None, config: OptionsConfig | None = 
         tail=settings.kafka_tail,
         start_ts_ms=settings.replay_from_ts_ms,
     )
-    history = baselines_by_underlying(load_baselines(settings))
+    history = baselines_by_underlying(b for b in load_baselines(settings) if b.scope != "equity")
     derived = options_engine("run_options_engine", inputs.events, config, history=history, idle_ns=settings.idle_ns)
     kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
     return flow

@@ -18,8 +18,10 @@ accumulation or distribution); the `DarkLevel`s of a publication round it starte
 fell out of the top); the `Candle`s its watermark closed (shortest interval first, then by window start).
 `on_eof` publishes the remaining dark levels, then closes every candle.
 
-The average daily volume of an underlying (shares), when known, scales dark-inference confidence: pass
-`adv_shares` or call `set_adv` (reference data the flow loads; None when unknown).
+The average daily volume of an underlying (shares), when known, scales dark-inference confidence: it comes as
+reference data, a `VolumeBaseline` of scope `equity` (the daily job's regular-session mean; other scopes are the
+options engine's and are ignored), or through `adv_shares` / `set_adv`. Unknown, the confidence term gets half
+credit.
 """
 
 from __future__ import annotations
@@ -134,6 +136,9 @@ class EquitiesEngine(TapeEngine[EquitiesOutput]):
                         self._process(pending.popleft(), out)
                     else:
                         self._release(out)
+            elif event_type == "volume_baseline" and fields["scope"] == "equity":
+                mean = fields["day_volume_mean"]
+                self.set_adv(fields["subject"], round(mean) if mean > 0 else None)
         self.events_in += len(events)
 
     def _release(self, out: list[EquitiesOutput]) -> None:

@@ -12,8 +12,9 @@ arrival order. Determinism does not depend on how the print and quote topics int
   watermark.
 
 Besides prints and quotes the engine reads reference data as events: option definitions (multipliers), open
-interest (volume/OI, size/OI) and `VolumeBaseline`s (the daily job's 5-minute bucket means, for
-`unusual_volume`). It keeps the running day and 5-minute volume of every contract itself.
+interest (volume/OI, size/OI) and `VolumeBaseline`s of option contracts (the daily job's 5-minute bucket
+means, for `unusual_volume`; stock-scope baselines are the equities engine's). It keeps the running day and
+5-minute volume of every contract itself.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ class OptionsEngine(TapeEngine[OptionsOutput]):
                 self.packets.set_multiplier(fields["symbol"], fields["multiplier"])
             elif event_type == "open_interest":
                 self.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
-            elif event_type == "volume_baseline":
+            elif event_type == "volume_baseline" and fields["scope"] != "equity":  # equity: the stock's shares
                 self.volume_baselines[fields["subject"]] = cast(VolumeBaseline, event)
         self.events_in += len(events)
 

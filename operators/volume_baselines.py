@@ -21,12 +21,13 @@ SESSION_CLOSE = time(16, 0)
 
 
 class VolumeRow(NamedTuple):
-    """Contracts traded in one 5-minute slot (slot start in ns, aligned to 5 minutes UTC)."""
+    """Volume traded in one 5-minute slot (slot start in ns, aligned to 5 minutes UTC): contracts of an option,
+    shares of a stock (whose symbol is its own underlying)."""
 
     symbol: str
     underlying: str
     slot_start_ns: int
-    contracts: int
+    volume: int
 
 
 def session_bucket(ts_ns: int) -> tuple[date, int] | None:
@@ -84,12 +85,42 @@ def window_start(as_of: date, calendar_days: int) -> date:
 
 
 def build_baselines(rows: Iterable[VolumeRow], as_of: date, sessions: int) -> list[VolumeBaseline]:
-    """Average volume per bucket and per session over the last `sessions` sessions up to `as_of`.
+    """Average volume per bucket and per session over the last `sessions` sessions up to `as_of`, per contract
+    and per underlying (option rows: contracts).
 
     A session is a day on which anything traded (the tape is the calendar: no holiday table to drift);
     a contract with no prints in a session counts 0 for it. Output is sorted by (scope, subject).
     """
-    per_contract: dict[tuple[str, str], dict[date, list[int]]] = defaultdict(dict)
+    totals, days = _window_totals(rows, as_of, sessions)
+    per_underlying: dict[str, list[int]] = defaultdict(lambda: [0] * SESSION_BUCKETS)
+    out: list[VolumeBaseline] = []
+    for (symbol, underlying), by_bucket in totals:
+        under = per_underlying[underlying]
+        for i, v in enumerate(by_bucket):
+            under[i] += v
+        out.append(_baseline("contract", symbol, underlying, by_bucket, len(days), days[-1]))
+    for underlying, by_bucket in sorted(per_underlying.items()):
+        out.append(_baseline("underlying", underlying, underlying, by_bucket, len(days), days[-1]))
+    return sorted(out, key=lambda b: (b.scope, b.subject))
+
+
+def build_equity_baselines(rows: Iterable[VolumeRow], as_of: date, sessions: int) -> list[VolumeBaseline]:
+    """Average regular-session share volume per bucket and per session of each underlying (equity rows: symbol
+    and underlying are the stock, volume in shares), scope `equity`: its `day_volume_mean` is the average daily
+    volume that scales dark-inference confidence. Sessions as in `build_baselines`, from the equity tape.
+    """
+    totals, days = _window_totals(rows, as_of, sessions)
+    return [_baseline("equity", symbol, symbol, by_bucket, len(days), days[-1]) for (symbol, _), by_bucket in totals]
+
+
+def _window_totals(
+    rows: Iterable[VolumeRow], as_of: date, sessions: int
+) -> tuple[list[tuple[tuple[str, str], list[int]]], list[date]]:
+    """Sum volume per (symbol, underlying) and session bucket over the last `sessions` sessions up to `as_of`.
+
+    Returns the subjects that traded in the window, sorted, each with its bucket totals, and the window's days.
+    """
+    per_subject: dict[tuple[str, str], dict[date, list[int]]] = defaultdict(dict)
     seen_days: set[date] = set()
     for row in rows:
         where = session_bucket(row.slot_start_ns)
@@ -97,30 +128,20 @@ def build_baselines(rows: Iterable[VolumeRow], as_of: date, sessions: int) -> li
             continue
         day, bucket = where
         seen_days.add(day)
-        buckets = per_contract[(row.symbol, row.underlying)].setdefault(day, [0] * SESSION_BUCKETS)
-        buckets[bucket] += row.contracts
+        buckets = per_subject[(row.symbol, row.underlying)].setdefault(day, [0] * SESSION_BUCKETS)
+        buckets[bucket] += row.volume
     days = sorted(seen_days)[-sessions:]
-    if not days:
-        return []
     window = set(days)
-    n = len(days)
-    per_underlying: dict[str, list[int]] = defaultdict(lambda: [0] * SESSION_BUCKETS)
-    out: list[VolumeBaseline] = []
-    for (symbol, underlying), by_day in sorted(per_contract.items()):
+    out: list[tuple[tuple[str, str], list[int]]] = []
+    for subject, by_day in sorted(per_subject.items()):
         totals = [0] * SESSION_BUCKETS
         for day, buckets in by_day.items():
             if day in window:
                 for i, v in enumerate(buckets):
                     totals[i] += v
-        if not any(totals):
-            continue
-        under = per_underlying[underlying]
-        for i, v in enumerate(totals):
-            under[i] += v
-        out.append(_baseline("contract", symbol, underlying, totals, n, days[-1]))
-    for underlying, totals in sorted(per_underlying.items()):
-        out.append(_baseline("underlying", underlying, underlying, totals, n, days[-1]))
-    return sorted(out, key=lambda b: (b.scope, b.subject))
+        if any(totals):
+            out.append((subject, totals))
+    return out, days
 
 
 def _baseline(scope: str, key: str, underlying: str, totals: list[int], sessions: int, as_of: date) -> VolumeBaseline:

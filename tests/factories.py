@@ -188,6 +188,23 @@ def volume_baseline(
     )
 
 
+def equity_adv(
+    stock: str = "SPY", adv_shares: float = 1_000_000.0, *, as_of: date = date(2026, 2, 27)
+) -> VolumeBaseline:
+    """Build a stock's share-volume baseline (scope `equity`): `adv_shares` a session, spread evenly."""
+    return VolumeBaseline(
+        id=derived_event_id("volume_baseline", ("equity", stock, as_of.isoformat(), "30")),
+        ts_event=ts(-86_400_000),
+        scope="equity",
+        subject=stock,
+        underlying=stock,
+        as_of=as_of,
+        sessions=30,
+        day_volume_mean=adv_shares,
+        bucket_volume_mean=(adv_shares / SESSION_BUCKETS,) * SESSION_BUCKETS,
+    )
+
+
 def equity_print(
     at_ms: float,
     price: str,

@@ -11,10 +11,10 @@ import redis
 from connectors.clickhouse.store import ServerStore
 from connectors.redis_cache import BaselineCache
 from deploy.services import ServicesConfig
-from events.units import NS_PER_S
+from events.units import NS_PER_S, price_e9
 from flows.baselines_job import compute
 from operators.volume_baselines import NEW_YORK
-from tests.factories import trade_ns
+from tests.factories import equity_print_ns, trade_ns
 
 CALL = "SPY   260320C00580000"
 
@@ -40,7 +40,18 @@ def test_baselines_from_clickhouse_into_redis(store: ServerStore, redis_client: 
     ]
     store.insert("options.prints", prints)
     store.insert("options.prints", prints)  # idempotent: FINAL sees each print once
+    stock = [
+        equity_print_ns(ny("2026-03-02 09:30:00"), price_e9("580.00"), 300_000, symbol="SPY"),
+        equity_print_ns(
+            ny("2026-03-04 15:59:59"), price_e9("581.00"), 100_000, symbol="SPY", venue="XNAS", off_exchange=False
+        ),
+        equity_print_ns(ny("2026-03-04 18:00:00"), price_e9("581.00"), 999_999, symbol="SPY"),  # extended hours
+    ]
+    store.insert("equities.prints", stock)
     baselines = compute(store, as_of=date(2026, 3, 4), sessions=30)
+    assert [b.scope for b in baselines] == ["contract", "equity", "underlying"]
+    adv = next(b for b in baselines if b.scope == "equity")
+    assert (adv.subject, adv.sessions, adv.day_volume_mean) == ("SPY", 2, 200_000.0), "regular-session shares"
     contract = next(b for b in baselines if b.scope == "contract")
     assert contract.sessions == 2
     assert contract.day_volume_mean == 30.0

@@ -1,7 +1,8 @@
 """End to end on real services: synthetic market -> Kafka -> flows.options (with volume baselines from Redis)
-and flows.equities -> Kafka -> flows.sink -> ClickHouse server -> API. The planted scenarios land their
-expected alerts in ClickHouse; a malformed payload goes to the dead-letter topic and the flow keeps going;
-the Kafka path gives the same derived events as the in-process run of the same input and baselines.
+and flows.equities (with average daily volumes from Redis) -> Kafka -> flows.sink -> ClickHouse server -> API.
+The planted scenarios land their expected alerts in ClickHouse; a malformed payload goes to the dead-letter
+topic and the flow keeps going; the Kafka path gives the same derived events as the in-process run of the same
+input and baselines.
 """
 
 from __future__ import annotations
@@ -45,11 +46,28 @@ class PipelineRun:
     baselines: tuple[VolumeBaseline, ...]
 
 
+ADV_SHARES = 40_000_000
+
+
 def quiet_history(market_config: SyntheticConfig) -> tuple[VolumeBaseline, ...]:
     """A history in which every contract of the market traded 0.1 contracts per 5 minutes: any 50 lots in a
-    bucket are unusual (the 5-minute clause of unusual_volume)."""
+    bucket are unusual (the 5-minute clause of unusual_volume); and every stock 40M shares a session (its ADV)."""
     market = SyntheticMarket(market_config)
-    return tuple(
+    stocks = tuple(
+        VolumeBaseline(
+            id=f"it-adv-{stock}",
+            ts_event=market_config.start_ts - 1,
+            scope="equity",
+            subject=stock,
+            underlying=stock,
+            as_of=date(2026, 2, 27),
+            sessions=30,
+            day_volume_mean=float(ADV_SHARES),
+            bucket_volume_mean=(ADV_SHARES / SESSION_BUCKETS,) * SESSION_BUCKETS,
+        )
+        for stock in market_config.underlyings
+    )
+    return stocks + tuple(
         VolumeBaseline(
             id=f"it-baseline-{d.symbol.replace(' ', '_')}",
             ts_event=market_config.start_ts - 1,
@@ -198,7 +216,8 @@ EQUITY_TOPICS = ("equities.trades", "dark.inferences", "dark.levels", "equities.
 
 
 def test_equities_flow_lands_joins_levels_and_candles_like_the_in_process_run(pipeline: PipelineRun) -> None:
-    expected = run_events(lambda: SyntheticMarket(pipeline.market_config).events(), run_options=False)
+    history = baselines_by_underlying(pipeline.baselines)
+    expected = run_events(lambda: SyntheticMarket(pipeline.market_config).events(), run_options=False, history=history)
     store = ServerStore.from_settings(pipeline.settings)
     try:
         for topic in EQUITY_TOPICS:
@@ -213,6 +232,8 @@ def test_equities_flow_lands_joins_levels_and_candles_like_the_in_process_run(pi
             table = store.table(topic.replace(".", "_"))
             rows = store.query(f"SELECT DISTINCT id FROM {table} FINAL", {})
             assert sorted(str(r["id"]) for r in rows) == want, topic
+        rows = store.query(f"SELECT DISTINCT adv_shares FROM {store.table('dark_inferences')} FINAL", {})
+        assert [r["adv_shares"] for r in rows] == [ADV_SHARES], "every inference read its stock's ADV from Redis"
         assert expected["equities.trades"], "every equity print is joined"
         assert expected["equities.candles"]
         assert expected["dark.levels"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from events.config import EquitiesConfig
 from events.models import AnyEvent, Candle, DarkInference, DarkLevel, EquityPrint, EquityQuote, EquityTrade
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
-from tests.factories import equity_print, equity_quote, quote, trade, ts
+from tests.factories import equity_adv, equity_print, equity_quote, quote, trade, ts, volume_baseline
 
 CONFIG = EquitiesConfig()
 
@@ -167,6 +167,15 @@ def test_adv_reaches_the_dark_inference() -> None:
     engine = EquitiesEngine(CONFIG)
     engine.set_adv("SPY", 1_000_000)
     assert [i.adv_shares for i in _run(_merged(), engine) if isinstance(i, DarkInference)] == [1_000_000] * 2
+
+
+def test_adv_comes_as_a_stock_scope_volume_baseline() -> None:
+    engine = EquitiesEngine(CONFIG)
+    assert engine.on_events([equity_adv("SPY", 1_000_000.4), volume_baseline()]) == []
+    assert engine.dark.adv("SPY") == 1_000_000, "the contract-scope baseline is the options engine's"
+    assert [i.adv_shares for i in _run(_merged(), engine) if isinstance(i, DarkInference)] == [1_000_000] * 2
+    engine.on_events([equity_adv("SPY", 0.0)])
+    assert engine.dark.adv("SPY") is None, "a stock that never traded has no ADV"
 
 
 def test_other_event_types_are_ignored() -> None:

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from events.baselines import SESSION_BUCKETS
 from events.units import NS_PER_S
-from operators.volume_baselines import NEW_YORK, SessionClock, VolumeRow, build_baselines, session_bucket
+from operators.volume_baselines import (
+    NEW_YORK,
+    SessionClock,
+    VolumeRow,
+    build_baselines,
+    build_equity_baselines,
+    session_bucket,
+)
 
 
 def ny(text: str) -> int:
@@ -131,3 +138,21 @@ def test_session_clock_across_a_dst_change_and_the_open() -> None:
     assert clock.locate(ny("2026-03-09 09:35:00")) == (date(2026, 3, 9), 1)
     assert clock.locate(ny("2026-03-09 15:59:59")) == (date(2026, 3, 9), 77)
     assert clock.locate(ny("2026-03-09 16:00:00")) == (date(2026, 3, 9), None)
+
+
+def test_equity_baselines_are_each_stocks_regular_session_share_volume() -> None:
+    rows = [
+        VolumeRow("SPY", "SPY", ny("2026-03-02 09:30:00"), 1_000_000),
+        VolumeRow("SPY", "SPY", ny("2026-03-02 16:30:00"), 9_999_999),  # after the close: not in the ADV
+        VolumeRow("SPY", "SPY", ny("2026-03-03 15:55:00"), 3_000_000),
+        VolumeRow("QQQ", "QQQ", ny("2026-03-03 10:00:00"), 500_000),
+    ]
+    baselines = build_equity_baselines(rows, as_of=date(2026, 3, 3), sessions=30)
+    assert [(b.scope, b.subject, b.underlying, b.sessions) for b in baselines] == [
+        ("equity", "QQQ", "QQQ", 2),
+        ("equity", "SPY", "SPY", 2),
+    ], "QQQ's quiet session counts 0"
+    qqq, spy = baselines
+    assert (qqq.day_volume_mean, spy.day_volume_mean) == (250_000.0, 2_000_000.0)
+    assert (spy.bucket_volume_mean[0], spy.bucket_volume_mean[77]) == (500_000.0, 1_500_000.0)
+    assert build_equity_baselines([], as_of=date(2026, 3, 3), sessions=30) == []
