@@ -19,10 +19,9 @@ means, for `unusual_volume`; stock-scope baselines are the equities engine's). I
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
@@ -35,19 +34,21 @@ from operators.nbbo_join import NbboJoin
 from operators.packets import PacketClusterer
 from operators.repeated_hits import RepeatedHits
 from operators.structures import StructureDetector, classify_structure
-from operators.tape_engine import TapeEngine
+from operators.tape_engine import QuoteGatedEngine
 from operators.volume_baselines import SessionClock
 
 OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
 
-MAX_PENDING_PRINTS = 100_000
-"""Prints held for the quote stream at most; past it the oldest is joined at once (a feed without quotes)."""
 
-
-class OptionsEngine(TapeEngine[OptionsOutput]):
+class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
     """Keyed state machine for one underlying's options tape."""
 
+    QUOTE_TYPE = "option_nbbo"
+    PRINT_TYPE = "option_print"
+    QUOTE_AT_TRADE = "nbbo_ask_e9"
+
     def __init__(self, config: OptionsConfig) -> None:
+        super().__init__(config.watermark_lag_ns)
         self.config = config
         self.join = NbboJoin(config.nbbo_max_age_ns, config.at_side_band)
         self.packets = PacketClusterer(config)
@@ -65,22 +66,15 @@ class OptionsEngine(TapeEngine[OptionsOutput]):
         self._structures_due = -1  # the watermark past which the structure detector has a decision to make
         self._context_due = -1  # the watermark at which flow context is next worth advancing
         self._context_step = config.flow_context_emit_ns
-        self._lag_ns = config.watermark_lag_ns
         self._z_min_samples = config.z_min_samples
-        self._pending: deque[OptionPrint] = deque()
-        self._quote_wm = -1
-        self._print_wm = -1
-        self._keep_from = self._print_wm - self._lag_ns  # quote history a print at the watermark can need
         self.late_prints = 0
-        self.events_in = 0
 
     # ------------------------------------------------------------------------------------ inputs
 
     def on_eof(self) -> list[OptionsOutput]:
         """End of input: join every waiting print and close every open packet."""
         out: list[OptionsOutput] = []
-        while self._pending:
-            self._process(self._pending.popleft(), out)
+        self._drain(out)
         for packet in self.packets.flush():
             self._emit(packet, out)
         for structure in self.structures.flush():
@@ -88,20 +82,9 @@ class OptionsEngine(TapeEngine[OptionsOutput]):
         out.extend(self.context.flush())
         return out
 
-    @property
-    def pending_prints(self) -> int:
-        return len(self._pending)
+    # ---------------------------------------------------------------------------------- internals
 
-    # ------------------------------------------------------------------------------- idle timer
-
-    @property
-    def event_time_ns(self) -> int:
-        newest = max(self._print_wm, self._quote_wm)
-        return max(newest, max(p.ts_event for p in self._pending)) if self._pending else newest
-
-    def next_due_ns(self) -> int | None:
-        if self._pending:
-            return self._pending[0].ts_event
+    def _next_due_ns(self) -> int | None:
         lag = self._lag_ns
         dues: list[int] = []
         deadline = self.packets.next_deadline_ns()
@@ -114,60 +97,22 @@ class OptionsEngine(TapeEngine[OptionsOutput]):
             dues.append(max(change, self._context_due) + lag)
         return min(dues) if dues else None
 
-    def on_idle(self, now_ns: int) -> list[OptionsOutput]:
-        out: list[OptionsOutput] = []
-        if now_ns > self._quote_wm:
-            self._quote_wm = now_ns
-        while self._pending:  # the quote stream has been quiet too: join with the quotes there are
-            self._process(self._pending.popleft(), out)
-        if now_ns > self._print_wm:
-            self._print_wm = now_ns
-            self._keep_from = now_ns - self._lag_ns
-            for packet in self.packets.advance(self._keep_from):
-                self._emit(packet, out)
-            self._advance(self._keep_from, out)
-        return out
+    def _on_watermark(self, out: list[OptionsOutput]) -> None:
+        for packet in self.packets.advance(self._keep_from):
+            self._emit(packet, out)
+        self._advance(self._keep_from, out)
 
-    # ---------------------------------------------------------------------------------- internals
+    def _quote_updater(self) -> Callable[[dict[str, Any], int], None]:
+        return self.join.book.update_fields
 
-    def _consume(self, events: Sequence[AnyEvent], out: list[OptionsOutput]) -> None:
-        # Dispatch on the `event_type` literal, quotes first (they outnumber prints several times over),
-        # instead of an isinstance chain; fields are read from the models' `__dict__` (see
-        # `QuoteBook.update_fields`).
-        update_book = self.join.book.update_fields
-        pending = self._pending
-        for event in events:
-            fields = event.__dict__
-            event_type = fields["event_type"]
-            if event_type == "option_nbbo":
-                update_book(fields, self._keep_from)
-                ts = fields["ts_event"]
-                if ts > self._quote_wm:
-                    self._quote_wm = ts
-                if pending:
-                    self._release(out)
-            elif event_type == "option_print":
-                trade = cast(OptionPrint, event)
-                if not pending and (fields["nbbo_ask_e9"] is not None or fields["ts_event"] < self._quote_wm):
-                    self._process(trade, out)
-                else:
-                    pending.append(trade)
-                    if len(pending) > MAX_PENDING_PRINTS:
-                        self._process(pending.popleft(), out)
-                    else:
-                        self._release(out)
-            elif event_type == "option_definition":
-                self.packets.set_multiplier(fields["symbol"], fields["multiplier"])
-            elif event_type == "open_interest":
-                self.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
-            elif event_type == "volume_baseline" and fields["scope"] != "equity":  # equity: the stock's shares
-                self.volume_baselines[fields["subject"]] = cast(VolumeBaseline, event)
-        self.events_in += len(events)
-
-    def _release(self, out: list[OptionsOutput]) -> None:
-        pending = self._pending
-        while pending and (pending[0].ts_event < self._quote_wm or pending[0].nbbo_ask_e9 is not None):
-            self._process(pending.popleft(), out)
+    def _reference(self, event_type: str, event: AnyEvent) -> None:
+        fields = event.__dict__
+        if event_type == "option_definition":
+            self.packets.set_multiplier(fields["symbol"], fields["multiplier"])
+        elif event_type == "open_interest":
+            self.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
+        elif event_type == "volume_baseline" and fields["scope"] != "equity":  # equity: the stock's shares
+            self.volume_baselines[fields["subject"]] = cast(VolumeBaseline, event)
 
     def _process(self, trade: OptionPrint, out: list[OptionsOutput]) -> None:
         ts = trade.__dict__["ts_event"]

@@ -2,7 +2,8 @@
 
 An engine subclasses `TapeEngine` and implements `_consume` (a batch of raw events, outputs appended in order),
 `on_eof`, and the idle pair `next_due_ns`/`on_idle`; the entry points below are the same for the options and
-the equities engines.
+the equities engines. Both are `QuoteGatedEngine`s: their prints wait for the quote stream, so the as-of join
+sees the same quotes however the print and quote topics interleave.
 
 The idle pair serves a live flow's idle timer (ARCHITECTURE "Time and windows"): when an underlying's input has
 been quiet for a while, the flow tells its engine how far event time has gone meanwhile (`on_idle`), so a quiet
@@ -12,12 +13,14 @@ only event time moves the watermark there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Generic, TypeVar
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from events.models import AnyEvent
+from events.models import AnyEvent, EquityPrint, OptionPrint
 
 Out = TypeVar("Out")
+Print = TypeVar("Print", OptionPrint, EquityPrint)
 
 
 class TapeEngine(Generic[Out]):
@@ -66,3 +69,128 @@ class TapeEngine(Generic[Out]):
 
     def _consume(self, events: Sequence[AnyEvent], out: list[Out]) -> None:
         raise NotImplementedError
+
+
+MAX_PENDING_PRINTS = 100_000
+"""Prints held for the quote stream at most; past it the oldest is joined at once (a feed without quotes)."""
+
+
+class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
+    """A tape engine whose prints wait for their quote stream, so the as-of join never depends on interleaving.
+
+    A print waits until the quote stream of its underlying has passed the print's time (a quote strictly later,
+    since several quotes may share a timestamp), or the print carries the provider's quote at trade time
+    (`QUOTE_AT_TRADE` set), or input ends (`_drain`) or goes quiet (`on_idle`). Quote history is kept back to
+    `_keep_from`: the print watermark minus the engine's lag (`lag_ns`), which the engine's `_process` moves as
+    prints advance it.
+
+    A subclass names its event types, gives `_quote_updater` (quote fields and `_keep_from` in), `_process` (one
+    print, in order) and `_on_watermark` (what moving the print watermark without a print closes, for the idle
+    timer), and may take reference events in `_reference`.
+    """
+
+    QUOTE_TYPE: ClassVar[str]
+    PRINT_TYPE: ClassVar[str]
+    QUOTE_AT_TRADE: ClassVar[str]
+    """The print field that is set when the provider gives the quote in force at the trade."""
+
+    def __init__(self, lag_ns: int) -> None:
+        self._lag_ns = lag_ns
+        self._pending: deque[Print] = deque()
+        self._quote_wm = -1
+        self._print_wm = -1
+        self._keep_from = self._print_wm - lag_ns  # quote history a print at the watermark can need
+        self.events_in = 0
+
+    @property
+    def pending_prints(self) -> int:
+        return len(self._pending)
+
+    # ------------------------------------------------------------------------------- idle timer
+
+    @property
+    def event_time_ns(self) -> int:
+        newest = max(self._print_wm, self._quote_wm)
+        return max(newest, max(p.ts_event for p in self._pending)) if self._pending else newest
+
+    def next_due_ns(self) -> int | None:
+        if self._pending:
+            return self._pending[0].ts_event
+        return self._next_due_ns()
+
+    def on_idle(self, now_ns: int) -> list[Out]:
+        out: list[Out] = []
+        if now_ns > self._quote_wm:
+            self._quote_wm = now_ns
+        self._drain(out)  # the quote stream has been quiet too: join with the quotes there are
+        if now_ns > self._print_wm:
+            self._print_wm = now_ns
+            self._keep_from = now_ns - self._lag_ns
+            self._on_watermark(out)
+        return out
+
+    # ---------------------------------------------------------------------------------- internals
+
+    def _consume(self, events: Sequence[AnyEvent], out: list[Out]) -> None:
+        # Dispatch on the `event_type` literal, quotes first (they outnumber prints several times over), instead
+        # of an isinstance chain; fields are read from the models' `__dict__` (see `QuoteBook.update_fields`).
+        update_quote = self._quote_updater()
+        quote_type, print_type, at_trade = self.QUOTE_TYPE, self.PRINT_TYPE, self.QUOTE_AT_TRADE
+        pending = self._pending
+        for event in events:
+            fields = event.__dict__
+            event_type = fields["event_type"]
+            if event_type == quote_type:
+                update_quote(fields, self._keep_from)
+                ts = fields["ts_event"]
+                if ts > self._quote_wm:
+                    self._quote_wm = ts
+                if pending:
+                    self._release(out)
+            elif event_type == print_type:
+                trade = cast(Print, event)
+                if not pending and (fields[at_trade] is not None or fields["ts_event"] < self._quote_wm):
+                    self._process(trade, out)
+                else:
+                    pending.append(trade)
+                    if len(pending) > MAX_PENDING_PRINTS:
+                        self._process(pending.popleft(), out)
+                    else:
+                        self._release(out)
+            else:
+                self._reference(event_type, event)
+        self.events_in += len(events)
+
+    def _release(self, out: list[Out]) -> None:
+        """Process the waiting prints, in order, up to the first one the quote stream has not passed yet."""
+        pending = self._pending
+        at_trade = self.QUOTE_AT_TRADE
+        while pending:
+            fields = pending[0].__dict__
+            if fields["ts_event"] >= self._quote_wm and fields[at_trade] is None:
+                return
+            self._process(pending.popleft(), out)
+
+    def _drain(self, out: list[Out]) -> None:
+        """Process every waiting print, in order (end of input, or a quote stream gone quiet)."""
+        while self._pending:
+            self._process(self._pending.popleft(), out)
+
+    def _quote_updater(self) -> Callable[[dict[str, Any], int], None]:
+        """Return what takes one quote's fields and `_keep_from` (bound once per batch)."""
+        raise NotImplementedError
+
+    def _process(self, trade: Print, out: list[Out]) -> None:
+        """Join and process one print, moving the print watermark when it is the newest."""
+        raise NotImplementedError
+
+    def _on_watermark(self, out: list[Out]) -> None:
+        """The print watermark moved to `_print_wm` without a print (idle timer): close what it closes."""
+        raise NotImplementedError
+
+    def _next_due_ns(self) -> int | None:
+        """`next_due_ns` when no print is waiting."""
+        raise NotImplementedError
+
+    def _reference(self, event_type: str, event: AnyEvent) -> None:
+        """Take an event that is neither a quote nor a print (reference data); ignored unless overridden."""
