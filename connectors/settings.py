@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     idle_close_ms: int = Field(
         1000,
         ge=0,
-        description="live flows (kafka_tail): an underlying quiet this long (wall time) has its event time moved on "
-        "by the wall time passed, closing its packets, structures, context and candles; 0 = off; never in replay",
+        description="live flows (kafka_tail): an underlying without a new print this long (wall time) has its event "
+        "time moved on by the wall time passed, closing its packets, structures, context and candles; 0 = off; "
+        "never in replay",
     )
     ingest_source: Literal["synthetic", "files"] = Field("synthetic", description="flows.ingest input")
     ingest_files: str = Field("", description="flows.ingest: DBN/JSONL files, separated by ':' (os.pathsep)")

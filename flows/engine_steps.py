@@ -8,10 +8,10 @@ stateful step. An underlying's events reach its engine in the same order as one 
 workers they are routed by the same key, so outputs are identical; only the item count changes.
 
 Live flows may set an idle timer (`idle_ns`, from `FLOWTAPE_IDLE_CLOSE_MS` while tailing): when an underlying's
-input has been quiet for that much wall time and its engine has something open, the step tells the engine how
-far event time has gone meanwhile (its newest event time plus the wall time since that input arrived), so a
-quiet market still closes its packets, structures, flow context and candles. Replays run without it: only event
-time moves their watermarks.
+prints have been quiet for that much wall time (its quotes may well go on) and its engine has something open,
+the step tells the engine how far event time has gone meanwhile (its newest event time plus the wall time since
+that input arrived), so a quiet market still closes its packets, structures, flow context and candles. Replays
+run without it: only event time moves their watermarks.
 """
 
 from __future__ import annotations
@@ -86,11 +86,12 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
     event, so every run (and every worker count) sees them at the same point of the tape; a
     resumed engine already holds them.
 
-    With `idle_ns`, the logic remembers when its last input arrived (wall clock, `clock` in ns) and the engine's
-    event time then, and asks Bytewax to wake it when the engine has something due: at least `idle_ns` after
-    that input, and no earlier than the engine's next due event time extrapolated at wall-clock speed. Waking,
-    it moves the engine to the extrapolated event time (`TapeEngine.on_idle`); further wake-ups come at least
-    `idle_ns` apart.
+    With `idle_ns`, the logic remembers when its last input arrived (wall clock, `clock` in ns) with the engine's
+    event time then, and when its last new print arrived, and asks Bytewax to wake it when the engine has
+    something due: at least `idle_ns` after that print (quotes do not hold the timer off: they keep coming when
+    nothing trades), and no earlier than the engine's next due event time extrapolated at wall-clock speed from
+    the last input. Waking, it moves the engine to the extrapolated event time (`TapeEngine.on_idle`); further
+    wake-ups come at least `idle_ns` apart.
     """
 
     def __init__(
@@ -107,7 +108,9 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
         self._clock = clock
         self._input_wall_ns = -1  # wall time of the last input (-1: none since the logic was built)
         self._input_event_ns = -1  # the engine's event time then
-        self._woken_wall_ns = -1  # wall time of the last idle wake-up since that input
+        self._print_wall_ns = -1  # wall time of the last input that brought a new print
+        self._print_ns = -1  # the engine's print time then
+        self._woken_wall_ns = -1  # wall time of the last idle wake-up since that print
 
     def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[Out]], bool]:
         if self._history:
@@ -116,9 +119,12 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
         # Usually one run (this underlying's share of one input batch); more when several batches queued up.
         out = self.engine.on_events(values[0]) if len(values) == 1 else self.engine.on_runs(values)
         if self._idle_ns is not None:
-            self._input_wall_ns = self._clock()
+            now = self._input_wall_ns = self._clock()
             self._input_event_ns = self.engine.event_time_ns
-            self._woken_wall_ns = -1
+            if self.engine.print_time_ns != self._print_ns:
+                self._print_wall_ns = now
+                self._print_ns = self.engine.print_time_ns
+                self._woken_wall_ns = -1
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
     def on_eof(self) -> tuple[Iterable[list[Out]], bool]:
@@ -131,22 +137,20 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
 
     def next_wake_ns(self) -> int | None:
         """Wall time (ns) of the next idle wake-up; None without an idle timer, input or anything due."""
-        if self._idle_ns is None or self._input_wall_ns < 0:
+        if self._idle_ns is None or self._print_wall_ns < 0:
             return None
         due = self.engine.next_due_ns()
         if due is None:
             return None
-        wake = self._input_wall_ns + max(self._idle_ns, due - self._input_event_ns)
-        if self._woken_wall_ns >= 0:
-            wake = max(wake, self._woken_wall_ns + self._idle_ns)
-        return wake
+        quiet_since = self._print_wall_ns if self._woken_wall_ns < 0 else self._woken_wall_ns
+        return max(quiet_since + self._idle_ns, self._input_wall_ns + due - self._input_event_ns)
 
     def on_notify(self) -> tuple[Iterable[list[Out]], bool]:
-        if self._input_wall_ns < 0:
+        if self._idle_ns is None or self._input_wall_ns < 0:
             return (), StatefulBatchLogic.RETAIN
-        now = self._clock()
-        self._woken_wall_ns = now
+        now = self._woken_wall_ns = self._clock()
         out = self.engine.on_idle(self._input_event_ns + (now - self._input_wall_ns))
+        self._print_ns = self.engine.print_time_ns  # moved by the idle advance, not by a print
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> Eng:

@@ -54,6 +54,13 @@ class TapeEngine(Generic[Out]):
         """The newest event time the engine has seen (or been moved to by `on_idle`); -1 before any."""
         raise NotImplementedError
 
+    @property
+    def print_time_ns(self) -> int:
+        """The newest print time the engine has seen (or been moved to by `on_idle`); -1 before any. A quiet
+        print stream, not a quiet input, is what an idle timer waits for: quotes keep coming when nothing trades.
+        """
+        raise NotImplementedError
+
     def next_due_ns(self) -> int | None:
         """The earliest event time at which `on_idle` would release or close something; None when nothing is
         open. After `on_idle(t)` it is None or later than `t`, so an idle timer never spins.
@@ -110,8 +117,11 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
 
     @property
     def event_time_ns(self) -> int:
-        newest = max(self._print_wm, self._quote_wm)
-        return max(newest, max(p.ts_event for p in self._pending)) if self._pending else newest
+        return max(self._quote_wm, self.print_time_ns)
+
+    @property
+    def print_time_ns(self) -> int:
+        return max(self._print_wm, max(p.ts_event for p in self._pending)) if self._pending else self._print_wm
 
     def next_due_ns(self) -> int | None:
         if self._pending:

@@ -150,16 +150,29 @@ def test_idle_logic_waits_for_what_is_due_beyond_the_idle_time() -> None:
     assert logic.next_wake_ns() == clock.now + 2_400 * MS
 
 
-def test_input_resets_the_idle_timer_and_replays_have_none() -> None:
+def test_quotes_do_not_hold_the_idle_timer_off_a_new_print_does() -> None:
     clock = _Clock()
     logic = _EngineLogic(OptionsEngine(OptionsConfig()), False, {}, idle_ns=1_000 * MS, clock=clock)
     logic.on_batch([_sweep()])
-    clock.now += 600 * MS
-    logic.on_batch([[quote(30, "1.00", "1.10")]])
-    assert logic.next_wake_ns() == clock.now + 1_000 * MS
+    printed = clock.now
+    for step in range(1, 10):  # the quotes go on every 100 ms (event time keeping pace), nothing trades
+        clock.now = printed + step * 100 * MS
+        logic.on_batch([[quote(20 + step * 100, "1.00", "1.10")]])
+        assert logic.next_wake_ns() == printed + 1_000 * MS
+    clock.now = printed + 1_000 * MS
+    (closed,), _ = logic.on_notify()
+    assert isinstance(closed[0], Packet)
+    assert logic.engine.event_time_ns == ts(920) + 100 * MS, "extrapolated from the last quote's time"
+    clock.now += 300 * MS
+    logic.on_batch([[trade(1_400, "1.10", 5, venue="XCBO")]])
+    assert logic.next_wake_ns() == clock.now + 1_000 * MS, "a new print restarts the quiet period"
+
+
+def test_replays_have_no_idle_timer() -> None:
     replay = _EngineLogic(OptionsEngine(OptionsConfig()), False, {})
     replay.on_batch([_sweep()])
     assert replay.notify_at() is None
+    assert replay.on_notify() == ((), False)
     assert Settings(kafka_tail=False).idle_ns is None
     assert Settings(kafka_tail=True, idle_close_ms=0).idle_ns is None
     assert Settings(kafka_tail=True, idle_close_ms=750).idle_ns == 750 * MS

@@ -405,7 +405,7 @@ def test_idle_closes_a_quiet_contracts_packet_at_its_deadline() -> None:
     tape = sweep_tape()
     engine = OptionsEngine(CFG)
     assert engine.on_events(tape) == []
-    assert engine.event_time_ns == ts(35)
+    assert (engine.event_time_ns, engine.print_time_ns) == (ts(35), ts(30)), "the quote at 35 ms, the print at 30"
     # The packet's last print is at 30 ms: it closes once the watermark (time - 250 ms lag) passes 30 + 100 ms.
     due = engine.next_due_ns()
     assert due == ts(30 + 100 + 250) + 1
@@ -420,6 +420,7 @@ def test_idle_joins_prints_whose_quote_stream_went_quiet() -> None:
     engine = OptionsEngine(CFG)
     engine.on_events([quote(0, "1.00", "1.10"), trade(10, "1.10", 5)])
     assert engine.pending_prints == 1
+    assert engine.print_time_ns == ts(10), "a waiting print counts"
     assert engine.next_due_ns() == ts(10), "a waiting print is due at once"
     engine.on_idle(ts(10))
     assert engine.pending_prints == 0
