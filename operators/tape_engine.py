@@ -5,9 +5,9 @@ An engine subclasses `TapeEngine` and implements `_consume` (a batch of raw even
 the equities engines. Both are `QuoteGatedEngine`s: their prints wait for the quote stream, so the as-of join
 sees the same quotes however the print and quote topics interleave.
 
-The idle pair serves a live flow's idle timer (ARCHITECTURE "Time and windows"): when an underlying's input has
-been quiet for a while, the flow tells its engine how far event time has gone meanwhile (`on_idle`), so a quiet
-market still closes its windows. The engine itself never reads a clock, and in replay nobody calls `on_idle`:
+The idle pair serves a live flow's idle timer (ARCHITECTURE "Time and windows"): when an underlying's prints
+have been quiet for a while, the flow tells its engine how far event time has gone meanwhile (`on_idle`), so a
+quiet market still closes its windows. The engine itself never reads a clock, and in replay nobody calls `on_idle`:
 only event time moves the watermark there.
 """
 
@@ -68,7 +68,7 @@ class TapeEngine(Generic[Out]):
         raise NotImplementedError
 
     def on_idle(self, now_ns: int) -> list[Out]:
-        """The input has been quiet and event time is taken to have reached `now_ns`: release prints waiting for
+        """The prints have been quiet and event time is taken to have reached `now_ns`: release prints waiting for
         a quote stream that did not come, move the watermark as a print at `now_ns` would, and return what that
         closes. Earlier or equal times do nothing to the watermark.
         """
