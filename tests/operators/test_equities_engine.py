@@ -12,6 +12,7 @@ from events.config import EquitiesConfig
 from events.models import AnyEvent, Candle, DarkInference, DarkLevel, EquityPrint, EquityQuote, EquityTrade
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
 from tests.factories import equity_adv, equity_print, equity_quote, quote, trade, ts, volume_baseline
+from tests.operators.engines import idle_until_quiet
 
 CONFIG = EquitiesConfig()
 
@@ -214,19 +215,6 @@ def test_a_pickled_engine_resumes_exactly() -> None:
 # ------------------------------------------------------------------------------------ idle timer
 
 
-def _idle_until_quiet(engine: EquitiesEngine, limit: int = 1_000) -> list[EquitiesOutput]:
-    """Wake the engine each time it says something is due, as a live flow's idle timer does, until nothing is."""
-    out: list[EquitiesOutput] = []
-    for _ in range(limit):
-        due = engine.next_due_ns()
-        if due is None:
-            return out
-        out.extend(engine.on_idle(due))
-        after = engine.next_due_ns()
-        assert after is None or after > due, f"due again at {after} after waking at {due}: an idle timer would spin"
-    raise AssertionError(f"still due after {limit} wake-ups")
-
-
 def test_idle_closes_a_quiet_underlyings_candle_after_the_allowed_lateness() -> None:
     engine = EquitiesEngine(CONFIG)
     engine.on_events([equity_quote(0, "100.00", "100.02"), equity_print(500, "100.01", 300)])
@@ -245,7 +233,7 @@ def test_idle_closes_a_quiet_underlyings_candle_after_the_allowed_lateness() -> 
 def test_idle_wake_ups_close_every_candle_end_of_input_closes_and_never_spin() -> None:
     events = _merged()
     engine = EquitiesEngine(CONFIG)
-    out = engine.on_events(events) + _idle_until_quiet(engine)
+    out = engine.on_events(events) + idle_until_quiet(engine)
     assert engine.next_due_ns() is None
     assert [o for o in engine.on_eof() if isinstance(o, Candle)] == [], "idling closed every candle"
     at_eof = [o for o in _run(events) if isinstance(o, Candle | EquityTrade | DarkInference)]

@@ -13,6 +13,7 @@ from events.serde import encode
 from events.units import price_e9
 from operators.options_engine import OptionsEngine, OptionsOutput
 from tests.factories import CALL, PUT, definition, equity_adv, open_interest, quote, trade, ts, volume_baseline
+from tests.operators.engines import idle_until_quiet
 
 CFG = OptionsConfig()
 
@@ -386,19 +387,6 @@ def test_flow_context_is_reported_per_window() -> None:
 
 
 # ------------------------------------------------------------------------------------ idle timer
-
-
-def idle_until_quiet(engine: OptionsEngine, limit: int = 1_000) -> list[OptionsOutput]:
-    """Wake the engine at each time it says something is due, as a live flow's idle timer does, until nothing is."""
-    out: list[OptionsOutput] = []
-    for _ in range(limit):
-        due = engine.next_due_ns()
-        if due is None:
-            return out
-        out.extend(engine.on_idle(due))
-        after = engine.next_due_ns()
-        assert after is None or after > due, f"due again at {after} after waking at {due}: an idle timer would spin"
-    raise AssertionError(f"still due after {limit} wake-ups")
 
 
 def test_idle_closes_a_quiet_contracts_packet_at_its_deadline() -> None:
