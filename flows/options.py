@@ -12,34 +12,25 @@ from __future__ import annotations
 
 from bytewax.dataflow import Dataflow
 
-from connectors.kafka.io import kafka_input, kafka_output
 from connectors.settings import Settings
 from events.config import OptionsConfig
 from events.topics import OPTIONS_INPUT_TOPICS
-from flows.baselines_job import load_baselines
-from flows.engine_steps import baselines_by_underlying, options_engine
-from flows.topic_setup import ensure_flow_topics
+from flows.engine_steps import options_engine
+from flows.kafka_flow import build_engine_flow
 
 
 def build_flow(settings: Settings | None = None, config: OptionsConfig | None = None) -> Dataflow:
     """Build the Kafka options flow (creates missing topics first)."""
-    settings = settings or Settings()
     config = config or OptionsConfig()
-    ensure_flow_topics(settings)
-    flow = Dataflow("flowtape_options")
-    inputs = kafka_input(
+    return build_engine_flow(
+        "flowtape_options",
         "read_option_topics",
-        flow,
-        settings.kafka_bootstrap,
         OPTIONS_INPUT_TOPICS,
-        settings.namespace,
-        tail=settings.kafka_tail,
-        start_ts_ms=settings.replay_from_ts_ms,
+        settings or Settings(),
+        lambda events, history, idle_ns: options_engine(
+            "run_options_engine", events, config, history=history, idle_ns=idle_ns
+        ),
     )
-    history = baselines_by_underlying(b for b in load_baselines(settings) if b.scope != "equity")
-    derived = options_engine("run_options_engine", inputs.events, config, history=history, idle_ns=settings.idle_ns)
-    kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
-    return flow
 
 
 def __getattr__(name: str) -> Dataflow:

@@ -1,0 +1,40 @@
+"""The shape both Kafka engine flows share: raw topics -> keyed engine step -> derived topics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bytewax.dataflow import Dataflow, Stream
+
+from connectors.kafka.io import kafka_input, kafka_output
+from connectors.settings import Settings
+from events.models import AnyEvent, DerivedEvent
+from flows.baselines_job import load_baselines
+from flows.engine_steps import History, baselines_by_underlying
+from flows.topic_setup import ensure_flow_topics
+
+EngineStep = Callable[[Stream[AnyEvent], History, int | None], Stream[DerivedEvent]]
+"""Raw events, the volume baselines per underlying and the idle timer in; derived events out."""
+
+
+def build_engine_flow(
+    name: str, read_step: str, topics: tuple[str, ...], settings: Settings, step: EngineStep
+) -> Dataflow:
+    """Build `name`: read `topics` (step `read_step`, creating missing topics first), run `step` with the
+    baselines cached in Redis (each engine reads its own scopes) and the live idle timer, and write the derived
+    topics."""
+    ensure_flow_topics(settings)
+    flow = Dataflow(name)
+    inputs = kafka_input(
+        read_step,
+        flow,
+        settings.kafka_bootstrap,
+        topics,
+        settings.namespace,
+        tail=settings.kafka_tail,
+        start_ts_ms=settings.replay_from_ts_ms,
+    )
+    history = baselines_by_underlying(load_baselines(settings))
+    derived = step(inputs.events, history, settings.idle_ns)
+    kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
+    return flow
