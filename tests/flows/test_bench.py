@@ -6,7 +6,16 @@ import pytest
 
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import OptionNbbo, OptionPrint
-from flows.bench import bytewax_flow, equities_flow, equities_loop, main, plain_loop, with_nbbo_at_trade
+from flows.bench import (
+    bytewax_flow,
+    contract_floor,
+    equities_flow,
+    equities_loop,
+    main,
+    plain_loop,
+    with_nbbo_at_trade,
+)
+from flows.engine_steps import is_option_input
 from tests.factories import equity_print, equity_quote
 from tests.flows.tapes import two_underlying_tape
 
@@ -46,6 +55,14 @@ def test_equities_loop_and_flow_derive_the_same_count() -> None:
     assert equities_loop(tape, config, batch_size=2) == equities_flow(tape, config, batch_size=2) > 0
 
 
+def test_contract_floor_builds_every_derived_event_of_the_plain_loop() -> None:
+    tape = two_underlying_tape()
+    derived: list[object] = []
+    produced = plain_loop(tape, OptionsConfig(), batch_size=4, keep=derived)
+    assert produced == len(derived) > 0
+    assert contract_floor(tape, is_option_input, derived, 4)() == produced
+
+
 def test_bench_runs_every_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--seconds", "1", "--profile", "realistic", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
@@ -53,3 +70,4 @@ def test_bench_runs_every_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert "[tcbbo]" in out
     assert "[equities]" in out
     assert out.count("ratio flow/loop") == 3
+    assert out.count("floor/loop") == 3
