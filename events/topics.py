@@ -57,6 +57,8 @@ DERIVED_TOPICS: tuple[str, ...] = (
 )
 ALL_TOPICS: tuple[str, ...] = RAW_TOPICS + DERIVED_TOPICS
 OPTIONS_INPUT_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, REFDATA_OPTIONS)
+REFERENCE_TOPICS: tuple[str, ...] = (REFDATA_OPTIONS,)
+"""Reference data: a flow reads these to their end before it starts and applies them as of their event time."""
 EQUITIES_INPUT_TOPICS: tuple[str, ...] = (EQUITIES_PRINTS, EQUITIES_QUOTES)
 
 DLQ_SUFFIX = ".dlq"

@@ -29,9 +29,10 @@ from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, VolumeBaseline
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
 from operators.options_engine import OptionsEngine, OptionsOutput
-from operators.tape_engine import TapeEngine
+from operators.tape_engine import QuoteGatedEngine
 
 Out = TypeVar("Out")
+E = TypeVar("E", bound=AnyEvent)
 
 OPTION_EVENT_TYPES = frozenset({"option_print", "option_nbbo", "option_definition", "open_interest", "volume_baseline"})
 EQUITY_EVENT_TYPES = frozenset({"equity_print", "equity_quote", "volume_baseline"})
@@ -66,25 +67,29 @@ def _flatten(items: list[tuple[str, list[Out]]]) -> list[Out]:
 
 History = Mapping[str, Sequence[VolumeBaseline]]
 """Historical volume baselines per underlying, loaded once when a flow starts (each engine reads its scopes)."""
+Reference = Mapping[str, Sequence[AnyEvent]]
+"""Reference events per underlying read before the input starts (a snapshot of the reference topics), applied by
+each engine as of their event time (`QuoteGatedEngine.schedule_reference`)."""
 
 
-def baselines_by_underlying(baselines: Iterable[VolumeBaseline]) -> dict[str, tuple[VolumeBaseline, ...]]:
-    """Group baselines by their underlying (the partition key), keeping their order."""
-    grouped: dict[str, list[VolumeBaseline]] = {}
-    for baseline in baselines:
-        grouped.setdefault(baseline.underlying, []).append(baseline)
+def by_underlying(events: Iterable[E]) -> dict[str, tuple[E, ...]]:
+    """Group events by their underlying (the partition key), keeping their order."""
+    grouped: dict[str, list[E]] = {}
+    for event in events:
+        grouped.setdefault(event.key, []).append(event)
     return {underlying: tuple(items) for underlying, items in grouped.items()}
 
 
-Eng = TypeVar("Eng", bound=TapeEngine[Any])
+Eng = TypeVar("Eng", bound=QuoteGatedEngine[Any, Any])
 
 
 class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
     """One engine per underlying; the engine itself is the snapshot (plain, deep-copyable state).
 
     A new engine takes its underlying's reference events from `history` (volume baselines) before its first
-    event, so every run (and every worker count) sees them at the same point of the tape; a
-    resumed engine already holds them.
+    event, and schedules those of `reference` (the reference topics' snapshot) as of their event time, so every
+    run (and every worker count) sees them at the same point of the tape. A resumed engine already holds its
+    history; it schedules the reference snapshot again, which the stream no longer carries.
 
     With `idle_ns`, the logic remembers when its last input arrived (wall clock, `clock` in ns) with the engine's
     event time then, and when its last new print arrived, and asks Bytewax to wake it when the engine has
@@ -101,9 +106,13 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
         history: Mapping[str, Sequence[AnyEvent]],
         idle_ns: int | None = None,
         clock: Callable[[], int] = time.time_ns,
+        reference: Reference | None = None,
     ) -> None:
         self.engine = engine
         self._history = {} if resumed else history
+        # Resumed too: the stream skips what the snapshot holds, and re-applying older reference data in order
+        # ends on the latest, as the stream would have.
+        self._reference = reference or {}
         self._idle_ns = idle_ns
         self._clock = clock
         self._input_wall_ns = -1  # wall time of the last input (-1: none since the logic was built)
@@ -116,6 +125,9 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
         if self._history:
             self.engine.on_events(self._history.get(values[0][0].key, ()))
             self._history = {}
+        if self._reference:
+            self.engine.schedule_reference(self._reference.get(values[0][0].key, ()))
+            self._reference = {}
         # Usually one run (this underlying's share of one input batch); more when several batches queued up.
         out = self.engine.on_events(values[0]) if len(values) == 1 else self.engine.on_runs(values)
         if self._idle_ns is not None:
@@ -163,12 +175,14 @@ def _keyed_engine(
     make: Callable[[], Eng],
     history: Mapping[str, Sequence[AnyEvent]],
     idle_ns: int | None,
+    reference: Reference | None,
 ) -> Stream[Any]:
     """Key runs of events by underlying, run one engine per underlying, and unkey the outputs."""
     keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
 
     def build(resume: Eng | None) -> _EngineLogic[Any, Eng]:
-        return _EngineLogic(make() if resume is None else resume, resume is not None, history, idle_ns)
+        engine = make() if resume is None else resume
+        return _EngineLogic(engine, resume is not None, history, idle_ns, reference=reference)
 
     derived = op.stateful_batch(step_id, keyed, build)
     return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)
@@ -181,12 +195,14 @@ def options_engine(
     *,
     history: History | None = None,
     idle_ns: int | None = None,
+    reference: Reference | None = None,
 ) -> Stream[OptionsOutput]:
     """Run the options engine over option events keyed by underlying; emit packets, hits, alerts, structures
     and flow context. `history`: volume baselines per underlying, given to each engine before its first event;
-    `idle_ns`: the live idle timer (None in replay).
+    `idle_ns`: the live idle timer (None in replay); `reference`: reference events read before the input
+    (definitions, open interest, baselines), applied as of their event time.
     """
-    return _keyed_engine(step_id, events, lambda: OptionsEngine(config), history or {}, idle_ns)
+    return _keyed_engine(step_id, events, lambda: OptionsEngine(config), history or {}, idle_ns, reference)
 
 
 def equities_engine(
@@ -196,10 +212,11 @@ def equities_engine(
     *,
     history: History | None = None,
     idle_ns: int | None = None,
+    reference: Reference | None = None,
 ) -> Stream[EquitiesOutput]:
     """Run the equities engine over equity events keyed by underlying; emit joined trades, dark inferences,
     dark levels and candles (keyed by runs like the options step). `history`: volume baselines per underlying
     (the stock's average daily volume), given to each engine before its first event; `idle_ns`: the live idle
-    timer (None in replay).
+    timer (None in replay); `reference`: reference events read before the input, applied as of their event time.
     """
-    return _keyed_engine(step_id, events, lambda: EquitiesEngine(config), history or {}, idle_ns)
+    return _keyed_engine(step_id, events, lambda: EquitiesEngine(config), history or {}, idle_ns, reference)

@@ -28,8 +28,8 @@ def build_flow(settings: Settings | None = None, config: EquitiesConfig | None =
         "read_equity_topics",
         EQUITIES_INPUT_TOPICS,
         settings or Settings(),
-        lambda events, history, idle_ns: equities_engine(
-            "run_equities_engine", events, config, history=history, idle_ns=idle_ns
+        lambda events, history, reference, idle_ns: equities_engine(
+            "run_equities_engine", events, config, history=history, reference=reference, idle_ns=idle_ns
         ),
     )
 

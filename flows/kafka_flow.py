@@ -9,19 +9,22 @@ from bytewax.dataflow import Dataflow, Stream
 from connectors.kafka.io import kafka_input, kafka_output
 from connectors.settings import Settings
 from events.models import AnyEvent, DerivedEvent
+from events.topics import REFERENCE_TOPICS
 from flows.baselines_job import load_baselines
-from flows.engine_steps import History, baselines_by_underlying
+from flows.engine_steps import History, Reference, by_underlying
 from flows.topic_setup import ensure_flow_topics
 
-EngineStep = Callable[[Stream[AnyEvent], History, int | None], Stream[DerivedEvent]]
-"""Raw events, the volume baselines per underlying and the idle timer in; derived events out."""
+EngineStep = Callable[[Stream[AnyEvent], History, Reference, int | None], Stream[DerivedEvent]]
+"""Raw events, the volume baselines and the reference topics' snapshot per underlying, and the idle timer in;
+derived events out."""
 
 
 def build_engine_flow(
     name: str, read_step: str, topics: tuple[str, ...], settings: Settings, step: EngineStep
 ) -> Dataflow:
-    """Build `name`: read `topics` (step `read_step`, creating missing topics first), run `step` with the
-    baselines cached in Redis (each engine reads its own scopes) and the live idle timer, and write the derived
+    """Build `name`: read `topics` (step `read_step`, creating missing topics first; reference topics among them
+    are read to their end first, see `connectors.kafka.io`), run `step` with the baselines cached in Redis (each
+    engine reads its own scopes), that reference snapshot and the live idle timer, and write the derived
     topics."""
     ensure_flow_topics(settings)
     flow = Dataflow(name)
@@ -33,8 +36,9 @@ def build_engine_flow(
         settings.namespace,
         tail=settings.kafka_tail,
         start_ts_ms=settings.replay_from_ts_ms,
+        reference_topics=REFERENCE_TOPICS,
     )
-    history = baselines_by_underlying(load_baselines(settings))
-    derived = step(inputs.events, history, settings.idle_ns)
+    history = by_underlying(load_baselines(settings))
+    derived = step(inputs.events, history, by_underlying(inputs.reference), settings.idle_ns)
     kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
     return flow

@@ -4,8 +4,9 @@ Run: `python -m bytewax.run flows.options` (add `-w N` / `-i/-a` to scale; parti
 Settings come from `FLOWTAPE_*` env vars (see `flowtape config`); `FLOWTAPE_KAFKA_TAIL=false` stops at the
 end of the topics (replay), `FLOWTAPE_OUTPUT_NAMESPACE` writes derived topics under a replay namespace.
 Historical volume baselines (`flowtape baselines build`) are read from Redis once at start; each underlying's
-engine takes its own before its first event (deterministically, whatever the arrival order), and baselines
-published on `refdata.options` later update them like any reference data.
+engine takes its own before its first event (deterministically, whatever the arrival order). `refdata.options`
+(definitions, open interest, baselines) is read to its end before the flow starts and applied as of each
+event's time; what is published there later updates the engines as it arrives.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def build_flow(settings: Settings | None = None, config: OptionsConfig | None = 
         "read_option_topics",
         OPTIONS_INPUT_TOPICS,
         settings or Settings(),
-        lambda events, history, idle_ns: options_engine(
-            "run_options_engine", events, config, history=history, idle_ns=idle_ns
+        lambda events, history, reference, idle_ns: options_engine(
+            "run_options_engine", events, config, history=history, reference=reference, idle_ns=idle_ns
         ),
     )
 

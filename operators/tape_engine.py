@@ -5,6 +5,10 @@ An engine subclasses `TapeEngine` and implements `_consume` (a batch of raw even
 the equities engines. Both are `QuoteGatedEngine`s: their prints wait for the quote stream, so the as-of join
 sees the same quotes however the print and quote topics interleave.
 
+Reference data read before the input starts (a flow's snapshot of its reference topics) is applied as of its
+event time (`schedule_reference`): each event just before the first print at or after its `ts_event` is joined,
+so where it lands on the tape does not depend on when its topic was read.
+
 The idle pair serves a live flow's idle timer (ARCHITECTURE "Time and windows"): when an underlying's prints
 have been quiet for a while, the flow tells its engine how far event time has gone meanwhile (`on_idle`), so a
 quiet market still closes its windows. The engine itself never reads a clock, and in replay nobody calls `on_idle`:
@@ -14,7 +18,7 @@ only event time moves the watermark there.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from events.models import AnyEvent, EquityPrint, OptionPrint
@@ -80,6 +84,8 @@ class TapeEngine(Generic[Out]):
 
 MAX_PENDING_PRINTS = 100_000
 """Prints held for the quote stream at most; past it the oldest is joined at once (a feed without quotes)."""
+NEVER = 2**63 - 1
+"""A time no event reaches (nanoseconds since the epoch fit in a signed 64-bit integer)."""
 
 
 class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
@@ -93,7 +99,7 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
 
     A subclass names its event types, gives `_quote_updater` (quote fields and `_keep_from` in), `_process` (one
     print, in order) and `_on_watermark` (what moving the print watermark without a print closes, for the idle
-    timer), and may take reference events in `_reference`.
+    timer), and may take reference events in `_reference`: in the input, at once; scheduled, as of their time.
     """
 
     QUOTE_TYPE: ClassVar[str]
@@ -107,7 +113,21 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
         self._quote_wm = -1
         self._print_wm = -1
         self._keep_from = self._print_wm - lag_ns  # quote history a print at the watermark can need
+        self._scheduled: deque[AnyEvent] = deque()
+        self._scheduled_ns = NEVER  # ts_event of the next scheduled reference event
         self.events_in = 0
+
+    def schedule_reference(self, events: Iterable[AnyEvent]) -> None:
+        """Take reference events to apply as of their event time: each one just before the first print at or
+        after its `ts_event` is joined, or an idle advance reaches it. Events of equal time keep their order."""
+        merged = sorted((*self._scheduled, *events), key=lambda event: event.ts_event)
+        self._scheduled = deque(merged)
+        self._scheduled_ns = merged[0].ts_event if merged else NEVER
+
+    @property
+    def scheduled_reference(self) -> int:
+        """Scheduled reference events not applied yet."""
+        return len(self._scheduled)
 
     @property
     def pending_prints(self) -> int:
@@ -130,6 +150,8 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
 
     def on_idle(self, now_ns: int) -> list[Out]:
         out: list[Out] = []
+        if now_ns >= self._scheduled_ns:
+            self._apply_scheduled(now_ns)
         if now_ns > self._quote_wm:
             self._quote_wm = now_ns
         self._drain(out)  # the quote stream has been quiet too: join with the quotes there are
@@ -160,11 +182,11 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
             elif event_type == print_type:
                 trade = cast(Print, event)
                 if not pending and (fields[at_trade] is not None or fields["ts_event"] < self._quote_wm):
-                    self._process(trade, out)
+                    self._take(trade, out)
                 else:
                     pending.append(trade)
                     if len(pending) > MAX_PENDING_PRINTS:
-                        self._process(pending.popleft(), out)
+                        self._take(pending.popleft(), out)
                     else:
                         self._release(out)
             else:
@@ -179,12 +201,26 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
             fields = pending[0].__dict__
             if fields["ts_event"] >= self._quote_wm and fields[at_trade] is None:
                 return
-            self._process(pending.popleft(), out)
+            self._take(pending.popleft(), out)
 
     def _drain(self, out: list[Out]) -> None:
         """Process every waiting print, in order (end of input, or a quote stream gone quiet)."""
         while self._pending:
-            self._process(self._pending.popleft(), out)
+            self._take(self._pending.popleft(), out)
+
+    def _take(self, trade: Print, out: list[Out]) -> None:
+        """Apply the scheduled reference events due at the print's time, then process the print."""
+        ts = trade.__dict__["ts_event"]
+        if ts >= self._scheduled_ns:
+            self._apply_scheduled(ts)
+        self._process(trade, out)
+
+    def _apply_scheduled(self, ts: int) -> None:
+        scheduled = self._scheduled
+        while scheduled and scheduled[0].ts_event <= ts:
+            event = scheduled.popleft()
+            self._reference(event.event_type, event)
+        self._scheduled_ns = scheduled[0].ts_event if scheduled else NEVER
 
     def _quote_updater(self) -> Callable[[dict[str, Any], int], None]:
         """Return what takes one quote's fields and `_keep_from` (bound once per batch)."""

@@ -5,6 +5,12 @@ Kafka: without recovery (`-r`) every start is a free rewind; with recovery the n
 partition comes from the snapshot. `TimestampKafkaSource` starts each partition at the first message at
 or after a timestamp instead (replay from a time). Kafka message timestamps are produce (wall-clock) time,
 not event time: see `connectors.kafka.messages`.
+
+Reference topics (definitions, open interest, baselines) are read apart: `kafka_input` reads each one to its
+current end before the flow starts (`read_snapshot`) and hands those events to the flow, which applies them as
+of their event time; the stream then skips them (it still decodes them, so bad ones are dead-lettered once) and
+carries only what is published later. Read together with the market data instead, they would land wherever
+the consumer happened to interleave the topics, and a replay could differ from the run it replays.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from connectors.kafka.messages import (
     to_sink_message,
 )
 from events.models import AnyEvent, DeadLetter, Event
-from events.serde import encode
+from events.serde import InvalidPayload, decode, encode
 from events.topics import namespaced
 
 log = logging.getLogger(__name__)
@@ -258,6 +264,55 @@ def read_messages(
     return out[:max_messages] if max_messages is not None else out
 
 
+class SnapshotTimeout(TimeoutError):
+    """A topic could not be read to its end in time."""
+
+
+def read_snapshot(bootstrap: str, topic: str, timeout_s: float = 60.0) -> tuple[list[ReadMessage], dict[int, int]]:
+    """Read a topic from the beginning to its end as it is now; return the messages in partition order and, per
+    partition, the offset after them (messages produced meanwhile are left out). Raises `SnapshotTimeout`."""
+    deadline = time.monotonic() + timeout_s
+    out: list[ReadMessage] = []
+    consumer = _consumer(bootstrap, **{"enable.partition.eof": True})
+    try:
+        ends: dict[int, int] = {}
+        todo: set[int] = set()
+        for p in _partitions(consumer, topic, timeout_s):
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
+            ends[p] = high
+            if high > low:
+                todo.add(p)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(todo)])
+        while todo:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SnapshotTimeout(f"reading {topic} to its end took over {timeout_s:g}s ({len(out):,} messages)")
+            for msg in consumer.consume(500, timeout=min(0.2, left)):
+                err = msg.error()
+                partition = msg.partition()
+                if partition is None or partition not in todo:
+                    continue
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
+                        todo.discard(partition)
+                    elif err.fatal():
+                        raise RuntimeError(f"reading {topic}: {err.str()}")
+                    else:
+                        log.warning("reading %s: %s", topic, err.str())
+                    continue
+                offset = msg.offset() or 0
+                if offset >= ends[partition]:
+                    todo.discard(partition)
+                    continue
+                out.append(ReadMessage(topic, partition, offset, msg.key(), msg.value(), msg.timestamp()[1]))
+                if offset + 1 >= ends[partition]:
+                    todo.discard(partition)
+    finally:
+        consumer.close()
+    out.sort(key=lambda m: (m.partition, m.offset))
+    return out, ends
+
+
 def read_topic(
     bootstrap: str, topic: str, timeout_s: float = 10.0, max_messages: int | None = None
 ) -> list[tuple[bytes | None, bytes | None]]:
@@ -349,6 +404,10 @@ class KafkaInput:
     dead_letters: Stream[DeadLetter]
     """Payloads that could not be decoded, with the reason (already sent to `<topic>.dlq` by default)."""
 
+    reference: list[AnyEvent]
+    """The reference topics' events read before the flow starts (`reference_topics`), in partition order; the
+    stream carries only those published later."""
+
 
 def _is_event(item: AnyEvent | DeadLetter) -> TypeGuard[AnyEvent]:
     return not isinstance(item, DeadLetter)
@@ -358,17 +417,45 @@ def _is_message(item: SourceMessage | BytewaxKafkaError[bytes | None, bytes | No
     return isinstance(item, KafkaSourceMessage)
 
 
-def _decoder(counters: Counters) -> Callable[[SourceMessage], AnyEvent | DeadLetter]:
-    def decode_counted(msg: SourceMessage) -> AnyEvent | DeadLetter:
+def _decoder(
+    counters: Counters, snapshot_ends: Mapping[str, Mapping[int, int]] | None = None
+) -> Callable[[SourceMessage], AnyEvent | DeadLetter | None]:
+    """Decode and count; None for a valid event the flow already has from a reference topic's snapshot."""
+    ends = snapshot_ends or {}
+
+    def decode_counted(msg: SourceMessage) -> AnyEvent | DeadLetter | None:
         item = decode_message(msg)
         topic = msg.topic or ""
         if isinstance(item, DeadLetter):
             counters.inc(DEAD_LETTERED, topic=topic, error=item.error)
-        else:
-            counters.inc(DECODED, topic=topic)
+            return item
+        counters.inc(DECODED, topic=topic)
+        snapshot = ends.get(topic)
+        if snapshot is not None and msg.offset is not None and msg.offset < snapshot.get(msg.partition or 0, -1):
+            return None
         return item
 
     return decode_counted
+
+
+def reference_snapshot(
+    bootstrap: str, topics: Iterable[str], timeout_s: float = 60.0
+) -> tuple[list[AnyEvent], dict[str, dict[int, int]]]:
+    """Read reference topics (full names) to their current end; return their valid events (topic by topic, in
+    partition order) and each topic's end offsets. Invalid payloads are left to the stream to dead-letter."""
+    events: list[AnyEvent] = []
+    ends: dict[str, dict[int, int]] = {}
+    for topic in topics:
+        messages, ends[topic] = read_snapshot(bootstrap, topic, timeout_s)
+        for m in messages:
+            if m.value is None:
+                continue
+            try:
+                events.append(decode(topic, m.value))
+            except InvalidPayload:
+                continue
+        log.info("%s: %d reference events read before the flow starts", topic, len(messages))
+    return events, ends
 
 
 def _consumer_error_handler(
@@ -399,6 +486,7 @@ def kafka_input(
     batch_size: int = 1000,
     add_config: Mapping[str, str] | None = None,
     counters: Counters = COUNTERS,
+    reference_topics: Sequence[str] = (),
 ) -> KafkaInput:
     """Consume topics (base names, namespaced here) as decoded events plus a stream of dead letters.
 
@@ -406,8 +494,13 @@ def kafka_input(
     waits for new messages forever. Reads start at the beginning, or at `start_ts_ms` (Kafka message
     timestamp, ms) when given. Dead letters go to `<topic>.dlq` unless `send_dead_letters` is false;
     the flow keeps running past bad input. Consumer errors are counted and logged, fatal ones raise.
+    `reference_topics` (among `topics`) are read to their end now, into `KafkaInput.reference`, and the
+    stream leaves those events out (module docstring).
     """
     names = [namespaced(t, namespace) for t in topics]
+    reference, snapshot_ends = reference_snapshot(
+        bootstrap, [namespaced(t, namespace) for t in topics if t in reference_topics]
+    )
     config = dict(add_config or {})
     source: KafkaSource
     if start_ts_ms is None:
@@ -434,13 +527,13 @@ def kafka_input(
     split = op.branch("split_consumer_errors", raw, _is_message)
     errors = cast(Stream[BytewaxKafkaError[bytes | None, bytes | None]], split.falses)
     op.inspect("report_consumer_errors", errors, _consumer_error_handler(counters))
-    decoded = op.map("decode", split.trues, _decoder(counters))
+    decoded: Stream[AnyEvent | DeadLetter] = op.filter_map("decode", split.trues, _decoder(counters, snapshot_ends))
     branched = op.branch("split_dead_letters", decoded, _is_event)
     dead_letters = cast(Stream[DeadLetter], branched.falses)
     if send_dead_letters:
         to_dlq = op.map("to_dlq_message", dead_letters, dead_letter_message)
         op.output("dlq_output", to_dlq, _kafka_sink(bootstrap, counters, None))
-    return KafkaInput(events=branched.trues, dead_letters=dead_letters)
+    return KafkaInput(events=branched.trues, dead_letters=dead_letters, reference=reference)
 
 
 @operator

@@ -10,7 +10,7 @@ import bytewax.operators as op
 import pytest
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
-from bytewax.testing import run_main
+from bytewax.testing import TestingSink, TestingSource, cluster_main, run_main
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +21,7 @@ from events.models import AnyEvent, Candle, ClassifierHit, Packet
 from flows.baselines_job import load_baselines
 from flows.engine_steps import (
     _EngineLogic,
-    baselines_by_underlying,
+    by_underlying,
     equities_engine,
     group_by_key,
     is_option_input,
@@ -30,7 +30,17 @@ from flows.engine_steps import (
 from flows.replay import run_events
 from operators.equities_engine import EquitiesEngine
 from operators.options_engine import OptionsEngine, OptionsOutput
-from tests.factories import CALL, equity_print, equity_quote, occ, quote, trade, ts, volume_baseline
+from tests.factories import (
+    CALL,
+    equity_print,
+    equity_quote,
+    occ,
+    open_interest,
+    quote,
+    trade,
+    ts,
+    volume_baseline,
+)
 from tests.flows.tapes import two_underlying_tape
 
 QQQ = occ("480", expiry="2026-03-20", root="QQQ")
@@ -84,13 +94,66 @@ def _volume_hits(derived: dict[str, list[OptionsOutput]]) -> list[ClassifierHit]
 def test_history_reaches_each_engine_before_its_first_event() -> None:
     tape = _bucket_tape()
     assert _volume_hits(run_events(lambda: tape)) == [], "no history: the bucket clause abstains"
-    history = baselines_by_underlying([volume_baseline(CALL, 10.0), volume_baseline(QQQ, 10.0)])
+    history = by_underlying([volume_baseline(CALL, 10.0), volume_baseline(QQQ, 10.0)])
     assert set(history) == {"SPY", "QQQ"}
     runs = [run_events(lambda: tape, history=history, workers=w, batch_size=b) for w, b in ((1, 4096), (2, 1))]
     assert runs[0] == runs[1], "same outputs on 1 and 2 workers, whatever the batching"
     (hit,) = _volume_hits(runs[0])
     assert hit.symbol == CALL
     assert hit.metrics["bucket_baseline_contracts"] == 10.0
+
+
+# ------------------------------------------------------------------------------- reference snapshot
+
+
+def _oi_tape() -> list[AnyEvent]:
+    """A 300-contract block on CALL at 1 s and at 2 s, and quiet QQQ prints."""
+    return [
+        quote(999, "1.00", "1.10"),
+        trade(1_000, "1.10", 300),
+        quote(0, "2.00", "2.10", symbol=QQQ),
+        trade(1_200, "2.10", 5, symbol=QQQ),
+        quote(1_999, "1.00", "1.10"),
+        trade(2_000, "1.10", 300),
+        quote(2_100, "1.00", "1.10"),
+    ]
+
+
+def _run_with_reference(tape: list[AnyEvent], reference: list[AnyEvent], workers: int) -> list[OptionsOutput]:
+    flow = Dataflow("reference_snapshot")
+    out: list[OptionsOutput] = []
+    stream = op.input("read", flow, TestingSource(tape, batch_size=2))
+    derived = options_engine("run_options_engine", stream, OptionsConfig(), reference=by_underlying(reference))
+    op.output("out", derived, TestingSink(out))
+    if workers == 1:
+        run_main(flow)
+    else:
+        cluster_main(flow, [], 0, worker_count_per_proc=workers)
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["one_worker", "two_workers"])
+def test_the_reference_snapshot_lands_where_the_same_events_would_in_the_input(workers: int) -> None:
+    reference: list[AnyEvent] = [open_interest(CALL, 250, at_ms=1_500), open_interest(QQQ, 1, at_ms=0)]
+    tape = _oi_tape()
+    scheduled = _run_with_reference(tape, reference, workers)
+    inline = run_events(lambda: [reference[1], *tape[:4], reference[0], *tape[4:]])
+    assert sorted(o.id for o in scheduled) == sorted(o.id for d in inline.values() for o in d)
+    new_position = [o for o in scheduled if isinstance(o, ClassifierHit) and o.classifier == "new_position_likely"]
+    assert {(h.symbol, h.metrics["open_interest_contracts"]) for h in new_position} == {(QQQ, 1), (CALL, 250)}
+
+
+@pytest.mark.parametrize("resumed", [False, True], ids=["new", "resumed"])
+def test_new_and_resumed_engines_schedule_the_reference_snapshot(resumed: bool) -> None:
+    # A resumed engine too: the stream no longer carries what the snapshot holds.
+    logic = _EngineLogic(OptionsEngine(OptionsConfig()), resumed, {}, reference=by_underlying(_reference()))
+    logic.on_batch([[quote(999, "1.00", "1.10"), trade(1_000, "1.10", 300), quote(1_001, "1.00", "1.10")]])
+    assert logic.engine.open_interest == {CALL: 250}
+    assert logic.engine.scheduled_reference == 1, "the later one waits for its time"
+
+
+def _reference() -> list[AnyEvent]:
+    return [open_interest(CALL, 250, at_ms=500), open_interest(CALL, 300, at_ms=5_000)]
 
 
 def test_load_baselines_is_off_or_tolerates_redis_down(capsys: pytest.CaptureFixture[str]) -> None:

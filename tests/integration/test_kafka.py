@@ -26,13 +26,14 @@ from connectors.kafka import (
     kafka_output,
     offsets_for_timestamp,
     read_messages,
+    read_snapshot,
     topic_partitions,
 )
 from deploy.topics import topic_specs
 from events.models import AnyEvent, DeadLetter, Event, OptionNbbo, OptionPrint
 from events.serde import decode
-from events.topics import OPTIONS_NBBO, OPTIONS_PRINTS
-from tests.factories import quote, trade
+from events.topics import OPTIONS_NBBO, OPTIONS_PRINTS, REFDATA_OPTIONS
+from tests.factories import open_interest, quote, trade
 
 pytestmark = pytest.mark.integration
 
@@ -210,6 +211,62 @@ def test_flow_over_empty_partitions_ends(kafka_bootstrap: str, namespace: str) -
     run_bounded(flow)
 
     assert events == []
+
+
+# ------------------------------------------------------------------------------------------ reference data
+
+
+def test_read_snapshot_stops_at_the_end_it_found(kafka_bootstrap: str, namespace: str) -> None:
+    make_topics(kafka_bootstrap, namespace, 2, REFDATA_OPTIONS)
+    topic = f"{namespace}.{REFDATA_OPTIONS}"
+    assert read_snapshot(kafka_bootstrap, topic) == ([], {0: 0, 1: 0})
+    events = [open_interest(f"{u:<6}260320C00100000", 100 + i) for i, u in enumerate(UNDERLYINGS)]
+    with EventProducer(kafka_bootstrap) as producer:
+        producer.produce_many(events, namespace)
+    messages, ends = read_snapshot(kafka_bootstrap, topic)
+    assert sorted(decode(topic, m.value or b"").id for m in messages) == sorted(e.id for e in events)
+    assert [(m.partition, m.offset) for m in messages] == sorted((m.partition, m.offset) for m in messages)
+    assert ends == {p: 1 + max((m.offset for m in messages if m.partition == p), default=-1) for p in (0, 1)}
+
+
+def test_reference_topics_are_read_first_and_left_out_of_the_stream(kafka_bootstrap: str, namespace: str) -> None:
+    make_topics(kafka_bootstrap, namespace, 2, OPTIONS_PRINTS, REFDATA_OPTIONS)
+    refdata = f"{namespace}.{REFDATA_OPTIONS}"
+    early = [open_interest(f"{u:<6}260320C00100000", 100 + i) for i, u in enumerate(UNDERLYINGS)]
+    late = [open_interest(f"{u:<6}260320P00100000", 200 + i) for i, u in enumerate(UNDERLYINGS)]
+    prints = [e for e in option_events(per_underlying=2) if isinstance(e, OptionPrint)]
+    with EventProducer(kafka_bootstrap) as producer:
+        producer.produce_many(early, namespace)
+        producer.produce_raw(refdata, b"SPY", b"{not json")
+        producer.produce_many(prints, namespace)
+    COUNTERS.reset()
+
+    flow = Dataflow("kafka_reference")
+    stream = kafka_input(
+        "read_options",
+        flow,
+        kafka_bootstrap,
+        [OPTIONS_PRINTS, REFDATA_OPTIONS],
+        namespace,
+        tail=False,
+        reference_topics=[REFDATA_OPTIONS],
+    )
+    # Read before the flow runs: what is published afterwards comes through the stream.
+    assert sorted(e.id for e in stream.reference) == sorted(e.id for e in early)
+    with EventProducer(kafka_bootstrap) as producer:
+        producer.produce_many(late, namespace)
+    events: list[AnyEvent] = []
+    dead: list[DeadLetter] = []
+    op.output("events", stream.events, TestingSink(events))
+    op.output("dead_letters", stream.dead_letters, TestingSink(dead))
+    run_bounded(flow)
+
+    assert sorted(e.id for e in events) == sorted(e.id for e in prints + late)
+    assert [d.error for d in dead] == ["invalid_json"]  # the bad reference payload, dead-lettered once
+    assert [
+        DeadLetter.model_validate_json(m.value or b"") for m in read_messages(kafka_bootstrap, refdata + ".dlq")
+    ] == dead
+    assert COUNTERS.value("decoded") == len(prints) + len(early) + len(late)
 
 
 # ------------------------------------------------------------------------------------------ replay

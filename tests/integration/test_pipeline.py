@@ -30,7 +30,7 @@ from deploy.topics import topic_names
 from events.models import SESSION_BUCKETS, OptionDefinition, VolumeBaseline
 from events.topics import OPTIONS_PRINTS, dlq, namespaced
 from flows import equities, ingest, options, sink
-from flows.engine_steps import baselines_by_underlying
+from flows.engine_steps import by_underlying
 from flows.replay import run_events
 from tests.factories import trade
 
@@ -149,7 +149,7 @@ def test_planted_sweep_alert_reaches_the_api(pipeline: PipelineRun) -> None:
 
 
 def test_kafka_path_equals_in_process_run(pipeline: PipelineRun) -> None:
-    history = baselines_by_underlying(pipeline.baselines)
+    history = by_underlying(pipeline.baselines)
     expected = run_events(lambda: SyntheticMarket(pipeline.market_config).events(), history=history)
     want = sorted((a.id, a.revision) for a in expected.get("flow.alerts", []))
     got = sorted((str(a["id"]), int(str(a["revision"]))) for a in _kafka_alerts(pipeline))
@@ -216,7 +216,7 @@ EQUITY_TOPICS = ("equities.trades", "dark.inferences", "dark.levels", "equities.
 
 
 def test_equities_flow_lands_joins_levels_and_candles_like_the_in_process_run(pipeline: PipelineRun) -> None:
-    history = baselines_by_underlying(pipeline.baselines)
+    history = by_underlying(pipeline.baselines)
     expected = run_events(lambda: SyntheticMarket(pipeline.market_config).events(), run_options=False, history=history)
     store = ServerStore.from_settings(pipeline.settings)
     try:

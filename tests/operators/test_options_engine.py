@@ -329,6 +329,39 @@ def test_a_stocks_share_volume_baseline_is_not_read_as_contracts() -> None:
     assert list(engine.volume_baselines) == [CALL], "the equity-scope baseline (subject SPY) is the equities engine's"
 
 
+def test_scheduled_reference_applies_as_of_its_event_time() -> None:
+    # Open interest published at 1.5 s: the block at 1 s (closed by the put's print at 1.4 s) is classified
+    # without it, the one at 2 s with it. Like reference data in the input, it reaches packets still open then.
+    engine = OptionsEngine(CFG)
+    engine.schedule_reference([open_interest(CALL, 250, at_ms=1_500)])
+    tape = block_tape(1_000, 300) + block_tape(1_400, 300, symbol=PUT) + block_tape(2_000, 300)
+    out = engine.on_events(tape) + engine.on_eof()
+    hits = [o for o in out if isinstance(o, ClassifierHit) and o.classifier == "new_position_likely"]
+    assert [h.ts_event for h in hits] == [ts(2_000)]
+    assert engine.scheduled_reference == 0
+
+
+def test_scheduled_reference_lands_at_the_same_point_however_it_is_fed() -> None:
+    # Scheduled before the input, or found in the input at its place: the same outputs.
+    reference = [open_interest(CALL, 250, at_ms=1_500), definition(CALL, multiplier=10, at_ms=1_500)]
+    tape = block_tape(1_000, 300) + block_tape(2_000, 300) + block_tape(3_000, 300, symbol=PUT)
+    engine = OptionsEngine(CFG)
+    engine.schedule_reference(reversed(reference))  # later times first: the engine sorts (stably) by time
+    engine.schedule_reference([volume_baseline(CALL, 10.0)])
+    scheduled = engine.on_events(tape) + engine.on_eof()
+    inline = run([volume_baseline(CALL, 10.0), *tape[:2], *reversed(reference), *tape[2:]])
+    assert wire(scheduled) == wire(inline)
+
+
+def test_an_idle_advance_applies_the_reference_it_reaches() -> None:
+    engine = OptionsEngine(CFG)
+    engine.schedule_reference([open_interest(CALL, 250, at_ms=1_500)])
+    engine.on_idle(ts(1_000))
+    assert engine.open_interest == {}
+    engine.on_idle(ts(1_500))
+    assert engine.open_interest == {CALL: 250}
+
+
 def test_repeated_hits_see_every_packet_of_the_contract() -> None:
     tape: list[AnyEvent] = []
     for k in range(3):  # three buyer-initiated packets 5 s apart on one contract
