@@ -94,10 +94,6 @@ ENGINE_INPUTS: dict[str, str] = {
     "repeated_hits": "the repeated-hits detector's run (PacketContext.repeat_run)",
 }
 """Packet classifiers that read inputs beyond the packet and its z-scores, and what they need."""
-NOTES = (
-    "unusual_volume: only the open-interest clause is evaluated; the synthetic feed has no historical 5-minute "
-    "baselines, so the bucket clause is never exercised here.",
-)
 
 
 # ------------------------------------------------------------------------------------------- scoring
@@ -507,8 +503,6 @@ def report(evaluation: Evaluation, *, max_rows: int = 20) -> Iterator[str]:
         "incid: hits on labels that do neither (baseline-relative clauses); backgr: hits on unlabeled background; "
         "dir: true positives reading the label's direction."
     )
-    for note in NOTES:
-        yield f"note: {note}"
     if ev.visible_alerts:
         shown = ", ".join(f"{name} {count:,}" for name, count in ev.visible_alerts.items())
         yield f"alerts shown per view: {shown}"

@@ -14,6 +14,8 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from connectors.synthetic.build import Template
+from events.config import OptionsConfig
+from events.models import BUCKET_MINUTES, SESSION_BUCKETS
 from events.symbology import Right, format_occ
 from events.units import NS_PER_S, price_e9
 
@@ -31,6 +33,9 @@ STRIKES_EACH_SIDE: Final = 15
 FAR_STRIKES_EACH_SIDE: Final = 10
 FAR_DTE: Final = 60
 _NO_TEMPLATE: Final = Template(values={}, id_prefix=blake2b(digest_size=16))
+BUCKET_NS: Final = BUCKET_MINUTES * 60 * NS_PER_S
+PACKET_GAP_NS: Final = OptionsConfig.model_construct().packet_gap_ns
+"""Prints on one contract closer than this may share a packet downstream (default `packet_gap_ms`)."""
 """Placeholder until the market attaches the instrument's event templates."""
 
 
@@ -127,10 +132,47 @@ def session_date(ts_ns: int) -> date:
     return datetime.fromtimestamp(ts_ns / NS_PER_S, tz=UTC).astimezone(NEW_YORK).date()
 
 
+def open_ns(day: date) -> int:
+    """Return 09:30 New York time on `day` in nanoseconds: the regular session's first 5-minute bucket."""
+    local = datetime.combine(day, time(9, 30), tzinfo=NEW_YORK)
+    return int(local.timestamp()) * NS_PER_S
+
+
+def bucket_index(ts_ns: int, session_open_ns: int) -> int:
+    """Return the regular-session 5-minute bucket (0-77) of a time on the session opening at `session_open_ns`,
+    or -1 outside the session (the options engine's `SessionClock` rule, for one session date)."""
+    if ts_ns < session_open_ns:
+        return -1
+    bucket = (ts_ns - session_open_ns) // BUCKET_NS
+    return bucket if bucket < SESSION_BUCKETS else -1
+
+
 def close_ns(day: date) -> int:
     """Return 16:00 New York time on `day` in nanoseconds (options stop trading then)."""
     local = datetime.combine(day, time(16, 0), tzinfo=NEW_YORK)
     return int(local.timestamp()) * NS_PER_S
+
+
+HISTORY_SHARE: Final = 0.5
+"""Share of contracts with volume history; the others are as good as newly listed (no baseline)."""
+HISTORY_SESSIONS: Final = 30
+
+
+def draw_history(open_interest: int, rate_scale: float, rng: random.Random) -> tuple[float, ...] | None:
+    """Draw a contract's historical mean volume per 5-minute bucket, or None for a contract without history.
+
+    A session turns over 5-40% of the open interest, heavier at the open and the close (a U-shaped day), times
+    the profile's activity (`rate_scale`): a busier market has a busier history.
+    """
+    has_history = rng.random() < HISTORY_SHARE
+    turnover = rng.uniform(0.05, 0.4)
+    if not has_history:
+        return None
+    middle = (SESSION_BUCKETS - 1) / 2
+    weights = [1.0 + 1.5 * ((b - middle) / middle) ** 2 for b in range(SESSION_BUCKETS)]
+    day = open_interest * turnover * rate_scale
+    total = sum(weights)
+    return tuple(round(day * w / total, 4) for w in weights)
 
 
 def third_friday(year: int, month: int) -> date:
@@ -235,6 +277,33 @@ class Contract:
     prints: int = 0
     """Prints so far this run."""
     last_print_ts: int = -(2**62)
+    history: tuple[float, ...] | None = None
+    """Historical mean contracts per 5-minute session bucket (published as a `VolumeBaseline`), None: no history."""
+    session_open_ns: int = 0
+    """09:30 New York on the run's date: where bucket 0 starts."""
+    bucket: int = -1
+    """The 5-minute bucket of the latest print (-1: none, or outside the regular session)."""
+    bucket_volume: int = 0
+    """Contracts printed in `bucket`: the least 5-minute volume the options engine can count there."""
+    bucket_carry: int = 0
+    """Contracts printed before `bucket` started that may share a packet with its first print: the engine, which
+    buckets a packet by its last print, may count them in `bucket` too."""
+    run_volume: int = 0
+    """Contracts in the current run of prints less than a packet gap apart."""
+
+    def record_print(self, ts: int, size: int) -> None:
+        """Count one print: session volume and the 5-minute bucket volume the options engine will see."""
+        gap = ts - self.last_print_ts
+        bucket = bucket_index(ts, self.session_open_ns)
+        if bucket != self.bucket:
+            self.bucket_carry = self.run_volume if gap <= PACKET_GAP_NS else 0
+            self.bucket = bucket
+            self.bucket_volume = 0
+        self.run_volume = size if gap > PACKET_GAP_NS else self.run_volume + size
+        self.bucket_volume += size
+        self.volume += size
+        self.prints += 1
+        self.last_print_ts = ts
 
     def theo_at(self, spot: float, ts: int) -> float:
         """Return the model price in dollars; reprice fully on a large spot move or every few seconds."""

@@ -8,6 +8,10 @@ The stream is one Poisson process split over (event kind, underlying) by rate; p
 time. Option prints carry no NBBO:
 consumers join them as-of against `OptionNbbo`, and the synthetic market guarantees a quote on the
 contract at or before every print.
+
+Reference data comes first: option definitions, prior-day open interest and, for half the contracts, the
+volume history the daily baselines job would have computed (`VolumeBaseline`, mean contracts per 5-minute
+bucket over 30 sessions), so `unusual_volume`'s 5-minute clause has something to compare with.
 """
 
 from __future__ import annotations
@@ -36,11 +40,14 @@ from connectors.synthetic.build import (
 )
 from connectors.synthetic.chains import (
     E9_PER_CENT,
+    HISTORY_SESSIONS,
     REPRICE_NS,
     Contract,
     UnderlyingState,
     build_underlying,
     close_ns,
+    draw_history,
+    open_ns,
     session_date,
     spec_for,
 )
@@ -64,8 +71,8 @@ from connectors.synthetic.scenarios import (
     plan_scenario,
 )
 from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, OPTION_VENUES, Venue, weighted_table
-from events.ids import raw_event_id
-from events.models import OpenInterest, OptionDefinition, RawEvent
+from events.ids import derived_event_id, raw_event_id
+from events.models import OpenInterest, OptionDefinition, RawEvent, VolumeBaseline
 from events.topics import REFDATA_OPTIONS
 from events.units import NS_PER_MS, NS_PER_S, NS_PER_US
 
@@ -224,8 +231,9 @@ class SyntheticMarket:
         """Return the expected 1 s candles of the latest run's probe windows, by window start."""
         return sorted(self._candle_labels, key=lambda label: (label.ts_start, label.underlying))
 
-    def refdata(self) -> list[OptionDefinition | OpenInterest]:
-        """Return the option definitions and prior-day open interest, stamped at `start_ts`."""
+    def refdata(self) -> list[OptionDefinition | OpenInterest | VolumeBaseline]:
+        """Return the option definitions, prior-day open interest and, for contracts with history, their
+        5-minute volume baselines (`VolumeBaseline`), stamped at `start_ts`."""
         return _Run(self._config).refdata()
 
     def events(self) -> Iterator[RawEvent]:
@@ -315,6 +323,13 @@ class _Run:
             first_contract += len(und.contracts)
             self.underlyings.append(und)
         self.und_index = {u.symbol: u.index for u in self.underlyings}
+        # Volume history from its own random stream: the chains, the tape and the plans draw as before.
+        history = random.Random(f"flowtape.synthetic:{seed}:history")
+        session_open = open_ns(session_date(config.start_ts))
+        for und in self.underlyings:
+            for c in und.contracts:
+                c.session_open_ns = session_open
+                c.history = draw_history(c.open_interest, config.rate_scale, history)
         # Capture latency (ts_recv - ts_event): tens of microseconds, sometimes a couple of milliseconds.
         self.latency = _mixture_table(self.tape, 1024, [(0.9, 20_000, 300_000), (0.1, 300_001, 2_000_000)])
         self.labels: list[PlantedLabel] = []
@@ -339,13 +354,13 @@ class _Run:
 
     # ------------------------------------------------------------------------------------- refdata
 
-    def refdata(self) -> list[OptionDefinition | OpenInterest]:
+    def refdata(self) -> list[OptionDefinition | OpenInterest | VolumeBaseline]:
         start = self.config.start_ts
         previous = session_date(start) - timedelta(days=1)
         while previous.weekday() >= 5:
             previous -= timedelta(days=1)
         ts_ref = close_ns(previous)
-        out: list[OptionDefinition | OpenInterest] = []
+        out: list[OptionDefinition | OpenInterest | VolumeBaseline] = []
         for und in self.underlyings:
             for c in und.contracts:
                 self.seq += 1
@@ -376,6 +391,25 @@ class _Run:
                         ts_ref=ts_ref,
                     )
                 )
+                if c.history is not None:
+                    # What `flowtape baselines build` would have made of the last 30 sessions (same id rule). Its
+                    # id takes no sequence number, so the tape's ids are the same with or without history.
+                    out.append(
+                        VolumeBaseline(
+                            id=derived_event_id(
+                                "volume_baseline",
+                                ("contract", c.symbol, previous.isoformat(), str(HISTORY_SESSIONS)),
+                            ),
+                            ts_event=start,
+                            scope="contract",
+                            subject=c.symbol,
+                            underlying=c.underlying,
+                            as_of=previous,
+                            sessions=HISTORY_SESSIONS,
+                            day_volume_mean=round(sum(c.history), 4),
+                            bucket_volume_mean=c.history,
+                        )
+                    )
         return out
 
     # -------------------------------------------------------------------------------------- stream
@@ -509,9 +543,7 @@ class _Run:
                 size, venue_code, venue_id, conditions, raw = print_shapes[int(rand() * _TABLE)]
                 if size * price > max_notional:
                     size = max_notional // price or 1
-                c.volume += size
-                c.prints += 1
-                c.last_print_ts = t
+                c.record_print(t, size)
                 seq += 1
                 yield option_print(
                     c.print_template, seq, t, t + latency[seq & 1023], venue_code, venue_id, price, size, conditions,
@@ -638,9 +670,7 @@ class _Run:
                 yield self._quote(item.ts, c, item.bid_e9, item.ask_e9, item.bid_size, item.ask_size)
                 continue
             und = self.underlyings[self.und_index[c.underlying]]
-            c.volume += item.size
-            c.prints += 1
-            c.last_print_ts = item.ts
+            c.record_print(item.ts, item.size)
             self.seq += 1
             seq = self.seq
             event = option_print(

@@ -8,9 +8,12 @@ Labels state what the planted flow *is* (`PacketFacts`: kind, aggressor side, si
 contract's open interest, days to expiry, distance to the money, volume so far) and derive from those facts,
 with the default thresholds of `OptionsConfig`, which packet classifiers must fire (`expected_classifiers`)
 and which must not (`forbidden_classifiers`). Anything else may fire: baseline-relative clauses (z-scores)
-depend on the background tape and are not ground truth, except where a scenario makes them impossible. The
-synthetic feed publishes no historical volume baselines, so the 5-minute clause of unusual_volume is never
-expected.
+depend on the background tape and are not ground truth, except where a scenario makes them impossible.
+`unusual_volume` is ground truth on both clauses: day volume crossing above open interest (the market counts
+every contract printed), and 5-minute volume crossing its line on contracts with history. The engine buckets a
+packet by its last print, so a background packet straddling a bucket's start may count in either bucket; the
+market bounds the 5-minute volume between the prints inside the bucket and those plus such a straddle, and a
+label whose crossing depends on where in that range the engine lands neither expects nor forbids the clause.
 
 Hard negatives (stale quotes, mid prints, tiny lots, two-print sweeps, prints close in time on other
 contracts, near misses of each threshold) are labeled with what must not fire.
@@ -36,7 +39,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Final, Literal, get_args
 
-from connectors.synthetic.chains import E9_PER_CENT, Contract, UnderlyingState, session_date
+from connectors.synthetic.chains import E9_PER_CENT, Contract, UnderlyingState, bucket_index, session_date
 from connectors.synthetic.venues import OPTION_VENUES, Venue
 from events.config import OptionsConfig
 from events.models import Direction, NetPremium, PacketKind, Side, StructureType
@@ -229,6 +232,14 @@ class ContractFacts:
     """|strike - spot| / spot with the model spot at planning."""
     volume_before: int
     """Contracts printed on the contract this session before the plan."""
+    history: tuple[float, ...] | None = None
+    """The contract's historical mean volume per 5-minute bucket (None: no history, the 5-minute clause is off)."""
+    session_open_ns: int = 0
+    bucket: int = -1
+    """The 5-minute bucket of the contract's latest print before the plan (-1: none)."""
+    bucket_volume_low: int = 0
+    bucket_volume_high: int = 0
+    """Bounds of the 5-minute volume the engine has counted in `bucket` before the plan."""
     repeat_isolated: bool = False
     """No other print on the contract within the repeat window before or after the plan."""
     z_quiet: bool = False
@@ -316,6 +327,32 @@ def _repeats(packets: list[PacketFacts]) -> bool:
     return False
 
 
+def bucket_truth(packets: list[PacketFacts], contract: ContractFacts) -> bool | None:
+    """Return whether one of a label's packets takes 5-minute volume across its line (True), surely none does
+    (False), or it depends on where a straddling background packet was counted (None)."""
+    history = contract.history
+    if history is None:
+        return False
+    low, high, current = contract.bucket_volume_low, contract.bucket_volume_high, contract.bucket
+    sure = possible = False
+    for p in packets:
+        bucket = bucket_index(p.ts_last, contract.session_open_ns)  # the engine's bucket: the last print's
+        if bucket < 0:
+            continue
+        if bucket != current:  # the contract is held: nothing else printed on it in the new bucket
+            low = high = 0
+            current = bucket
+        need = math.ceil(
+            max(RULES.unusual_volume_bucket_ratio * history[bucket], RULES.unusual_volume_min_bucket_contracts, 1.0)
+        )
+        # The engine fires when volume before < need <= volume before + size, for its volume before in [low, high].
+        sure = sure or (need - p.size <= low and high <= need - 1)
+        possible = possible or max(low, need - p.size) <= min(high, need - 1)
+        low += p.size
+        high += p.size
+    return True if sure else (None if possible else False)
+
+
 def label_truth(packets: list[PacketFacts], contract: ContractFacts) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Return (expected, forbidden) packet classifiers for a label's packets on one contract, in time order."""
     expected: set[str] = set()
@@ -324,16 +361,18 @@ def label_truth(packets: list[PacketFacts], contract: ContractFacts) -> tuple[tu
         exp, forb = _packet_truth(p, contract)
         expected |= exp
         forbidden &= forb
-    # unusual_volume fires on the packet taking day volume above open interest and the minimum (no baselines).
+    # unusual_volume fires on the packet taking day volume above open interest and the minimum, or 5-minute volume
+    # to its line.
     line = max(contract.open_interest + 1, RULES.unusual_volume_min_day_contracts)
     volume = contract.volume_before
     crossed = False
     for p in packets:
         crossed = crossed or volume < line <= volume + p.size
         volume += p.size
-    if crossed:
+    by_bucket = bucket_truth(packets, contract)
+    if crossed or by_bucket is True:
         expected.add("unusual_volume")
-    else:
+    elif by_bucket is False:
         forbidden.add("unusual_volume")
     if contract.repeat_isolated:
         if _repeats(packets):
@@ -740,6 +779,11 @@ def _facts(und: UnderlyingState, c: Contract, start_ts: int, **flags: bool) -> C
         dte=dte_of(c, start_ts),
         strike_distance=abs(c.strike - spot) / spot,
         volume_before=c.volume,
+        history=c.history,
+        session_open_ns=c.session_open_ns,
+        bucket=c.bucket,
+        bucket_volume_low=c.bucket_volume,
+        bucket_volume_high=c.bucket_volume + c.bucket_carry,
         **flags,
     )
 

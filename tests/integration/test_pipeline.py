@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +33,7 @@ from events.topics import OPTIONS_PRINTS, dlq, namespaced
 from flows import equities, ingest, options, sink
 from flows.engine_steps import by_underlying
 from flows.replay import run_events
+from operators.volume_baselines import session_bucket
 from tests.factories import trade
 
 SYNTHETIC_S = 20.0
@@ -157,19 +159,35 @@ def test_kafka_path_equals_in_process_run(pipeline: PipelineRun) -> None:
     assert got == want
 
 
-def test_redis_baselines_drive_the_bucket_clause(pipeline: PipelineRun) -> None:
+def test_baselines_drive_the_bucket_clause(pipeline: PipelineRun) -> None:
+    """The baselines cached in Redis drive the 5-minute clause; the synthetic feed's own history, published on
+    refdata.options (read before the flow starts), replaces them for the contracts it covers."""
+    published = {
+        b.subject: b for b in SyntheticMarket(pipeline.market_config).refdata() if isinstance(b, VolumeBaseline)
+    }
     store = ServerStore.from_settings(pipeline.settings)
     try:
         rows = store.query(
-            f"SELECT metrics FROM {store.table('flow_hits')} FINAL WHERE classifier = 'unusual_volume'", {}
+            f"SELECT symbol, ts_event, metrics FROM {store.table('flow_hits')} FINAL "
+            "WHERE classifier = 'unusual_volume'",
+            {},
         )
     finally:
         store.close()
-    bucket = [json.loads(str(r["metrics"])) for r in rows]
-    bucket = [m for m in bucket if "bucket_baseline_contracts" in m]
-    assert bucket, "no unusual_volume hit read the 5-minute baseline cached in Redis"
-    assert all(m["bucket_baseline_contracts"] == 0.1 for m in bucket)
-    assert all(m["bucket_volume_contracts"] >= 50 for m in bucket)
+    read: Counter[str] = Counter()
+    for row in rows:
+        metrics = json.loads(str(row["metrics"]))
+        if "bucket_baseline_contracts" not in metrics:
+            continue
+        where = session_bucket(int(str(row["ts_event"])))
+        assert where is not None
+        baseline = published.get(str(row["symbol"]))
+        want = 0.1 if baseline is None else round(baseline.bucket_volume_mean[where[1]], 4)
+        assert metrics["bucket_baseline_contracts"] == want, row
+        assert metrics["bucket_volume_contracts"] >= max(50, 5 * want)
+        read["redis" if baseline is None else "refdata"] += 1
+    assert read["redis"], "no unusual_volume hit read the 5-minute baseline cached in Redis"
+    assert read["refdata"], "no unusual_volume hit read a baseline published on refdata.options"
 
 
 def test_planted_scenarios_land_their_expected_alerts_in_clickhouse(pipeline: PipelineRun) -> None:

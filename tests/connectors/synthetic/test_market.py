@@ -20,7 +20,16 @@ from hypothesis import strategies as st
 from connectors.settings import Settings
 from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket, iter_paced
 from connectors.synthetic.build import check_builders
-from connectors.synthetic.chains import KNOWN_SPECS, build_chain, close_ns, expiries, session_date
+from connectors.synthetic.chains import (
+    BUCKET_NS,
+    KNOWN_SPECS,
+    PACKET_GAP_NS,
+    build_chain,
+    close_ns,
+    expiries,
+    open_ns,
+    session_date,
+)
 from connectors.synthetic.market import DEFAULT_START_TS
 from connectors.synthetic.pacing import MIN_SLEEP_S
 from connectors.synthetic.scenarios import ISOLATION_NS, SAME_CONTRACT_GAP_NS, SCENARIOS
@@ -34,6 +43,7 @@ from events.models import (
     OptionNbbo,
     OptionPrint,
     RawEvent,
+    VolumeBaseline,
 )
 from events.serde import decode, encode
 from events.symbology import parse_occ
@@ -148,7 +158,7 @@ def test_events_can_be_replayed_from_one_market() -> None:
 def test_refdata_matches_the_head_of_the_stream() -> None:
     market = SyntheticMarket(SyntheticConfig(duration_s=1.0))
     refdata = market.refdata()
-    head = list(takewhile(lambda e: isinstance(e, OptionDefinition | OpenInterest), market.events()))
+    head = list(takewhile(lambda e: isinstance(e, OptionDefinition | OpenInterest | VolumeBaseline), market.events()))
     assert head == refdata
     assert refdata == market.refdata()
 
@@ -174,6 +184,43 @@ def test_ids_are_unique_and_derive_from_provider_identity(profile: str) -> None:
     for event in events[:: max(1, len(events) // 500)]:
         expected = raw_event_id("synthetic", topic_for(event.event_type), event.symbol, event.ts_event, event.sequence)
         assert event.id == expected
+
+
+def test_half_the_contracts_have_volume_history_scaled_to_the_profile() -> None:
+    baselines: dict[str, dict[str, VolumeBaseline]] = {}
+    contracts = 0
+    for profile in ("realistic", "active"):
+        refdata = SyntheticMarket(SyntheticConfig(duration_s=1.0, profile=profile)).refdata()
+        contracts = sum(isinstance(e, OptionDefinition) for e in refdata)
+        baselines[profile] = {e.subject: e for e in refdata if isinstance(e, VolumeBaseline)}
+    realistic, active = baselines["realistic"], baselines["active"]
+    assert 0.4 < len(realistic) / contracts < 0.6
+    assert set(realistic) == set(active)  # the same contracts, ten times the volume
+    previous = session_date(DEFAULT_START_TS - 86_400 * NS_PER_S * 3)  # the start is a Monday: Friday's close
+    for symbol, b in realistic.items():
+        assert (b.scope, b.subject, b.sessions, b.as_of) == ("contract", symbol, 30, previous)
+        assert len(b.bucket_volume_mean) == 78
+        assert b.bucket_volume_mean[0] > b.bucket_volume_mean[39] < b.bucket_volume_mean[77]  # a U-shaped day
+        assert b.day_volume_mean == pytest.approx(sum(b.bucket_volume_mean), abs=1e-3)
+        assert active[symbol].day_volume_mean == pytest.approx(10 * b.day_volume_mean, rel=1e-4)
+        assert type(b).model_validate(b.model_dump()) == b
+    assert len({b.id for b in realistic.values()}) == len(realistic)
+
+
+def test_contracts_count_the_five_minute_volume_the_engine_can_see() -> None:
+    (contract, *_) = build_chain(KNOWN_SPECS["SPY"], DEFAULT_START_TS, 0, random.Random(1))
+    contract.session_open_ns = opened = open_ns(session_date(DEFAULT_START_TS))
+    boundary = opened + BUCKET_NS
+    contract.record_print(boundary - 2 * PACKET_GAP_NS, 7)  # its own packet, in bucket 0
+    contract.record_print(boundary - PACKET_GAP_NS // 2, 10)  # may share a packet with the next print
+    assert (contract.bucket, contract.bucket_volume, contract.bucket_carry) == (0, 17, 0)
+    contract.record_print(boundary + PACKET_GAP_NS // 4, 5)
+    assert (contract.bucket, contract.bucket_volume, contract.bucket_carry) == (1, 5, 10)
+    contract.record_print(boundary + 2 * BUCKET_NS, 3)  # two buckets on, after a long gap: nothing carries
+    assert (contract.bucket, contract.bucket_volume, contract.bucket_carry) == (3, 3, 0)
+    assert (contract.volume, contract.prints) == (25, 4)
+    contract.record_print(opened + 78 * BUCKET_NS, 4)  # 16:00: outside the regular session
+    assert contract.bucket == -1
 
 
 def test_refdata_ids_follow_the_global_sequence() -> None:
@@ -219,6 +266,7 @@ def test_every_event_type_appears_and_round_trips() -> None:
     assert set(by_type) == {
         "option_definition",
         "open_interest",
+        "volume_baseline",
         "option_nbbo",
         "option_print",
         "equity_quote",

@@ -24,6 +24,7 @@ from connectors.synthetic.scenarios import (
     STRUCTURE_CLASSIFIERS,
     ContractFacts,
     PacketFacts,
+    bucket_truth,
     direction_of,
     kind_of,
     label_truth,
@@ -411,6 +412,82 @@ def test_label_truth(
     assert expected <= set(exp), exp
     assert forbidden <= set(forb), forb
     assert not set(exp) & set(forb)
+
+
+FLAT = (10.0,) * 78
+"""A history of 10 contracts per bucket: the 5-minute line is max(5 x 10, 50) = 50 contracts."""
+BUCKET_S = 300
+
+
+def in_bucket(size: int, bucket: int = 0) -> PacketFacts:
+    ts = (bucket * BUCKET_S + 10) * 10**9
+    return PacketFacts("single", "buy", size, size * 10_000, 1, ts, ts)
+
+
+def history(low: int = 0, high: int | None = None, mean: tuple[float, ...] | None = FLAT) -> ContractFacts:
+    """A contract with 10,000 open interest (the day clause stays off) in bucket 0 of a session opening at 0."""
+    return ContractFacts(
+        "C",
+        10_000,
+        10,
+        0.02,
+        low,
+        history=mean,
+        bucket=0,
+        bucket_volume_low=low,
+        bucket_volume_high=low if high is None else high,
+    )
+
+
+@pytest.mark.parametrize(
+    ("packets", "contract", "truth"),
+    [
+        pytest.param([in_bucket(60)], history(), True, id="crosses-from-zero"),
+        pytest.param([in_bucket(49)], history(), False, id="one-short"),
+        pytest.param([in_bucket(50)], history(), True, id="reaches-the-line"),
+        pytest.param([in_bucket(25)], history(30), True, id="crosses-on-earlier-volume"),
+        pytest.param([in_bucket(25)], history(60), False, id="already-above"),
+        pytest.param([in_bucket(25)], history(30, 60), None, id="straddle-decides"),
+        pytest.param([in_bucket(20)], history(40, 45), True, id="crosses-either-way"),
+        pytest.param([in_bucket(10)], history(30, 39), False, id="short-either-way"),
+        pytest.param([in_bucket(30), in_bucket(30)], history(), True, id="second-packet-crosses"),
+        pytest.param([in_bucket(55, bucket=1)], history(45), True, id="new-bucket-starts-from-zero"),
+        pytest.param([in_bucket(40, bucket=1)], history(45), False, id="new-bucket-short"),
+        pytest.param([in_bucket(30), in_bucket(30, bucket=1)], history(), False, id="split-over-two-buckets"),
+        pytest.param([in_bucket(99)], history(mean=(20.0,) * 78), False, id="five-times-twenty"),
+        pytest.param([in_bucket(100)], history(mean=(20.0,) * 78), True, id="five-times-twenty-reached"),
+        pytest.param([in_bucket(500)], history(mean=None), False, id="no-history"),
+        pytest.param([in_bucket(500, bucket=78)], history(), False, id="after-the-close"),
+    ],
+)
+def test_bucket_truth(packets: list[PacketFacts], contract: ContractFacts, truth: bool | None) -> None:
+    assert bucket_truth(packets, contract) is truth
+
+
+@pytest.mark.parametrize(
+    ("contract", "expected", "forbidden"),
+    [
+        pytest.param(history(), True, False, id="bucket-clause-alone"),
+        pytest.param(history(30, 60), False, False, id="undecided"),
+        pytest.param(history(60), False, True, id="neither-clause"),
+    ],
+)
+def test_label_truth_on_the_bucket_clause(contract: ContractFacts, expected: bool, forbidden: bool) -> None:
+    exp, forb = label_truth([in_bucket(25 if contract.bucket_volume_low else 60)], contract)
+    assert ("unusual_volume" in exp, "unusual_volume" in forb) == (expected, forbidden)
+
+
+def test_the_library_plants_unusual_volume_on_the_bucket_clause_alone() -> None:
+    lib = library()
+    bucket_only = [
+        label
+        for label in lib.labels
+        if "unusual_volume" in label.expected_classifiers
+        and label.structure is None
+        and lib.volume_before[lib.prints_of(label)[-1].id] + lib.prints_of(label)[-1].size_contracts
+        <= lib.open_interest[label.symbol]
+    ]
+    assert len(bucket_only) >= 20
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ from events.models import (
     Side,
     Structure,
     StructureType,
+    VolumeBaseline,
 )
 from events.units import NS_PER_MS
 from operators.options_engine import OptionsEngine, OptionsOutput
@@ -58,7 +59,7 @@ STRUCTURE_SCENARIOS = (
     "tiny_legs",
 )
 WINDOW_NS = RULES.structure_window_ms * NS_PER_MS
-OPTION_EVENTS = (OptionNbbo, OptionPrint, OptionDefinition, OpenInterest)
+OPTION_EVENTS = (OptionNbbo, OptionPrint, OptionDefinition, OpenInterest, VolumeBaseline)
 
 
 @dataclass(frozen=True)
