@@ -8,10 +8,13 @@ update the open alert (same id, next revision) instead of raising a new one. Pre
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 from events.config import OptionsConfig
 from events.ids import derived_event_id
-from events.models import Alert, ClassifierHit, Direction, Packet, Severity, Side, Structure
+from events.models import Alert, ClassifierHit, Direction, Packet, Severity, Side, Structure, SubjectType
 from events.units import format_price, format_usd
 from events.views import FILTER_NAMES, FilterName, FilterProfile, etf_symbols, filter_profile, placement_class, visible
 
@@ -47,6 +50,32 @@ def _direction(hits: list[ClassifierHit]) -> tuple[Direction, float]:
     return best.direction, best.confidence
 
 
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """A packet or a structure, as raising or updating its alert reads it."""
+
+    key: str
+    """What alerts are kept under with the classifier: the contract, or the structure's legs' contracts."""
+    id: str
+    ts_event: int
+    underlying: str
+    symbol: str
+    subject_type: SubjectType
+    kind: str
+    side: Side
+    premium_cents: int
+    size_contracts: int
+    price_e9: int
+    bid_e9: int | None
+    ask_e9: int | None
+    print_ids: tuple[str, ...]
+    placement_sizes: dict[str, int]
+    headline: Callable[[Direction, tuple[str, ...], int, int, int], str]
+    """(direction, classifiers, contracts, premium, times traded) -> the headline."""
+    repeats: Callable[[int], str]
+    """Times traded -> how an update says it ("3 packets on SPY ...", "the same 2 legs traded 3 times")."""
+
+
 class AlertBook:
     """Open alerts per (contract, classifier), to update within the cooldown instead of raising anew."""
 
@@ -61,20 +90,27 @@ class AlertBook:
         """Return the new or updated alert for a packet's hits, or None without hits."""
         if not hits:
             return None
-        cooldown = self._config.alert_cooldown_ns
-        previous: Alert | None = None
-        for hit in hits:
-            candidate = self._open.get((packet.symbol, hit.classifier))
-            if candidate is not None and packet.ts_event - candidate.ts_event <= cooldown:
-                previous = candidate
-                break
-        alert = self._update(previous, packet, hits) if previous else self._raise(packet, hits)
-        for classifier in alert.classifiers:
-            self._open[(packet.symbol, classifier)] = alert
-        self._seen += 1
-        if self._seen % 1024 == 0:
-            self._expire(packet.ts_event)
-        return alert
+        symbol = packet.symbol
+        subject = _Subject(
+            key=symbol,
+            id=packet.id,
+            ts_event=packet.ts_event,
+            underlying=packet.underlying,
+            symbol=symbol,
+            subject_type="packet",
+            kind=packet.kind,
+            side=packet.side,
+            premium_cents=packet.premium_cents,
+            size_contracts=packet.size_contracts,
+            price_e9=packet.vwap_e9,
+            bid_e9=packet.bid_e9,
+            ask_e9=packet.ask_e9,
+            print_ids=packet.print_ids,
+            placement_sizes=packet.placement_sizes,
+            headline=partial(_headline, packet),
+            repeats=lambda times: f"{times} packets on {symbol.strip()}",
+        )
+        return self._on_subject(subject, hits)
 
     def on_structure(self, structure: Structure, hits: list[ClassifierHit]) -> Alert | None:
         """Return the new or updated alert for a structure's hits, or None without hits.
@@ -84,64 +120,89 @@ class AlertBook:
         """
         if not hits:
             return None
-        legs = "|".join(leg.symbol for leg in structure.legs)
-        cooldown = self._config.alert_cooldown_ns
-        previous: Alert | None = None
-        for hit in hits:
-            candidate = self._open.get((legs, hit.classifier))
-            if candidate is not None and structure.ts_event - candidate.ts_event <= cooldown:
-                previous = candidate
-                break
-        if previous is None:
-            alert = self._raise_structure(structure, hits)
-        else:
-            alert = self._update_structure(previous, structure, hits)
-        for classifier in alert.classifiers:
-            self._open[(legs, classifier)] = alert
-        return alert
-
-    def _raise_structure(self, structure: Structure, hits: list[ClassifierHit]) -> Alert:
-        direction, confidence = _direction(hits)
-        premium = structure.gross_premium_cents
-        value = score(premium, confidence, len(hits))
-        classifiers = tuple(h.classifier for h in hits)
-        return Alert(
-            id=derived_event_id("alert", (structure.id,)),
+        legs = structure.leg_count
+        subject = _Subject(
+            key="|".join(leg.symbol for leg in structure.legs),
+            id=structure.id,
             ts_event=structure.ts_event,
-            ts_first=structure.ts_event,
             underlying=structure.underlying,
             symbol=structure.underlying,
             subject_type="structure",
-            subject_id=structure.id,
             kind=structure.structure_type,
             side=_structure_side(structure),
+            premium_cents=structure.gross_premium_cents,
+            size_contracts=structure.size_contracts,
+            price_e9=structure.legs[0].vwap_e9,
+            bid_e9=None,
+            ask_e9=None,
+            print_ids=structure.print_ids,
+            placement_sizes={},
+            headline=partial(_structure_headline, structure),
+            repeats=lambda times: f"the same {legs} legs traded {times} times",
+        )
+        return self._on_subject(subject, hits)
+
+    def _on_subject(self, subject: _Subject, hits: list[ClassifierHit]) -> Alert:
+        cooldown = self._config.alert_cooldown_ns
+        previous: Alert | None = None
+        for hit in hits:
+            candidate = self._open.get((subject.key, hit.classifier))
+            if candidate is not None and subject.ts_event - candidate.ts_event <= cooldown:
+                previous = candidate
+                break
+        alert = self._raise(subject, hits) if previous is None else self._update(previous, subject, hits)
+        for classifier in alert.classifiers:
+            self._open[(subject.key, classifier)] = alert
+        self._seen += 1
+        if self._seen % 1024 == 0:
+            self._expire(subject.ts_event)
+        return alert
+
+    def _raise(self, subject: _Subject, hits: list[ClassifierHit]) -> Alert:
+        direction, confidence = _direction(hits)
+        premium = subject.premium_cents
+        value = score(premium, confidence, len(hits))
+        classifiers = tuple(h.classifier for h in hits)
+        return Alert(
+            id=derived_event_id("alert", (subject.id,)),
+            ts_event=subject.ts_event,
+            ts_first=subject.ts_event,
+            underlying=subject.underlying,
+            symbol=subject.symbol,
+            subject_type=subject.subject_type,
+            subject_id=subject.id,
+            kind=subject.kind,
+            side=subject.side,
             direction=direction,
             classifiers=classifiers,
             score=value,
             severity=severity(value),
             confidence=confidence,
             premium_cents=premium,
-            size_contracts=structure.size_contracts,
-            price_e9=structure.legs[0].vwap_e9,
-            headline=_structure_headline(structure, direction, classifiers, structure.size_contracts, premium),
+            size_contracts=subject.size_contracts,
+            price_e9=subject.price_e9,
+            bid_e9=subject.bid_e9,
+            ask_e9=subject.ask_e9,
+            headline=subject.headline(direction, classifiers, subject.size_contracts, premium, 1),
             explanations=(*(e for h in hits for e in h.explanations), f"Score {value}: {SCORE_FORMULA}."),
             hit_ids=tuple(h.id for h in hits),
-            evidence_ids=structure.print_ids,
-            subject_ids=(structure.id,),
+            evidence_ids=subject.print_ids,
+            subject_ids=(subject.id,),
+            placement_sizes=dict(subject.placement_sizes),
         )
 
-    def _update_structure(self, previous: Alert, structure: Structure, hits: list[ClassifierHit]) -> Alert:
+    def _update(self, previous: Alert, subject: _Subject, hits: list[ClassifierHit]) -> Alert:
         direction, confidence = _direction(hits)
         confidence = max(confidence, previous.confidence)
-        premium = previous.premium_cents + structure.gross_premium_cents
-        size = previous.size_contracts + structure.size_contracts
+        premium = previous.premium_cents + subject.premium_cents
+        size = previous.size_contracts + subject.size_contracts
         classifiers = tuple(dict.fromkeys((*previous.classifiers, *(h.classifier for h in hits))))
         value = score(premium, confidence, len(classifiers))
         revision = previous.revision + 1
         return previous.model_copy(
             update={
                 "revision": revision,
-                "ts_event": structure.ts_event,
+                "ts_event": subject.ts_event,
                 "classifiers": classifiers,
                 "direction": direction if direction == previous.direction else "neutral",
                 "confidence": confidence,
@@ -149,81 +210,17 @@ class AlertBook:
                 "severity": severity(value),
                 "premium_cents": premium,
                 "size_contracts": size,
-                "headline": _structure_headline(structure, direction, classifiers, size, premium, revision + 1),
+                "headline": subject.headline(direction, classifiers, size, premium, revision + 1),
                 "explanations": (
                     *(e for h in hits for e in h.explanations),
-                    f"Updated alert: the same {structure.leg_count} legs traded {revision + 1} times within "
+                    f"Updated alert: {subject.repeats(revision + 1)} within "
                     f"{self._config.alert_cooldown_ms:,} ms, {format_usd(premium)} in all.",
                     f"Score {value}: {SCORE_FORMULA}.",
                 ),
                 "hit_ids": (*previous.hit_ids, *(h.id for h in hits)),
-                "evidence_ids": (*previous.evidence_ids, *structure.print_ids),
-                "subject_ids": (*previous.subject_ids, structure.id),
-            }
-        )
-
-    def _raise(self, packet: Packet, hits: list[ClassifierHit]) -> Alert:
-        direction, confidence = _direction(hits)
-        value = score(packet.premium_cents, confidence, len(hits))
-        classifiers = tuple(h.classifier for h in hits)
-        return Alert(
-            id=derived_event_id("alert", (packet.id,)),
-            ts_event=packet.ts_event,
-            ts_first=packet.ts_event,
-            underlying=packet.underlying,
-            symbol=packet.symbol,
-            subject_type="packet",
-            subject_id=packet.id,
-            kind=packet.kind,
-            side=packet.side,
-            direction=direction,
-            classifiers=classifiers,
-            score=value,
-            severity=severity(value),
-            confidence=confidence,
-            premium_cents=packet.premium_cents,
-            size_contracts=packet.size_contracts,
-            price_e9=packet.vwap_e9,
-            bid_e9=packet.bid_e9,
-            ask_e9=packet.ask_e9,
-            headline=_headline(packet, direction, classifiers, packet.size_contracts, packet.premium_cents),
-            explanations=(*(e for h in hits for e in h.explanations), f"Score {value}: {SCORE_FORMULA}."),
-            hit_ids=tuple(h.id for h in hits),
-            evidence_ids=packet.print_ids,
-            subject_ids=(packet.id,),
-            placement_sizes=dict(packet.placement_sizes),
-        )
-
-    def _update(self, previous: Alert, packet: Packet, hits: list[ClassifierHit]) -> Alert:
-        direction, confidence = _direction(hits)
-        confidence = max(confidence, previous.confidence)
-        premium = previous.premium_cents + packet.premium_cents
-        classifiers = tuple(dict.fromkeys((*previous.classifiers, *(h.classifier for h in hits))))
-        value = score(premium, confidence, len(classifiers))
-        revision = previous.revision + 1
-        size = previous.size_contracts + packet.size_contracts
-        return previous.model_copy(
-            update={
-                "revision": revision,
-                "ts_event": packet.ts_event,
-                "classifiers": classifiers,
-                "direction": direction if direction == previous.direction else "neutral",
-                "confidence": confidence,
-                "score": value,
-                "severity": severity(value),
-                "premium_cents": premium,
-                "size_contracts": size,
-                "headline": _headline(packet, direction, classifiers, size, premium, revision + 1),
-                "explanations": (
-                    *(e for h in hits for e in h.explanations),
-                    f"Updated alert: {revision + 1} packets on {packet.symbol.strip()} within "
-                    f"{self._config.alert_cooldown_ms:,} ms, {format_usd(premium)} in all.",
-                    f"Score {value}: {SCORE_FORMULA}.",
-                ),
-                "hit_ids": (*previous.hit_ids, *(h.id for h in hits)),
-                "evidence_ids": (*previous.evidence_ids, *packet.print_ids),
-                "subject_ids": (*previous.subject_ids, packet.id),
-                "placement_sizes": _merge_sizes(previous.placement_sizes, packet.placement_sizes),
+                "evidence_ids": (*previous.evidence_ids, *subject.print_ids),
+                "subject_ids": (*previous.subject_ids, subject.id),
+                "placement_sizes": _merge_sizes(previous.placement_sizes, subject.placement_sizes),
             }
         )
 
