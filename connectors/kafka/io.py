@@ -270,7 +270,8 @@ class SnapshotTimeout(TimeoutError):
 
 def read_snapshot(bootstrap: str, topic: str, timeout_s: float = 60.0) -> tuple[list[ReadMessage], dict[int, int]]:
     """Read a topic from the beginning to its end as it is now; return the messages in partition order and, per
-    partition, the offset after them (messages produced meanwhile are left out). Raises `SnapshotTimeout`."""
+    partition, the offset after them (messages produced meanwhile are left out). Raises `SnapshotTimeout` when
+    nothing arrives for `timeout_s` while messages are still due (a large topic may take longer in all)."""
     deadline = time.monotonic() + timeout_s
     out: list[ReadMessage] = []
     consumer = _consumer(bootstrap, **{"enable.partition.eof": True})
@@ -286,8 +287,14 @@ def read_snapshot(bootstrap: str, topic: str, timeout_s: float = 60.0) -> tuple[
         while todo:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise SnapshotTimeout(f"reading {topic} to its end took over {timeout_s:g}s ({len(out):,} messages)")
-            for msg in consumer.consume(500, timeout=min(0.2, left)):
+                raise SnapshotTimeout(
+                    f"reading {topic} to its end: nothing arrived for {timeout_s:g}s ({len(out):,} messages read, "
+                    f"partitions {sorted(todo)} not at their end)"
+                )
+            batch = consumer.consume(500, timeout=min(0.2, left))
+            if batch:
+                deadline = time.monotonic() + timeout_s
+            for msg in batch:
                 err = msg.error()
                 partition = msg.partition()
                 if partition is None or partition not in todo:
