@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from bytewax.dataflow import Dataflow, Stream
@@ -38,6 +39,8 @@ def build_engine_flow(
         start_ts_ms=settings.replay_from_ts_ms,
         reference_topics=REFERENCE_TOPICS,
     )
+    if inputs.reference:
+        print(f"flowtape: {len(inputs.reference):,} reference events read before the flow starts", file=sys.stderr)
     history = by_underlying(load_baselines(settings))
     derived = step(inputs.events, history, by_underlying(inputs.reference), settings.idle_ns)
     kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)

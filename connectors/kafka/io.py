@@ -461,7 +461,6 @@ def reference_snapshot(
                 events.append(decode(topic, m.value))
             except InvalidPayload:
                 continue
-        log.info("%s: %d reference events read before the flow starts", topic, len(messages))
     return events, ends
 
 
