@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,8 @@ from flows.embedded import build_embedded_flow
 NEW_YORK = ZoneInfo("America/New_York")
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 _STYLE = {"low": "dim", "medium": "yellow", "high": "bold red"}
+API_STOP_S = 5.0
+"""How long the demo waits for the API to finish its requests when the session ends."""
 _DIRECTION_STYLE = {"bullish": "green", "bearish": "red", "neutral": "white"}
 
 
@@ -61,8 +63,8 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def start_api(store: Store, settings: Settings, port: int) -> threading.Thread:
-    """Serve the API from `store` in a daemon thread; raise if the port is taken."""
+def start_api(store: Store, settings: Settings, port: int) -> Callable[[], None]:
+    """Serve the API from `store` in a daemon thread; raise if the port is taken. Return what stops it."""
     import uvicorn
 
     from api.app import create_app
@@ -73,7 +75,12 @@ def start_api(store: Store, settings: Settings, port: int) -> threading.Thread:
     server = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="flowtape-api", daemon=True)
     thread.start()
-    return thread
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=API_STOP_S)
+
+    return stop
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -90,8 +97,9 @@ def run_demo(args: argparse.Namespace) -> int:
     console.print(
         f"[bold]flowtape demo[/]: synthetic market (seed {seed}, {profile}) -> options flow -> {store.backend}"
     )
+    stop_api: Callable[[], None] | None = None
     if not args.no_api:
-        start_api(store, settings, port)
+        stop_api = start_api(store, settings, port)
         base = f"http://{settings.api_host}:{port}"
         console.print(f"API {base}/alerts  docs {base}/docs  health {base}/health")
     console.print("[dim]alert tape (event time, New York); Ctrl-C to stop[/]")
@@ -132,4 +140,9 @@ def run_demo(args: argparse.Namespace) -> int:
         run_main(flow)  # type: ignore[no-untyped-call]
     finally:
         console.print(f"[dim]stored {store.count('flow.alerts'):,} alert rows in {store.backend}[/]")
+        # Stop serving before the store goes: an API thread still querying chDB while the interpreter tears the
+        # engine down crashed the process on exit.
+        if stop_api is not None:
+            stop_api()
+        store.close()
     return 0

@@ -68,6 +68,17 @@ def test_demo_serves_alerts(tmp_path: Path) -> None:
     assert "BULLISH" in (tmp_path / "demo.log").read_text() or "BEARISH" in (tmp_path / "demo.log").read_text()
 
 
+@pytest.mark.slow
+def test_a_demo_session_that_ends_exits_cleanly_with_the_api_up(tmp_path: Path) -> None:
+    # The API thread is stopped and chDB closed before the interpreter exits (it used to crash there).
+    env = {**os.environ, "FLOWTAPE_STATE_DIR": str(tmp_path / "state")}
+    argv = ["demo", "--speed", "0", "--duration-s", "10", "--port", str(_free_port())]
+    done = subprocess.run([sys.executable, "-m", "flows.cli", *argv], env=env, capture_output=True, timeout=120)
+    out = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 0, out
+    assert "alert rows in chdb" in out
+
+
 def test_tape_line_cites_severity_score_and_headline() -> None:
     from flows.replay import run_events
 
