@@ -89,7 +89,7 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
     A new engine takes its underlying's reference events from `history` (volume baselines) before its first
     event, and schedules those of `reference` (the reference topics' snapshot) as of their event time, so every
     run (and every worker count) sees them at the same point of the tape. A resumed engine already holds its
-    history; it schedules the reference snapshot again, which the stream no longer carries.
+    history; it schedules the reference snapshot again (it may hold events a resumed stream will not bring).
 
     With `idle_ns`, the logic remembers when its last input arrived (wall clock, `clock` in ns) with the engine's
     event time then, and when its last new print arrived, and asks Bytewax to wake it when the engine has
@@ -110,8 +110,8 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
     ) -> None:
         self.engine = engine
         self._history = {} if resumed else history
-        # Resumed too: the stream skips what the snapshot holds, and re-applying older reference data in order
-        # ends on the latest, as the stream would have.
+        # Resumed too: the snapshot may hold events the stream, resuming past them, will not bring; re-applying
+        # older ones in order ends on the latest, and the engine drops the stream's copies of any of them.
         self._reference = reference or {}
         self._idle_ns = idle_ns
         self._clock = clock

@@ -7,7 +7,8 @@ sees the same quotes however the print and quote topics interleave.
 
 Reference data read before the input starts (a flow's snapshot of its reference topics) is applied as of its
 event time (`schedule_reference`): each event just before the first print at or after its `ts_event` is joined,
-so where it lands on the tape does not depend on when its topic was read.
+so where it lands on the tape does not depend on when its topic was read. When the input brings the same event
+again (same id), the engine drops it.
 
 The idle pair serves a live flow's idle timer (ARCHITECTURE "Time and windows"): when an underlying's prints
 have been quiet for a while, the flow tells its engine how far event time has gone meanwhile (`on_idle`), so a
@@ -115,12 +116,16 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
         self._keep_from = self._print_wm - lag_ns  # quote history a print at the watermark can need
         self._scheduled: deque[AnyEvent] = deque()
         self._scheduled_ns = NEVER  # ts_event of the next scheduled reference event
+        self._scheduled_ids: set[str] = set()  # every event ever scheduled: their copies in the input are dropped
         self.events_in = 0
 
     def schedule_reference(self, events: Iterable[AnyEvent]) -> None:
         """Take reference events to apply as of their event time: each one just before the first print at or
-        after its `ts_event` is joined, or an idle advance reaches it. Events of equal time keep their order."""
-        merged = sorted((*self._scheduled, *events), key=lambda event: event.ts_event)
+        after its `ts_event` is joined, or an idle advance reaches it. Events of equal time keep their order.
+        The same events arriving in the input later (by id) are dropped: they are applied once, at their time."""
+        given: list[AnyEvent] = list(events)
+        self._scheduled_ids.update(event.id for event in given)
+        merged = sorted((*self._scheduled, *given), key=lambda event: event.ts_event)
         self._scheduled = deque(merged)
         self._scheduled_ns = merged[0].ts_event if merged else NEVER
 
@@ -189,7 +194,7 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
                         self._take(pending.popleft(), out)
                     else:
                         self._release(out)
-            else:
+            elif fields["id"] not in self._scheduled_ids:
                 self._reference(event_type, event)
         self.events_in += len(events)
 

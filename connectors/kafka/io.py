@@ -6,11 +6,11 @@ partition comes from the snapshot. `TimestampKafkaSource` starts each partition 
 or after a timestamp instead (replay from a time). Kafka message timestamps are produce (wall-clock) time,
 not event time: see `connectors.kafka.messages`.
 
-Reference topics (definitions, open interest, baselines) are read apart: `kafka_input` reads each one to its
-current end before the flow starts (`read_snapshot`) and hands those events to the flow, which applies them as
-of their event time; the stream then skips them (it still decodes them, so bad ones are dead-lettered once) and
-carries only what is published later. Read together with the market data instead, they would land wherever
-the consumer happened to interleave the topics, and a replay could differ from the run it replays.
+Reference topics (definitions, open interest, baselines) are also read apart: `kafka_input` reads each one to
+its current end before the flow starts (`read_snapshot`) and hands those events to the flow, whose engines apply
+them as of their event time and drop their copies when the stream brings them again. Read only with the market
+data, they would land wherever the consumer happened to interleave the topics, and a replay could differ from
+the run it replays.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import bytewax.operators as op
 from bytewax.connectors.kafka import KafkaError as BytewaxKafkaError
 from bytewax.connectors.kafka import KafkaSink, KafkaSource, KafkaSourceMessage
 from bytewax.dataflow import Dataflow, Stream, operator
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from connectors.kafka.counters import (
     CONSUMER_ERRORS,
@@ -268,6 +268,25 @@ class SnapshotTimeout(TimeoutError):
     """A topic could not be read to its end in time."""
 
 
+_NOT_READY = frozenset(
+    {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
+)
+
+
+def _watermarks(consumer: Consumer, partition: TopicPartition, deadline: float) -> tuple[int, int]:
+    """(low, high) offsets of a partition, waiting out a leader still being elected (a topic just created)."""
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(partition, timeout=max(0.1, deadline - time.monotonic()))
+            return low, high
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+            ready = err is None or (err.code() not in _NOT_READY and not err.retriable())
+            if ready or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
 def read_snapshot(bootstrap: str, topic: str, timeout_s: float = 60.0) -> tuple[list[ReadMessage], dict[int, int]]:
     """Read a topic from the beginning to its end as it is now; return the messages in partition order and, per
     partition, the offset after them (messages produced meanwhile are left out). Raises `SnapshotTimeout` when
@@ -279,7 +298,7 @@ def read_snapshot(bootstrap: str, topic: str, timeout_s: float = 60.0) -> tuple[
         ends: dict[int, int] = {}
         todo: set[int] = set()
         for p in _partitions(consumer, topic, timeout_s):
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
+            low, high = _watermarks(consumer, TopicPartition(topic, p), deadline)
             ends[p] = high
             if high > low:
                 todo.add(p)
@@ -413,7 +432,7 @@ class KafkaInput:
 
     reference: list[AnyEvent]
     """The reference topics' events read before the flow starts (`reference_topics`), in partition order; the
-    stream carries only those published later."""
+    stream brings them again, with whatever is published later."""
 
 
 def _is_event(item: AnyEvent | DeadLetter) -> TypeGuard[AnyEvent]:
@@ -424,36 +443,25 @@ def _is_message(item: SourceMessage | BytewaxKafkaError[bytes | None, bytes | No
     return isinstance(item, KafkaSourceMessage)
 
 
-def _decoder(
-    counters: Counters, snapshot_ends: Mapping[str, Mapping[int, int]] | None = None
-) -> Callable[[SourceMessage], AnyEvent | DeadLetter | None]:
-    """Decode and count; None for a valid event the flow already has from a reference topic's snapshot."""
-    ends = snapshot_ends or {}
-
-    def decode_counted(msg: SourceMessage) -> AnyEvent | DeadLetter | None:
+def _decoder(counters: Counters) -> Callable[[SourceMessage], AnyEvent | DeadLetter]:
+    def decode_counted(msg: SourceMessage) -> AnyEvent | DeadLetter:
         item = decode_message(msg)
         topic = msg.topic or ""
         if isinstance(item, DeadLetter):
             counters.inc(DEAD_LETTERED, topic=topic, error=item.error)
-            return item
-        counters.inc(DECODED, topic=topic)
-        snapshot = ends.get(topic)
-        if snapshot is not None and msg.offset is not None and msg.offset < snapshot.get(msg.partition or 0, -1):
-            return None
+        else:
+            counters.inc(DECODED, topic=topic)
         return item
 
     return decode_counted
 
 
-def reference_snapshot(
-    bootstrap: str, topics: Iterable[str], timeout_s: float = 60.0
-) -> tuple[list[AnyEvent], dict[str, dict[int, int]]]:
+def reference_snapshot(bootstrap: str, topics: Iterable[str], timeout_s: float = 60.0) -> list[AnyEvent]:
     """Read reference topics (full names) to their current end; return their valid events (topic by topic, in
-    partition order) and each topic's end offsets. Invalid payloads are left to the stream to dead-letter."""
+    partition order). Invalid payloads are left to the stream to dead-letter."""
     events: list[AnyEvent] = []
-    ends: dict[str, dict[int, int]] = {}
     for topic in topics:
-        messages, ends[topic] = read_snapshot(bootstrap, topic, timeout_s)
+        messages, _ = read_snapshot(bootstrap, topic, timeout_s)
         for m in messages:
             if m.value is None:
                 continue
@@ -461,7 +469,7 @@ def reference_snapshot(
                 events.append(decode(topic, m.value))
             except InvalidPayload:
                 continue
-    return events, ends
+    return events
 
 
 def _consumer_error_handler(
@@ -500,13 +508,11 @@ def kafka_input(
     waits for new messages forever. Reads start at the beginning, or at `start_ts_ms` (Kafka message
     timestamp, ms) when given. Dead letters go to `<topic>.dlq` unless `send_dead_letters` is false;
     the flow keeps running past bad input. Consumer errors are counted and logged, fatal ones raise.
-    `reference_topics` (among `topics`) are read to their end now, into `KafkaInput.reference`, and the
-    stream leaves those events out (module docstring).
+    `reference_topics` (among `topics`) are also read to their end now, into `KafkaInput.reference` (module
+    docstring); the stream carries them as well.
     """
     names = [namespaced(t, namespace) for t in topics]
-    reference, snapshot_ends = reference_snapshot(
-        bootstrap, [namespaced(t, namespace) for t in topics if t in reference_topics]
-    )
+    reference = reference_snapshot(bootstrap, [namespaced(t, namespace) for t in topics if t in reference_topics])
     config = dict(add_config or {})
     source: KafkaSource
     if start_ts_ms is None:
@@ -533,7 +539,7 @@ def kafka_input(
     split = op.branch("split_consumer_errors", raw, _is_message)
     errors = cast(Stream[BytewaxKafkaError[bytes | None, bytes | None]], split.falses)
     op.inspect("report_consumer_errors", errors, _consumer_error_handler(counters))
-    decoded: Stream[AnyEvent | DeadLetter] = op.filter_map("decode", split.trues, _decoder(counters, snapshot_ends))
+    decoded = op.map("decode", split.trues, _decoder(counters))
     branched = op.branch("split_dead_letters", decoded, _is_event)
     dead_letters = cast(Stream[DeadLetter], branched.falses)
     if send_dead_letters:

@@ -18,6 +18,7 @@ from connectors.bytewax_io import CallbackSink
 from connectors.settings import Settings
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, Candle, ClassifierHit, Packet
+from events.serde import encode
 from flows.baselines_job import load_baselines
 from flows.engine_steps import (
     _EngineLogic,
@@ -139,6 +140,10 @@ def test_the_reference_snapshot_lands_where_the_same_events_would_in_the_input(w
     scheduled = _run_with_reference(tape, reference, workers)
     inline = run_events(lambda: [reference[1], *tape[:4], reference[0], *tape[4:]])
     assert sorted(o.id for o in scheduled) == sorted(o.id for d in inline.values() for o in d)
+    # The stream brings the snapshot again, wherever its topic interleaves: its copies change nothing.
+    for streamed in ([*tape, *reference], [*reversed(reference), *tape], [*tape[:5], *reference, *tape[5:]]):
+        again = _run_with_reference(streamed, reference, workers)
+        assert sorted(encode(o) for o in again) == sorted(encode(o) for o in scheduled)
     new_position = [o for o in scheduled if isinstance(o, ClassifierHit) and o.classifier == "new_position_likely"]
     assert {(h.symbol, h.metrics["open_interest_contracts"]) for h in new_position} == {(QQQ, 1), (CALL, 250)}
 

@@ -229,7 +229,7 @@ def test_read_snapshot_stops_at_the_end_it_found(kafka_bootstrap: str, namespace
     assert ends == {p: 1 + max((m.offset for m in messages if m.partition == p), default=-1) for p in (0, 1)}
 
 
-def test_reference_topics_are_read_first_and_left_out_of_the_stream(kafka_bootstrap: str, namespace: str) -> None:
+def test_reference_topics_are_read_first_and_streamed_as_well(kafka_bootstrap: str, namespace: str) -> None:
     make_topics(kafka_bootstrap, namespace, 2, OPTIONS_PRINTS, REFDATA_OPTIONS)
     refdata = f"{namespace}.{REFDATA_OPTIONS}"
     early = [open_interest(f"{u:<6}260320C00100000", 100 + i) for i, u in enumerate(UNDERLYINGS)]
@@ -261,7 +261,7 @@ def test_reference_topics_are_read_first_and_left_out_of_the_stream(kafka_bootst
     op.output("dead_letters", stream.dead_letters, TestingSink(dead))
     run_bounded(flow)
 
-    assert sorted(e.id for e in events) == sorted(e.id for e in prints + late)
+    assert sorted(e.id for e in events) == sorted(e.id for e in prints + early + late)
     assert [d.error for d in dead] == ["invalid_json"]  # the bad reference payload, dead-lettered once
     assert [
         DeadLetter.model_validate_json(m.value or b"") for m in read_messages(kafka_bootstrap, refdata + ".dlq")

@@ -353,6 +353,17 @@ def test_scheduled_reference_lands_at_the_same_point_however_it_is_fed() -> None
     assert wire(scheduled) == wire(inline)
 
 
+def test_the_inputs_copy_of_a_scheduled_reference_event_is_dropped() -> None:
+    # The stream brings the snapshot's events again, possibly late: an older open interest must not come back.
+    older, newer = open_interest(CALL, 250, at_ms=500), open_interest(CALL, 300, at_ms=1_500)
+    engine = OptionsEngine(CFG)
+    engine.schedule_reference([older, newer])
+    engine.on_events([*block_tape(2_000, 300), quote(2_001, "1.00", "1.10")])
+    assert engine.open_interest == {CALL: 300}
+    engine.on_events([older, newer, open_interest(PUT, 40)])
+    assert engine.open_interest == {CALL: 300, PUT: 40}, "copies dropped, a new event applied on arrival"
+
+
 def test_an_idle_advance_applies_the_reference_it_reaches() -> None:
     engine = OptionsEngine(CFG)
     engine.schedule_reference([open_interest(CALL, 250, at_ms=1_500)])
