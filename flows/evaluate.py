@@ -266,7 +266,10 @@ def score_hits(
             status, reason = "not evaluated", f"engine does not provide {unavailable[name]} yet"
         elif not c["expected"]:
             if name in classifiers:
-                status, reason = "no labels", "no planted label expects it: run longer (--seconds)"
+                status, reason = (
+                    "no labels",
+                    "no planted label expects it: run longer (--seconds) or on a quieter --profile",
+                )
             else:
                 status, reason = "not evaluated", "no planted scenario for it yet"
         else:
