@@ -192,12 +192,10 @@ def run_variant(name: str, events: Sequence[AnyEvent], config: OptionsConfig, re
         f"[{name}] {len(events):,} events ({options_events:,} options events, {prints:,} option prints, "
         f"{options_events / prints:.1f} options events per print)"
     )
-    derived: list[Any] = []
-    plain_loop(events, config, keep=derived)
     return _compare(
-        lambda: plain_loop(events, config),
+        lambda keep: plain_loop(events, config, keep=keep),
         lambda: bytewax_flow(events, config),
-        contract_floor(events, is_option_input, derived, BATCH_SIZE),
+        (events, is_option_input),
         prints,
         options_events,
         repeat,
@@ -209,12 +207,10 @@ def run_equities_variant(events: Sequence[AnyEvent], config: EquitiesConfig, rep
     tape = [e for e in events if is_equity_input(e)]
     prints = sum(isinstance(e, EquityPrint) for e in tape)
     print(f"[equities] {len(tape):,} events ({prints:,} equity prints, {len(tape) / prints:.1f} events per print)")
-    derived: list[Any] = []
-    equities_loop(tape, config, keep=derived)
     return _compare(
-        lambda: equities_loop(tape, config),
+        lambda keep: equities_loop(tape, config, keep=keep),
         lambda: equities_flow(tape, config),
-        contract_floor(tape, is_equity_input, derived, BATCH_SIZE),
+        (tape, is_equity_input),
         prints,
         len(tape),
         repeat,
@@ -222,9 +218,19 @@ def run_equities_variant(events: Sequence[AnyEvent], config: EquitiesConfig, rep
 
 
 def _compare(
-    loop: Callable[[], int], flow: Callable[[], int], floor: Callable[[], int], prints: int, events: int, repeat: int
+    loop: Callable[[list[Any] | None], int],
+    flow: Callable[[], int],
+    tape: tuple[Sequence[AnyEvent], Callable[[AnyEvent], bool]],
+    prints: int,
+    events: int,
+    repeat: int,
 ) -> bool:
-    loop_s, loop_cpu, loop_out = _timed(loop, repeat)
+    """Time the plain loop, the flow and the contract floor of `tape` (its events and what selects the engine's);
+    print the figures; return whether all three derived as many events."""
+    derived: list[Any] = []
+    loop(derived)
+    floor = contract_floor(*tape, derived, BATCH_SIZE)
+    loop_s, loop_cpu, loop_out = _timed(lambda: loop(None), repeat)
     flow_s, flow_cpu, flow_out = _timed(flow, repeat)
     floor_s, floor_cpu, floor_out = _timed(floor, repeat)
     if not loop_out == flow_out == floor_out:

@@ -218,6 +218,16 @@ def _partitions(consumer: Consumer, topic: str, timeout_s: float) -> list[int]:
     return sorted(meta.partitions)
 
 
+def _is_eof(topic: str, err: KafkaError) -> bool:
+    """Whether a consumer event is a partition's end; raise on a fatal error, log any other."""
+    if err.code() == KafkaError._PARTITION_EOF:
+        return True
+    if err.fatal():
+        raise RuntimeError(f"reading {topic}: {err.str()}")
+    log.warning("reading %s: %s", topic, err.str())
+    return False
+
+
 def read_messages(
     bootstrap: str, topic: str, timeout_s: float = 10.0, max_messages: int | None = None
 ) -> list[ReadMessage]:
@@ -240,12 +250,8 @@ def read_messages(
                 err = msg.error()
                 partition = msg.partition()
                 if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF and partition is not None:
+                    if _is_eof(topic, err) and partition is not None:
                         at_end.add(partition)
-                    elif err.fatal():
-                        raise RuntimeError(f"reading {topic}: {err.str()}")
-                    else:
-                        log.warning("reading %s: %s", topic, err.str())
                     continue
                 if partition is not None:
                     at_end.discard(partition)
@@ -319,12 +325,8 @@ def read_snapshot(bootstrap: str, topic: str, timeout_s: float = 60.0) -> tuple[
                 if partition is None or partition not in todo:
                     continue
                 if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF:
+                    if _is_eof(topic, err):
                         todo.discard(partition)
-                    elif err.fatal():
-                        raise RuntimeError(f"reading {topic}: {err.str()}")
-                    else:
-                        log.warning("reading %s: %s", topic, err.str())
                     continue
                 offset = msg.offset() or 0
                 if offset >= ends[partition]:
