@@ -363,7 +363,7 @@ def offsets_for_timestamp(bootstrap: str, topic: str, ts_ms: int, timeout_s: flo
             if tp.error is not None:
                 raise RuntimeError(f"offsets_for_times {topic}[{tp.partition}]: {tp.error.str()}")
             if tp.offset < 0:
-                _, high = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=timeout_s)
+                _, high = _watermarks(consumer, TopicPartition(topic, tp.partition), time.monotonic() + timeout_s)
                 out[tp.partition] = high
             else:
                 out[tp.partition] = tp.offset
