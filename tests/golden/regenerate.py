@@ -15,7 +15,7 @@ from flows.cli import main
 
 CASE = Path(__file__).resolve().parent / "options_small"
 RECORD = ["--synthetic-s", "12", "--seed", "5", "--underlyings", "SPY,TSLA"]
-KEEP = (
+OUTPUTS = (
     "flow.packets.jsonl",
     "flow.hits.jsonl",
     "flow.alerts.jsonl",
@@ -26,6 +26,7 @@ KEEP = (
     "dark.levels.jsonl",
     "equities.candles.jsonl",
 )
+"""The derived topics the golden replay checks (and regeneration keeps)."""
 
 
 def regenerate(record_input: bool = False) -> None:
@@ -35,7 +36,7 @@ def regenerate(record_input: bool = False) -> None:
     else:
         assert main(["replay", str(CASE / "input.jsonl"), "--out", str(CASE), "--quiet"]) == 0
     for path in CASE.iterdir():
-        if path.name not in (*KEEP, "input.jsonl"):
+        if path.name not in (*OUTPUTS, "input.jsonl"):
             path.unlink()
 
 

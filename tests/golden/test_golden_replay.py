@@ -7,19 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-
-CASE = Path(__file__).resolve().parent / "options_small"
-OUTPUTS = (
-    "flow.packets.jsonl",
-    "flow.hits.jsonl",
-    "flow.alerts.jsonl",
-    "flow.structures.jsonl",
-    "flow.context.jsonl",
-    "equities.trades.jsonl",
-    "dark.inferences.jsonl",
-    "dark.levels.jsonl",
-    "equities.candles.jsonl",
-)
+from tests.golden.regenerate import CASE, OUTPUTS
 
 
 @pytest.mark.parametrize("workers", ["1", "2"], ids=["one-worker", "two-workers"])
