@@ -11,8 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from events.baselines import BUCKET_MINUTES, SESSION_BUCKETS, VolumeBaseline
-from events.ids import derived_event_id
+from events.baselines import BUCKET_MINUTES, SESSION_BUCKETS, VolumeBaseline, volume_baseline_id
 from events.units import NS_PER_S
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -146,7 +145,7 @@ def _window_totals(
 
 def _baseline(scope: str, key: str, underlying: str, totals: list[int], sessions: int, as_of: date) -> VolumeBaseline:
     return VolumeBaseline(
-        id=derived_event_id("volume_baseline", (scope, key, as_of.isoformat(), str(sessions))),
+        id=volume_baseline_id(scope, key, as_of, sessions),
         ts_event=session_close_ns(as_of),
         scope=scope,
         subject=key,

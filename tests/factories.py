@@ -6,6 +6,7 @@ from datetime import date
 from itertools import count
 from typing import Any
 
+from events.baselines import volume_baseline_id
 from events.config import EquitiesConfig, OptionsConfig
 from events.ids import derived_event_id, raw_event_id
 from events.models import (
@@ -176,7 +177,7 @@ def volume_baseline(
 ) -> VolumeBaseline:
     """Build a contract's historical volume baseline: `bucket_mean` contracts in every 5-minute bucket."""
     return VolumeBaseline(
-        id=derived_event_id("volume_baseline", ("contract", symbol, as_of.isoformat(), str(sessions))),
+        id=volume_baseline_id("contract", symbol, as_of, sessions),
         ts_event=ts(-86_400_000),
         scope="contract",
         subject=symbol,
@@ -193,7 +194,7 @@ def equity_adv(
 ) -> VolumeBaseline:
     """Build a stock's share-volume baseline (scope `equity`): `adv_shares` a session, spread evenly."""
     return VolumeBaseline(
-        id=derived_event_id("volume_baseline", ("equity", stock, as_of.isoformat(), "30")),
+        id=volume_baseline_id("equity", stock, as_of, 30),
         ts_event=ts(-86_400_000),
         scope="equity",
         subject=stock,

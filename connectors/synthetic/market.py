@@ -71,7 +71,8 @@ from connectors.synthetic.scenarios import (
     plan_scenario,
 )
 from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, OPTION_VENUES, Venue, weighted_table
-from events.ids import derived_event_id, raw_event_id
+from events.baselines import volume_baseline_id
+from events.ids import raw_event_id
 from events.models import OpenInterest, OptionDefinition, RawEvent, VolumeBaseline
 from events.topics import REFDATA_OPTIONS
 from events.units import NS_PER_MS, NS_PER_S, NS_PER_US
@@ -396,10 +397,7 @@ class _Run:
                     # id takes no sequence number, so the tape's ids are the same with or without history.
                     out.append(
                         VolumeBaseline(
-                            id=derived_event_id(
-                                "volume_baseline",
-                                ("contract", c.symbol, previous.isoformat(), str(HISTORY_SESSIONS)),
-                            ),
+                            id=volume_baseline_id("contract", c.symbol, previous, HISTORY_SESSIONS),
                             ts_event=start,
                             scope="contract",
                             subject=c.symbol,
