@@ -51,7 +51,7 @@ class EquityJoin:
     __slots__ = ("_band_bp", "_last_price", "book", "max_age_ns")
 
     def __init__(self, max_age_ns: int, at_side_band: float) -> None:
-        self.book = QuoteBook()
+        self.book = QuoteBook(max_age_ns)
         self.max_age_ns = max_age_ns
         self._band_bp = band_bp(at_side_band)
         self._last_price: dict[str, int] = {}
@@ -62,7 +62,6 @@ class EquityJoin:
 
     def on_quote_fields(self, quote: dict[str, Any], keep_from: int | None = None) -> None:
         """`on_quote` from the quote's field values (`EquityQuote.__dict__`): the engine's hot path."""
-        symbol = quote["symbol"]
         values = (
             quote["ts_event"],
             quote["bid_e9"],
@@ -70,9 +69,11 @@ class EquityJoin:
             quote["bid_size_shares"],
             quote["ask_size_shares"],
         )
-        if quote["venue"] != CONSOLIDATED_VENUE:
-            values = self.book.consolidate(symbol, quote["venue"], values)
-        self.book.insert(symbol, values, keep_from)
+        venue = quote["venue"]
+        if venue != CONSOLIDATED_VENUE:
+            self.book.update_venue(quote["symbol"], venue, values, keep_from)
+        else:
+            self.book.insert(quote["symbol"], values, keep_from)
 
     def on_print(self, trade: EquityPrint) -> JoinedPrint:
         """Join a print to the quote in force at its time, place it and classify its eligibility."""

@@ -5,6 +5,7 @@ one that came after the trade. A provider's NBBO-at-trade (Databento tcbbo) wins
 
 Quotes outnumber prints several times over on a real tape, so the book keeps plain tuples (no object per
 quote) and the consolidated-quote path does no venue work; `Quote` objects are made only when a print asks.
+Venue-level books age venue by venue: only venues quoting fresh at the print's time form the best bid/ask.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from events.models import CONSOLIDATED_VENUE, OptionNbbo, OptionPrint, Placement
 COMPLEX_FLAGS = frozenset({"multi_leg", "stock_tied", "cross", "floor"})
 MAX_QUOTE_HISTORY = 10_000
 """Safety bound on quotes kept per contract while the print stream lags the quote stream."""
+
+DEFAULT_VENUE_MAX_AGE_NS = 1_500_000_000
+"""A venue's quote older than this at a print drops out of the best bid/ask (the `nbbo_max_age_ms` default)."""
 
 _BAND_SCALE = 10_000  # at_side_band is applied in basis points of the spread to stay in integers
 
@@ -54,17 +58,26 @@ _make_placed = Placed._make
 
 
 class QuoteBook:
-    """Latest consolidated quotes per contract, with a short history for as-of lookups.
+    """Latest quotes per contract, with a short history for as-of lookups.
 
-    Venue-level books (a venue code other than NBBO) are combined into a consolidated quote: best bid across
-    venues, best ask across venues, as of the newest venue update.
+    Consolidated quotes (venue `NBBO`) form one history per contract: the hot path, no venue work. Venue-level
+    books (any other venue code, e.g. Databento `mbp-1` on OPRA) keep one history per contract and venue; a
+    print is answered with the best bid and best ask over the venues whose quote at the print's time is fresh
+    (no older than `venue_max_age_ns`), so a venue that stopped quoting drops out instead of crossing the
+    others. When no venue is fresh the newest venue quote answers, and places as `STALE`.
     """
 
-    __slots__ = ("_history", "_venues")
+    __slots__ = ("_history", "_venue_max_age_ns", "_venues")
 
-    def __init__(self) -> None:
+    def __init__(self, venue_max_age_ns: int = DEFAULT_VENUE_MAX_AGE_NS) -> None:
         self._history: dict[str, deque[_QuoteTuple]] = {}
-        self._venues: dict[str, dict[str, _QuoteTuple]] = {}
+        self._venues: dict[str, dict[str, deque[_QuoteTuple]]] = {}
+        self._venue_max_age_ns = venue_max_age_ns
+
+    @property
+    def venue_max_age_ns(self) -> int:
+        """Age past which one venue's quote no longer counts toward the best bid and ask (ns)."""
+        return self._venue_max_age_ns
 
     def update(self, nbbo: OptionNbbo, keep_from: int | None = None) -> None:
         """Record a quote update; drop history no print at or after `keep_from` (ns) can still need.
@@ -80,66 +93,126 @@ class QuoteBook:
         Reading a pydantic model's fields from its `__dict__` skips the model's `__getattr__` hook, which keeps
         the interpreter from specializing attribute reads; a quote is read seven times per update.
         """
-        symbol = nbbo["symbol"]
-        ts = nbbo["ts_event"]
         quote: _QuoteTuple = (
-            ts,
+            nbbo["ts_event"],
             nbbo["bid_e9"],
             nbbo["ask_e9"],
             nbbo["bid_size_contracts"],
             nbbo["ask_size_contracts"],
         )
-        if nbbo["venue"] != CONSOLIDATED_VENUE:
-            quote = self.consolidate(symbol, nbbo["venue"], quote)
-        self.insert(symbol, quote, keep_from)
+        venue = nbbo["venue"]
+        if venue != CONSOLIDATED_VENUE:
+            self.update_venue(nbbo["symbol"], venue, quote, keep_from)
+        else:
+            self.insert(nbbo["symbol"], quote, keep_from)
 
     def insert(self, symbol: str, quote: _QuoteTuple, keep_from: int | None = None) -> None:
         """Record a consolidated quote as a `Quote`-shaped tuple (any tape's), pruning as `update` does."""
-        ts = quote[0]
         history = self._history.get(symbol)
         if history is None:
             self._history[symbol] = deque((quote,), maxlen=MAX_QUOTE_HISTORY)
             return  # one quote: nothing to prune
-        if history[-1][0] > ts:
-            # Out-of-order quote: insert in time order (after equal times) so as-of lookups stay exact.
-            items = sorted([*history, quote], key=_quote_ts)
+        # `_append`, inlined: this is the consolidated tape's hot path.
+        if history[-1][0] > quote[0]:
+            items = sorted([*history, quote], key=_quote_ts)  # out of order: insert in time order, after ties
             history.clear()
             history.extend(items)
         else:
             history.append(quote)
         if keep_from is not None:
-            # The newest quote at or before keep_from answers every later print; older ones are dead.
             while len(history) >= 2 and history[1][0] <= keep_from:
                 history.popleft()
 
-    def consolidate(self, symbol: str, venue: str, quote: _QuoteTuple) -> _QuoteTuple:
-        """Record one venue's top of book; return the consolidated quote: best bid and best ask over venues."""
-        venues = self._venues.setdefault(symbol, {})
-        venues[venue] = quote
-        bids = [q for q in venues.values() if q[1] > 0]
-        asks = [q for q in venues.values() if q[2] > 0]
+    def update_venue(self, symbol: str, venue: str, quote: _QuoteTuple, keep_from: int | None = None) -> None:
+        """Record one venue's top of book for a contract (a `Quote`-shaped tuple), pruning as `update` does."""
+        venues = self._venues.get(symbol)
+        if venues is None:
+            venues = self._venues[symbol] = {}
+        history = venues.get(venue)
+        if history is None:
+            venues[venue] = deque((quote,), maxlen=MAX_QUOTE_HISTORY)
+            return
+        _append(history, quote, keep_from)
+
+    def venues_as_of(self, symbol: str, ts_event: int) -> dict[str, Quote]:
+        """Return each venue's latest quote with `ts_event <=` the given time (fresh or not), by venue."""
+        found: dict[str, Quote] = {}
+        for venue, history in self._venues.get(symbol, {}).items():
+            quote = _latest(history, ts_event)
+            if quote is not None:
+                found[venue] = _make_quote(quote)
+        return found
+
+    def _best_of_venues(self, venues: dict[str, deque[_QuoteTuple]], ts_event: int) -> Quote | None:
+        """The best bid and best ask over the venues fresh at `ts_event`, sizes summed at the best prices."""
+        oldest = ts_event - self._venue_max_age_ns
+        fresh: list[_QuoteTuple] = []
+        newest: _QuoteTuple | None = None
+        for history in venues.values():
+            quote = _latest(history, ts_event)
+            if quote is None:
+                continue
+            if newest is None or quote[0] > newest[0]:
+                newest = quote
+            if quote[0] >= oldest:
+                fresh.append(quote)
+        if not fresh:
+            return None if newest is None else _make_quote(newest)  # every venue stale: the newest says STALE
+        bids = [q for q in fresh if q[1] > 0]
+        asks = [q for q in fresh if q[2] > 0]
         best_bid = max(q[1] for q in bids) if bids else 0
         best_ask = min(q[2] for q in asks) if asks else 0
-        return (
-            quote[0],
-            best_bid,
-            best_ask,
-            sum(q[3] for q in bids if q[1] == best_bid),
-            sum(q[4] for q in asks if q[2] == best_ask),
+        return _make_quote(
+            (
+                max(q[0] for q in fresh),
+                best_bid,
+                best_ask,
+                sum(q[3] for q in bids if q[1] == best_bid),
+                sum(q[4] for q in asks if q[2] == best_ask),
+            )
         )
 
     def as_of(self, symbol: str, ts_event: int) -> Quote | None:
-        """Return the latest quote with `ts_event <=` the given time, or None."""
+        """Return the quote in force at the given time, never a later one, or None.
+
+        The latest consolidated quote with `ts_event <=` the time when the contract has consolidated quotes;
+        else the best of the venue books fresh at that time (see the class docstring).
+        """
         history = self._history.get(symbol)
-        if not history:
-            return None
-        for quote in reversed(history):
-            if quote[0] <= ts_event:
-                return _make_quote(quote)
+        if history:
+            for quote in reversed(history):
+                if quote[0] <= ts_event:
+                    return _make_quote(quote)
+        venues = self._venues.get(symbol)
+        if venues:
+            return self._best_of_venues(venues, ts_event)
         return None
 
     def __len__(self) -> int:
-        return len(self._history)
+        return len(self._history.keys() | self._venues.keys())
+
+
+def _append(history: deque[_QuoteTuple], quote: _QuoteTuple, keep_from: int | None) -> None:
+    """Add a quote to a time-ordered history, then drop what no print at or after `keep_from` can need."""
+    if history[-1][0] > quote[0]:
+        # Out-of-order quote: insert in time order (after equal times) so as-of lookups stay exact.
+        items = sorted([*history, quote], key=_quote_ts)
+        history.clear()
+        history.extend(items)
+    else:
+        history.append(quote)
+    if keep_from is not None:
+        # The newest quote at or before keep_from answers every later print; older ones are dead.
+        while len(history) >= 2 and history[1][0] <= keep_from:
+            history.popleft()
+
+
+def _latest(history: deque[_QuoteTuple], ts_event: int) -> _QuoteTuple | None:
+    """The latest quote of a time-ordered history with `ts_event <=` the given time (later arrival on ties)."""
+    for quote in reversed(history):
+        if quote[0] <= ts_event:
+            return quote
+    return None
 
 
 def quote_at_trade(trade: OptionPrint) -> Quote | None:
@@ -247,7 +320,7 @@ class NbboJoin:
     __slots__ = ("_at_side_band", "_band_bp", "_last_price", "book", "max_age_ns")
 
     def __init__(self, max_age_ns: int, at_side_band: float) -> None:
-        self.book = QuoteBook()
+        self.book = QuoteBook(max_age_ns)
         self.max_age_ns = max_age_ns
         self._at_side_band = at_side_band
         self._band_bp = band_bp(at_side_band)

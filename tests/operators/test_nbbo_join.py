@@ -341,6 +341,95 @@ def test_join_places_against_consolidated_venue_books() -> None:
     assert join.on_print(trade(5, "1.08", 1)).placement == "A"  # at the consolidated ask, inside XCBO's
 
 
+VenueQuote = tuple[float, str, str, str]
+"""(at ms, venue, bid, ask): one venue's top of book, as an OPRA `mbp-1` record carries it."""
+
+
+@pytest.mark.parametrize(
+    ("venue_quotes", "print_at_ms", "expected"),
+    [
+        pytest.param(
+            [(0, "XCBO", "1.00", "1.10"), (1_000, "XPHL", "1.02", "1.08")],
+            1_400,
+            (1_020_000_000, 1_080_000_000, "ok"),
+            id="both-fresh-best-of-both",
+        ),
+        pytest.param(
+            [(0, "XCBO", "1.05", "1.10"), (1_000, "XPHL", "1.00", "1.04")],
+            1_600,
+            (1_000_000_000, 1_040_000_000, "ok"),
+            id="stale-venue-drops-out-no-false-cross",
+        ),
+        pytest.param(
+            [(0, "XCBO", "1.05", "1.10"), (1_000, "XPHL", "1.00", "1.04")],
+            1_400,
+            (1_050_000_000, 1_040_000_000, "crossed"),
+            id="fresh-quotes-that-really-cross",
+        ),
+        pytest.param(
+            [(0, "XCBO", "1.00", "1.10"), (1_500, "XPHL", "1.02", "1.08")],
+            1_500,
+            (1_020_000_000, 1_080_000_000, "ok"),
+            id="exactly-max-age-is-fresh",
+        ),
+        pytest.param(
+            [(0, "XCBO", "1.00", "1.10"), (200, "XPHL", "1.02", "1.08")],
+            1_701,
+            (1_020_000_000, 1_080_000_000, "stale"),
+            id="every-venue-stale-newest-says-stale",
+        ),
+        pytest.param(
+            [(0, "XCBO", "1.00", "1.10"), (100, "XCBO", "1.01", "1.09"), (1_400, "XPHL", "1.02", "1.12")],
+            1_550,
+            (1_020_000_000, 1_090_000_000, "ok"),
+            id="a-venues-own-update-ages-from-its-newest-quote",
+        ),
+        pytest.param(
+            [(0, "XCBO", "1.00", "1.10"), (1_000, "XCBO", "0", "0"), (1_000, "XPHL", "1.02", "1.12")],
+            1_200,
+            (1_020_000_000, 1_120_000_000, "ok"),
+            id="a-cleared-venue-book-counts-on-neither-side",
+        ),
+        pytest.param(
+            [(0, "XCBO", "1.00", "1.10"), (2_000, "XPHL", "1.02", "1.08")],
+            1_000,
+            (1_000_000_000, 1_100_000_000, "ok"),
+            id="a-later-venue-quote-is-never-used",
+        ),
+    ],
+)
+def test_venue_quotes_age_venue_by_venue(
+    venue_quotes: list[VenueQuote], print_at_ms: float, expected: tuple[int, int, str]
+) -> None:
+    book = QuoteBook(MAX_AGE_NS)
+    for at, venue, bid, ask in venue_quotes:
+        book.update(quote(at, bid, ask, venue=venue))
+    found = book.as_of(CALL, ts(print_at_ms))
+    assert found is not None
+    assert found.ts_event <= ts(print_at_ms)
+    assert (found.bid_e9, found.ask_e9, quote_state(found, ts(print_at_ms), MAX_AGE_NS)) == expected
+
+
+def test_venue_books_age_with_the_joins_max_age() -> None:
+    join = NbboJoin(100 * NS_PER_MS, BAND)
+    join.on_quote(quote(0, "1.05", "1.10", venue="XCBO"))
+    join.on_quote(quote(150, "1.00", "1.04", venue="XPHL"))
+    placed = join.on_print(trade(200, "1.04", 1))
+    assert placed.placement == "A", "XCBO's 1.05 bid is 200 ms old: out of the book, so no false CROSSED"
+    assert placed.quote == Quote(ts(150), 1_000_000_000, 1_040_000_000, 50, 50)
+
+
+def test_venue_history_is_pruned_by_keep_from() -> None:
+    book = QuoteBook(MAX_AGE_NS)
+    for i in range(10):
+        book.update(quote(i, "1.00", "1.10", venue="XCBO"), keep_from=ts(4.5))
+    assert book.as_of(CALL, ts(3.9)) is None
+    kept = book.as_of(CALL, ts(4.5))
+    assert kept is not None
+    assert kept.ts_event == ts(4)
+    assert len(book.venues_as_of(CALL, ts(9))) == 1
+
+
 # ---------------------------------------------------------------------------------- out of order
 
 
@@ -432,3 +521,50 @@ def test_as_of_never_uses_a_later_quote_and_uses_the_latest(
     placed = join.on_print(trade_ns(print_ts, "1.02", 1))
     assert placed.quote == expected
     assert placed.quote is None or placed.quote.ts_event <= print_ts
+
+
+venue_quote_events = st.tuples(
+    st.integers(min_value=0, max_value=60),  # ts offset in ms: around the 25 ms max age below
+    st.sampled_from(["XCBO", "XPHL", "XISE"]),
+    st.integers(min_value=0, max_value=5),  # bid ticks
+    st.integers(min_value=0, max_value=5),  # ask ticks (may cross another venue's bid)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(venue_quote_events, max_size=60), st.integers(min_value=-5, max_value=70))
+def test_venue_books_never_use_a_later_quote_and_use_the_best_fresh_ones(
+    quotes: list[tuple[int, str, int, int]], print_offset_ms: int
+) -> None:
+    max_age_ns = 25 * NS_PER_MS
+    join = NbboJoin(max_age_ns, BAND)
+    seen: list[tuple[int, int, str, int, int]] = []  # (ts, arrival, venue, bid, ask)
+    for index, (offset, venue, bid_ticks, ask_ticks) in enumerate(quotes):
+        event = quote(offset, f"{1 + bid_ticks / 100:.2f}", f"{1.02 + ask_ticks / 100:.2f}", venue=venue)
+        join.on_quote(event)
+        seen.append((event.ts_event, index, venue, event.bid_e9, event.ask_e9))
+    print_ts = ts(print_offset_ms)
+    # Brute force: each venue's latest quote at or before the print (later arrival on ties), fresh ones only.
+    latest: dict[str, tuple[int, int, int]] = {}
+    for at, _, venue, bid, ask in sorted(seen, key=lambda item: (item[0], item[1])):
+        if at <= print_ts:
+            latest[venue] = (at, bid, ask)
+    fresh = [q for q in latest.values() if print_ts - q[0] <= max_age_ns]
+
+    placed = join.on_print(trade_ns(print_ts, "1.03", 1))
+    found = placed.quote
+    if not latest:
+        assert found is None
+        assert placed.placement == "MISSING"
+        return
+    assert found is not None
+    assert found.ts_event <= print_ts, "never a quote later than the print"
+    if fresh:
+        assert (found.ts_event, found.bid_e9, found.ask_e9) == (
+            max(q[0] for q in fresh),
+            max(q[1] for q in fresh),
+            min(q[2] for q in fresh),
+        )
+        assert (placed.placement == "CROSSED") == (found.bid_e9 > found.ask_e9)
+    else:
+        assert placed.placement == "STALE"
