@@ -101,11 +101,15 @@ class OptionPrint(_OptionContract):
     size_contracts: Positive
     conditions: tuple[str, ...] = Field(default=(), description="canonical condition flags")
     raw_conditions: str = ""
-    nbbo_bid_e9: int | None = Field(default=None, description="NBBO bid at trade time, when the provider gives it")
+    nbbo_bid_e9: int | None = Field(
+        default=None,
+        description="quote bid at trade time, when the provider gives it: the NBBO (tcbbo), or for a venue-level"
+        " schema (tbbo) the trading venue's own book just before the trade",
+    )
     nbbo_ask_e9: int | None = None
     nbbo_bid_size_contracts: int | None = None
     nbbo_ask_size_contracts: int | None = None
-    nbbo_ts: int | None = Field(default=None, description="ts_event of the NBBO given with the trade")
+    nbbo_ts: int | None = Field(default=None, description="ts_event of the quote given with the trade")
     underlying_e9: int | None = Field(default=None, description="underlying price at the print, when known")
 
 
@@ -144,7 +148,10 @@ class EquityPrint(Event):
     size_shares: Positive
     conditions: tuple[str, ...] = ()
     raw_conditions: str = ""
-    bid_e9: int | None = Field(default=None, description="consolidated bid at trade time, when given")
+    bid_e9: int | None = Field(
+        default=None,
+        description="bid at trade time, when given: the consolidated quote, or (a single venue's tbbo) that venue's",
+    )
     ask_e9: int | None = None
 
     @property

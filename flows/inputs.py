@@ -1,13 +1,21 @@
-"""Recorded inputs for in-process runs: DBN files and the project's own JSONL event files, merged in time."""
+"""Recorded inputs for in-process runs: DBN files and the project's own JSONL event files, merged in time.
+
+One trade can reach a replay through several DBN files of one session: Databento's `trades`, `tbbo` and
+`mbp-1` each carry every venue trade, and the connector gives a trade the same id whichever of them brings it.
+The reader counts such a trade once (the copy carrying a quote at trade wins, else the first file's) and says
+how many it dropped. A consolidated trade schema (`tcbbo`, `cmbp-1`) names no venue sequence, so its trades
+cannot be matched with a venue schema's: that mix, over overlapping times, is refused before any work.
+"""
 
 from __future__ import annotations
 
 import heapq
+import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from events.models import AnyEvent, DeadLetter
 from events.serde import InvalidPayload, decode_any
@@ -17,14 +25,37 @@ if TYPE_CHECKING:
 
 DBN_SUFFIXES = (".dbn", ".dbn.zst")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+PRINT_TYPES = frozenset({"option_print", "equity_print"})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class InputStats:
-    """What the readers saw: events per type, and every line that could not become an event."""
+    """What the readers saw: events per type, every line that could not become an event, and the trades seen
+    in two files and counted once ((kept file, dropped file) -> count)."""
 
     events_by_type: Counter[str] = field(default_factory=Counter)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    counted_once: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @property
+    def notices(self) -> list[str]:
+        """One line per pair of files that shared trades: what the reader did about it."""
+        return [
+            f"{count} trades seen in both {kept} and {dropped}: counted once"
+            for (kept, dropped), count in sorted(self.counted_once.items())
+        ]
+
+
+class _TradeSource(NamedTuple):
+    """A DBN file that may carry trades: its dataset, schema (None: mixed) and time range (ns)."""
+
+    path: Path
+    dataset: str
+    schema: str | None
+    start: int
+    end: int
 
 
 def input_kind(path: Path) -> str:
@@ -38,11 +69,13 @@ def input_kind(path: Path) -> str:
 
 
 def check_inputs(paths: Sequence[Path]) -> None:
-    """Fail fast, before any work, on a missing or unsupported input."""
+    """Fail fast, before any work, on a missing or unsupported input, or DBN files whose shared trades cannot
+    be counted once (see `shared_trade_files`)."""
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
         input_kind(path)
+    shared_trade_files(paths)
 
 
 def read_jsonl(path: Path, stats: InputStats) -> Iterator[AnyEvent]:
@@ -77,10 +110,112 @@ def dbn_symbols(paths: Sequence[Path]) -> SymbolMap | None:
     return load_symbols(definitions) if definitions else None
 
 
+def _trade_sources(paths: Sequence[Path]) -> list[_TradeSource]:
+    from connectors.databento.files import read_metadata
+    from connectors.databento.parse import CONSOLIDATED_TRADE_SCHEMAS, VENUE_TRADE_SCHEMAS
+
+    sources: list[_TradeSource] = []
+    for path in paths:
+        if input_kind(path) != "dbn":
+            continue
+        meta = read_metadata(path)
+        schema = str(meta.schema) if meta.schema is not None else None
+        if schema is None or schema in VENUE_TRADE_SCHEMAS or schema in CONSOLIDATED_TRADE_SCHEMAS:
+            end = meta.end if meta.end is not None else 2**63
+            sources.append(_TradeSource(path, meta.dataset, schema, meta.start, end))
+    return sources
+
+
+def shared_trade_files(paths: Sequence[Path]) -> bool:
+    """Return whether two DBN inputs may carry the same trades (two trade-bearing files of one dataset).
+
+    Raise ValueError, naming the files, for a consolidated trade schema mixed with a venue one over
+    overlapping times: their trades cannot be matched, so every trade would count twice.
+    """
+    from connectors.databento.parse import CONSOLIDATED_TRADE_SCHEMAS
+
+    sources = _trade_sources(paths)
+    for i, left in enumerate(sources):
+        for right in sources[i + 1 :]:
+            if left.dataset != right.dataset or left.start >= right.end or right.start >= left.end:
+                continue
+            kinds = {s.schema in CONSOLIDATED_TRADE_SCHEMAS for s in (left, right)}
+            if kinds == {True, False}:
+                raise ValueError(
+                    f"{left.path} ({left.schema}) and {right.path} ({right.schema}) carry the same {left.dataset}"
+                    " trades, and a consolidated schema's trades cannot be matched with a venue schema's:"
+                    " replay one of them"
+                )
+    datasets = Counter(s.dataset for s in sources)
+    return any(count > 1 for count in datasets.values())
+
+
 def read_inputs(paths: Sequence[Path], stats: InputStats) -> Iterator[AnyEvent]:
-    """Yield the events of every file merged by ts_event (stable: ties keep file order)."""
+    """Yield the events of every file merged by ts_event (stable: ties keep file order).
+
+    A trade brought by two files (same id) is yielded once: see the module docstring.
+    """
     symbols = dbn_symbols(paths)
-    streams = [read_one(p, stats, symbols) for p in paths]
-    for event in heapq.merge(*streams, key=lambda e: e.ts_event):
+    if shared_trade_files(paths):
+        tagged = [_tag(read_one(p, stats, symbols), i) for i, p in enumerate(paths)]
+        merged = heapq.merge(*tagged, key=lambda pair: pair[0].ts_event)
+        events: Iterable[AnyEvent] = _count_once(merged, [p.name for p in paths], stats)
+    else:
+        streams = [read_one(p, stats, symbols) for p in paths]
+        events = heapq.merge(*streams, key=lambda e: e.ts_event)
+    for event in events:
         stats.events_by_type[event.event_type] += 1
         yield event
+
+
+def _tag(events: Iterator[AnyEvent], source: int) -> Iterator[tuple[AnyEvent, int]]:
+    for event in events:
+        yield event, source
+
+
+def _count_once(merged: Iterator[tuple[AnyEvent, int]], names: Sequence[str], stats: InputStats) -> Iterator[AnyEvent]:
+    """Yield merged events, a print seen again from another file dropped (copies share ts_event, so it is
+    enough to compare the prints of one timestamp); log what was dropped at the end."""
+    group: list[tuple[AnyEvent, int]] = []
+    group_ts: int | None = None
+    for pair in merged:
+        ts = pair[0].ts_event
+        if ts != group_ts:
+            if group:
+                yield from _once(group, names, stats)
+            group = []
+            group_ts = ts
+        group.append(pair)
+    if group:
+        yield from _once(group, names, stats)
+    for notice in stats.notices:
+        log.warning(notice)
+
+
+def _carries_quote(event: AnyEvent) -> bool:
+    fields = event.__dict__
+    return fields.get("nbbo_ask_e9", fields.get("ask_e9")) is not None
+
+
+def _once(group: list[tuple[AnyEvent, int]], names: Sequence[str], stats: InputStats) -> list[AnyEvent]:
+    """The events of one timestamp, each print id once: the copy carrying a quote, else the first file's,
+    kept at the first copy's place."""
+    if len(group) == 1:
+        return [group[0][0]]
+    kept: list[AnyEvent] = []
+    sources: list[int] = []
+    first: dict[str, int] = {}  # print id -> its index in kept
+    for event, source in group:
+        if event.event_type in PRINT_TYPES:
+            at = first.get(event.id)
+            if at is not None and sources[at] != source:
+                if _carries_quote(event) and not _carries_quote(kept[at]):
+                    stats.counted_once[(names[source], names[sources[at]])] += 1
+                    kept[at], sources[at] = event, source
+                else:
+                    stats.counted_once[(names[sources[at]], names[source])] += 1
+                continue
+            first[event.id] = len(kept)
+        kept.append(event)
+        sources.append(source)
+    return kept

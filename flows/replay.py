@@ -32,6 +32,8 @@ class ReplayResult:
     dead_letters: int
     files: tuple[Path, ...]
     seconds: float
+    notices: tuple[str, ...] = ()
+    """What the reader did about its input worth saying (e.g. trades seen in two files, counted once)."""
 
     @property
     def total_in(self) -> int:
@@ -114,6 +116,8 @@ def write_outputs(
         "events_out": counts,
         "dead_letters": len(stats.dead_letters),
     }
+    if stats.notices:
+        summary["notices"] = stats.notices
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return counts
 
@@ -139,4 +143,5 @@ def replay_files(
         dead_letters=len(stats.dead_letters),
         files=tuple(paths),
         seconds=elapsed,
+        notices=tuple(stats.notices),
     )

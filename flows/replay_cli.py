@@ -33,8 +33,8 @@ def _progress(console: Console, quiet: bool) -> Progress:
 def _estimate(files: list[Path]) -> int | None:
     """Return the number of input events when cheap to know exactly (JSONL lines), else None.
 
-    A DBN record may give one event or two (tbbo: the trade and the venue quote), so DBN inputs show a
-    running count instead of a bar that could overshoot.
+    A DBN record may give one event or two (EQUS.MINI tbbo: the trade and the consolidated quote), so DBN
+    inputs show a running count instead of a bar that could overshoot.
     """
     total = 0
     for path in files:
@@ -123,5 +123,7 @@ def _print_summary(console: Console, result: ReplayResult, out_dir: Path) -> Non
     if result.dead_letters:
         table.add_row("[red]dead letters[/]", f"{result.dead_letters:,}")
     console.print(table)
+    for notice in result.notices:
+        console.print(f"[yellow]note:[/] {notice}")
     rate = result.total_in / result.seconds if result.seconds > 0 else 0.0
     console.print(f"{result.total_in:,} events in {result.seconds:.2f}s ({rate:,.0f} events/s)")

@@ -6,8 +6,11 @@ ns, used as they are.
 
 What each record becomes (BEHAVIOR §1):
 
-- `trades` → print. `tbbo` → the venue's quote (its own book just before the trade, never the NBBO) then
-  the print. `mbp-1` → the venue's quote for book actions, a print for trades.
+- `trades` → print. `tbbo` → print carrying the venue's own book just before the trade as its quote at trade
+  (never the NBBO, and never a quote event: a venue's quote seen only when it trades is consumed by that
+  trade, so it must not feed a book). `mbp-1` → the venue's quote for book actions, a print for trades.
+- A venue's trade has one id whichever schema brings it (`trades`, `tbbo`, `mbp-1`): same publisher,
+  instrument, ts_event, sequence and occurrence give the same id, so a reader can count it once.
 - `tcbbo` / `cmbp-1` → print carrying the consolidated BBO (the NBBO at trade time); `cmbp-1` book
   actions → consolidated quote.
 - `cbbo-1s/1m` → consolidated quote; `bbo-1s/1m` → the venue's quote. Both are snapshots valid at the
@@ -75,6 +78,12 @@ _EPOCH = date(1970, 1, 1)
 
 CONSOLIDATED_SCHEMAS = frozenset({"tcbbo", "cmbp-1", "cbbo-1s", "cbbo-1m"})
 """Schemas whose book is the consolidated BBO across venues."""
+VENUE_TRADE_SCHEMAS = frozenset({"trades", "tbbo", "mbp-1"})
+"""Schemas that carry each venue's trades with the venue's own sequence: one trade, one id, across them."""
+CONSOLIDATED_TRADE_SCHEMAS = frozenset({"tcbbo", "cmbp-1"})
+"""Schemas carrying trades with the consolidated BBO and no venue sequence: their ids match no venue schema's."""
+TRADE_ID_SCHEMA = "trades"
+"""The schema named in the id of a venue trade, whichever of `VENUE_TRADE_SCHEMAS` brought it."""
 
 _BOOK_ACTIONS = frozenset("ACMR")  # add, cancel, modify, clear: the top of book changed
 
@@ -255,7 +264,12 @@ class OccurrenceCounter:
         """Return how many earlier records had the same identity as `record`."""
         # Interval snapshots are named by their interval end (see `_parse_snapshot`), other records by ts_event.
         ts = record.ts_recv if isinstance(record, CBBOMsg | BBOMsg) else record.ts_event
-        key = (type(record), record.publisher_id, record.instrument_id, ts, getattr(record, "sequence", 0))
+        # A venue's trade is numbered among trades only, whether a `trades` or an `mbp-1`/`tbbo` record brings
+        # it (OPRA blocks mix book updates and trades under one sequence): its id is then the same in each.
+        kind: object = type(record)
+        if isinstance(record, TradeMsg) or (isinstance(record, MBP1Msg) and _code(record.action) == "T"):
+            kind = TradeMsg
+        key = (kind, record.publisher_id, record.instrument_id, ts, getattr(record, "sequence", 0))
         seen = self._seen.get(key, -1) + 1
         self._seen[key] = seen
         if len(self._seen) > 2 * self._window:
@@ -470,7 +484,8 @@ def _trade(
     occurrence: int,
     out: _Out,
 ) -> None:
-    """Add the record's trade as a print, with the consolidated BBO when the record's book is consolidated."""
+    """Add the record's trade as a print, with the record's book as its quote at trade when the record's book is
+    the consolidated BBO, or (`tbbo`) the trading venue's own book just before the trade."""
     ts_event = _ts(record.ts_event)
     if ts_event is None:
         out.skipped.append(Skip.UNDEFINED_TS_EVENT)
@@ -485,7 +500,7 @@ def _trade(
     publisher_id = record.publisher_id
     book: _Book | None = None
     if not isinstance(record, TradeMsg) and (
-        schema in CONSOLIDATED_SCHEMAS or (not ctx.is_options and is_consolidated(publisher_id))
+        schema in CONSOLIDATED_SCHEMAS or schema == "tbbo" or (not ctx.is_options and is_consolidated(publisher_id))
     ):
         if record.flags & F_MAYBE_BAD_BOOK:
             out.skipped.append(Skip.MAYBE_BAD_BOOK)
@@ -498,12 +513,13 @@ def _trade(
     sequence = getattr(record, "sequence", 0)
     ts_recv = _ts_recv(record)
     venue = venue_code(publisher_id)
+    id_schema = TRADE_ID_SCHEMA if schema in VENUE_TRADE_SCHEMAS else schema
     if ctx.is_options:
         contract = _contract(record, ctx)
         if isinstance(contract, str):
             out.skipped.append(contract)
             return
-        event_id = _event_id(ctx, schema, publisher_id, contract.raw, ts_event, sequence, occurrence)
+        event_id = _event_id(ctx, id_schema, publisher_id, contract.raw, ts_event, sequence, occurrence)
         occ = contract.occ
         out.add(
             lambda: OptionPrint(
@@ -523,7 +539,8 @@ def _trade(
                 venue_id=str(publisher_id),
                 price_e9=price,
                 size_contracts=size,
-                # The consolidated BBO given with the trade is the NBBO just before it: as of the trade.
+                # The book given with the trade is the one just before it: as of the trade (tcbbo: the NBBO;
+                # tbbo: the trading venue's own book, the quote the trade executed against).
                 nbbo_bid_e9=book.bid_e9 if book else None,
                 nbbo_ask_e9=book.ask_e9 if book else None,
                 nbbo_bid_size_contracts=book.bid_size if book else None,
@@ -536,7 +553,7 @@ def _trade(
     if not symbol:
         out.skipped.append(Skip.UNRESOLVED_SYMBOL)
         return
-    event_id = _event_id(ctx, schema, publisher_id, symbol, ts_event, sequence, occurrence)
+    event_id = _event_id(ctx, id_schema, publisher_id, symbol, ts_event, sequence, occurrence)
     out.add(
         lambda: EquityPrint(
             id=event_id,
@@ -583,10 +600,11 @@ def _parse_book_event(
     out = _Out()
     action = _code(record.action)
     if action == "T":
-        if venue_quote_on_trade:
+        if venue_quote_on_trade and not ctx.is_options and is_consolidated(record.publisher_id):
             ts_event = _ts(record.ts_event)
             if ts_event is not None:
-                # Emitted before the print: it is the book just before this trade.
+                # A consolidated product's tbbo (EQUS.MINI) gives the NBBO just before the trade: a quote for
+                # the book too, emitted before the print. A venue's book stays on its print only.
                 _quote(record, ctx, schema, ts_event, occurrence, out, part=":bbo")
         _trade(record, ctx, schema, occurrence, out)
     elif action in _BOOK_ACTIONS:

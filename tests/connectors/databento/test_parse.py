@@ -99,7 +99,7 @@ CASES: dict[str, Case] = {
         trade(instrument_id=IID), equities("OPRA.PILLAR", "trades"), (), (Skip.UNPARSABLE_SYMBOL,)
     ),
     "opra-trade-unknown-publisher": Case(trade(publisher_id=9_999), options("trades"), ("option_print",)),
-    "opra-tbbo": Case(mbp1(), options("tbbo"), ("option_nbbo", "option_print")),
+    "opra-tbbo": Case(mbp1(), options("tbbo"), ("option_print",)),
     "opra-tbbo-bad-book": Case(
         mbp1(flags=dbn.F_MAYBE_BAD_BOOK), options("tbbo"), ("option_print",), (Skip.MAYBE_BAD_BOOK,)
     ),
@@ -169,7 +169,7 @@ CASES: dict[str, Case] = {
     "itch-trade-unknown-instrument": Case(
         trade(publisher_id=XNAS_ITCH, instrument_id=1), equities("XNAS.ITCH", "trades"), (), (Skip.UNRESOLVED_SYMBOL,)
     ),
-    "itch-tbbo": Case(mbp1(publisher_id=XNAS_ITCH), equities("XNAS.ITCH", "tbbo"), ("equity_quote", "equity_print")),
+    "itch-tbbo": Case(mbp1(publisher_id=XNAS_ITCH), equities("XNAS.ITCH", "tbbo"), ("equity_print",)),
     "mini-tbbo": Case(mbp1(publisher_id=EQUS_MINI), equities("EQUS.MINI", "tbbo"), ("equity_quote", "equity_print")),
     "mini-mbp1-trade": Case(mbp1(publisher_id=EQUS_MINI), equities("EQUS.MINI", "mbp-1"), ("equity_print",)),
     "mini-mbp1-clear": Case(
@@ -261,21 +261,27 @@ def test_bad_ts_recv_flag_drops_ts_recv_only() -> None:
     assert event.ts_event == T0
 
 
-def test_tbbo_gives_the_venue_book_as_a_quote_never_as_the_nbbo() -> None:
-    quote, print_ = parse_record(mbp1(publisher_id=XISX), options("tbbo")).events
-    assert isinstance(quote, OptionNbbo)
+def test_tbbo_print_carries_its_venues_book_as_the_quote_at_trade_and_feeds_no_book() -> None:
+    # A venue's quote seen only when it trades is consumed by that trade: it places that trade and nothing else.
+    (print_,) = parse_record(mbp1(publisher_id=XISX), options("tbbo")).events
     assert isinstance(print_, OptionPrint)
-    assert quote.venue == "XISX" != CONSOLIDATED_VENUE
-    assert (quote.bid_e9, quote.ask_e9, quote.bid_size_contracts, quote.ask_size_contracts) == (
-        230_000_000,
-        250_000_000,
-        3,
-        4,
-    )
-    assert quote.ts_event == print_.ts_event == T0
-    assert print_.nbbo_bid_e9 is None
+    assert print_.venue == "XISX" != CONSOLIDATED_VENUE
+    assert (print_.nbbo_bid_e9, print_.nbbo_ask_e9) == (230_000_000, 250_000_000)
+    assert (print_.nbbo_bid_size_contracts, print_.nbbo_ask_size_contracts) == (3, 4)
+    assert print_.nbbo_ts == print_.ts_event == T0
+
+
+def test_tbbo_with_an_empty_book_gives_a_print_without_quote() -> None:
+    (print_,) = parse_record(mbp1(bid=UNDEF, ask=UNDEF), options("tbbo")).events
+    assert isinstance(print_, OptionPrint)
+    assert (print_.nbbo_bid_e9, print_.nbbo_ask_e9, print_.nbbo_ts) == (None, None, None)
+
+
+def test_mbp1_trade_is_placed_against_the_venue_books_not_its_record() -> None:
+    # mbp-1 streams every venue's book as quotes: its trades join them as of their time.
+    (print_,) = parse_record(mbp1(publisher_id=XISX), options("mbp-1")).events
+    assert isinstance(print_, OptionPrint)
     assert print_.nbbo_ask_e9 is None
-    assert quote.id != print_.id
 
 
 def test_tcbbo_print_carries_the_nbbo_at_trade_time() -> None:
@@ -430,27 +436,25 @@ def test_equity_print_venue_and_off_exchange(dataset: str, publisher_id: int, ve
     assert (event.size_shares, event.conditions, event.bid_e9) == (300, (), None)
 
 
-@pytest.mark.parametrize(
-    ("dataset", "publisher_id", "quote_venue", "print_quote"),
-    [
-        pytest.param("EQUS.MINI", EQUS_MINI, CONSOLIDATED_VENUE, (230_000_000, 250_000_000), id="consolidated"),
-        pytest.param("XNAS.ITCH", XNAS_ITCH, "XNAS", (None, None), id="venue-book"),
-    ],
-)
-def test_equity_tbbo(
-    dataset: str, publisher_id: int, quote_venue: str, print_quote: tuple[int | None, int | None]
-) -> None:
-    quote, print_ = parse_record(mbp1(publisher_id=publisher_id), equities(dataset, "tbbo")).events
+def test_equity_tbbo_of_a_consolidated_product_gives_the_nbbo_as_a_quote_too() -> None:
+    quote, print_ = parse_record(mbp1(publisher_id=EQUS_MINI), equities("EQUS.MINI", "tbbo")).events
     assert isinstance(quote, EquityQuote)
     assert isinstance(print_, EquityPrint)
-    assert quote.venue == quote_venue
+    assert quote.venue == CONSOLIDATED_VENUE
     assert (quote.bid_e9, quote.ask_e9, quote.bid_size_shares, quote.ask_size_shares) == (
         230_000_000,
         250_000_000,
         3,
         4,
     )
-    assert (print_.bid_e9, print_.ask_e9) == print_quote
+    assert (print_.bid_e9, print_.ask_e9) == (230_000_000, 250_000_000)
+
+
+def test_equity_tbbo_of_one_venue_places_its_print_against_that_venues_book_only() -> None:
+    (print_,) = parse_record(mbp1(publisher_id=XNAS_ITCH), equities("XNAS.ITCH", "tbbo")).events
+    assert isinstance(print_, EquityPrint)
+    assert print_.venue == "XNAS"
+    assert (print_.bid_e9, print_.ask_e9) == (230_000_000, 250_000_000)
 
 
 # ----------------------------------------------------------------------------------------------- ids
@@ -472,7 +476,7 @@ def test_ids_are_deterministic() -> None:
         pytest.param((trade(), "trades", 0), (trade(ts_event=T0 + 1), "trades", 0), id="ts-event"),
         pytest.param((trade(), "trades", 0), (trade(instrument_id=PUT_IID), "trades", 0), id="instrument"),
         pytest.param((trade(), "trades", 0), (trade(), "trades", 1), id="occurrence"),
-        pytest.param((trade(), "trades", 0), (mbp1(), "tbbo", 0), id="schema"),
+        pytest.param((trade(), "trades", 0), (cmbp1(), "tcbbo", 0), id="consolidated-schema"),
     ],
 )
 def test_ids_differ_by_provider_identity(
@@ -482,12 +486,30 @@ def test_ids_differ_by_provider_identity(
     assert _id(lrec, options(lschema), locc) != _id(rrec, options(rschema), rocc)
 
 
+@pytest.mark.parametrize(
+    ("ctx", "record"),
+    [
+        pytest.param(options("tbbo"), mbp1(), id="opra-tbbo"),
+        pytest.param(options("mbp-1"), mbp1(), id="opra-mbp1-trade"),
+        pytest.param(equities("XNAS.ITCH", "tbbo"), mbp1(publisher_id=XNAS_ITCH), id="itch-tbbo"),
+        pytest.param(equities("EQUS.MINI", "tbbo"), mbp1(publisher_id=EQUS_MINI), id="mini-tbbo"),
+    ],
+)
+def test_a_venue_trade_has_one_id_whichever_schema_brings_it(ctx: ParseContext, record: dbn.MBP1Msg) -> None:
+    trades = ParseContext(ctx.dataset, "trades", ctx.symbols)
+    same = trade(publisher_id=record.publisher_id, ts_event=record.ts_event, sequence=record.sequence)
+    assert _id(record, ctx) == _id(same, trades)
+    assert _id(record, ctx, 1) == _id(same, trades, 1)
+    assert _id(record, ctx) != _id(same, trades, 1)
+
+
 def test_occurrence_counter_numbers_repeated_identities() -> None:
     counter = OccurrenceCounter()
     same = [trade(), trade(price=250_000_000), trade()]
     assert [counter.count(r) for r in same] == [0, 1, 2]
     assert counter.count(trade(publisher_id=XISX)) == 0
-    assert counter.count(mbp1()) == 0  # another record type is another identity
+    assert counter.count(mbp1(action=dbn.Action.ADD)) == 0  # a book update is another identity
+    assert counter.count(mbp1()) == 3, "a trade is numbered among trades, whichever record brings it"
 
 
 def test_occurrence_counter_names_snapshots_by_interval_end() -> None:
