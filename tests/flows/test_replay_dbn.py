@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
+import databento
+import databento_dbn as dbn
+
+from events.config import OptionsConfig
+from events.models import OptionPrint
 from flows.cli import main
+from flows.inputs import InputStats, read_inputs
+from operators.nbbo_join import NbboJoin
 
 
 def test_replay_opra_tbbo_sample(shared_data: Path, tmp_path: Path) -> None:
@@ -13,7 +21,7 @@ def test_replay_opra_tbbo_sample(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["replay", str(sample), "--out", str(out), "--quiet"]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["events_in"] == {"option_nbbo": 4, "option_print": 4}
+    assert summary["events_in"] == {"option_print": 4}
     packets = [json.loads(line) for line in (out / "flow.packets.jsonl").read_text().splitlines()]
     assert sum(p["print_count"] for p in packets) == 4
     assert all(p["symbol"].startswith("AAPL  ") for p in packets)
@@ -28,3 +36,71 @@ def test_replay_opra_with_reference_data(shared_data: Path, tmp_path: Path) -> N
     assert summary["events_in"]["option_definition"] == 1
     assert summary["events_in"]["open_interest"] == 4
     assert summary["events_out"]["flow.packets"] >= 1
+
+
+def _tbbo_truth(path: Path) -> list[tuple[int, int, str]]:
+    """(price, contracts, where) per trade, from databento's own decoder: each record's price against the
+    venue book it carries."""
+    truth: list[tuple[int, int, str]] = []
+    for record in databento.DBNStore.from_bytes(path.read_bytes()):
+        assert isinstance(record, dbn.MBP1Msg)
+        bid, ask = record.levels[0].bid_px, record.levels[0].ask_px
+        assert bid <= ask, "no record's own book is crossed"
+        where = (
+            "bid"
+            if record.price == bid
+            else "ask"
+            if record.price == ask
+            else "inside"
+            if bid < record.price < ask
+            else "away"
+        )
+        truth.append((record.price, record.size, where))
+    return truth
+
+
+def test_opra_tbbo_sample_is_placed_against_each_records_own_quote(shared_data: Path, tmp_path: Path) -> None:
+    # Databento's OPRA tbbo sample: four trades of one contract on three venues, 8 contracts. Joined into one
+    # book, a venue's 0.24 bid (consumed by its own trade) met another venue's 0.22 ask: 7 contracts CROSSED.
+    sample = shared_data / "databento" / "OPRA.PILLAR" / "test_data.tbbo.dbn.zst"
+    truth = _tbbo_truth(sample)
+    assert [where for _, _, where in truth] == ["bid", "inside", "inside", "bid"]
+    config = OptionsConfig()
+    join = NbboJoin(config.nbbo_max_age_ns, config.at_side_band)
+    placements: list[str] = []
+    for event in read_inputs([sample], InputStats()):
+        assert isinstance(event, OptionPrint)
+        placements.append(join.on_print(event).placement)
+    assert placements == ["B", "MID", "MID", "B"]
+    contracts: Counter[str] = Counter()
+    for placement, (_, size, _) in zip(placements, truth, strict=True):
+        contracts[placement] += size
+    assert contracts == {"B": 5, "MID": 3}, "5 contracts at the bid, 3 inside the spread, none CROSSED"
+
+    out = tmp_path / "out"
+    assert main(["replay", str(sample), "--out", str(out), "--quiet"]) == 0
+    packets = [json.loads(line) for line in (out / "flow.packets.jsonl").read_text().splitlines()]
+    sizes: Counter[str] = Counter()
+    for packet in packets:
+        sizes.update(packet["placement_sizes"])
+    assert +sizes == {"B": 5, "MID": 3}
+
+
+def test_replay_of_trades_and_tbbo_counts_each_trade_once(shared_data: Path, tmp_path: Path) -> None:
+    # The README's glob (`*.dbn.zst`) passes both files of the session.
+    opra = shared_data / "databento" / "OPRA.PILLAR"
+    files = [opra / "test_data.trades.dbn.zst", opra / "test_data.tbbo.dbn.zst"]
+    alone = [e.id for e in read_inputs(files[:1], InputStats())]
+    stats = InputStats()
+    both = list(read_inputs(files, stats))
+    assert [e.id for e in both] == alone
+    assert all(isinstance(e, OptionPrint) and e.nbbo_ask_e9 is not None for e in both), "the tbbo copy is kept"
+    assert stats.notices == ["4 trades seen in both test_data.tbbo.dbn.zst and test_data.trades.dbn.zst: counted once"]
+
+    out = tmp_path / "out"
+    assert main(["replay", *map(str, files), "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["events_in"] == {"option_print": 4}
+    assert summary["notices"] == stats.notices
+    packets = [json.loads(line) for line in (out / "flow.packets.jsonl").read_text().splitlines()]
+    assert sum(p["print_count"] for p in packets) == 4

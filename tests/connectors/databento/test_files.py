@@ -35,7 +35,7 @@ SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "data
 # (dataset, schema) → (events by type, skip reasons): what Databento's own test files give.
 EXPECTED: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {
     ("OPRA.PILLAR", "trades"): ({"option_print": 4}, {}),
-    ("OPRA.PILLAR", "tbbo"): ({"option_nbbo": 4, "option_print": 4}, {}),
+    ("OPRA.PILLAR", "tbbo"): ({"option_print": 4}, {}),
     ("OPRA.PILLAR", "mbp-1"): ({"option_nbbo": 4}, {}),
     ("OPRA.PILLAR", "cbbo-1s"): ({"option_nbbo": 4}, {}),
     ("OPRA.PILLAR", "definition"): ({"option_definition": 1}, {}),
@@ -45,7 +45,7 @@ EXPECTED: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {
     ("EQUS.MINI", "mbp-1"): ({"equity_quote": 4}, {}),
     ("EQUS.MINI", "definition"): ({}, {Skip.EQUITY_DEFINITION: 1}),
     ("XNAS.ITCH", "trades"): ({"equity_print": 4}, {}),
-    ("XNAS.ITCH", "tbbo"): ({"equity_quote": 4, "equity_print": 4}, {}),
+    ("XNAS.ITCH", "tbbo"): ({"equity_print": 4}, {}),
     ("XNAS.ITCH", "mbp-1"): ({"equity_quote": 4}, {}),
     ("XNAS.ITCH", "definition"): ({}, {Skip.EQUITY_DEFINITION: 1}),
 }
@@ -88,10 +88,35 @@ def test_sample_replay_gives_the_same_ids(dataset: str, schema: str) -> None:
     assert [e.id for e in read_dbn(path)] == [e.id for e in read_dbn(path)]
 
 
-def test_sample_tbbo_quote_precedes_its_print() -> None:
-    events = list(read_dbn(sample("OPRA.PILLAR", "tbbo")))
-    assert [e.event_type for e in events[:2]] == ["option_nbbo", "option_print"]
-    assert events[0].ts_event == events[1].ts_event
+@pytest.mark.parametrize("dataset", ["OPRA.PILLAR", "EQUS.MINI", "XNAS.ITCH"])
+def test_sample_tbbo_prints_carry_their_records_own_book(dataset: str) -> None:
+    # Checked against databento's own decoder: each tbbo record's book is the quote its print carries.
+    import databento
+
+    path = sample(dataset, "tbbo")
+    records = [r for r in databento.DBNStore.from_bytes(path.read_bytes()) if isinstance(r, dbn.MBP1Msg)]
+    prints = [e for e in read_dbn(path) if e.event_type in ("option_print", "equity_print")]
+    assert len(prints) == len(records) == 4
+    for record, event in zip(records, prints, strict=True):
+        fields = event.__dict__
+        quote = (
+            (fields["nbbo_bid_e9"], fields["nbbo_ask_e9"])
+            if dataset == "OPRA.PILLAR"
+            else (
+                fields["bid_e9"],
+                fields["ask_e9"],
+            )
+        )
+        assert (event.ts_event, fields["price_e9"]) == (record.ts_event, record.price)
+        assert quote == (record.levels[0].bid_px, record.levels[0].ask_px)
+
+
+@pytest.mark.parametrize("dataset", ["OPRA.PILLAR", "EQUS.MINI", "XNAS.ITCH"])
+def test_sample_trades_and_tbbo_give_each_trade_the_same_id(dataset: str) -> None:
+    trades = [e.id for e in read_dbn(sample(dataset, "trades"))]
+    tbbo = [e.id for e in read_dbn(sample(dataset, "tbbo")) if e.event_type.endswith("_print")]
+    assert len(trades) == 4
+    assert tbbo == trades
 
 
 def test_read_metadata() -> None:
