@@ -55,7 +55,9 @@ class OptionsConfig(BaseSettings):
         4, ge=2, description="structures: more candidate legs than this is mixed evidence, no structure"
     )
     structure_min_leg_contracts: int = Field(
-        50, gt=0, description="structures: unflagged packets smaller than this are never paired (coincidence)"
+        50,
+        gt=0,
+        description="structures: unflagged packets under this or of unknown side are never paired (coincidence)",
     )
     structure_leg_usual_multiple: float = Field(
         3.0,

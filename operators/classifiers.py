@@ -1,5 +1,34 @@
 """Packet classifiers (BEHAVIOR section 6): each returns a hit with direction, confidence, the rule with its
 numbers, plain-English explanations and the evidence print ids.
+
+Significance before statistics: every hit needs an absolute size or premium; a z-score (against the contract's
+rolling window, before the packet) only confirms a print that is large on its own, or adds confidence. On a busy
+tape some small print is always several standard deviations above a quiet contract's mean. The rules, with their
+settings and defaults (premiums in US dollars):
+
+- `large_sweep`: sweep, prints >= 3 (`large_sweep_min_prints`) and (premium >= 40k (`large_sweep_min_premium_usd`)
+  or (premium z >= 2 (`large_sweep_min_z`) and premium >= 10k (`large_sweep_z_floor_premium_usd`))).
+- `golden_sweep`: sweep, premium >= 1M (`golden_sweep_min_premium_usd`) and size > open interest.
+- `block_trade`: block kind: one print of size >= 500 (`block_min_contracts`) or premium >= 250k
+  (`block_min_premium_usd`), or a cross/floor print with size >= 100 (`block_flag_min_contracts`) and premium
+  >= 20k (`block_flag_min_premium_usd`).
+- `unusual_spike`: premium >= 20k (`unusual_spike_min_premium_usd`) and size >= 100
+  (`unusual_spike_floor_contracts`), and (size >= 400 (`unusual_spike_min_contracts`) or premium z >= 2.5
+  (`unusual_spike_min_premium_z`) or size z >= 2 (`unusual_spike_min_size_z`)).
+- `unusual_volume`: the packet takes 5-minute volume across max(5 x its historical bucket mean
+  (`unusual_volume_bucket_ratio`), 50 contracts (`unusual_volume_min_bucket_contracts`)), or day volume across
+  max(open interest + 1, 500 contracts (`unusual_volume_min_day_contracts`)).
+- `new_position_likely`: size > prior-day open interest and size >= 100 (`new_position_min_contracts`) and premium
+  >= 10k (`new_position_min_premium_usd`).
+- `repeated_hits`: same contract and known side, >= 3 packets (`repeat_min_packets`) of premium >= 10k each
+  (`repeat_min_packet_premium_usd`) within 60 s (`repeat_window_ms`).
+- `call_overwrite` / `put_write`: calls / puts sold at the bid with size >= 500 (`write_min_contracts`) and premium
+  >= 50k (`write_min_premium_usd`).
+- `far_dated_conviction`: days to expiry >= 60 (`far_dated_min_dte`), aggressor side known and premium >= 50k
+  (`far_dated_min_premium_usd`).
+- `zero_dte_gamma`: expires today (America/New_York), strike within 1% of the underlying
+  (`zero_dte_max_strike_distance`), size >= 400 (`zero_dte_min_contracts`) and premium >= 20k
+  (`zero_dte_min_premium_usd`).
 """
 
 from __future__ import annotations
