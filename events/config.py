@@ -26,9 +26,20 @@ class OptionsConfig(BaseSettings):
     sweep_min_side_ratio: float = Field(0.8, gt=0.5, le=1.0, description="share of size on one side for a sweep")
     block_min_contracts: int = Field(500, gt=0, description="single print this large is a block")
     block_min_premium_usd: int = Field(250_000, gt=0, description="single print with this premium is a block")
+    block_flag_min_contracts: int = Field(
+        100,
+        gt=0,
+        description="block_trade: a cross/floor print under the block size needs at least this many contracts",
+    )
+    block_flag_min_premium_usd: int = Field(
+        20_000, ge=0, description="block_trade: and a cross/floor print under the block size needs this premium"
+    )
     large_sweep_min_prints: int = Field(3, gt=0, description="large_sweep: minimum prints in the sweep")
     large_sweep_min_premium_usd: int = Field(40_000, gt=0, description="large_sweep: minimum premium")
     large_sweep_min_z: float = Field(2.0, gt=0, description="large_sweep: or premium z-score at least this")
+    large_sweep_z_floor_premium_usd: int = Field(
+        10_000, ge=0, description="large_sweep: the z-score clause also needs this premium (z confirms, never alone)"
+    )
     rolling_window: int = Field(50, ge=2, description="rolling baseline window, in packets")
     z_min_samples: int = Field(12, ge=2, description="z-score is absent below this many samples")
     alert_cooldown_ms: int = Field(60_000, ge=0, description="same contract and classifier within this updates")
@@ -44,7 +55,14 @@ class OptionsConfig(BaseSettings):
         4, ge=2, description="structures: more candidate legs than this is mixed evidence, no structure"
     )
     structure_min_leg_contracts: int = Field(
-        10, gt=0, description="structures: unflagged packets smaller than this are never paired (coincidence)"
+        50,
+        gt=0,
+        description="structures: unflagged packets under this or of unknown side are never paired (coincidence)",
+    )
+    structure_leg_usual_multiple: float = Field(
+        3.0,
+        ge=0.0,
+        description="structures: an unflagged leg is also at least this multiple of its contract's median packet size",
     )
     flow_context_windows: str = Field(
         "1m,5m,1h,4h,1d", description="flow context: comma-separated sliding windows (units s, m, h, d)"
@@ -62,14 +80,21 @@ class OptionsConfig(BaseSettings):
     golden_sweep_min_premium_usd: int = Field(
         1_000_000, gt=0, description="golden_sweep: minimum sweep premium (and size above open interest)"
     )
-    unusual_spike_min_contracts: int = Field(
-        400, gt=0, description="unusual_spike: size at least this, with the premium"
+    unusual_spike_floor_contracts: int = Field(
+        100, gt=0, description="unusual_spike: size at least this always (with the premium floor)"
     )
     unusual_spike_min_premium_usd: int = Field(
-        20_000, gt=0, description="unusual_spike: premium at least this, with the size"
+        20_000, gt=0, description="unusual_spike: premium at least this always (with the size floor)"
     )
-    unusual_spike_min_premium_z: float = Field(2.5, gt=0, description="unusual_spike: or premium z at least this")
-    unusual_spike_min_size_z: float = Field(2.0, gt=0, description="unusual_spike: or size z at least this")
+    unusual_spike_min_contracts: int = Field(
+        400, gt=0, description="unusual_spike: above the floors, size at least this, or a z-score clause"
+    )
+    unusual_spike_min_premium_z: float = Field(
+        2.5, gt=0, description="unusual_spike: above the floors, or premium z at least this"
+    )
+    unusual_spike_min_size_z: float = Field(
+        2.0, gt=0, description="unusual_spike: above the floors, or size z at least this"
+    )
     unusual_volume_bucket_ratio: float = Field(
         5.0, gt=1.0, description="unusual_volume: 5-minute volume at least this multiple of its historical bucket mean"
     )
@@ -78,6 +103,12 @@ class OptionsConfig(BaseSettings):
     )
     unusual_volume_min_day_contracts: int = Field(
         500, gt=0, description="unusual_volume: or day volume above open interest and at least this"
+    )
+    new_position_min_contracts: int = Field(
+        100, gt=0, description="new_position_likely: size above open interest and at least this"
+    )
+    new_position_min_premium_usd: int = Field(
+        10_000, ge=0, description="new_position_likely: and premium at least this"
     )
     repeat_min_packets: int = Field(3, ge=2, description="repeated hits: same contract and side, at least this many")
     repeat_window_ms: int = Field(60_000, gt=0, description="repeated hits: packets within this much time")

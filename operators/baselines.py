@@ -1,7 +1,9 @@
 """Rolling count-window baselines and z-scores (BEHAVIOR section 4).
 
 The z-score of a value is computed against the window *before* the value is added; below `min_samples`
-samples it is absent (None), never zero.
+samples it is absent (None), never zero. The robust statistic in use is the median: the options engine reads a
+contract's median packet size (its usual print, `RollingWindow.median`) for the structure detector's leg rule;
+z-scores stay mean/std.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ _sqrt = math.sqrt
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Summary of a window: mean/std and median/MAD, over `count` samples."""
+    """Summary of a window: mean/std and median, over `count` samples."""
 
     count: int
     mean: float
     std: float
     median: float
-    mad: float
 
 
 def mean_std(values: deque[float]) -> tuple[float, float]:
@@ -67,13 +68,18 @@ class RollingWindow:
         return mean_std(self._values)
 
     def stats(self) -> Stats:
-        """Return the full summary, including median and MAD (O(n log n))."""
-        values = list(self._values)
+        """Return the full summary, including the median (O(n log n))."""
         mean, std = self.mean_std()
-        if not values:
-            return Stats(0, 0.0, 0.0, 0.0, 0.0)
-        med = median(values)
-        return Stats(len(values), mean, std, med, median(abs(v - med) for v in values))
+        if not self._values:
+            return Stats(0, 0.0, 0.0, 0.0)
+        return Stats(len(self._values), mean, std, median(self._values))
+
+    def median(self, min_samples: int) -> float | None:
+        """Return the median of the current window (before any new value), or None below `min_samples`."""
+        values = self._values
+        if len(values) < min_samples:
+            return None
+        return median(values)
 
     def z(self, value: float, min_samples: int) -> float | None:
         """Return the z-score of `value` against the current window, or None below `min_samples`."""

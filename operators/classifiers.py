@@ -1,5 +1,34 @@
 """Packet classifiers (BEHAVIOR section 6): each returns a hit with direction, confidence, the rule with its
 numbers, plain-English explanations and the evidence print ids.
+
+Significance before statistics: every hit needs an absolute size or premium; a z-score (against the contract's
+rolling window, before the packet) only confirms a print that is large on its own, or adds confidence. On a busy
+tape some small print is always several standard deviations above a quiet contract's mean. The rules, with their
+settings and defaults (premiums in US dollars):
+
+- `large_sweep`: sweep, prints >= 3 (`large_sweep_min_prints`) and (premium >= 40k (`large_sweep_min_premium_usd`)
+  or (premium z >= 2 (`large_sweep_min_z`) and premium >= 10k (`large_sweep_z_floor_premium_usd`))).
+- `golden_sweep`: sweep, premium >= 1M (`golden_sweep_min_premium_usd`) and size > open interest.
+- `block_trade`: block kind: one print of size >= 500 (`block_min_contracts`) or premium >= 250k
+  (`block_min_premium_usd`), or a cross/floor print with size >= 100 (`block_flag_min_contracts`) and premium
+  >= 20k (`block_flag_min_premium_usd`).
+- `unusual_spike`: premium >= 20k (`unusual_spike_min_premium_usd`) and size >= 100
+  (`unusual_spike_floor_contracts`), and (size >= 400 (`unusual_spike_min_contracts`) or premium z >= 2.5
+  (`unusual_spike_min_premium_z`) or size z >= 2 (`unusual_spike_min_size_z`)).
+- `unusual_volume`: the packet takes 5-minute volume across max(5 x its historical bucket mean
+  (`unusual_volume_bucket_ratio`), 50 contracts (`unusual_volume_min_bucket_contracts`)), or day volume across
+  max(open interest + 1, 500 contracts (`unusual_volume_min_day_contracts`)).
+- `new_position_likely`: size > prior-day open interest and size >= 100 (`new_position_min_contracts`) and premium
+  >= 10k (`new_position_min_premium_usd`).
+- `repeated_hits`: same contract and known side, >= 3 packets (`repeat_min_packets`) of premium >= 10k each
+  (`repeat_min_packet_premium_usd`) within 60 s (`repeat_window_ms`).
+- `call_overwrite` / `put_write`: calls / puts sold at the bid with size >= 500 (`write_min_contracts`) and premium
+  >= 50k (`write_min_premium_usd`).
+- `far_dated_conviction`: days to expiry >= 60 (`far_dated_min_dte`), aggressor side known and premium >= 50k
+  (`far_dated_min_premium_usd`).
+- `zero_dte_gamma`: expires today (America/New_York), strike within 1% of the underlying
+  (`zero_dte_max_strike_distance`), size >= 400 (`zero_dte_min_contracts`) and premium >= 20k
+  (`zero_dte_min_premium_usd`).
 """
 
 from __future__ import annotations
@@ -117,23 +146,29 @@ def _hit(
 
 
 def large_sweep(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
-    """Sweep with at least N prints and (premium >= threshold or premium z >= threshold)."""
+    """Sweep with at least N prints and (premium >= threshold or (premium z >= threshold and premium >= floor))."""
     if packet.kind != "sweep" or packet.print_count < cfg.large_sweep_min_prints:
         return None
     by_premium = packet.premium_cents >= cfg.large_sweep_min_premium_cents
-    by_z = ctx.premium_z is not None and ctx.premium_z >= cfg.large_sweep_min_z
+    by_z = (
+        ctx.premium_z is not None
+        and ctx.premium_z >= cfg.large_sweep_min_z
+        and packet.premium_cents >= _cents(cfg.large_sweep_z_floor_premium_usd)
+    )
     if not (by_premium or by_z):
         return None
     rule = (
         f"kind == sweep and prints >= {cfg.large_sweep_min_prints} and "
-        f"(premium >= ${cfg.large_sweep_min_premium_usd:,} or premium z >= {cfg.large_sweep_min_z:g})"
+        f"(premium >= ${cfg.large_sweep_min_premium_usd:,} or (premium z >= {cfg.large_sweep_min_z:g} and "
+        f"premium >= ${cfg.large_sweep_z_floor_premium_usd:,}))"
     )
     z_text = "absent (too few samples)" if ctx.premium_z is None else f"{ctx.premium_z:.2f}"
     explanations = [
         f"Sweep: {_describe(packet)} across {packet.venue_count} venues in {packet.print_count} prints "
         f"within {packet.span_ns / 1e6:.0f} ms.",
         f"Premium {format_usd(packet.premium_cents)} vs threshold ${cfg.large_sweep_min_premium_usd:,}; "
-        f"premium z {z_text} vs {cfg.large_sweep_min_z:g}.",
+        f"premium z {z_text} vs {cfg.large_sweep_min_z:g} (counts only with premium >= "
+        f"${cfg.large_sweep_z_floor_premium_usd:,}).",
         _side_note(packet) + "; " + _quote_note(packet) + ".",
     ]
     metrics = {
@@ -155,12 +190,20 @@ def large_sweep(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Class
 
 
 def block_trade(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
-    """A block: one print of size >= block_min_contracts or premium >= block_min_premium_usd, or cross/floor."""
+    """A block: one print of size >= block_min_contracts or premium >= block_min_premium_usd, or a cross/floor print
+    of size >= block_flag_min_contracts and premium >= block_flag_min_premium_usd (a 10-lot cross is no block)."""
     if packet.kind != "block":
+        return None
+    sized = packet.size_contracts >= cfg.block_min_contracts or packet.premium_cents >= cfg.block_min_premium_cents
+    if not sized and (
+        packet.size_contracts < cfg.block_flag_min_contracts
+        or packet.premium_cents < _cents(cfg.block_flag_min_premium_usd)
+    ):
         return None
     rule = (
         f"one print with size >= {cfg.block_min_contracts:,} contracts or premium >= "
-        f"${cfg.block_min_premium_usd:,}, or a cross/floor print"
+        f"${cfg.block_min_premium_usd:,}, or a cross/floor print with size >= {cfg.block_flag_min_contracts:,} and "
+        f"premium >= ${cfg.block_flag_min_premium_usd:,}"
     )
     explanations = [
         f"Block: {_describe(packet)} in one print on {packet.venues[0]}.",
@@ -263,27 +306,32 @@ def golden_sweep(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Clas
 
 
 def unusual_spike(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
-    """(size >= N and premium >= P) or premium z >= Zp or size z >= Zs."""
-    by_size = packet.size_contracts >= cfg.unusual_spike_min_contracts and packet.premium_cents >= _cents(
-        cfg.unusual_spike_min_premium_usd
-    )
+    """Premium >= P and size >= F (the floors), and (size >= N or premium z >= Zp or size z >= Zs).
+
+    A z-score confirms a print that is significant on its own; it never raises a hit alone: on a busy tape some
+    small print is always several standard deviations above a quiet contract's mean.
+    """
+    size, premium = packet.size_contracts, packet.premium_cents
+    if size < cfg.unusual_spike_floor_contracts or premium < _cents(cfg.unusual_spike_min_premium_usd):
+        return None
+    by_size = size >= cfg.unusual_spike_min_contracts
     by_premium_z = ctx.premium_z is not None and ctx.premium_z >= cfg.unusual_spike_min_premium_z
     by_size_z = ctx.size_z is not None and ctx.size_z >= cfg.unusual_spike_min_size_z
     if not (by_size or by_premium_z or by_size_z):
         return None
     rule = (
-        f"(size >= {cfg.unusual_spike_min_contracts:,} and premium >= ${cfg.unusual_spike_min_premium_usd:,}) or "
-        f"premium z >= {cfg.unusual_spike_min_premium_z:g} or size z >= {cfg.unusual_spike_min_size_z:g}"
+        f"premium >= ${cfg.unusual_spike_min_premium_usd:,} and size >= {cfg.unusual_spike_floor_contracts:,} and "
+        f"(size >= {cfg.unusual_spike_min_contracts:,} or premium z >= {cfg.unusual_spike_min_premium_z:g} or "
+        f"size z >= {cfg.unusual_spike_min_size_z:g})"
     )
-    fired = [
-        name for name, yes in (("size and premium", by_size), ("premium z", by_premium_z), ("size z", by_size_z)) if yes
-    ]
+    fired = [name for name, yes in (("size", by_size), ("premium z", by_premium_z), ("size z", by_size_z)) if yes]
     explanations = [
         f"Unusual spike ({', '.join(fired)}): {_describe(packet)}, {packet.kind} of {packet.print_count} prints.",
-        f"Size {packet.size_contracts:,} vs {cfg.unusual_spike_min_contracts:,} contracts and premium "
-        f"{format_usd(packet.premium_cents)} vs ${cfg.unusual_spike_min_premium_usd:,}; premium z "
-        f"{_z_text(ctx.premium_z)} vs {cfg.unusual_spike_min_premium_z:g}; size z {_z_text(ctx.size_z)} vs "
-        f"{cfg.unusual_spike_min_size_z:g}.",
+        f"Premium {format_usd(premium)} vs floor ${cfg.unusual_spike_min_premium_usd:,} and size {size:,} vs floor "
+        f"{cfg.unusual_spike_floor_contracts:,} contracts (both needed); then size {size:,} vs "
+        f"{cfg.unusual_spike_min_contracts:,} contracts, premium z {_z_text(ctx.premium_z)} vs "
+        f"{cfg.unusual_spike_min_premium_z:g}, size z {_z_text(ctx.size_z)} vs {cfg.unusual_spike_min_size_z:g} "
+        "(any one).",
         _context_line(packet),
     ]
     bonus = _evidence_bonus(packet, ctx) + (0.05 if len(fired) > 1 else 0.0)
@@ -340,11 +388,20 @@ def unusual_volume(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Cl
 
 
 def new_position_likely(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
-    """Size above the prior-day open interest: more contracts than exist, so at least part opens positions."""
+    """Size above the prior-day open interest (more contracts than exist, so at least part opens positions), with
+    size >= new_position_min_contracts and premium >= new_position_min_premium_usd: a 2-lot on a contract with
+    open interest 1 is noise, not a new position worth a hit."""
     oi = ctx.open_interest_contracts
     if oi is None or packet.size_contracts <= oi:
         return None
-    rule = "size > open interest (prior day)"
+    if packet.size_contracts < cfg.new_position_min_contracts or packet.premium_cents < _cents(
+        cfg.new_position_min_premium_usd
+    ):
+        return None
+    rule = (
+        f"size > open interest (prior day) and size >= {cfg.new_position_min_contracts:,} and premium >= "
+        f"${cfg.new_position_min_premium_usd:,}"
+    )
     explanations = [
         f"New position likely: {_describe(packet)} vs open interest {oi:,}: "
         + (
@@ -353,6 +410,8 @@ def new_position_likely(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) 
             else f"{packet.size_contracts / oi:.1f}x the contracts open, so at least "
             f"{packet.size_contracts - oi:,} contracts open new positions."
         ),
+        f"Size {packet.size_contracts:,} vs floor {cfg.new_position_min_contracts:,} contracts; premium "
+        f"{format_usd(packet.premium_cents)} vs floor ${cfg.new_position_min_premium_usd:,}.",
         _context_line(packet),
     ]
     ratio = packet.size_contracts / oi if oi else float(packet.size_contracts)

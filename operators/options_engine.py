@@ -67,6 +67,7 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         self._context_due = -1  # the watermark at which flow context is next worth advancing
         self._context_step = config.flow_context_emit_ns
         self._z_min_samples = config.z_min_samples
+        self._leg_floor = config.structure_min_leg_contracts
         self.late_prints = 0
 
     # ------------------------------------------------------------------------------------ inputs
@@ -154,7 +155,10 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
             premium_z = z_contract
             underlying.add(premium)
         size = fields["size_contracts"]
-        size_z = window(symbol, "size").observe(float(size), min_samples)
+        sizes = window(symbol, "size")
+        # The contract's usual packet size (rolling median before this one), for the structure leg rule.
+        usual_size = sizes.median(min_samples) if size >= self._leg_floor else None
+        size_z = sizes.observe(float(size), min_samples)
         day, bucket = self._clock.locate(fields["ts_event"])
         held = self._day_volume.get(symbol)
         day_volume = size if held is None or held[0] != day else held[1] + size
@@ -187,7 +191,7 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
             alert = self.alerts.on_packet(packet, hits)
             if alert is not None:
                 out.append(alert)
-        for structure in self.structures.on_packet(packet):
+        for structure in self.structures.on_packet(packet, usual_size):
             self._emit_structure(structure, out)
         self._structures_due = self.structures.next_decision_ns()
         out.extend(self.context.on_packet(packet))

@@ -8,6 +8,11 @@ how often the watermark moves (late packets and a full buffer aside).
 
 - Packets carrying the `multi_leg` condition flag are trusted: the flagged candidates form one structure
   (named by shape when one fits, else `multi_leg`). Flagged and unflagged packets never mix.
+- An unflagged packet is a possible leg only when it is significant on its own (timing alone is what coincidence
+  imitates on a busy tape): its aggressor side is known, its size is at least `structure_min_leg_contracts`, and,
+  when its contract's usual packet size is known (the rolling median, passed to `on_packet` by the engine once the
+  window has `z_min_samples`), at least `structure_leg_usual_multiple` times that. Smaller, ordinary or
+  unknown-side packets stay separate packets.
 - Unflagged packets pair only by the rules (vertical, straddle/strangle, ladder, calendar/diagonal/roll, equal
   sizes → multi_leg), between comparable sizes. Several comparable candidates that form no single shape and give
   no unique exact-size partner are mixed evidence: no structure, and they are all released together.
@@ -249,30 +254,46 @@ def build_structure(legs: Sequence[Packet], shape: Shape, *, flagged: bool, cfg:
 class _Book:
     """Undecided packets of one underlying; every key list is sorted by (ts_first, id).
 
-    `flagged` and `pairable` (unflagged, at least `structure_min_leg_contracts`) hold the only packets that can be
+    `flagged` and `pairable` (unflagged and a possible leg: `is_possible_leg`) hold the only packets that can be
     an anchor's candidates, so a decision reads the few of them in its horizon instead of every undecided packet.
+    `pairable_ids` says which undecided packets are in `pairable` (decided once, when the packet arrives).
     """
 
     keys: list[tuple[int, str]] = field(default_factory=list)
     packets: dict[str, Packet] = field(default_factory=dict)
     flagged: list[tuple[int, str]] = field(default_factory=list)
     pairable: list[tuple[int, str]] = field(default_factory=list)
+    pairable_ids: set[str] = field(default_factory=set)
 
-    def candidates(self, packet: Packet, min_size: int) -> list[tuple[int, str]] | None:
+    def candidates(self, packet: Packet) -> list[tuple[int, str]] | None:
         """Return the key list that holds `packet` besides `keys` (None: it can be no one's leg)."""
         if is_flagged(packet):
             return self.flagged
-        return self.pairable if packet.size_contracts >= min_size else None
+        return self.pairable if packet.id in self.pairable_ids else None
 
-    def remove(self, pid: str, min_size: int) -> Packet:
+    def remove(self, pid: str) -> Packet:
         """Take the undecided packet `pid` out of the book; return it."""
         packet = self.packets.pop(pid)
         key = (packet.ts_first, pid)
         _delete(self.keys, key)
-        candidates = self.candidates(packet, min_size)
+        candidates = self.candidates(packet)
         if candidates is not None:
             _delete(candidates, key)
+        self.pairable_ids.discard(pid)
         return packet
+
+
+def is_possible_leg(packet: Packet, usual_size_contracts: float | None, cfg: OptionsConfig) -> bool:
+    """Return whether an unflagged packet may be a leg of an inferred structure.
+
+    Its side is known, its size is at least `structure_min_leg_contracts` and, when the contract's usual (rolling
+    median) packet size is known, at least `structure_leg_usual_multiple` times it. None: only the floor applies.
+    """
+    if packet.side == "unknown" or packet.size_contracts < cfg.structure_min_leg_contracts:
+        return False
+    return (
+        usual_size_contracts is None or packet.size_contracts >= cfg.structure_leg_usual_multiple * usual_size_contracts
+    )
 
 
 def _delete(keys: list[tuple[int, str]], key: tuple[int, str]) -> None:
@@ -303,8 +324,12 @@ class StructureDetector:
         self.late_packets = 0
         self.released_packets = 0
 
-    def on_packet(self, packet: Packet) -> list[Structure]:
-        """Take a closed packet; return the structures decided because of it (late packets, a full buffer)."""
+    def on_packet(self, packet: Packet, usual_size_contracts: float | None = None) -> list[Structure]:
+        """Take a closed packet; return the structures decided because of it (late packets, a full buffer).
+
+        `usual_size_contracts` is the contract's rolling median packet size before this packet (None: unknown, only
+        the absolute leg floor applies); see `is_possible_leg`.
+        """
         book = self._books.get(packet.underlying)
         if book is None:
             book = self._books[packet.underlying] = _Book()
@@ -315,7 +340,9 @@ class StructureDetector:
             self.late_packets += 1
         key = (packet.ts_first, packet.id)
         bisect.insort(book.keys, key)
-        candidates = book.candidates(packet, self._config.structure_min_leg_contracts)
+        if not is_flagged(packet) and is_possible_leg(packet, usual_size_contracts, self._config):
+            book.pairable_ids.add(packet.id)
+        candidates = book.candidates(packet)
         if candidates is not None:
             bisect.insort(candidates, key)
         book.packets[packet.id] = packet
@@ -372,9 +399,8 @@ class StructureDetector:
     def _decide(self, book: _Book) -> list[Structure]:
         """Decide the anchor (the earliest undecided packet): a structure with it as a leg, or it alone."""
         cfg = self._config
-        min_size = cfg.structure_min_leg_contracts
         anchor = book.packets[book.keys[0][1]]
-        candidates = book.candidates(anchor, min_size)
+        candidates = book.candidates(anchor)
         structure: Structure | None = None
         used: Sequence[str] = (anchor.id,)
         if candidates is not None:
@@ -395,7 +421,7 @@ class StructureDetector:
         if structure is not None:
             used = structure.leg_ids
         for pid in used:
-            self._decided[pid] = book.remove(pid, min_size).ts_last
+            self._decided[pid] = book.remove(pid).ts_last
         if structure is None:
             self.released_packets += len(used)
             return []
@@ -414,7 +440,7 @@ class StructureDetector:
     def _unflagged(self, anchor: Packet, others: list[Packet]) -> tuple[Structure | None, list[Packet]]:
         """Return the anchor's structure, or None with the candidates that made the evidence mixed.
 
-        `anchor` and `others` are unflagged and at least `structure_min_leg_contracts` each.
+        `anchor` and `others` are unflagged possible legs (`is_possible_leg`): sides known, sizes significant.
         """
         cfg = self._config
         ratio_max = cfg.structure_size_ratio_max

@@ -59,17 +59,30 @@ def test_zero_variance_gives_no_z(values: list[float]) -> None:
 def test_window_evicts_the_oldest() -> None:
     window = _window([100.0, 1.0, 2.0, 3.0], size=3)
     assert len(window) == 3
-    assert window.stats() == Stats(3, pytest.approx(2.0), pytest.approx((2 / 3) ** 0.5), 2.0, 1.0)  # type: ignore[arg-type]
+    assert window.stats() == Stats(3, pytest.approx(2.0), pytest.approx((2 / 3) ** 0.5), 2.0)  # type: ignore[arg-type]
 
 
 def test_stats_of_an_empty_window() -> None:
-    assert RollingWindow(5).stats() == Stats(0, 0.0, 0.0, 0.0, 0.0)
+    assert RollingWindow(5).stats() == Stats(0, 0.0, 0.0, 0.0)
     assert RollingWindow(5).mean_std() == (0.0, 0.0)
 
 
-def test_stats_median_and_mad() -> None:
+@pytest.mark.parametrize(
+    ("values", "min_samples", "expected"),
+    [
+        pytest.param([1.0, 2.0, 3.0, 4.0, 100.0], 5, 3.0, id="odd-count-outlier-ignored"),
+        pytest.param([1.0, 2.0, 3.0, 100.0], 4, 2.5, id="even-count"),
+        pytest.param([1.0, 2.0, 3.0, 100.0], 5, None, id="absent-below-min-samples"),
+        pytest.param([], 1, None, id="empty"),
+    ],
+)
+def test_median_is_absent_below_min_samples(values: list[float], min_samples: int, expected: float | None) -> None:
+    assert _window(values).median(min_samples) == expected
+
+
+def test_stats_median() -> None:
     stats = _window([1.0, 2.0, 3.0, 4.0, 100.0]).stats()
-    assert (stats.count, stats.median, stats.mad) == (5, 3.0, 1.0)
+    assert (stats.count, stats.median) == (5, 3.0)
     assert stats.mean == pytest.approx(22.0)
     assert stats.std == pytest.approx(statistics.pstdev([1.0, 2.0, 3.0, 4.0, 100.0]))
 
@@ -138,8 +151,7 @@ def test_incremental_stats_equal_batch_recomputation(data: list[float], size: in
         assert stats.mean == pytest.approx(statistics.fmean(tail), rel=1e-9, abs=tolerance)
         assert stats.std == pytest.approx(statistics.pstdev(tail), rel=1e-6, abs=tolerance)
         assert stats.median == statistics.median(tail)
-        med = statistics.median(tail)
-        assert stats.mad == statistics.median(abs(v - med) for v in tail)
+        assert window.median(min_samples=1) == statistics.median(tail)
 
 
 @settings(max_examples=200, deadline=None)

@@ -48,7 +48,10 @@ NO_Z = PacketContext()
         pytest.param({"premium_cents": 3_999_999}, None, False, id="premium-1-cent-under"),
         pytest.param({"premium_cents": 3_999_999}, 2.0, True, id="z-exactly-2"),
         pytest.param({"premium_cents": 3_999_999}, 1.99, False, id="z-under-2"),
-        pytest.param({"premium_cents": 100_000}, 5.0, True, id="small-premium-high-z"),
+        pytest.param({"premium_cents": 100_000}, 5.0, False, id="z-alone-under-the-floor-never-fires"),
+        pytest.param({"premium_cents": 60_000}, 9.0, False, id="600-dollar-sweep-of-a-quiet-contract"),
+        pytest.param({"premium_cents": 1_000_000}, 2.0, True, id="z-at-the-10k-floor"),
+        pytest.param({"premium_cents": 999_999}, 2.0, False, id="z-1-cent-under-the-floor"),
         pytest.param({"print_count": 2}, None, False, id="two-prints"),
         pytest.param({"print_count": 2, "premium_cents": 100_000_000}, 9.0, False, id="two-prints-huge"),
         pytest.param({"kind": "split", "venue_count": 1}, None, False, id="split"),
@@ -62,10 +65,16 @@ def test_large_sweep_thresholds(overrides: dict[str, Any], premium_z: float | No
 
 
 def test_large_sweep_thresholds_follow_settings() -> None:
-    cfg = OptionsConfig(large_sweep_min_prints=5, large_sweep_min_premium_usd=100_000, large_sweep_min_z=3.0)
+    cfg = OptionsConfig(
+        large_sweep_min_prints=5,
+        large_sweep_min_premium_usd=100_000,
+        large_sweep_min_z=3.0,
+        large_sweep_z_floor_premium_usd=50_000,
+    )
     assert large_sweep(packet(print_count=4, premium_cents=20_000_000), NO_Z, cfg) is None
     assert large_sweep(packet(print_count=5, premium_cents=9_999_999), NO_Z, cfg) is None
     assert large_sweep(packet(print_count=5, premium_cents=9_999_999), PacketContext(premium_z=3.0), cfg)
+    assert large_sweep(packet(print_count=5, premium_cents=4_999_999), PacketContext(premium_z=3.0), cfg) is None
     assert large_sweep(packet(print_count=5, premium_cents=10_000_000), NO_Z, cfg)
 
 
@@ -160,12 +169,14 @@ def test_large_sweep_hit_cites_numbers_and_thresholds() -> None:
         "Sweep: SPY 2026-03-20 580.00 call: 300 contracts for $60.0k premium",
         "across 3 venues in 3 prints within 20 ms",
         "Premium $60.0k vs threshold $40,000",
-        "premium z 2.50 vs 2",
+        "premium z 2.50 vs 2 (counts only with premium >= $10,000)",
         "100% of size traded at or above the ask (buyer-initiated)",
         "NBBO at the first print 1.90 x 2.00, VWAP 2.00, 100% of size with a fresh quote",
     ):
         assert expected in text
-    assert hit.rule == "kind == sweep and prints >= 3 and (premium >= $40,000 or premium z >= 2)"
+    assert hit.rule == (
+        "kind == sweep and prints >= 3 and (premium >= $40,000 or (premium z >= 2 and premium >= $10,000))"
+    )
     assert hit.metrics == {
         "print_count": 3.0,
         "venue_count": 3.0,
@@ -209,10 +220,10 @@ def test_large_sweep_without_quote_says_so() -> None:
             id="big-premium-bonus",
         ),
         pytest.param(
-            {"size_contracts": 10, "premium_cents": 200_000, "conditions": ("cross",)},
-            ["premium $2.0k vs $250,000; cross/floor print."],
+            {"size_contracts": 100, "premium_cents": 2_000_000, "conditions": ("cross",)},
+            ["premium $20.0k vs $250,000; cross/floor print."],
             0.65,
-            id="cross-print",
+            id="cross-print-at-the-floors",
         ),
     ],
 )
@@ -233,9 +244,39 @@ def test_block_trade_explanations(overrides: dict[str, Any], expected: list[str]
     text = " ".join(hit.explanations)
     for fragment in expected:
         assert fragment in text
-    assert hit.rule == "one print with size >= 500 contracts or premium >= $250,000, or a cross/floor print"
+    assert hit.rule == (
+        "one print with size >= 500 contracts or premium >= $250,000, or a cross/floor print with size >= 100 and "
+        "premium >= $20,000"
+    )
     assert hit.confidence == pytest.approx(confidence)
     assert hit.metrics["size_contracts"] == float(size)
+
+
+@pytest.mark.parametrize(
+    ("condition", "size", "premium_cents", "fires"),
+    [
+        pytest.param("cross", 10, 200_000, False, id="10-lot-2k-cross-is-no-block"),
+        pytest.param("floor", 100, 2_000_000, True, id="floor-100-lot-20k"),
+        pytest.param("cross", 99, 5_000_000, False, id="cross-99-lots"),
+        pytest.param("cross", 300, 1_999_999, False, id="cross-premium-1-cent-under"),
+        pytest.param("", 500, 100_000, True, id="block-size-needs-no-flag-floor"),
+        pytest.param("", 10, 25_000_000, True, id="block-premium-needs-no-flag-floor"),
+    ],
+)
+def test_block_trade_floors(condition: str, size: int, premium_cents: int, fires: bool) -> None:
+    p = packet(
+        kind="block",
+        print_count=1,
+        venue_count=1,
+        venues=("XCBO",),
+        size_contracts=size,
+        premium_cents=premium_cents,
+        buy_size_contracts=size,
+        placement_counts={"A": 1},
+        placement_sizes={"A": size},
+        conditions=(condition,) if condition else (),
+    )
+    assert (block_trade(p, NO_Z, CFG) is not None) is fires
 
 
 def test_hit_carries_subject_and_evidence() -> None:
@@ -317,13 +358,21 @@ def test_golden_sweep_thresholds(overrides: dict[str, Any], open_interest: int |
     ("overrides", "premium_z", "size_z", "fires"),
     [
         pytest.param(_sized(400, 2_000_000), None, None, True, id="size-400-premium-20k"),
-        pytest.param(_sized(399, 2_000_000), None, None, False, id="size-399"),
+        pytest.param(_sized(399, 2_000_000), None, None, False, id="size-399-no-z"),
         pytest.param(_sized(400, 1_999_999), None, None, False, id="premium-1-cent-under"),
-        pytest.param(_sized(10, 10_000), 2.5, None, True, id="premium-z-2.5"),
-        pytest.param(_sized(10, 10_000), 2.49, None, False, id="premium-z-under"),
-        pytest.param(_sized(10, 10_000), None, 2.0, True, id="size-z-2"),
-        pytest.param(_sized(10, 10_000), None, 1.99, False, id="size-z-under"),
-        pytest.param(_sized(10, 10_000), -3.0, -1.0, False, id="negative-z"),
+        pytest.param(_sized(400, 1_999_999), 9.0, 9.0, False, id="premium-under-floor-whatever-z"),
+        # Held-out OPRA: "9 contracts for $12.5k, premium z 3.02" was an alert; it is under both floors.
+        pytest.param(_sized(9, 1_250_000), 3.02, None, False, id="9-lots-12.5k-premium-z-3.02"),
+        pytest.param(_sized(10, 10_000), 2.5, None, False, id="z-alone-on-a-small-print"),
+        pytest.param(_sized(10, 10_000), None, 9.0, False, id="size-z-alone-on-a-small-print"),
+        pytest.param(_sized(99, 5_000_000), 5.0, 5.0, False, id="99-lots-under-size-floor"),
+        pytest.param(_sized(150, 3_000_000), 3.0, None, True, id="150-lots-30k-premium-z-3"),
+        pytest.param(_sized(100, 2_000_000), 2.5, None, True, id="at-both-floors-premium-z-2.5"),
+        pytest.param(_sized(100, 2_000_000), 2.49, None, False, id="at-floors-premium-z-under"),
+        pytest.param(_sized(100, 2_000_000), None, 2.0, True, id="at-floors-size-z-2"),
+        pytest.param(_sized(100, 2_000_000), None, 1.99, False, id="at-floors-size-z-under"),
+        pytest.param(_sized(150, 3_000_000), None, None, False, id="floors-met-z-absent"),
+        pytest.param(_sized(150, 3_000_000), -3.0, -1.0, False, id="negative-z"),
     ],
 )
 def test_unusual_spike_thresholds(
@@ -333,13 +382,24 @@ def test_unusual_spike_thresholds(
     assert (hit is not None) is fires
 
 
+def test_unusual_spike_floors_follow_settings() -> None:
+    cfg = OptionsConfig(unusual_spike_floor_contracts=200, unusual_spike_min_premium_usd=50_000)
+    z = PacketContext(premium_z=3.0)
+    assert unusual_spike(packet(**_sized(199, 9_000_000)), z, cfg) is None
+    assert unusual_spike(packet(**_sized(200, 4_999_999)), z, cfg) is None
+    assert unusual_spike(packet(**_sized(200, 5_000_000)), z, cfg) is not None
+
+
 def test_unusual_spike_says_which_clause_fired() -> None:
     hit = unusual_spike(packet(**_sized(500, 3_000_000)), PacketContext(premium_z=3.1), CFG)
     assert hit is not None
     text = " ".join(hit.explanations)
-    assert "Unusual spike (size and premium, premium z)" in text
-    assert "Size 500 vs 400 contracts and premium $30.0k vs $20,000; premium z 3.10 vs 2.5; size z absent" in text
-    assert hit.rule == "(size >= 400 and premium >= $20,000) or premium z >= 2.5 or size z >= 2"
+    assert "Unusual spike (size, premium z)" in text
+    assert (
+        "Premium $30.0k vs floor $20,000 and size 500 vs floor 100 contracts (both needed); then size 500 vs 400 "
+        "contracts, premium z 3.10 vs 2.5, size z absent (too few samples) vs 2 (any one)."
+    ) in text
+    assert hit.rule == ("premium >= $20,000 and size >= 100 and (size >= 400 or premium z >= 2.5 or size z >= 2)")
 
 
 @pytest.mark.parametrize(
@@ -395,19 +455,26 @@ def test_unusual_volume_cites_both_clauses() -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "open_interest", "fires"),
+    ("size", "premium_cents", "open_interest", "fires"),
     [
-        pytest.param(301, 300, True, id="one-above"),
-        pytest.param(300, 300, False, id="equal"),
-        pytest.param(1, 0, True, id="zero-oi"),
-        pytest.param(300, None, False, id="unknown-abstains"),
+        pytest.param(301, 1_000_000, 300, True, id="one-above"),
+        pytest.param(300, 1_000_000, 300, False, id="equal"),
+        pytest.param(100, 1_000_000, 0, True, id="zero-oi-at-the-floors"),
+        pytest.param(300, 1_000_000, None, False, id="unknown-abstains"),
+        pytest.param(2, 40_000, 1, False, id="2-lot-on-oi-1-is-noise"),
+        pytest.param(1, 100_000, 0, False, id="1-lot-on-zero-oi"),
+        pytest.param(99, 5_000_000, 0, False, id="99-lots-under-size-floor"),
+        pytest.param(500, 999_999, 10, False, id="premium-1-cent-under-10k"),
     ],
 )
-def test_new_position_likely(size: int, open_interest: int | None, fires: bool) -> None:
+def test_new_position_likely(size: int, premium_cents: int, open_interest: int | None, fires: bool) -> None:
     hit = new_position_likely(
-        packet(**_sized(size, 600_000)), PacketContext(open_interest_contracts=open_interest), CFG
+        packet(**_sized(size, premium_cents)), PacketContext(open_interest_contracts=open_interest), CFG
     )
     assert (hit is not None) is fires
+    if hit is not None:
+        assert hit.rule == "size > open interest (prior day) and size >= 100 and premium >= $10,000"
+        assert f"Size {size:,} vs floor 100 contracts; premium $10.0k vs floor $10,000." in hit.explanations
 
 
 def _run(p: Packet, count: int = 3, trend: PriceTrend = "rising") -> RepeatRun:

@@ -499,3 +499,48 @@ def test_idle_wake_ups_close_what_end_of_input_closes_and_never_spin(
         wire([o for o in at_eof if isinstance(o, kinds)])
     )
     assert {o.id for o in out if isinstance(o, Alert)} == {o.id for o in at_eof if isinstance(o, Alert)}
+
+
+# ------------------------------------------------------------------------------------ structure legs
+
+C585 = "SPY   260320C00585000"
+
+
+def vertical_tape(base_ms: float) -> list[AnyEvent]:
+    """Bought 100 580 calls at the ask, sold 100 585 calls at the bid 50 ms later."""
+    return [
+        quote(base_ms - 1, "5.00", "5.10"),
+        quote(base_ms - 1, "2.40", "2.50", symbol=C585),
+        trade(base_ms, "5.10", 100),
+        trade(base_ms + 50, "2.40", 100, symbol=C585),
+    ]
+
+
+def history(prints: int, size: int) -> list[AnyEvent]:
+    """`prints` bought packets of `size` on each leg's contract, the two contracts 2 s apart (never a structure)."""
+    tape: list[AnyEvent] = []
+    for i in range(prints):
+        at = 10_000 * (i + 1)
+        tape += [quote(at - 1, "5.00", "5.10"), trade(at, "5.10", size)]
+        tape += [quote(at + 1_999, "2.40", "2.50", symbol=C585), trade(at + 2_000, "2.50", size, symbol=C585)]
+    return tape
+
+
+def structures_of(out: Sequence[OptionsOutput]) -> list[Structure]:
+    return [o for o in out if isinstance(o, Structure)]
+
+
+def test_inferred_legs_must_be_large_next_to_the_contracts_usual_print() -> None:
+    cfg = OptionsConfig(z_min_samples=3)
+    base = 1_000_000
+    # No history: the absolute floor (50) alone applies.
+    (alone,) = structures_of(run(vertical_tape(base), cfg))
+    assert alone.structure_type == "vertical"
+    # Quiet contracts (usual print 20 lots): 100 >= 3 x 20, still a vertical.
+    (quiet,) = structures_of(run([*history(5, 20), *vertical_tape(base)], cfg))
+    assert quiet.structure_type == "vertical"
+    # Busy contracts (usual print 40 lots): 100 < 3 x 40, two ordinary prints that happen to coincide.
+    assert structures_of(run([*history(5, 40), *vertical_tape(base)], cfg)) == []
+    # Below z_min_samples the usual print is unknown: the floor alone applies again.
+    (young,) = structures_of(run([*history(2, 40), *vertical_tape(base)], cfg))
+    assert young.structure_type == "vertical"

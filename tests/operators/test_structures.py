@@ -61,19 +61,23 @@ def _leg(symbol: str, side: Side, size: int, price: str = "2.00", at_ms: float =
 
 SHAPES = [
     pytest.param([_leg(C580, "buy", 100, "5.00"), _leg(C585, "sell", 100, "2.50")], "vertical", id="vertical-debit"),
-    pytest.param([_leg(C580, "unknown", 100), _leg(C585, "unknown", 100)], "vertical", id="vertical-sides-unknown"),
-    pytest.param([_leg(C580, "buy", 100), _leg(C585, "unknown", 100)], "vertical", id="vertical-one-side-unknown"),
+    # Inferred (unflagged) structures need every leg's side known: unknown-side coincidences stay packets.
+    pytest.param([_leg(C580, "unknown", 100), _leg(C585, "unknown", 100)], None, id="vertical-sides-unknown"),
+    pytest.param([_leg(C580, "buy", 100), _leg(C585, "unknown", 100)], None, id="vertical-one-side-unknown"),
     pytest.param([_leg(C580, "buy", 100), _leg(C585, "sell", 300)], "vertical", id="vertical-ratio-exactly-3"),
     pytest.param([_leg(C580, "buy", 100), _leg(C585, "sell", 301)], None, id="vertical-ratio-over-3"),
     pytest.param([_leg(C580, "buy", 100), _leg(C585, "buy", 100)], "multi_leg", id="same-side-calls-equal-sizes"),
     pytest.param([_leg(C580, "buy", 100), _leg(C585, "buy", 150)], None, id="same-side-calls-unequal"),
     pytest.param([_leg(C580, "buy", 100), _leg(P580, "buy", 100)], "straddle", id="straddle"),
     pytest.param([_leg(C590, "sell", 100), _leg(P570, "sell", 120)], "strangle", id="strangle"),
-    pytest.param([_leg(C580, "unknown", 100), _leg(P580, "unknown", 100)], "straddle", id="straddle-sides-unknown"),
+    pytest.param([_leg(C580, "unknown", 100), _leg(P580, "unknown", 100)], None, id="straddle-sides-unknown"),
     pytest.param([_leg(C590, "buy", 100), _leg(P570, "sell", 100)], "multi_leg", id="risk-reversal-equal-sizes"),
     pytest.param([_leg(C590, "buy", 100), _leg(P570, "sell", 150)], None, id="risk-reversal-unequal"),
     pytest.param([_leg(C580, "buy", 100), _leg(occ("580", expiry=APR), "buy", 100)], "calendar", id="calendar"),
-    pytest.param([_leg(C580, "unknown", 100), _leg(occ("590", expiry=APR), "unknown", 200)], "diagonal", id="diagonal"),
+    pytest.param([_leg(C580, "buy", 100), _leg(occ("590", expiry=APR), "buy", 200)], "diagonal", id="diagonal"),
+    pytest.param(
+        [_leg(C580, "unknown", 100), _leg(occ("590", expiry=APR), "unknown", 200)], None, id="diagonal-sides-unknown"
+    ),
     pytest.param([_leg(C580, "sell", 100), _leg(occ("580", expiry=APR), "buy", 100)], "roll", id="roll-out"),
     pytest.param([_leg(C580, "sell", 100), _leg(occ("600", expiry=APR), "buy", 100)], "roll", id="roll-up-and-out"),
     pytest.param(
@@ -105,6 +109,8 @@ SHAPES = [
     ),
     pytest.param([_leg(C580, "buy", 100), _leg(C580, "sell", 100, at_ms=200)], None, id="same-contract-twice"),
     pytest.param([_leg(C580, "buy", 5), _leg(C585, "sell", 5)], None, id="legs-below-min-size"),
+    pytest.param([_leg(C580, "buy", 49), _leg(C585, "sell", 49)], None, id="legs-49-under-the-50-floor"),
+    pytest.param([_leg(C580, "buy", 50), _leg(C585, "sell", 50)], "vertical", id="legs-at-the-50-floor"),
     pytest.param([_leg(C580, "buy", 100), _leg(occ("585", root="QQQ"), "sell", 100)], None, id="different-underlyings"),
     pytest.param(
         [_leg(C580, "buy", 100), _leg(C585, "sell", 150), _leg(P580, "buy", 120)], None, id="two-partners-mixed"
@@ -156,6 +162,72 @@ def test_shapes(packets: list[Packet], expected: StructureType | None) -> None:
         assert found.flagged is ("multi_leg" in packets[0].conditions)
 
 
+def _detect_with_usual(packets: list[Packet], usual: list[float | None], cfg: OptionsConfig = CFG) -> list[Structure]:
+    detector = StructureDetector(cfg)
+    out: list[Structure] = []
+    for p, u in zip(packets, usual, strict=True):
+        out += detector.on_packet(p, u)
+    return out + detector.flush()
+
+
+FLAGGED = ("multi_leg",)
+
+
+@pytest.mark.parametrize(
+    ("packets", "usual", "expected"),
+    [
+        # Held-out OPRA: "strangle: unknown 36C x11 / unknown 44P x11" was an alert; coincidence, no structure.
+        pytest.param(
+            [_leg(occ("36", root="XYZ"), "unknown", 11), _leg(occ("44", "P", root="XYZ"), "unknown", 11)],
+            [None, None],
+            None,
+            id="unknown-side-11-lot-call-put-pair",
+        ),
+        pytest.param([_leg(C590, "buy", 11), _leg(P570, "buy", 11)], [None, None], None, id="known-side-11-lots"),
+        pytest.param([_leg(C580, "unknown", 500), _leg(P580, "unknown", 500)], [None, None], None, id="unknown-500s"),
+        pytest.param(
+            [_leg(C580, "buy", 100), _leg(C585, "sell", 100)], [None, None], "vertical", id="100-lot-vertical"
+        ),
+        pytest.param(
+            [_leg(C580, "buy", 100), _leg(C585, "sell", 100)], [33.0, 20.0], "vertical", id="3x-the-usual-print"
+        ),
+        pytest.param(
+            [_leg(C580, "buy", 100), _leg(C585, "sell", 100)], [34.0, 20.0], None, id="one-leg-under-3x-its-usual"
+        ),
+        pytest.param(
+            [_leg(C580, "buy", 100), _leg(P580, "buy", 100)],
+            [100.0, 100.0],
+            None,
+            id="ordinary-prints-of-busy-contracts",
+        ),
+        pytest.param(
+            [_leg(C580, "unknown", 11, conditions=FLAGGED), _leg(C585, "unknown", 11, conditions=FLAGGED)],
+            [100.0, 100.0],
+            "vertical",
+            id="flagged-small-legs-stay-trusted",
+        ),
+        pytest.param(
+            [_leg(C580, "unknown", 2, conditions=FLAGGED), _leg(P580, "unknown", 2, conditions=FLAGGED)],
+            [None, None],
+            "straddle",
+            id="flagged-2-lot-straddle",
+        ),
+    ],
+)
+def test_inferred_legs_need_significance(
+    packets: list[Packet], usual: list[float | None], expected: StructureType | None
+) -> None:
+    found = _detect_with_usual(packets, usual)
+    assert [s.structure_type for s in found] == ([expected] if expected else [])
+
+
+def test_leg_floor_and_usual_multiple_follow_settings() -> None:
+    legs = [_leg(C580, "buy", 100), _leg(C585, "sell", 100)]
+    assert _detect_with_usual(legs, [None, None], OptionsConfig(structure_min_leg_contracts=101)) == []
+    assert _detect_with_usual(legs, [20.0, 20.0], OptionsConfig(structure_leg_usual_multiple=6.0)) == []
+    assert len(_detect_with_usual(legs, [20.0, 20.0], OptionsConfig(structure_leg_usual_multiple=5.0))) == 1
+
+
 @pytest.mark.parametrize(
     ("gap_ms", "pairs"),
     [
@@ -203,7 +275,14 @@ def test_legs_are_ordered_and_the_id_follows_them() -> None:
     ],
 )
 def test_net_premium(sides: tuple[Side, Side], prices: tuple[str, str], net_cents: int | None, kind: str) -> None:
-    found = only([_leg(C580, sides[0], 100, prices[0]), _leg(C585, sides[1], 100, prices[1])])
+    # A leg of unknown side is only ever in a flagged structure.
+    flags = ("multi_leg",) if "unknown" in sides else ()
+    found = only(
+        [
+            _leg(C580, sides[0], 100, prices[0], conditions=flags),
+            _leg(C585, sides[1], 100, prices[1], conditions=flags),
+        ]
+    )
     assert found is not None
     assert (found.net_premium_cents, found.net_premium) == (net_cents, kind)
     assert found.gross_premium_cents == sum(leg_.premium_cents for leg_ in found.legs)
@@ -315,8 +394,10 @@ def _structure(*packets: Packet) -> Structure:
 def test_vertical_spread(
     right: str, low_side: Side, high_side: Side, prices: tuple[str, str], direction: Direction, kind: str
 ) -> None:
+    flags = ("multi_leg",) if "unknown" in (low_side, high_side) else ()  # inferred legs have known sides
     s = _structure(
-        _leg(occ("580", right), low_side, 100, prices[0]), _leg(occ("585", right), high_side, 100, prices[1])
+        _leg(occ("580", right), low_side, 100, prices[0], conditions=flags),
+        _leg(occ("585", right), high_side, 100, prices[1], conditions=flags),
     )
     hit = vertical_spread(s, CFG)
     assert hit is not None
@@ -352,7 +433,10 @@ def test_poor_quotes_withhold_a_direction() -> None:
     ],
 )
 def test_straddle_strangle(side: Side, read: str) -> None:
-    hit = straddle_strangle(_structure(_leg(C580, side, 100), _leg(P580, side, 100)), CFG)
+    flags = ("multi_leg",) if side == "unknown" else ()  # inferred legs have known sides
+    hit = straddle_strangle(
+        _structure(_leg(C580, side, 100, conditions=flags), _leg(P580, side, 100, conditions=flags)), CFG
+    )
     assert hit is not None
     assert hit.direction == "neutral"
     assert read in " ".join(hit.explanations)
@@ -402,9 +486,9 @@ def test_classify_structure_runs_the_matching_classifier(packets: list[Packet], 
 
 
 def test_flagged_structures_gain_confidence() -> None:
-    plain = _structure(_leg(C580, "unknown", 100), _leg(C585, "unknown", 100))
+    plain = _structure(_leg(C580, "buy", 100), _leg(C585, "sell", 100))
     flagged = _structure(
-        _leg(C580, "unknown", 100, conditions=("multi_leg",)), _leg(C585, "unknown", 100, conditions=("multi_leg",))
+        _leg(C580, "buy", 100, conditions=("multi_leg",)), _leg(C585, "sell", 100, conditions=("multi_leg",))
     )
     hits = vertical_spread(plain, CFG), vertical_spread(flagged, CFG)
     assert hits[0] is not None
@@ -543,12 +627,13 @@ class PlainDetector:
             if 2 <= len(group) <= cfg.structure_max_legs and len({p.symbol for p in group}) == len(group):
                 legs = group
             used = group
-        elif anchor.size_contracts >= cfg.structure_min_leg_contracts:
+        elif anchor.size_contracts >= cfg.structure_min_leg_contracts and anchor.side != "unknown":
             comparable = [
                 p
                 for p in others
                 if not is_flagged(p)
                 and p.size_contracts >= cfg.structure_min_leg_contracts
+                and p.side != "unknown"
                 and p.symbol != anchor.symbol
                 and size_ratio((anchor, p)) <= cfg.structure_size_ratio_max
             ]
