@@ -108,12 +108,12 @@ def test_history_reaches_each_engine_before_its_first_event() -> None:
 
 
 def _oi_tape() -> list[AnyEvent]:
-    """A 300-contract block on CALL at 1 s and at 2 s, and quiet QQQ prints."""
+    """A 300-contract block on CALL at 1 s and at 2 s, and a 120-lot QQQ print (over the new-position floors)."""
     return [
         quote(999, "1.00", "1.10"),
         trade(1_000, "1.10", 300),
         quote(0, "2.00", "2.10", symbol=QQQ),
-        trade(1_200, "2.10", 5, symbol=QQQ),
+        trade(1_200, "2.10", 120, symbol=QQQ),
         quote(1_999, "1.00", "1.10"),
         trade(2_000, "1.10", 300),
         quote(2_100, "1.00", "1.10"),
