@@ -485,7 +485,14 @@ class StructureDetector:
 
 
 def _ordered(structures: list[Structure]) -> list[Structure]:
-    return sorted(structures, key=lambda s: (s.ts_event, s.id))
+    """Decision order: anchors are decided earliest first, whether one call decides them or several do.
+
+    Sorting a call's structures by their own time instead would make the order depend on how decisions batch: end
+    of input decides every remaining anchor in one call, a watermark (or an idle wake-up) decides each as it
+    passes, and the alert book, which raises on the first structure of a leg set and updates on the next, would
+    then give the same alerts different ids.
+    """
+    return structures
 
 
 # -------------------------------------------------------------------------------------- classifiers
