@@ -31,8 +31,10 @@ class OptionsConfig(BaseSettings):
         gt=0,
         description="block_trade: a cross/floor print under the block size needs at least this many contracts",
     )
-    block_flag_min_premium_usd: int = Field(
-        20_000, ge=0, description="block_trade: and a cross/floor print under the block size needs this premium"
+    block_trade_min_premium_usd: int = Field(
+        20_000,
+        ge=0,
+        description="block_trade: any block needs this premium (800 lots at a cent is no block trade)",
     )
     large_sweep_min_prints: int = Field(3, gt=0, description="large_sweep: minimum prints in the sweep")
     large_sweep_min_premium_usd: int = Field(40_000, gt=0, description="large_sweep: minimum premium")

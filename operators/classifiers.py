@@ -9,9 +9,9 @@ settings and defaults (premiums in US dollars):
 - `large_sweep`: sweep, prints >= 3 (`large_sweep_min_prints`) and (premium >= 40k (`large_sweep_min_premium_usd`)
   or (premium z >= 2 (`large_sweep_min_z`) and premium >= 10k (`large_sweep_z_floor_premium_usd`))).
 - `golden_sweep`: sweep, premium >= 1M (`golden_sweep_min_premium_usd`) and size > open interest.
-- `block_trade`: block kind: one print of size >= 500 (`block_min_contracts`) or premium >= 250k
-  (`block_min_premium_usd`), or a cross/floor print with size >= 100 (`block_flag_min_contracts`) and premium
-  >= 20k (`block_flag_min_premium_usd`).
+- `block_trade`: block kind (one print of size >= 500 (`block_min_contracts`) or premium >= 250k
+  (`block_min_premium_usd`), or a cross/floor print) with premium >= 20k (`block_trade_min_premium_usd`); a
+  cross/floor print under the block size also needs size >= 100 (`block_flag_min_contracts`).
 - `unusual_spike`: premium >= 20k (`unusual_spike_min_premium_usd`) and size >= 100
   (`unusual_spike_floor_contracts`), and (size >= 400 (`unusual_spike_min_contracts`) or premium z >= 2.5
   (`unusual_spike_min_premium_z`) or size z >= 2 (`unusual_spike_min_size_z`)).
@@ -190,25 +190,24 @@ def large_sweep(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Class
 
 
 def block_trade(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
-    """A block: one print of size >= block_min_contracts or premium >= block_min_premium_usd, or a cross/floor print
-    of size >= block_flag_min_contracts and premium >= block_flag_min_premium_usd (a 10-lot cross is no block)."""
-    if packet.kind != "block":
+    """A block with premium >= block_trade_min_premium_usd: one print of size >= block_min_contracts or premium >=
+    block_min_premium_usd, or a cross/floor print of size >= block_flag_min_contracts (a 10-lot cross is no block,
+    nor is 800 lots at a cent)."""
+    if packet.kind != "block" or packet.premium_cents < _cents(cfg.block_trade_min_premium_usd):
         return None
     sized = packet.size_contracts >= cfg.block_min_contracts or packet.premium_cents >= cfg.block_min_premium_cents
-    if not sized and (
-        packet.size_contracts < cfg.block_flag_min_contracts
-        or packet.premium_cents < _cents(cfg.block_flag_min_premium_usd)
-    ):
+    if not sized and packet.size_contracts < cfg.block_flag_min_contracts:
         return None
     rule = (
         f"one print with size >= {cfg.block_min_contracts:,} contracts or premium >= "
-        f"${cfg.block_min_premium_usd:,}, or a cross/floor print with size >= {cfg.block_flag_min_contracts:,} and "
-        f"premium >= ${cfg.block_flag_min_premium_usd:,}"
+        f"${cfg.block_min_premium_usd:,}, or a cross/floor print with size >= {cfg.block_flag_min_contracts:,}; "
+        f"premium >= ${cfg.block_trade_min_premium_usd:,}"
     )
     explanations = [
         f"Block: {_describe(packet)} in one print on {packet.venues[0]}.",
         f"Size {packet.size_contracts:,} vs {cfg.block_min_contracts:,} contracts; premium "
-        f"{format_usd(packet.premium_cents)} vs ${cfg.block_min_premium_usd:,}"
+        f"{format_usd(packet.premium_cents)} vs ${cfg.block_min_premium_usd:,} (at least "
+        f"${cfg.block_trade_min_premium_usd:,})"
         + ("; cross/floor print" if {"cross", "floor"} & set(packet.conditions) else "")
         + ".",
         _side_note(packet) + "; " + _quote_note(packet) + ".",

@@ -289,7 +289,7 @@ def _packet_truth(p: PacketFacts, c: ContractFacts) -> tuple[set[str], set[str]]
         and p.premium_cents >= RULES.golden_sweep_min_premium_usd * CENTS_PER_USD
         and p.size > c.open_interest,
     )
-    decide("block_trade", p.kind == "block")
+    decide("block_trade", p.kind == "block" and p.premium_cents >= RULES.block_trade_min_premium_usd * CENTS_PER_USD)
     spike = p.size >= RULES.unusual_spike_min_contracts and (
         p.premium_cents >= RULES.unusual_spike_min_premium_usd * CENTS_PER_USD
     )

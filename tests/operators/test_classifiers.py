@@ -208,20 +208,20 @@ def test_large_sweep_without_quote_says_so() -> None:
             {"size_contracts": 600, "premium_cents": 12_000_000},
             [
                 "Block: SPY 2026-03-20 580.00 call: 600 contracts for $120.0k premium in one print on XCBO.",
-                "Size 600 vs 500 contracts; premium $120.0k vs $250,000.",
+                "Size 600 vs 500 contracts; premium $120.0k vs $250,000 (at least $20,000).",
             ],
             0.65,
             id="size-block",
         ),
         pytest.param(
             {"size_contracts": 2_000, "premium_cents": 50_000_000},
-            ["Size 2,000 vs 500 contracts; premium $500.0k vs $250,000."],
+            ["Size 2,000 vs 500 contracts; premium $500.0k vs $250,000 (at least $20,000)."],
             0.75,
             id="big-premium-bonus",
         ),
         pytest.param(
             {"size_contracts": 100, "premium_cents": 2_000_000, "conditions": ("cross",)},
-            ["premium $20.0k vs $250,000; cross/floor print."],
+            ["premium $20.0k vs $250,000 (at least $20,000); cross/floor print."],
             0.65,
             id="cross-print-at-the-floors",
         ),
@@ -245,7 +245,7 @@ def test_block_trade_explanations(overrides: dict[str, Any], expected: list[str]
     for fragment in expected:
         assert fragment in text
     assert hit.rule == (
-        "one print with size >= 500 contracts or premium >= $250,000, or a cross/floor print with size >= 100 and "
+        "one print with size >= 500 contracts or premium >= $250,000, or a cross/floor print with size >= 100; "
         "premium >= $20,000"
     )
     assert hit.confidence == pytest.approx(confidence)
@@ -259,7 +259,9 @@ def test_block_trade_explanations(overrides: dict[str, Any], expected: list[str]
         pytest.param("floor", 100, 2_000_000, True, id="floor-100-lot-20k"),
         pytest.param("cross", 99, 5_000_000, False, id="cross-99-lots"),
         pytest.param("cross", 300, 1_999_999, False, id="cross-premium-1-cent-under"),
-        pytest.param("", 500, 100_000, True, id="block-size-needs-no-flag-floor"),
+        pytest.param("", 500, 2_000_000, True, id="block-size-at-the-premium-floor"),
+        pytest.param("", 800, 80_000, False, id="800-lots-at-a-cent-is-no-block-trade"),
+        pytest.param("", 5_000, 1_999_999, False, id="block-size-premium-1-cent-under"),
         pytest.param("", 10, 25_000_000, True, id="block-premium-needs-no-flag-floor"),
     ],
 )
