@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket
-from connectors.synthetic.equity_scenarios import DARK_CLASSIFIERS, CandleLabel
-from connectors.synthetic.scenarios import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS
+from connectors.synthetic.planted import DARK_CLASSIFIERS, PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS, CandleLabel
 from events.config import EquitiesConfig, OptionsConfig, parse_windows
 from events.ids import raw_event_id
 from events.models import (

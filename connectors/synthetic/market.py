@@ -4,7 +4,7 @@ Every random draw comes from `random.Random` instances seeded from `SyntheticCon
 event time from `start_ts`: the same config yields the same bytes, ids and labels on every run.
 
 The stream is one Poisson process split over (event kind, underlying) by rate; planted scenarios
-(`scenarios.py`, and on the equity tape `equity_scenarios.py`) are scheduled into a heap and merged in event
+(`planted/`: options and, on the equity tape, equities) are scheduled into a heap and merged in event
 time. Option prints carry no NBBO:
 consumers join them as-of against `OptionNbbo`, and the synthetic market guarantees a quote on the
 contract at or before every print.
@@ -51,19 +51,17 @@ from connectors.synthetic.chains import (
     session_date,
     spec_for,
 )
-from connectors.synthetic.equity_scenarios import (
+from connectors.synthetic.pacing import iter_paced
+from connectors.synthetic.planted import (
     DARK_SIDE_MAX_SHARES,
+    FIRST_SCENARIO,
     NEVER,
+    SCENARIOS,
     CandleLabel,
     DarkLabel,
     EquityDesk,
     PlannedEquity,
     PlannedEquityQuote,
-)
-from connectors.synthetic.pacing import iter_paced
-from connectors.synthetic.scenarios import (
-    FIRST_SCENARIO,
-    SCENARIOS,
     PlantedLabel,
     ScenarioName,
     Scheduled,
@@ -156,7 +154,7 @@ class SyntheticConfig:
     plant_every_s: float | None = None
     """Mean seconds between planted scenarios per underlying; None: the profile's value."""
     equity_scenarios: bool = True
-    """Plant labeled off-exchange scenarios and candle probes on the equity tape (`equity_scenarios.py`).
+    """Plant labeled off-exchange scenarios and candle probes on the equity tape (`planted/equities.py`).
 
     Either way the option events are the same but for ids, sequence numbers and receive times."""
 
@@ -590,7 +588,7 @@ class _Run:
                     else:
                         price = (bid_c if u < 0.9 else ask_c) * e9c
                     if size > DARK_SIDE_MAX_SHARES:
-                        # Only planted runs put sizeable off-exchange prints on a side (equity_scenarios.py): these
+                        # Only planted runs put sizeable off-exchange prints on a side (planted/equities.py): these
                         # print at the mid of the quote in force, which a planted quote may have replaced.
                         price = published_mid[und.index]
                     odd = size < lot

@@ -9,8 +9,7 @@ from functools import cache
 import pytest
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig
-from connectors.synthetic.equity_scenarios import DARK_CLASSIFIERS, CandleLabel
-from connectors.synthetic.scenarios import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS
+from connectors.synthetic.planted import DARK_CLASSIFIERS, PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS, CandleLabel
 from events.models import ClassifierHit, OpenInterest, Packet
 from flows.cli import main
 from flows.evaluate import (

@@ -38,7 +38,7 @@ from typing import Final, Literal, get_args
 
 from connectors.conditions import equity_flags
 from connectors.synthetic.chains import E9_PER_CENT, UnderlyingState
-from connectors.synthetic.scenarios import PlantedLabel
+from connectors.synthetic.planted.options import PlantedLabel
 from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, Venue
 from events.config import EquitiesConfig
 from events.lots import round_lot_at

@@ -16,7 +16,7 @@ from functools import cache
 import pytest
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket
-from connectors.synthetic.scenarios import (
+from connectors.synthetic.planted.options import (
     CLASSIFIER_OF_STRUCTURE,
     RULES,
     STRUCTURE_CLASSIFIERS,

@@ -15,7 +15,7 @@ import pytest
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket
 from connectors.synthetic.chains import session_date
-from connectors.synthetic.scenarios import (
+from connectors.synthetic.planted.options import (
     HARD_NEGATIVES,
     PACKET_CLASSIFIERS,
     PLANNERS,
