@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors.synthetic.planted.options import PACKET_CLASSIFIERS as SYNTHETIC_LABEL_CLASSIFIERS
+from connectors.synthetic.planted import PACKET_CLASSIFIERS as SYNTHETIC_LABEL_CLASSIFIERS
 from events.config import OptionsConfig
 from events.ids import derived_event_id
 from events.models import Direction, Packet, PacketKind, Side

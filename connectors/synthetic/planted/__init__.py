@@ -1,29 +1,19 @@
 """Planted, labeled flow: the scenario libraries of the synthetic market and their ground truth."""
 
-from connectors.synthetic.planted.equities import (
+from connectors.synthetic.planted.equities import PlannedEquity, PlannedEquityQuote
+from connectors.synthetic.planted.equity_desk import NEVER, EquityDesk
+from connectors.synthetic.planted.equity_truth import (
     DARK_CLASSIFIERS,
     DARK_HARD_NEGATIVES,
     DARK_SCENARIOS,
     DARK_SIDE_MAX_SHARES,
-    NEVER,
     CandleLabel,
     DarkLabel,
-    EquityDesk,
-    PlannedEquity,
-    PlannedEquityQuote,
 )
-from connectors.synthetic.planted.options import (
-    FIRST_SCENARIO,
-    HARD_NEGATIVES,
-    PACKET_CLASSIFIERS,
-    SCENARIOS,
-    STRUCTURE_CLASSIFIERS,
-    PlantedLabel,
-    ScenarioName,
-    Scheduled,
-    ScheduledQuote,
-    plan_scenario,
-)
+from connectors.synthetic.planted.library import FIRST_SCENARIO, HARD_NEGATIVES, SCENARIOS, ScenarioName
+from connectors.synthetic.planted.planners import plan_scenario
+from connectors.synthetic.planted.script import Scheduled, ScheduledQuote
+from connectors.synthetic.planted.truth import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS, PlantedLabel
 
 __all__ = [
     "DARK_CLASSIFIERS",

@@ -32,7 +32,8 @@ from connectors.synthetic.chains import (
 )
 from connectors.synthetic.market import DEFAULT_START_TS
 from connectors.synthetic.pacing import MIN_SLEEP_S
-from connectors.synthetic.planted.options import ISOLATION_NS, SAME_CONTRACT_GAP_NS, SCENARIOS
+from connectors.synthetic.planted.library import SCENARIOS
+from connectors.synthetic.planted.script import ISOLATION_NS, SAME_CONTRACT_GAP_NS
 from connectors.synthetic.venues import EQUITY_VENUES, OPTION_VENUES, Venue, weighted_table
 from events.ids import raw_event_id
 from events.models import (

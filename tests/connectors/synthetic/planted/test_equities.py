@@ -14,7 +14,7 @@ from functools import cache
 import pytest
 
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
-from connectors.synthetic.planted.equities import (
+from connectors.synthetic.planted.equity_truth import (
     DARK_CLASSIFIERS,
     DARK_HARD_NEGATIVES,
     DARK_SCENARIOS,
