@@ -10,7 +10,8 @@ import pytest
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig
 from connectors.synthetic.planted import DARK_CLASSIFIERS, PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS, CandleLabel
-from events.models import ClassifierHit, OpenInterest, Packet
+from connectors.synthetic.planted.truth import StructureTruth
+from events.models import Alert, ClassifierHit, OpenInterest, Packet
 from flows.cli import main
 from flows.evaluate import (
     DEFAULT_PLANT_EVERY_S,
@@ -22,6 +23,7 @@ from flows.evaluate import (
     default_thresholds,
     engine_support,
     evaluate,
+    outcome,
     report,
     score_candles,
     score_hits,
@@ -220,12 +222,14 @@ def test_score_hits_counts_each_outcome() -> None:
     ev = score_hits(labels, hits, unavailable={}, classifiers=("large_sweep",))
     s = ev.score("large_sweep")
     assert (s.expected, s.recalled, s.forbidden) == (2, 1, 1)
-    assert (s.hits, s.true_positives, s.false_positives, s.incidental, s.background) == (5, 2, 1, 1, 1)
-    assert (s.recall, s.precision) == (0.5, 2 / 3)
+    # The hit on background is a false positive like the one on the hard negative.
+    assert (s.hits, s.true_positives, s.false_positives, s.incidental, s.background) == (5, 2, 2, 1, 1)
+    assert (s.recall, s.precision) == (0.5, 0.5)
     assert (s.direction_checked, s.direction_agreed) == (2, 1)
     assert s.status == "below"
+    assert s.alert_tally is None, "no alerts given: alerts not scored"
     assert [(m.classifier, m.label.print_ids, m.fired) for m in ev.misses] == [("large_sweep", ("b1",), ())]
-    assert [fp.hit.evidence_ids for fp in ev.false_positives] == [("c1",)]
+    assert [fp.hit.evidence_ids for fp in ev.false_positives] == [("c1",), ("background",)]
     assert ev.failed == (s,)
     assert ev.hard_negatives == 1
     text = "\n".join(report(ev))
@@ -259,6 +263,89 @@ def test_classifiers_without_planted_scenarios_are_not_evaluated() -> None:
     s = ev.score("vertical_spread")
     assert (s.status, s.reason, s.background) == ("not evaluated", "no planted scenario for it yet", 1)
     assert s not in ev.failed
+
+
+def structure_label(print_ids: tuple[str, ...], expected: tuple[str, ...] = ("vertical_spread",)) -> PlantedLabel:
+    truth = StructureTruth((CALL, PUT), "vertical" if expected else None, False, "debit", "planted")
+    forbidden = tuple(c for c in STRUCTURE_CLASSIFIERS if c not in expected)
+    return dataclasses.replace(
+        label(print_ids, expected, forbidden, scenario="vertical_debit"), structure=truth, description="spread"
+    )
+
+
+@pytest.mark.parametrize(
+    ("classifier", "labels", "result"),
+    [
+        pytest.param("large_sweep", [], "fp", id="background"),
+        pytest.param("large_sweep", [label(("a",), ("large_sweep",))], "tp", id="expected"),
+        pytest.param("large_sweep", [label(("a",), (), ("large_sweep",))], "fp", id="forbidden"),
+        pytest.param("unusual_spike", [label(("a",))], "incidental", id="undecided-packet-classifier"),
+        pytest.param("vertical_spread", [label(("a",))], "fp", id="structure-on-a-single-contract-label"),
+        pytest.param("vertical_spread", [label(("a",)), structure_label(("a",))], "tp", id="structure-label"),
+        pytest.param("absorbed_block", [label(("a",))], "fp", id="dark-on-an-options-label"),
+    ],
+)
+def test_outcome(classifier: str, labels: list[PlantedLabel], result: str) -> None:
+    assert outcome(classifier, labels) == result
+
+
+def alert_on(
+    evidence: tuple[str, ...], classifiers: tuple[str, ...], *, subjects: tuple[str, ...] = ("p1",), n: int = 0
+) -> Alert:
+    return Alert.model_construct(
+        id=f"alert-{n}",
+        classifiers=classifiers,
+        evidence_ids=evidence,
+        subject_ids=subjects,
+        symbol=CALL,
+        score=50,
+        headline="an alert",
+        ts_first=n,
+    )
+
+
+def test_alerts_are_scored_per_classifier_and_per_underlying_hour() -> None:
+    labels = [
+        label(("a1", "a2"), expected=("large_sweep",)),
+        label(("c1",), forbidden=("large_sweep", "block_trade"), scenario="tiny_lots"),
+        label(("d1",), expected=("block_trade",)),
+    ]
+    alerts = [
+        alert_on(("a2", "x"), ("large_sweep", "unusual_spike"), n=1),  # true: a classifier it names is expected
+        alert_on(("c1",), ("large_sweep", "block_trade"), n=2),  # false: only forbidding labels
+        alert_on(("bg1", "bg2"), ("large_sweep",), n=3),  # false: background
+        alert_on(("c1",), ("unusual_spike",), n=4),  # incidental: the label leaves it undecided
+    ]
+    ev = score_hits(labels, [hit_on(("a1",))], unavailable={}, classifiers=("large_sweep",), alerts=alerts,
+                    underlying_hours=2.0)  # fmt: skip
+    sweep = ev.score("large_sweep").alert_tally
+    assert sweep is not None
+    assert (sweep.scored, sweep.true_positives, sweep.false_positives, sweep.background) == (3, 1, 2, 1)
+    assert (sweep.expected, sweep.recalled, sweep.recall, sweep.precision) == (1, 1, 1.0, 1 / 3)
+    block = ev.score("block_trade").alert_tally
+    assert block is not None
+    assert (block.recalled, block.expected, block.false_positives) == (0, 1, 1)
+    assert ev.score("large_sweep").status == "below", "the alerts' precision counts"
+    assert (ev.alerts, ev.true_alerts, [fa.alert.id for fa in ev.false_alerts]) == (4, 1, ["alert-2", "alert-3"])
+    assert ev.false_alerts_per_underlying_hour == 1.0
+    assert not ev.noisy
+    assert dataclasses.replace(ev, max_false_alerts_per_hour=0.5).noisy
+    text = "\n".join(report(ev))
+    assert "false alerts per underlying-hour: 1.00 over 2.00 underlying-hours (maximum 1)" in text
+    assert "false alerts (2):" in text
+
+
+def test_a_structure_read_as_separate_leg_alerts_is_not_folded() -> None:
+    spread = structure_label(("l1", "l2"))
+    legs = [label(("l1",), ("block_trade",)), label(("l2",), ("block_trade",), scenario="vertical_debit")]
+    structure_alert = alert_on(("l1", "l2"), ("vertical_spread",), subjects=("s1",), n=1)
+    leg_alone = alert_on(("l1",), ("block_trade",), subjects=("p1",), n=2)
+    leg_citing = alert_on(("l2",), ("block_trade",), subjects=("p2", "s1"), n=3)
+    kwargs = {"unavailable": {}, "structure_ids": frozenset({"s1"}), "underlying_hours": 1.0}
+    apart = score_hits([spread, *legs], [], alerts=[structure_alert, leg_alone, leg_citing], **kwargs)  # type: ignore[arg-type]
+    assert (apart.structures_alerted, apart.unfolded) == (1, (spread,))
+    folded = score_hits([spread, *legs], [], alerts=[structure_alert, leg_citing], **kwargs)  # type: ignore[arg-type]
+    assert (folded.structures_alerted, folded.unfolded) == (1, ())
 
 
 def test_replaced_labels_keep_the_dataclass_contract() -> None:
