@@ -26,6 +26,11 @@ class OptionsConfig(BaseSettings):
     sweep_min_side_ratio: float = Field(0.8, gt=0.5, le=1.0, description="share of size on one side for a sweep")
     block_min_contracts: int = Field(500, gt=0, description="single print this large is a block")
     block_min_premium_usd: int = Field(250_000, gt=0, description="single print with this premium is a block")
+    block_size_min_premium_usd: int = Field(
+        20_000,
+        ge=0,
+        description="block_trade: a block by contracts alone also carries this premium (a 600-lot of a penny is none)",
+    )
     block_flag_min_contracts: int = Field(
         100,
         gt=0,
@@ -63,6 +68,11 @@ class OptionsConfig(BaseSettings):
         3.0,
         ge=0.0,
         description="structures: an unflagged leg is also at least this multiple of its contract's median packet size",
+    )
+    structure_classifier_min_premium_usd: int = Field(
+        25_000,
+        ge=0,
+        description="structure classifiers: a structure under this gross premium is reported but fires none",
     )
     flow_context_windows: str = Field(
         "1m,5m,1h,4h,1d", description="flow context: comma-separated sliding windows (units s, m, h, d)"
@@ -104,6 +114,11 @@ class OptionsConfig(BaseSettings):
     unusual_volume_min_day_contracts: int = Field(
         500, gt=0, description="unusual_volume: or day volume above open interest and at least this"
     )
+    unusual_volume_min_premium_usd: int = Field(
+        5_000,
+        ge=0,
+        description="unusual_volume: the packet taking volume over a line carries at least this premium (0: any)",
+    )
     new_position_min_contracts: int = Field(
         100, gt=0, description="new_position_likely: size above open interest and at least this"
     )
@@ -114,6 +129,9 @@ class OptionsConfig(BaseSettings):
     repeat_window_ms: int = Field(60_000, gt=0, description="repeated hits: packets within this much time")
     repeat_min_packet_premium_usd: int = Field(
         10_000, ge=0, description="repeated hits: packets under this premium do not count (0: every packet)"
+    )
+    repeat_min_packet_contracts: int = Field(
+        25, ge=0, description="repeated hits: packets under this many contracts do not count (0: every packet)"
     )
     write_min_contracts: int = Field(
         500, gt=0, description="call_overwrite / put_write: a large packet sold at the bid has this many contracts"

@@ -9,19 +9,22 @@ settings and defaults (premiums in US dollars):
 - `large_sweep`: sweep, prints >= 3 (`large_sweep_min_prints`) and (premium >= 40k (`large_sweep_min_premium_usd`)
   or (premium z >= 2 (`large_sweep_min_z`) and premium >= 10k (`large_sweep_z_floor_premium_usd`))).
 - `golden_sweep`: sweep, premium >= 1M (`golden_sweep_min_premium_usd`) and size > open interest.
-- `block_trade`: block kind: one print of size >= 500 (`block_min_contracts`) or premium >= 250k
-  (`block_min_premium_usd`), or a cross/floor print with size >= 100 (`block_flag_min_contracts`) and premium
+- `block_trade`: block kind: one print of premium >= 250k (`block_min_premium_usd`), or of size >= 500
+  (`block_min_contracts`) and premium >= 20k (`block_size_min_premium_usd`: a cheap large lot is no block), or a
+  cross/floor print with size >= 100 (`block_flag_min_contracts`) and premium
   >= 20k (`block_flag_min_premium_usd`).
 - `unusual_spike`: premium >= 20k (`unusual_spike_min_premium_usd`) and size >= 100
   (`unusual_spike_floor_contracts`), and (size >= 400 (`unusual_spike_min_contracts`) or premium z >= 2.5
   (`unusual_spike_min_premium_z`) or size z >= 2 (`unusual_spike_min_size_z`)).
 - `unusual_volume`: the packet takes 5-minute volume across max(5 x its historical bucket mean
   (`unusual_volume_bucket_ratio`), 50 contracts (`unusual_volume_min_bucket_contracts`)), or day volume across
-  max(open interest + 1, 500 contracts (`unusual_volume_min_day_contracts`)).
+  max(open interest + 1, 500 contracts (`unusual_volume_min_day_contracts`)), and carries at least $5k premium
+  (`unusual_volume_min_premium_usd`): a cheap lot crossing a quiet contract's line is not money moving.
 - `new_position_likely`: size > prior-day open interest and size >= 100 (`new_position_min_contracts`) and premium
   >= 10k (`new_position_min_premium_usd`).
-- `repeated_hits`: same contract and known side, >= 3 packets (`repeat_min_packets`) of premium >= 10k each
-  (`repeat_min_packet_premium_usd`) within 60 s (`repeat_window_ms`).
+- `repeated_hits`: same contract and known side, >= 3 packets (`repeat_min_packets`) of premium >= 10k
+  (`repeat_min_packet_premium_usd`) and >= 25 contracts (`repeat_min_packet_contracts`) each within 60 s
+  (`repeat_window_ms`): single lots of a deep in-the-money option are no hits.
 - `call_overwrite` / `put_write`: calls / puts sold at the bid with size >= 500 (`write_min_contracts`) and premium
   >= 50k (`write_min_premium_usd`).
 - `far_dated_conviction`: days to expiry >= 60 (`far_dated_min_dte`), aggressor side known and premium >= 50k
@@ -190,20 +193,24 @@ def large_sweep(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Class
 
 
 def block_trade(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
-    """A block: one print of size >= block_min_contracts or premium >= block_min_premium_usd, or a cross/floor print
-    of size >= block_flag_min_contracts and premium >= block_flag_min_premium_usd (a 10-lot cross is no block)."""
+    """A block: one print of premium >= block_min_premium_usd, or of size >= block_min_contracts and premium >=
+    block_size_min_premium_usd (a 600-lot of a penny option is no block), or a cross/floor print of size >=
+    block_flag_min_contracts and premium >= block_flag_min_premium_usd (a 10-lot cross is no block)."""
     if packet.kind != "block":
         return None
-    sized = packet.size_contracts >= cfg.block_min_contracts or packet.premium_cents >= cfg.block_min_premium_cents
+    sized = packet.premium_cents >= cfg.block_min_premium_cents or (
+        packet.size_contracts >= cfg.block_min_contracts
+        and packet.premium_cents >= _cents(cfg.block_size_min_premium_usd)
+    )
     if not sized and (
         packet.size_contracts < cfg.block_flag_min_contracts
         or packet.premium_cents < _cents(cfg.block_flag_min_premium_usd)
     ):
         return None
     rule = (
-        f"one print with size >= {cfg.block_min_contracts:,} contracts or premium >= "
-        f"${cfg.block_min_premium_usd:,}, or a cross/floor print with size >= {cfg.block_flag_min_contracts:,} and "
-        f"premium >= ${cfg.block_flag_min_premium_usd:,}"
+        f"one print with premium >= ${cfg.block_min_premium_usd:,}, or size >= {cfg.block_min_contracts:,} "
+        f"contracts and premium >= ${cfg.block_size_min_premium_usd:,}, or a cross/floor print with size >= "
+        f"{cfg.block_flag_min_contracts:,} and premium >= ${cfg.block_flag_min_premium_usd:,}"
     )
     explanations = [
         f"Block: {_describe(packet)} in one print on {packet.venues[0]}.",
@@ -345,7 +352,9 @@ def _crossed(before: float, after: float, line: float) -> bool:
 def unusual_volume(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
     """The packet takes 5-minute volume to >= ratio x its bucket baseline, or day volume above open interest.
 
-    Fires on the packet that crosses the line (once per contract and bucket, once per contract and day), not
+    The packet carries at least `unusual_volume_min_premium_usd`: on a quiet contract a cheap lot of a few hundred
+    dollars crosses either line, and volume is unusual to a trader when money moves. Fires on the packet that
+    crosses the line (once per contract and bucket, once per contract and day), not
     on every later print while volume stays high: one event, one hit.
     """
     size = packet.size_contracts
@@ -360,12 +369,13 @@ def unusual_volume(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Cl
     if day is not None and oi is not None:
         day_line = max(oi + 1, cfg.unusual_volume_min_day_contracts)
         by_day = _crossed(day - size, day, day_line)
-    if not (by_bucket or by_day):
+    if not (by_bucket or by_day) or packet.premium_cents < cfg.unusual_volume_min_premium_usd * CENTS_PER_USD:
         return None
     rule = (
         f"5-minute volume crosses max({cfg.unusual_volume_bucket_ratio:g} x bucket baseline, "
         f"{cfg.unusual_volume_min_bucket_contracts:,}) or day volume crosses above open interest with volume >= "
-        f"{cfg.unusual_volume_min_day_contracts:,}"
+        f"{cfg.unusual_volume_min_day_contracts:,}, on a packet of premium >= "
+        f"{format_usd(cfg.unusual_volume_min_premium_usd * CENTS_PER_USD)}"
     )
     explanations = [f"Unusual volume: {_describe(packet)} takes the contract over its usual volume."]
     metrics = _metrics(packet, ctx)

@@ -12,7 +12,8 @@ from connectors.synthetic.planted.equity_truth import (
 )
 from connectors.synthetic.planted.library import FIRST_SCENARIO, HARD_NEGATIVES, SCENARIOS, ScenarioName
 from connectors.synthetic.planted.planners import plan_scenario
-from connectors.synthetic.planted.script import Scheduled, ScheduledQuote
+from connectors.synthetic.planted.script import Plan, Scheduled, ScheduledPrint, ScheduledQuote
+from connectors.synthetic.planted.structures import STRUCTURE_QUIET_NS
 from connectors.synthetic.planted.truth import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS, PlantedLabel
 
 __all__ = [
@@ -26,14 +27,17 @@ __all__ = [
     "PACKET_CLASSIFIERS",
     "SCENARIOS",
     "STRUCTURE_CLASSIFIERS",
+    "STRUCTURE_QUIET_NS",
     "CandleLabel",
     "DarkLabel",
     "EquityDesk",
+    "Plan",
     "PlannedEquity",
     "PlannedEquityQuote",
     "PlantedLabel",
     "ScenarioName",
     "Scheduled",
+    "ScheduledPrint",
     "ScheduledQuote",
     "plan_scenario",
 ]

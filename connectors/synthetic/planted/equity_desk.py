@@ -5,7 +5,7 @@ What the background equity tape can and cannot do near a plan (the market enforc
 - Background off-exchange prints of `stealth_min_print_shares` or more print at the midpoint, so no background
   print is ever counted by the stealth rules: runs are exactly the planted prints, and a planted run can be
   neither completed nor put in cooldown by background. Smaller background prints still print at or through
-  the touch (retail flow), and background midpoint blocks can be absorbed blocks of their own (unlabeled).
+  the touch (retail flow). Background off-exchange prints stay under 2,000 shares: blocks are planted.
 - Between a planted quote and the planted print placed against it, background quotes on the underlying are
   held, so the as-of quote of a planted print is the plan's. Elsewhere background quotes keep coming,
   including in the middle of a stealth run.

@@ -134,16 +134,28 @@ def plan_two_print(und: UnderlyingState, start_ts: int, rng: random.Random) -> P
 
 
 def plan_unrelated(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
-    """One print each on three different contracts within tens of milliseconds: three packets, no sweep."""
+    """One print each on three different contracts within tens of milliseconds: three packets, no sweep.
+
+    The three are bought on one right and not all on one expiry, so they form no structure a classifier reads (no
+    straddle or strangle without both rights, no vertical or roll with one side, no ladder across expiries): the
+    label is about sweeps, and a structure it formed by chance would be truth it does not state.
+    """
     script = Script(rng)
     venues = pick_venues(rng, 3)
     ts = start_ts
     taken: frozenset[str] = frozenset()
+    right: str | None = None
+    expiries = set()
     for i in range(3):
-        book = choose(und, ts, rng, Want(moneyness=(0.96, 1.04), ask_cents=(50, 1_000), exclude=taken))
+        want = Want(right=right, moneyness=(0.96, 1.04), ask_cents=(50, 1_000), exclude=taken)
+        book = choose(und, ts, rng, want)
         if book is None:
             return None
         c = book.contract
+        right = c.right
+        expiries.add(c.expiry)
+        if i == 2 and len(expiries) == 1:
+            return None
         taken |= {c.symbol}
         size = min(480, math.ceil(rng.uniform(8_000, 40_000) / book.ask))
         facts = facts_of(und, c, ts)

@@ -158,7 +158,8 @@ def plan_repeats(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: r
         for _ in range(count - 1)
     ]
     span = sum(gaps_ns)
-    want = Want(ask_cents=(60, 1_500), quiet_ns=REPEAT_WINDOW_NS + NS_PER_S, span_ns=span + NS_PER_S)
+    # An ask of at most $4.50: each packet's $12.5k+ buys more than repeat_min_packet_contracts.
+    want = Want(ask_cents=(60, 450), quiet_ns=REPEAT_WINDOW_NS + NS_PER_S, span_ns=span + NS_PER_S)
     book = choose(und, start_ts, rng, want)
     if book is None:
         return None
@@ -294,7 +295,8 @@ def plan_zero_dte(name: ScenarioName, und: UnderlyingState, start_ts: int, rng: 
 
 def plan_unusual_volume(und: UnderlyingState, start_ts: int, rng: random.Random) -> Plan | None:
     """Several mid-sized packets that take day volume above open interest (and the minimum) on a quiet name."""
-    want = Want(moneyness=(0.85, 1.15), ask_cents=(3, 800), open_interest=(0, 2_200), span_ns=30 * NS_PER_S)
+    # An ask of 60 cents or more: each packet (a hundred contracts or more) carries the premium floor.
+    want = Want(moneyness=(0.85, 1.15), ask_cents=(60, 800), open_interest=(0, 2_200), span_ns=30 * NS_PER_S)
     book = choose(und, start_ts, rng, want)
     if book is None:
         return None
@@ -329,8 +331,10 @@ def plan_new_position(und: UnderlyingState, start_ts: int, rng: random.Random) -
         return None
     c = book.contract
     total = c.open_interest + rng.randint(20, 300)
-    if total > 2_000:
+    if total > 2_000 or total < RULES.new_position_min_contracts:
         return None
+    if total * book.ask < 1.1 * RULES.new_position_min_premium_usd:
+        return None  # under the premium floor: not the opening position the scenario plants
     facts = facts_of(und, c, start_ts)
     script = Script(rng)
     sizes = [total] if rng.random() < 0.5 else split_size(total, 3, total, rng)

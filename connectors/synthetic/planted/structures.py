@@ -130,7 +130,8 @@ def plan_legs(
     if any(quiet_from <= c.last_scenario_end <= quiet_to for c in und.contracts):
         return None  # another scenario's packets end near the legs: they could be candidates
     ordered = sorted(facts, key=leg_order)
-    expected, forbidden = structure_truth(structure_type)
+    gross = sum(leg.packet.premium_cents for leg in facts)
+    expected, forbidden = structure_truth(structure_type, gross)
     kinds = {leg.packet.kind for leg in facts}
     sizes = [leg.packet.size for leg in ordered]
     anchor = min(facts, key=lambda leg: (leg.packet.ts_first, leg.symbol))
@@ -152,7 +153,7 @@ def plan_legs(
         ts_end=ts_end,
         prints_left=sum(leg.packet.print_count for leg in facts),
         forbidden_classifiers=forbidden,
-        expected_direction=structure_direction(structure_type, facts),
+        expected_direction=structure_direction(structure_type, facts) if expected else None,
         description=(
             f"{structure_type or 'no structure'}: "
             + "; ".join(_leg_text(leg, sides[leg.symbol]) for leg in ordered)
@@ -164,6 +165,7 @@ def plan_legs(
             flagged=flagged,
             net_premium=net_kind,
             rule=reason,
+            gross_premium_cents=gross,
         ),
     )
     for event in script.events:

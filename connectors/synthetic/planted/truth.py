@@ -121,6 +121,8 @@ class StructureTruth:
     """Debit or credit from the planned fills (unknown when a leg's side is)."""
     rule: str
     """Why, in plain English with the numbers: for tables of misses and false positives."""
+    gross_premium_cents: int = 0
+    """Premium over every leg, whatever its side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,12 +206,24 @@ def _packet_truth(p: PacketFacts, c: ContractFacts) -> tuple[set[str], set[str]]
         and p.premium_cents >= RULES.golden_sweep_min_premium_usd * CENTS_PER_USD
         and p.size > c.open_interest,
     )
-    decide("block_trade", p.kind == "block")
+    decide(
+        "block_trade",
+        p.kind == "block"
+        and (
+            p.premium_cents >= RULES.block_min_premium_cents
+            or p.premium_cents >= RULES.block_size_min_premium_usd * CENTS_PER_USD
+        ),
+    )
     spike = p.size >= RULES.unusual_spike_min_contracts and (
         p.premium_cents >= RULES.unusual_spike_min_premium_usd * CENTS_PER_USD
     )
     decide("unusual_spike", True if spike else (False if c.z_quiet else None))
-    decide("new_position_likely", p.size > c.open_interest)
+    decide(
+        "new_position_likely",
+        p.size > c.open_interest
+        and p.size >= RULES.new_position_min_contracts
+        and p.premium_cents >= RULES.new_position_min_premium_usd * CENTS_PER_USD,
+    )
     large_write = p.side == "sell" and p.size >= RULES.write_min_contracts
     large_write = large_write and p.premium_cents >= RULES.write_min_premium_usd * CENTS_PER_USD
     decide("call_overwrite", large_write and c.right == "C")
@@ -235,11 +249,19 @@ def _packet_truth(p: PacketFacts, c: ContractFacts) -> tuple[set[str], set[str]]
 def _repeats(packets: list[PacketFacts]) -> bool:
     floor = RULES.repeat_min_packet_premium_usd * CENTS_PER_USD
     for side in ("buy", "sell"):
-        times = [p.ts_last for p in packets if p.side == side and p.premium_cents >= floor]
+        times = [
+            p.ts_last
+            for p in packets
+            if p.side == side and p.premium_cents >= floor and p.size >= RULES.repeat_min_packet_contracts
+        ]
         for i, ts in enumerate(times):
             if sum(1 for t in times[: i + 1] if ts - t <= REPEAT_WINDOW_NS) >= RULES.repeat_min_packets:
                 return True
     return False
+
+
+def _volume_significant(p: PacketFacts) -> bool:
+    return p.premium_cents >= RULES.unusual_volume_min_premium_usd * CENTS_PER_USD
 
 
 def bucket_truth(packets: list[PacketFacts], contract: ContractFacts) -> bool | None:
@@ -260,9 +282,11 @@ def bucket_truth(packets: list[PacketFacts], contract: ContractFacts) -> bool | 
         need = math.ceil(
             max(RULES.unusual_volume_bucket_ratio * history[bucket], RULES.unusual_volume_min_bucket_contracts, 1.0)
         )
-        # The engine fires when volume before < need <= volume before + size, for its volume before in [low, high].
-        sure = sure or (need - p.size <= low and high <= need - 1)
-        possible = possible or max(low, need - p.size) <= min(high, need - 1)
+        # The engine fires when volume before < need <= volume before + size, for its volume before in [low, high],
+        # on a packet of at least the premium floor.
+        if _volume_significant(p):
+            sure = sure or (need - p.size <= low and high <= need - 1)
+            possible = possible or max(low, need - p.size) <= min(high, need - 1)
         low += p.size
         high += p.size
     return True if sure else (None if possible else False)
@@ -282,7 +306,7 @@ def label_truth(packets: list[PacketFacts], contract: ContractFacts) -> tuple[tu
     volume = contract.volume_before
     crossed = False
     for p in packets:
-        crossed = crossed or volume < line <= volume + p.size
+        crossed = crossed or (_volume_significant(p) and volume < line <= volume + p.size)
         volume += p.size
     by_bucket = bucket_truth(packets, contract)
     if crossed or by_bucket is True:
@@ -402,9 +426,14 @@ def structure_direction(structure_type: StructureType | None, legs: Sequence[Leg
     return "neutral"
 
 
-def structure_truth(structure_type: StructureType | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Return (expected, forbidden) structure classifiers of a structure label: its type's one, and the rest."""
+def structure_truth(
+    structure_type: StructureType | None, gross_premium_cents: int
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return (expected, forbidden) structure classifiers of a structure label: its type's one, and the rest; none
+    fires under `structure_classifier_min_premium_usd` gross premium."""
     fires = CLASSIFIER_OF_STRUCTURE.get(structure_type) if structure_type is not None else None
+    if gross_premium_cents < RULES.structure_classifier_min_premium_usd * CENTS_PER_USD:
+        fires = None
     return (
         tuple(c for c in STRUCTURE_CLASSIFIERS if c == fires),
         tuple(c for c in STRUCTURE_CLASSIFIERS if c != fires),

@@ -156,7 +156,7 @@ def test_structure_labels_are_their_legs() -> None:
         assert {lb.scenario for lb in legs} == {label.scenario}
         assert label.symbol == truth.legs[0]
         assert (label.ts_start, label.ts_end) == (min(lb.ts_start for lb in legs), max(lb.ts_end for lb in legs))
-        expected, forbidden = structure_truth(truth.structure_type)
+        expected, forbidden = structure_truth(truth.structure_type, truth.gross_premium_cents)
         assert (label.expected_classifiers, label.forbidden_classifiers) == (expected, forbidden)
         assert label.hard_negative is (label.scenario in STRUCTURE_SCENARIOS[-4:])
         if label.hard_negative:

@@ -9,6 +9,7 @@ import pytest
 
 from connectors.synthetic.planted.truth import (
     CLASSIFIER_OF_STRUCTURE,
+    RULES,
     STRUCTURE_CLASSIFIERS,
     ContractFacts,
     LegFacts,
@@ -306,13 +307,15 @@ def test_structure_direction(legs: list[LegFacts], structure_type: StructureType
 
 
 def test_structure_truth_names_one_classifier_per_type() -> None:
+    floor = RULES.structure_classifier_min_premium_usd * 100
     for structure_type, classifier in CLASSIFIER_OF_STRUCTURE.items():
-        expected, forbidden = structure_truth(structure_type)
+        expected, forbidden = structure_truth(structure_type, floor)
         assert expected == (classifier,)
         assert set(forbidden) == set(STRUCTURE_CLASSIFIERS) - {classifier}
+        assert structure_truth(structure_type, floor - 1) == ((), STRUCTURE_CLASSIFIERS), "under the premium floor"
     silent: tuple[StructureType | None, ...] = ("calendar", "diagonal", "multi_leg", None)
     for quiet in silent:
-        assert structure_truth(quiet) == ((), STRUCTURE_CLASSIFIERS)
+        assert structure_truth(quiet, floor) == ((), STRUCTURE_CLASSIFIERS)
 
 
 def test_net_premium_of() -> None:
