@@ -43,7 +43,9 @@ class OptionsConfig(BaseSettings):
     large_sweep_min_premium_usd: int = Field(40_000, gt=0, description="large_sweep: minimum premium")
     large_sweep_min_z: float = Field(2.0, gt=0, description="large_sweep: or premium z-score at least this")
     large_sweep_z_floor_premium_usd: int = Field(
-        10_000, ge=0, description="large_sweep: the z-score clause also needs this premium (z confirms, never alone)"
+        20_000,
+        ge=0,
+        description="large_sweep: the z-score clause also needs this premium (z confirms, never alone)",
     )
     rolling_window: int = Field(50, ge=2, description="rolling baseline window, in packets")
     z_min_samples: int = Field(12, ge=2, description="z-score is absent below this many samples")

@@ -7,7 +7,7 @@ tape some small print is always several standard deviations above a quiet contra
 settings and defaults (premiums in US dollars):
 
 - `large_sweep`: sweep, prints >= 3 (`large_sweep_min_prints`) and (premium >= 40k (`large_sweep_min_premium_usd`)
-  or (premium z >= 2 (`large_sweep_min_z`) and premium >= 10k (`large_sweep_z_floor_premium_usd`))).
+  or (premium z >= 2 (`large_sweep_min_z`) and premium >= 20k (`large_sweep_z_floor_premium_usd`))).
 - `golden_sweep`: sweep, premium >= 1M (`golden_sweep_min_premium_usd`) and size > open interest.
 - `block_trade`: block kind: one print of premium >= 250k (`block_min_premium_usd`), or of size >= 500
   (`block_min_contracts`) and premium >= 20k (`block_size_min_premium_usd`: a cheap large lot is no block), or a

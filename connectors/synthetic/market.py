@@ -327,10 +327,8 @@ class _Run:
         for und in self.underlyings:
             for c in und.contracts:
                 c.session_open_ns = session_open
-                c.history = draw_history(c.open_interest, config.rate_scale, history)
-                if c.history is not None:
-                    # The daily job saw how the contract trades: a busy contract's history is busy too.
-                    c.history = tuple(round(h * factor[c.symbol], 4) for h in c.history)
+                # The daily job saw how the contract trades: a busy contract's history is busy too.
+                c.history = draw_history(c.open_interest, config.rate_scale, history, factor[c.symbol])
         # Capture latency (ts_recv - ts_event): tens of microseconds, sometimes a couple of milliseconds.
         self.latency = _mixture_table(self.tape, 1024, [(0.9, 20_000, 300_000), (0.1, 300_001, 2_000_000)])
         self.labels: list[PlantedLabel] = []

@@ -50,8 +50,8 @@ NO_Z = PacketContext()
         pytest.param({"premium_cents": 3_999_999}, 1.99, False, id="z-under-2"),
         pytest.param({"premium_cents": 100_000}, 5.0, False, id="z-alone-under-the-floor-never-fires"),
         pytest.param({"premium_cents": 60_000}, 9.0, False, id="600-dollar-sweep-of-a-quiet-contract"),
-        pytest.param({"premium_cents": 1_000_000}, 2.0, True, id="z-at-the-10k-floor"),
-        pytest.param({"premium_cents": 999_999}, 2.0, False, id="z-1-cent-under-the-floor"),
+        pytest.param({"premium_cents": 2_000_000}, 2.0, True, id="z-at-the-20k-floor"),
+        pytest.param({"premium_cents": 1_999_999}, 2.0, False, id="z-1-cent-under-the-floor"),
         pytest.param({"print_count": 2}, None, False, id="two-prints"),
         pytest.param({"print_count": 2, "premium_cents": 100_000_000}, 9.0, False, id="two-prints-huge"),
         pytest.param({"kind": "split", "venue_count": 1}, None, False, id="split"),
@@ -169,13 +169,13 @@ def test_large_sweep_hit_cites_numbers_and_thresholds() -> None:
         "Sweep: SPY 2026-03-20 580.00 call: 300 contracts for $60.0k premium",
         "across 3 venues in 3 prints within 20 ms",
         "Premium $60.0k vs threshold $40,000",
-        "premium z 2.50 vs 2 (counts only with premium >= $10,000)",
+        "premium z 2.50 vs 2 (counts only with premium >= $20,000)",
         "100% of size traded at or above the ask (buyer-initiated)",
         "NBBO at the first print 1.90 x 2.00, VWAP 2.00, 100% of size with a fresh quote",
     ):
         assert expected in text
     assert hit.rule == (
-        "kind == sweep and prints >= 3 and (premium >= $40,000 or (premium z >= 2 and premium >= $10,000))"
+        "kind == sweep and prints >= 3 and (premium >= $40,000 or (premium z >= 2 and premium >= $20,000))"
     )
     assert hit.metrics == {
         "print_count": 3.0,
@@ -245,8 +245,8 @@ def test_block_trade_explanations(overrides: dict[str, Any], expected: list[str]
     for fragment in expected:
         assert fragment in text
     assert hit.rule == (
-        "one print with size >= 500 contracts or premium >= $250,000, or a cross/floor print with size >= 100 and "
-        "premium >= $20,000"
+        "one print with premium >= $250,000, or size >= 500 contracts and premium >= $20,000, or a cross/floor print "
+        "with size >= 100 and premium >= $20,000"
     )
     assert hit.confidence == pytest.approx(confidence)
     assert hit.metrics["size_contracts"] == float(size)
@@ -259,7 +259,8 @@ def test_block_trade_explanations(overrides: dict[str, Any], expected: list[str]
         pytest.param("floor", 100, 2_000_000, True, id="floor-100-lot-20k"),
         pytest.param("cross", 99, 5_000_000, False, id="cross-99-lots"),
         pytest.param("cross", 300, 1_999_999, False, id="cross-premium-1-cent-under"),
-        pytest.param("", 500, 100_000, True, id="block-size-needs-no-flag-floor"),
+        pytest.param("", 500, 2_000_000, True, id="block-size-needs-no-flag-floor"),
+        pytest.param("", 600, 60_000, False, id="cheap-large-lot-is-no-block"),
         pytest.param("", 10, 25_000_000, True, id="block-premium-needs-no-flag-floor"),
     ],
 )
