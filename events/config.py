@@ -40,7 +40,9 @@ class OptionsConfig(BaseSettings):
     large_sweep_min_premium_usd: int = Field(40_000, gt=0, description="large_sweep: minimum premium")
     large_sweep_min_z: float = Field(2.0, gt=0, description="large_sweep: or premium z-score at least this")
     large_sweep_z_floor_premium_usd: int = Field(
-        10_000, ge=0, description="large_sweep: the z-score clause also needs this premium (z confirms, never alone)"
+        20_000,
+        ge=0,
+        description="large_sweep: the z-score clause also needs this premium (z confirms, never alone)",
     )
     rolling_window: int = Field(50, ge=2, description="rolling baseline window, in packets")
     z_min_samples: int = Field(12, ge=2, description="z-score is absent below this many samples")
@@ -65,6 +67,11 @@ class OptionsConfig(BaseSettings):
         3.0,
         ge=0.0,
         description="structures: an unflagged leg is also at least this multiple of its contract's median packet size",
+    )
+    structure_classifier_min_premium_usd: int = Field(
+        25_000,
+        ge=0,
+        description="structure classifiers: a structure under this gross premium is reported but fires none",
     )
     flow_context_windows: str = Field(
         "1m,5m,1h,4h,1d", description="flow context: comma-separated sliding windows (units s, m, h, d)"
@@ -106,6 +113,11 @@ class OptionsConfig(BaseSettings):
     unusual_volume_min_day_contracts: int = Field(
         500, gt=0, description="unusual_volume: or day volume above open interest and at least this"
     )
+    unusual_volume_min_premium_usd: int = Field(
+        5_000,
+        ge=0,
+        description="unusual_volume: the packet taking volume over a line carries at least this premium (0: any)",
+    )
     new_position_min_contracts: int = Field(
         100, gt=0, description="new_position_likely: size above open interest and at least this"
     )
@@ -116,6 +128,9 @@ class OptionsConfig(BaseSettings):
     repeat_window_ms: int = Field(60_000, gt=0, description="repeated hits: packets within this much time")
     repeat_min_packet_premium_usd: int = Field(
         10_000, ge=0, description="repeated hits: packets under this premium do not count (0: every packet)"
+    )
+    repeat_min_packet_contracts: int = Field(
+        25, ge=0, description="repeated hits: packets under this many contracts do not count (0: every packet)"
     )
     write_min_contracts: int = Field(
         500, gt=0, description="call_overwrite / put_write: a large packet sold at the bid has this many contracts"

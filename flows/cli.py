@@ -59,8 +59,9 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="score every classifier against a labeled synthetic session (precision, recall, misses)",
         description="Replay a synthetic session with planted, labeled scenarios (positives and hard negatives) "
         "through the flows in-process with the default thresholds, and print precision and recall per "
-        "classifier, misses and false positives with their explanations. Exits 1 when an evaluated classifier "
-        "is below --min.",
+        "classifier for hits and for alerts (a hit or alert on background prints is a false positive), false "
+        "alerts per underlying-hour, misses, false positives and false alerts with their explanations. Exits 1 "
+        "when an evaluated classifier is below --min or false alerts per underlying-hour exceed --max-false-alerts.",
     )
     p.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
     p.add_argument(
@@ -74,9 +75,22 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="mean seconds between planted scenarios per underlying (default 2)",
     )
     p.add_argument("--underlyings", default=None, help="comma-separated universe (default SPY,QQQ,AAPL,NVDA,TSLA)")
-    p.add_argument("--min", type=float, default=0.9, help="minimum recall and precision per classifier (default 0.9)")
+    p.add_argument(
+        "--min",
+        type=float,
+        default=0.9,
+        help="minimum recall and precision per classifier, hits and alerts (default 0.9)",
+    )
+    p.add_argument(
+        "--max-false-alerts",
+        type=float,
+        default=1.0,
+        help="maximum false alerts per underlying-hour: false alerts / (underlyings x session hours) (default 1)",
+    )
     p.add_argument("--workers", type=int, default=1, help="Bytewax workers in this process")
-    p.add_argument("--max-rows", type=int, default=20, help="rows shown of the misses and false positives tables")
+    p.add_argument(
+        "--max-rows", type=int, default=20, help="rows shown of the misses, false positives and false alerts tables"
+    )
     p.add_argument("--require-all", action="store_true", help="also fail when a classifier could not be evaluated")
 
 

@@ -1,14 +1,28 @@
 """`flowtape evaluate`: replay a labeled synthetic session through the flows in-process and score every
-classifier against the planted ground truth.
+classifier, and every alert, against the planted ground truth.
 
-A hit matches a label when its evidence ids overlap the label's print ids. Per classifier:
+A hit or an alert matches a label when its evidence ids overlap the label's print ids (an alert cites a bounded
+number of its largest prints; planted patterns' prints are the large ones, so they stay cited). Per classifier:
 
-- recall = labels expecting it that it hit / labels expecting it;
-- precision = true positives / (true positives + false positives), where a hit is a true positive when it
-  matches a label expecting the classifier and a false positive when it matches only labels forbidding it.
-  Hits matching labels that neither expect nor forbid it (baseline-relative clauses: z-scores) are counted
-  as incidental; hits on background prints (no label) are counted apart, since the background tape is not
-  ground truth for baseline-relative rules.
+- recall = labels expecting it that it hit (that an alert naming it covers) / labels expecting it;
+- precision = true positives / (true positives + false positives). A hit is a true positive when it matches a
+  label expecting its classifier. It is a false positive when it matches only labels forbidding it, when it
+  matches only labels that say nothing about its kind of classifier (a structure classifier on prints of
+  single-contract labels: a coincidence of timing, not a planted structure), and when it matches no label at
+  all: background activity is part of the test, and a hit on it is noise a trader would have to read. The
+  `bg` column counts the false positives on background.
+- incidental: a hit matching a planted label of its own kind that neither expects nor forbids it. Labels leave a
+  classifier undecided only where its firing depends on the background's baselines (a z-score clause of
+  `unusual_spike` or `large_sweep` on a planted large print, 5-minute volume straddling a bucket), so the
+  planted print is real flow and the rule's firing on it is plausible either way; these are left out of
+  precision and shown.
+
+An alert is scored per classifier it names, the same way, and as a whole: true when a classifier it names is a
+true positive, false when every classifier it names is a false positive (background, or only forbidding labels),
+incidental otherwise. False alerts per underlying-hour = false alerts / (underlyings x session hours): the noise
+a desk watching the feed would see. Dark inferences raise no alerts (BEHAVIOR section 6: alerts are per packet or
+structure), so their alert columns read "-". A structure's alert speaks for its legs: a planted structure whose
+legs raised alerts of their own that neither are its alert nor cite it is counted as not folded.
 
 Labels are ground truth for the default thresholds, so the evaluation runs with the defaults. A classifier
 whose inputs the options engine does not provide yet (found by probing the engine, not assumed) is printed
@@ -25,8 +39,13 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket
-from connectors.synthetic.equity_scenarios import DARK_CLASSIFIERS, CandleLabel
-from connectors.synthetic.scenarios import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS
+from connectors.synthetic.planted import (
+    DARK_CLASSIFIERS,
+    PACKET_CLASSIFIERS,
+    STRUCTURE_CLASSIFIERS,
+    CandleLabel,
+    DarkLabel,
+)
 from events.config import EquitiesConfig, OptionsConfig, parse_windows
 from events.ids import raw_event_id
 from events.models import (
@@ -40,8 +59,10 @@ from events.models import (
     OpenInterest,
     OptionNbbo,
     OptionPrint,
+    Structure,
 )
 from events.symbology import parse_occ
+from events.topics import DARK_INFERENCES, EQUITIES_CANDLES, FLOW_ALERTS, FLOW_HITS, FLOW_STRUCTURES
 from events.units import NS_PER_MS, NS_PER_S, price_e9
 from events.views import FILTER_NAMES, etf_symbols, filter_profile, visible
 from flows.replay import run_events
@@ -86,6 +107,8 @@ class DarkHit:
 DEFAULT_SECONDS = 300.0
 DEFAULT_PLANT_EVERY_S = 2.0
 DEFAULT_MIN = 0.9
+DEFAULT_MAX_FALSE_ALERTS_PER_HOUR = 1.0
+"""At most one false alert per underlying per hour of session: what a desk could still read."""
 
 ENGINE_INPUTS: dict[str, str] = {
     "golden_sweep": "open interest (PacketContext.open_interest_contracts)",
@@ -100,22 +123,20 @@ ENGINE_INPUTS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class ClassifierScore:
-    """One classifier's counts against the labels."""
+class Tally:
+    """What one classifier's hits, or the alerts naming it, came to against the labels."""
 
-    classifier: str
     expected: int
+    """Labels expecting the classifier."""
     recalled: int
-    forbidden: int
-    hits: int
+    """Of those, labels it hit (an alert naming it covered)."""
+    scored: int
+    """Hits (alerts naming it)."""
     true_positives: int
     false_positives: int
-    incidental: int
     background: int
-    direction_checked: int
-    direction_agreed: int
-    status: Status
-    reason: str = ""
+    """Of the false positives: on prints no label holds."""
+    incidental: int
 
     @property
     def recall(self) -> float | None:
@@ -125,6 +146,57 @@ class ClassifierScore:
     def precision(self) -> float | None:
         scored = self.true_positives + self.false_positives
         return self.true_positives / scored if scored else None
+
+    def meets(self, minimum: float) -> bool:
+        """Return whether recall and precision are at least `minimum` (no false positive and no label: met)."""
+        return (self.recall is None or self.recall >= minimum) and (self.precision or 0.0) >= minimum
+
+
+@dataclass(frozen=True)
+class ClassifierScore:
+    """One classifier's counts against the labels: its hits, and the alerts naming it (None: never alerted)."""
+
+    classifier: str
+    expected: int
+    forbidden: int
+    hit_tally: Tally
+    alert_tally: Tally | None
+    direction_checked: int
+    direction_agreed: int
+    status: Status
+    reason: str = ""
+
+    @property
+    def recalled(self) -> int:
+        return self.hit_tally.recalled
+
+    @property
+    def hits(self) -> int:
+        return self.hit_tally.scored
+
+    @property
+    def true_positives(self) -> int:
+        return self.hit_tally.true_positives
+
+    @property
+    def false_positives(self) -> int:
+        return self.hit_tally.false_positives
+
+    @property
+    def incidental(self) -> int:
+        return self.hit_tally.incidental
+
+    @property
+    def background(self) -> int:
+        return self.hit_tally.background
+
+    @property
+    def recall(self) -> float | None:
+        return self.hit_tally.recall
+
+    @property
+    def precision(self) -> float | None:
+        return self.hit_tally.precision
 
     @property
     def evaluated(self) -> bool:
@@ -142,9 +214,17 @@ class Miss:
 
 @dataclass(frozen=True)
 class FalsePositive:
-    """A hit on prints whose labels forbid its classifier."""
+    """A hit on background prints, or on prints whose labels forbid its classifier or say nothing of its kind."""
 
     hit: Scorable
+    labels: tuple[PlantedLabel, ...]
+
+
+@dataclass(frozen=True)
+class FalseAlert:
+    """An alert every classifier of which is a false positive."""
+
+    alert: Alert
     labels: tuple[PlantedLabel, ...]
 
 
@@ -160,6 +240,16 @@ class Evaluation:
     visible_alerts: dict[str, int]
     minimum: float
     candles: CandleScore | None = None
+    alerts: int = 0
+    true_alerts: int = 0
+    false_alerts: tuple[FalseAlert, ...] = ()
+    underlying_hours: float | None = None
+    """Underlyings x session hours (None: the alerts were not scored)."""
+    max_false_alerts_per_hour: float = DEFAULT_MAX_FALSE_ALERTS_PER_HOUR
+    structures_alerted: int = 0
+    """Planted structures expected to fire a structure classifier whose prints an alert covers."""
+    unfolded: tuple[PlantedLabel, ...] = ()
+    """Of those, structures whose legs raised alerts of their own that neither are nor cite the structure's."""
 
     def score(self, classifier: str) -> ClassifierScore:
         """Return one classifier's score."""
@@ -167,8 +257,20 @@ class Evaluation:
 
     @property
     def failed(self) -> tuple[ClassifierScore, ...]:
-        """Return the classifiers below the minimum or without labels."""
+        """Return the classifiers below the minimum (hits or alerts) or without labels."""
         return tuple(s for s in self.scores if s.status in ("below", "no labels"))
+
+    @property
+    def false_alerts_per_underlying_hour(self) -> float | None:
+        if not self.underlying_hours:
+            return None
+        return len(self.false_alerts) / self.underlying_hours
+
+    @property
+    def noisy(self) -> bool:
+        """Return whether false alerts per underlying-hour exceed the maximum."""
+        rate = self.false_alerts_per_underlying_hour
+        return rate is not None and rate > self.max_false_alerts_per_hour
 
     @property
     def candles_failed(self) -> bool:
@@ -208,6 +310,45 @@ def _interval_ms(label: str) -> int:
     return parse_windows(label)[0][1] // NS_PER_MS
 
 
+Outcome = Literal["tp", "fp", "incidental"]
+
+
+def family(label: PlantedLabel) -> tuple[str, ...]:
+    """Return the classifiers a label speaks about: structure, dark or packet classifiers."""
+    if label.structure is not None:
+        return STRUCTURE_CLASSIFIERS
+    if isinstance(label, DarkLabel):
+        return DARK_CLASSIFIERS
+    return PACKET_CLASSIFIERS
+
+
+def outcome(classifier: str, matched: Sequence[PlantedLabel]) -> Outcome:
+    """Return how a hit of `classifier` on prints of the `matched` labels scores (none matched: background)."""
+    if any(classifier in label.expected_classifiers for label in matched):
+        return "tp"
+    undecided = [
+        label for label in matched if classifier not in label.forbidden_classifiers and classifier in family(label)
+    ]
+    return "incidental" if undecided else "fp"
+
+
+class _Matcher:
+    """Labels by print id."""
+
+    def __init__(self, labels: Sequence[PlantedLabel]) -> None:
+        self.by_print: dict[str, list[PlantedLabel]] = defaultdict(list)
+        for label in labels:
+            for print_id in label.print_ids:
+                self.by_print[print_id].append(label)
+
+    def __call__(self, evidence_ids: Iterable[str]) -> list[PlantedLabel]:
+        return list({id(label): label for i in evidence_ids for label in self.by_print.get(i, ())}.values())
+
+
+def _counter() -> defaultdict[str, int]:
+    return defaultdict(int)
+
+
 def score_hits(
     labels: Sequence[PlantedLabel],
     hits: Iterable[Scorable],
@@ -216,43 +357,65 @@ def score_hits(
     minimum: float = DEFAULT_MIN,
     classifiers: Sequence[str] = PACKET_CLASSIFIERS,
     visible_alerts: dict[str, int] | None = None,
+    alerts: Sequence[Alert] | None = None,
+    alerted: Sequence[str] = (*PACKET_CLASSIFIERS, *STRUCTURE_CLASSIFIERS),
+    structure_ids: frozenset[str] = frozenset(),
+    underlying_hours: float | None = None,
+    max_false_alerts_per_hour: float = DEFAULT_MAX_FALSE_ALERTS_PER_HOUR,
 ) -> Evaluation:
-    """Score hits against labels (pure). `unavailable` maps a classifier to the input the engine lacks."""
-    by_print: dict[str, list[PlantedLabel]] = defaultdict(list)
-    for label in labels:
-        for print_id in label.print_ids:
-            by_print[print_id].append(label)
-    hits = list(hits)
+    """Score hits, and alerts when given, against labels (pure).
+
+    `unavailable` maps a classifier to the input the engine lacks; `alerted` names the classifiers alerts can name;
+    `structure_ids` are the run's structure ids (a leg's alert citing one is folded into it).
+    """
+    match = _Matcher(labels)
     fired_on: dict[int, set[str]] = defaultdict(set)
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[str, defaultdict[str, int]] = defaultdict(_counter)
     false_positives: list[FalsePositive] = []
     for hit in hits:
         c = counts[hit.classifier]
         c["hits"] += 1
-        matched = list({id(label): label for i in hit.evidence_ids for label in by_print.get(i, ())}.values())
+        matched = match(hit.evidence_ids)
         for label in matched:
             fired_on[id(label)].add(hit.classifier)
-        if not matched:
-            c["background"] += 1
-        elif any(hit.classifier in label.expected_classifiers for label in matched):
-            c["tp"] += 1
+        result = outcome(hit.classifier, matched)
+        c[result] += 1
+        if result == "fp":
+            c["background"] += not matched
+            false_positives.append(FalsePositive(hit, tuple(matched)))
+        elif result == "tp":
             directed = [lb for lb in matched if hit.classifier in lb.expected_classifiers and lb.expected_direction]
             if directed:
                 c["dir_checked"] += 1
                 c["dir_ok"] += any(hit.direction == lb.expected_direction for lb in directed)
-        elif any(hit.classifier in label.forbidden_classifiers for label in matched):
-            c["fp"] += 1
-            false_positives.append(FalsePositive(hit, tuple(matched)))
-        else:
-            c["incidental"] += 1
+    alert_counts: dict[str, defaultdict[str, int]] = defaultdict(_counter)
+    alerted_on: dict[int, set[str]] = defaultdict(set)
+    false_alerts: list[FalseAlert] = []
+    true_alerts = 0
+    for alert in alerts or ():
+        matched = match(alert.evidence_ids)
+        for label in matched:
+            alerted_on[id(label)].update(alert.classifiers)
+        results = set()
+        for classifier in alert.classifiers:
+            result = outcome(classifier, matched)
+            results.add(result)
+            a = alert_counts[classifier]
+            a["alerts"] += 1
+            a[result] += 1
+            a["background"] += result == "fp" and not matched
+        if "tp" in results:
+            true_alerts += 1
+        elif results == {"fp"}:
+            false_alerts.append(FalseAlert(alert, tuple(matched)))
     misses: list[Miss] = []
     for label in labels:
         fired = fired_on.get(id(label), set())
         for classifier in label.expected_classifiers:
             counts[classifier]["expected"] += 1
-            if classifier in fired:
-                counts[classifier]["recalled"] += 1
-            else:
+            counts[classifier]["recalled"] += classifier in fired
+            alert_counts[classifier]["recalled"] += classifier in alerted_on.get(id(label), set())
+            if classifier not in fired:
                 misses.append(Miss(classifier, label, tuple(sorted(fired))))
         for classifier in label.forbidden_classifiers:
             counts[classifier]["forbidden"] += 1
@@ -260,6 +423,13 @@ def score_hits(
     scores = []
     for name in names:
         c = counts[name]
+        hit_tally = Tally(c["expected"], c["recalled"], c["hits"], c["tp"], c["fp"], c["background"], c["incidental"])
+        alert_tally = None
+        if alerts is not None and name in alerted:
+            a = alert_counts[name]
+            alert_tally = Tally(
+                c["expected"], a["recalled"], a["alerts"], a["tp"], a["fp"], a["background"], a["incidental"]
+            )
         status: Status
         reason = ""
         if name in unavailable:
@@ -273,27 +443,27 @@ def score_hits(
             else:
                 status, reason = "not evaluated", "no planted scenario for it yet"
         else:
-            recall = c["recalled"] / c["expected"]
-            scored = c["tp"] + c["fp"]
-            precision = c["tp"] / scored if scored else 0.0
-            status = "ok" if recall >= minimum and precision >= minimum else "below"
+            met = hit_tally.meets(minimum) and (alert_tally is None or alert_tally.meets(minimum))
+            status = "ok" if met else "below"
         scores.append(
             ClassifierScore(
                 classifier=name,
                 expected=c["expected"],
-                recalled=c["recalled"],
                 forbidden=c["forbidden"],
-                hits=c["hits"],
-                true_positives=c["tp"],
-                false_positives=c["fp"],
-                incidental=c["incidental"],
-                background=c["background"],
+                hit_tally=hit_tally,
+                alert_tally=alert_tally,
                 direction_checked=c["dir_checked"],
                 direction_agreed=c["dir_ok"],
                 status=status,
                 reason=reason,
             )
         )
+    structures = [
+        label
+        for label in labels
+        if label.structure is not None and label.expected_classifiers and alerted_on.get(id(label))
+    ]
+    unfolded = [label for label in structures if _legs_alone(label, alerts or (), structure_ids)]
     return Evaluation(
         scores=tuple(scores),
         misses=tuple(m for m in misses if m.classifier not in unavailable),
@@ -302,7 +472,27 @@ def score_hits(
         hard_negatives=sum(label.hard_negative for label in labels),
         visible_alerts=visible_alerts or {},
         minimum=minimum,
+        alerts=len(alerts or ()),
+        true_alerts=true_alerts,
+        false_alerts=tuple(false_alerts),
+        underlying_hours=underlying_hours if alerts is not None else None,
+        max_false_alerts_per_hour=max_false_alerts_per_hour,
+        structures_alerted=len(structures),
+        unfolded=tuple(unfolded),
     )
+
+
+def _legs_alone(label: PlantedLabel, alerts: Iterable[Alert], structure_ids: frozenset[str]) -> bool:
+    """Return whether an alert on a planted structure's prints speaks for a leg alone: it names no structure
+    classifier and cites no structure among its subjects."""
+    prints = set(label.print_ids)
+    for alert in alerts:
+        if not prints.intersection(alert.evidence_ids):
+            continue
+        if set(alert.classifiers) & set(STRUCTURE_CLASSIFIERS) or structure_ids.intersection(alert.subject_ids):
+            continue
+        return True
+    return False
 
 
 # ----------------------------------------------------------------------------------- engine probe
@@ -396,20 +586,22 @@ def evaluate(
     market_config: SyntheticConfig,
     *,
     minimum: float = DEFAULT_MIN,
+    max_false_alerts_per_hour: float = DEFAULT_MAX_FALSE_ALERTS_PER_HOUR,
     workers: int = 1,
     config: OptionsConfig | None = None,
     support: Callable[[OptionsConfig], dict[str, str]] = engine_support,
 ) -> Evaluation:
-    """Run one synthetic session through the flows and score the classifiers against its labels."""
+    """Run one synthetic session through the flows and score the classifiers and alerts against its labels."""
     config = config or default_thresholds()
     market = SyntheticMarket(market_config)
     derived = run_events(market.events, config=config, workers=workers, equities=EquitiesConfig.model_construct())
-    hits: list[Scorable] = [h for h in derived.get("flow.hits", []) if isinstance(h, ClassifierHit)]
-    hits += [DarkHit.of(d) for d in derived.get("dark.inferences", []) if isinstance(d, DarkInference)]
+    hits: list[Scorable] = [h for h in derived.get(FLOW_HITS, []) if isinstance(h, ClassifierHit)]
+    hits += [DarkHit.of(d) for d in derived.get(DARK_INFERENCES, []) if isinstance(d, DarkInference)]
     candles = score_candles(
-        market.candle_labels, (c for c in derived.get("equities.candles", []) if isinstance(c, Candle))
+        market.candle_labels, (c for c in derived.get(EQUITIES_CANDLES, []) if isinstance(c, Candle))
     )
-    alerts = _latest_alerts(derived.get("flow.alerts", []))
+    alerts = _latest_alerts(derived.get(FLOW_ALERTS, []))
+    structure_ids = frozenset(s.id for s in derived.get(FLOW_STRUCTURES, []) if isinstance(s, Structure))
     etfs = etf_symbols(config)
     shown: dict[str, int] = {
         name: sum(visible(a, filter_profile(name, config), etf_symbols=etfs) for a in alerts) for name in FILTER_NAMES
@@ -421,6 +613,10 @@ def evaluate(
         minimum=minimum,
         classifiers=(*PACKET_CLASSIFIERS, *STRUCTURE_CLASSIFIERS, *DARK_CLASSIFIERS),
         visible_alerts=shown,
+        alerts=alerts,
+        structure_ids=structure_ids,
+        underlying_hours=len(market_config.underlyings) * market_config.duration_s / 3_600,
+        max_false_alerts_per_hour=max_false_alerts_per_hour,
     )
     return dataclasses.replace(evaluation, candles=candles)
 
@@ -430,7 +626,7 @@ def _latest_alerts(items: Iterable[DerivedEvent]) -> list[Alert]:
     for item in items:
         if isinstance(item, Alert) and (item.id not in latest or item.revision > latest[item.id].revision):
             latest[item.id] = item
-    return list(latest.values())
+    return sorted(latest.values(), key=lambda a: (a.ts_first, a.id))
 
 
 # ------------------------------------------------------------------------------------------ printing
@@ -457,55 +653,58 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _labels_text(labels: Sequence[PlantedLabel]) -> str:
+    return ",".join(sorted({lb.scenario for lb in labels})) or "background"
+
+
 def report(evaluation: Evaluation, *, max_rows: int = 20) -> Iterator[str]:
-    """Yield the report's lines: per-classifier scores, then misses and false positives with explanations."""
+    """Yield the report's lines: per-classifier scores of hits and alerts, the false alerts per underlying-hour,
+    then misses, false positives and false alerts with explanations."""
     ev = evaluation
     yield (
-        f"{ev.labels} planted labels ({ev.hard_negatives} hard negatives); a hit matches a label when its evidence "
-        f"ids overlap the label's print ids; minimum {ev.minimum:g} for recall and precision"
+        f"{ev.labels} planted labels ({ev.hard_negatives} hard negatives); a hit or alert matches a label when its "
+        f"evidence ids overlap the label's print ids; on no label (background) it is a false positive; minimum "
+        f"{ev.minimum:g} for recall and precision"
     )
     yield ""
     rows = []
     for s in ev.scores:
+        t = s.hit_tally
         direction = f"{s.direction_agreed}/{s.direction_checked}" if s.direction_checked else "-"
         status = s.status if not s.reason else f"{s.status}: {s.reason}"
-        rows.append(
-            [
-                s.classifier,
-                str(s.expected),
-                str(s.forbidden),
-                str(s.hits),
-                str(s.true_positives),
-                str(s.false_positives),
-                str(s.incidental),
-                str(s.background),
-                _pct(s.recall) if s.evaluated else "-",
-                _pct(s.precision) if s.evaluated else "-",
-                direction,
-                status,
-            ]
-        )
-    header = [
-        "classifier",
-        "expect",
-        "forbid",
-        "hits",
-        "tp",
-        "fp",
-        "incid",
-        "backgr",
-        "recall",
-        "precis",
-        "dir",
-        "status",
-    ]
-    yield from _table(header, rows, right=frozenset(range(1, 11)))
+        row = [s.classifier, str(s.expected), str(s.forbidden), str(t.scored), str(t.true_positives)]
+        row += [str(t.false_positives), str(t.background), str(t.incidental)]
+        row += [_pct(t.recall) if s.evaluated else "-", _pct(t.precision) if s.evaluated else "-", direction]
+        a = s.alert_tally
+        if a is None:
+            row += ["-"] * 5
+        else:
+            row += [str(a.scored), str(a.true_positives), str(a.false_positives)]
+            row += [_pct(a.recall) if s.evaluated else "-", _pct(a.precision) if s.evaluated else "-"]
+        rows.append([*row, status])
+    header = ["classifier", "expect", "forbid", "hits", "tp", "fp", "bg", "incid", "recall", "precis", "dir"]
+    header += ["alerts", "a.tp", "a.fp", "a.recall", "a.precis", "status"]
+    yield from _table(header, rows, right=frozenset(range(1, 16)))
     yield ""
     yield (
-        "expect/forbid: labels that expect / forbid it; tp/fp: hits on labels expecting / only forbidding it; "
-        "incid: hits on labels that do neither (baseline-relative clauses); backgr: hits on unlabeled background; "
-        "dir: true positives reading the label's direction."
+        "expect/forbid: labels that expect / forbid it. hits: tp on labels expecting it; fp on background (bg), on "
+        "labels only forbidding it, or on labels that say nothing of its kind; incid: on planted labels that leave "
+        "it undecided (baseline-relative clauses), out of precision. alerts: the same per classifier an alert "
+        "names (the latest revision of each alert); '-': never alerted. dir: true positives reading the "
+        "label's direction."
     )
+    if ev.underlying_hours is not None:
+        rate = ev.false_alerts_per_underlying_hour or 0.0
+        yield (
+            f"alerts: {ev.alerts:,}, true {ev.true_alerts:,}, false {len(ev.false_alerts):,} "
+            f"({sum(not fa.labels for fa in ev.false_alerts):,} on background); "
+            f"false alerts per underlying-hour: {rate:.2f} over {ev.underlying_hours:.2f} underlying-hours "
+            f"(maximum {ev.max_false_alerts_per_hour:g})"
+        )
+        yield (
+            f"structures alerted: {ev.structures_alerted}, with leg alerts not folded into the structure's: "
+            f"{len(ev.unfolded)}"
+        )
     if ev.visible_alerts:
         shown = ", ".join(f"{name} {count:,}" for name, count in ev.visible_alerts.items())
         yield f"alerts shown per view: {shown}"
@@ -531,15 +730,32 @@ def report(evaluation: Evaluation, *, max_rows: int = 20) -> Iterator[str]:
         fp_rows = [
             [
                 fp.hit.classifier,
-                ",".join(sorted({lb.scenario for lb in fp.labels})),
+                _labels_text(fp.labels),
                 fp.hit.symbol.strip(),
                 _clip(" ".join(fp.hit.explanations), 110),
             ]
             for fp in ev.false_positives[:max_rows]
         ]
-        yield from _table(["classifier", "scenario", "contract", "explanation"], fp_rows)
+        yield from _table(["classifier", "on", "contract", "explanation"], fp_rows)
         if len(ev.false_positives) > max_rows:
             yield f"... and {len(ev.false_positives) - max_rows} more"
+    if ev.underlying_hours is not None:
+        yield ""
+        yield f"false alerts ({len(ev.false_alerts)}):"
+        if ev.false_alerts:
+            fa_rows = [
+                [
+                    ",".join(fa.alert.classifiers),
+                    _labels_text(fa.labels),
+                    fa.alert.symbol.strip(),
+                    str(fa.alert.score),
+                    _clip(fa.alert.headline, 100),
+                ]
+                for fa in ev.false_alerts[:max_rows]
+            ]
+            yield from _table(["classifiers", "on", "contract", "score", "headline"], fa_rows)
+            if len(ev.false_alerts) > max_rows:
+                yield f"... and {len(ev.false_alerts) - max_rows} more"
     if ev.candles is not None:
         yield ""
         yield (
@@ -551,19 +767,33 @@ def report(evaluation: Evaluation, *, max_rows: int = 20) -> Iterator[str]:
     yield ""
     failed = ev.failed
     skipped = [s.classifier for s in ev.scores if s.status == "not evaluated"]
-    if failed or ev.candles_failed:
+    if failed or ev.candles_failed or ev.noisy:
         parts = [f"{s.classifier} ({s.status})" for s in failed]
+        if ev.noisy:
+            parts.append(
+                f"false alerts per underlying-hour {ev.false_alerts_per_underlying_hour:.2f} > "
+                f"{ev.max_false_alerts_per_hour:g}"
+            )
         if ev.candles_failed:
             parts.append("candles")
         yield "FAIL: " + ", ".join(parts)
     else:
-        yield f"PASS: every evaluated classifier at or above {ev.minimum:g}"
+        yield (
+            f"PASS: every evaluated classifier at or above {ev.minimum:g} (hits and alerts), false alerts per "
+            f"underlying-hour at most {ev.max_false_alerts_per_hour:g}"
+        )
+    if ev.unfolded:
+        yield (
+            f"not yet: {len(ev.unfolded)} planted structures read as separate leg alerts (BEHAVIOR section 6: a "
+            "structure's alert speaks for its legs)"
+        )
     if skipped:
         yield "not evaluated (no pass claimed): " + ", ".join(skipped)
 
 
 def run_evaluate_cli(args: argparse.Namespace) -> int:
-    """Run `flowtape evaluate`; return 1 when a classifier is below --min (or unevaluated with --require-all)."""
+    """Run `flowtape evaluate`; return 1 when a classifier is below --min, false alerts per underlying-hour exceed
+    --max-false-alerts, or (with --require-all) a classifier is unevaluated."""
     underlyings = SyntheticConfig().underlyings if args.underlyings is None else tuple(args.underlyings.split(","))
     market_config = SyntheticConfig(
         seed=args.seed,
@@ -574,7 +804,11 @@ def run_evaluate_cli(args: argparse.Namespace) -> int:
     )
     if not 0.0 <= args.min <= 1.0:
         raise ValueError(f"--min must be within [0, 1], got {args.min}")
-    evaluation = evaluate(market_config, minimum=args.min, workers=args.workers)
+    if not args.max_false_alerts >= 0.0:
+        raise ValueError(f"--max-false-alerts must be at least 0, got {args.max_false_alerts}")
+    evaluation = evaluate(
+        market_config, minimum=args.min, max_false_alerts_per_hour=args.max_false_alerts, workers=args.workers
+    )
     print(
         f"flowtape evaluate: seed {market_config.seed}, profile {market_config.profile}, "
         f"{market_config.duration_s:g} s, a scenario every {market_config.plant_interval_s:g} s per underlying, "
@@ -583,5 +817,5 @@ def run_evaluate_cli(args: argparse.Namespace) -> int:
     for line in report(evaluation, max_rows=args.max_rows):
         print(line)
     unevaluated = any(s.status == "not evaluated" for s in evaluation.scores)
-    failed = evaluation.failed or evaluation.candles_failed
+    failed = evaluation.failed or evaluation.candles_failed or evaluation.noisy
     return 1 if failed or (args.require_all and unevaluated) else 0

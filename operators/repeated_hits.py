@@ -2,8 +2,9 @@
 
 A detector on closed packets: `RepeatedHits.step(packet)` returns the run the packet belongs to once the
 contract has at least `repeat_min_packets` packets on the packet's side within `repeat_window_ms` (first to
-last packet's `ts_event`), else None. Packets with an unknown aggressor side, or under
-`repeat_min_packet_premium_usd`, neither count nor reset a run. The run notes whether fill prices (packet
+last packet's `ts_event`), else None. Packets with an unknown aggressor side, under
+`repeat_min_packet_premium_usd` or under `repeat_min_packet_contracts` (a single lot of a deep in-the-money option
+carries $10k and is no hit a trader watches), neither count nor reset a run. The run notes whether fill prices (packet
 VWAPs, in time order) rose, fell, stayed flat or went both ways.
 """
 
@@ -77,24 +78,27 @@ def price_trend(vwaps_e9: tuple[int, ...]) -> PriceTrend:
 class RepeatedHits:
     """Keyed state machine: recent counted packets per (contract, side)."""
 
-    __slots__ = ("_min_packets", "_min_premium_cents", "_recent", "_steps", "_window_ns")
+    __slots__ = ("_min_contracts", "_min_packets", "_min_premium_cents", "_recent", "_steps", "_window_ns")
 
-    def __init__(self, min_packets: int, window_ns: int, min_premium_cents: int = 0) -> None:
-        if min_packets < 2 or window_ns <= 0 or min_premium_cents < 0:
-            raise ValueError("repeated hits need min_packets >= 2, a positive window and a premium floor >= 0")
+    def __init__(self, min_packets: int, window_ns: int, min_premium_cents: int = 0, min_contracts: int = 0) -> None:
+        if min_packets < 2 or window_ns <= 0 or min_premium_cents < 0 or min_contracts < 0:
+            raise ValueError("repeated hits need min_packets >= 2, a positive window and floors >= 0")
         self._min_packets = min_packets
         self._window_ns = window_ns
         self._min_premium_cents = min_premium_cents
+        self._min_contracts = min_contracts
         self._recent: dict[tuple[str, RunSide], deque[_Entry]] = {}
         self._steps = 0
 
     @classmethod
     def from_config(cls, config: OptionsConfig) -> RepeatedHits:
-        """Build the detector from `repeat_min_packets`, `repeat_window_ms`, `repeat_min_packet_premium_usd`."""
+        """Build the detector from `repeat_min_packets`, `repeat_window_ms`, `repeat_min_packet_premium_usd`,
+        `repeat_min_packet_contracts`."""
         return cls(
             config.repeat_min_packets,
             config.repeat_window_ms * NS_PER_MS,
             config.repeat_min_packet_premium_usd * CENTS_PER_USD,
+            config.repeat_min_packet_contracts,
         )
 
     def step(self, packet: Packet) -> RepeatRun | None:
@@ -103,7 +107,11 @@ class RepeatedHits:
         if self._steps % EXPIRE_EVERY == 0:
             self._expire(packet.ts_event)
         side = packet.side
-        if side == "unknown" or packet.premium_cents < self._min_premium_cents:
+        if (
+            side == "unknown"
+            or packet.premium_cents < self._min_premium_cents
+            or packet.size_contracts < self._min_contracts
+        ):
             return None
         key = (packet.symbol, side)
         recent = self._recent.get(key)

@@ -16,6 +16,8 @@ how often the watermark moves (late packets and a full buffer aside).
 - Unflagged packets pair only by the rules (vertical, straddle/strangle, ladder, calendar/diagonal/roll, equal
   sizes → multi_leg), between comparable sizes. Several comparable candidates that form no single shape and give
   no unique exact-size partner are mixed evidence: no structure, and they are all released together.
+- Structure classifiers fire only on structures of at least `structure_classifier_min_premium_usd` gross premium
+  (flagged or not): smaller ones are still reported as structures.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from events.models import (
     StructureLeg,
     StructureType,
 )
-from events.units import NS_PER_MS, PRICE_SCALE, format_price, format_usd
+from events.units import CENTS_PER_USD, NS_PER_MS, PRICE_SCALE, format_price, format_usd
 from operators.classifiers import POOR_QUOTES_COVERAGE
 
 MULTI_LEG_FLAG = "multi_leg"
@@ -742,7 +744,13 @@ STRUCTURE_CLASSIFIERS: tuple[StructureClassifier, ...] = (straddle_strangle, ver
 
 
 def classify_structure(structure: Structure, cfg: OptionsConfig) -> list[ClassifierHit]:
-    """Run every structure classifier; return the hits in classifier order."""
+    """Run every structure classifier; return the hits in classifier order.
+
+    A structure under `structure_classifier_min_premium_usd` gross premium fires none: a venue-flagged complex
+    order of a few contracts is a structure, and not one a trader needs to read.
+    """
+    if structure.gross_premium_cents < cfg.structure_classifier_min_premium_usd * CENTS_PER_USD:
+        return []
     hits = []
     for classifier in STRUCTURE_CLASSIFIERS:
         hit = classifier(structure, cfg)

@@ -2,6 +2,6 @@
 
 from connectors.synthetic.market import SyntheticConfig, SyntheticMarket
 from connectors.synthetic.pacing import iter_paced
-from connectors.synthetic.scenarios import PlantedLabel
+from connectors.synthetic.planted import PlantedLabel
 
 __all__ = ["PlantedLabel", "SyntheticConfig", "SyntheticMarket", "iter_paced"]

@@ -158,11 +158,14 @@ HISTORY_SHARE: Final = 0.5
 HISTORY_SESSIONS: Final = 30
 
 
-def draw_history(open_interest: int, rate_scale: float, rng: random.Random) -> tuple[float, ...] | None:
+def draw_history(
+    open_interest: int, rate_scale: float, rng: random.Random, activity: float = 1.0
+) -> tuple[float, ...] | None:
     """Draw a contract's historical mean volume per 5-minute bucket, or None for a contract without history.
 
     A session turns over 5-40% of the open interest, heavier at the open and the close (a U-shaped day), times
-    the profile's activity (`rate_scale`): a busier market has a busier history.
+    the profile's activity (`rate_scale`) and the contract's own (`activity`, mean 1): a busier market, or a busier
+    contract, has a busier history.
     """
     has_history = rng.random() < HISTORY_SHARE
     turnover = rng.uniform(0.05, 0.4)
@@ -170,7 +173,7 @@ def draw_history(open_interest: int, rate_scale: float, rng: random.Random) -> t
         return None
     middle = (SESSION_BUCKETS - 1) / 2
     weights = [1.0 + 1.5 * ((b - middle) / middle) ** 2 for b in range(SESSION_BUCKETS)]
-    day = open_interest * turnover * rate_scale
+    day = open_interest * turnover * rate_scale * activity
     total = sum(weights)
     return tuple(round(day * w / total, 4) for w in weights)
 

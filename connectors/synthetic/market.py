@@ -4,7 +4,7 @@ Every random draw comes from `random.Random` instances seeded from `SyntheticCon
 event time from `start_ts`: the same config yields the same bytes, ids and labels on every run.
 
 The stream is one Poisson process split over (event kind, underlying) by rate; planted scenarios
-(`scenarios.py`, and on the equity tape `equity_scenarios.py`) are scheduled into a heap and merged in event
+(`planted/`: options and, on the equity tape, equities) are scheduled into a heap and merged in event
 time. Option prints carry no NBBO:
 consumers join them as-of against `OptionNbbo`, and the synthetic market guarantees a quote on the
 contract at or before every print.
@@ -19,13 +19,20 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from bisect import bisect
+from bisect import bisect, bisect_left, insort
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final, Literal
 
 from connectors.settings import Settings
+from connectors.synthetic.background import (
+    OptionShape,
+    contract_activity,
+    draw_option_shapes,
+    place_cents,
+    split_children,
+)
 from connectors.synthetic.build import (
     PROVIDER,
     check_builders,
@@ -51,26 +58,27 @@ from connectors.synthetic.chains import (
     session_date,
     spec_for,
 )
-from connectors.synthetic.equity_scenarios import (
+from connectors.synthetic.pacing import iter_paced
+from connectors.synthetic.planted import (
     DARK_SIDE_MAX_SHARES,
+    FIRST_SCENARIO,
     NEVER,
+    SCENARIOS,
+    STRUCTURE_QUIET_NS,
     CandleLabel,
     DarkLabel,
     EquityDesk,
+    Plan,
     PlannedEquity,
     PlannedEquityQuote,
-)
-from connectors.synthetic.pacing import iter_paced
-from connectors.synthetic.scenarios import (
-    FIRST_SCENARIO,
-    SCENARIOS,
     PlantedLabel,
     ScenarioName,
     Scheduled,
+    ScheduledPrint,
     ScheduledQuote,
     plan_scenario,
 )
-from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, OPTION_VENUES, Venue, weighted_table
+from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, Venue, weighted_table
 from events.baselines import volume_baseline_id
 from events.ids import raw_event_id
 from events.models import OpenInterest, OptionDefinition, RawEvent, VolumeBaseline
@@ -124,24 +132,13 @@ RECENTER_NS: Final = 30 * NS_PER_S
 """How often background activity follows the spot to the strikes now near the money."""
 QUOTE_REFRESH_NS: Final = 1 * NS_PER_S
 """A print on a contract whose quote is older than this is preceded by a fresh quote."""
-MAX_BACKGROUND_PREMIUM_CENTS: Final = 15_000 * 100
-"""Background prints stay small (and at most 300 contracts) so none looks like a planted block."""
 OFF_EXCHANGE_PRINT_SHARE: Final = 0.35
 """Share of equity prints reported off-exchange (about 40% of share volume with the sizes below)."""
 _TABLE: Final = 4096
 
-# Option trade conditions: canonical flags with an OPRA trade-type letter that maps to exactly them.
-_OPTION_CONDITIONS: Final[tuple[tuple[float, tuple[str, ...], str], ...]] = (
-    (0.040, ("iso",), "S"),
-    (0.070, ("multi_leg",), "f"),
-    (0.075, ("stock_tied",), "n"),
-    (0.078, ("auction",), "a"),
-    (0.080, ("floor",), "e"),
-    (0.082, ("cross",), "c"),
-)
 _NO_CONDITIONS: Final[tuple[str, ...]] = ()
-_ODD_LOT: Final = ("odd_lot",)
-_ISO: Final = ("iso",)
+_ODD_LOT: Final[tuple[str, ...]] = ("odd_lot",)
+_ISO: Final[tuple[str, ...]] = ("iso",)
 
 
 @dataclass(frozen=True)
@@ -156,7 +153,7 @@ class SyntheticConfig:
     plant_every_s: float | None = None
     """Mean seconds between planted scenarios per underlying; None: the profile's value."""
     equity_scenarios: bool = True
-    """Plant labeled off-exchange scenarios and candle probes on the equity tape (`equity_scenarios.py`).
+    """Plant labeled off-exchange scenarios and candle probes on the equity tape (`planted/equities.py`).
 
     Either way the option events are the same but for ids, sequence numbers and receive times."""
 
@@ -268,8 +265,8 @@ def _mixture_table(rng: random.Random, size: int, mixture: list[tuple[float, int
 class _Shapes:
     """Independent draws precomputed into tables, so the hot loop takes one random index per choice."""
 
-    option_prints: list[tuple[int, str, str, tuple[str, ...], str]]
-    """(size, venue, venue id, conditions, raw conditions) of background option prints."""
+    option_orders: list[OptionShape]
+    """Background option orders (`background.py`)."""
     quote_sizes: list[tuple[int, int]]
     """(bid, ask) displayed contracts of option quotes."""
     equity_lots: list[int]
@@ -277,28 +274,20 @@ class _Shapes:
     lit_lots: list[int]
     """Round lots of lit equity prints; 0 means an odd lot."""
     dark_sizes: list[int]
-    """Shares of off-exchange prints: mostly retail, now and then a block worth absorbing."""
+    """Shares of off-exchange prints: retail and small institutional child orders, under 2,000 shares. Blocks are
+    patterns (the planted library's absorbed blocks): a background midpoint block would be one no label states."""
     equity_venues: tuple[Venue, ...]
 
 
 def _draw_shapes(rng: random.Random) -> _Shapes:
-    sizes = _mixture_table(rng, _TABLE, [(0.80, 1, 10), (0.15, 11, 50), (0.045, 51, 150), (0.005, 151, 300)])
-    venues = weighted_table(OPTION_VENUES, _TABLE)
-    prints: list[tuple[int, str, str, tuple[str, ...], str]] = []
-    for size in sizes:
-        venue = venues[int(rng.random() * _TABLE)]
-        u = rng.random()
-        flags, raw = next(((f, letter) for p, f, letter in _OPTION_CONDITIONS if u < p), (_NO_CONDITIONS, ""))
-        prints.append((size, venue.code, venue.venue_id, flags, raw))
+    orders = draw_option_shapes(rng, _TABLE)
     displayed = _mixture_table(rng, 2 * _TABLE, [(0.6, 1, 50), (0.3, 51, 250), (0.1, 251, 1000)])
     return _Shapes(
-        option_prints=prints,
+        option_orders=orders,
         quote_sizes=list(zip(displayed[::2], displayed[1::2], strict=True)),
         equity_lots=_mixture_table(rng, _TABLE, [(0.6, 1, 5), (0.3, 6, 20), (0.1, 21, 60)]),
         lit_lots=_mixture_table(rng, _TABLE, [(0.45, 0, 0), (0.45, 1, 5), (0.10, 6, 30)]),
-        dark_sizes=_mixture_table(
-            rng, _TABLE, [(0.55, 1, 99), (0.37, 100, 500), (0.075, 501, 1999), (0.005, 2000, 10_000)]
-        ),
+        dark_sizes=_mixture_table(rng, _TABLE, [(0.55, 1, 99), (0.37, 100, 500), (0.08, 501, 1999)]),
         equity_venues=weighted_table(EQUITY_VENUES, _TABLE),
     )
 
@@ -324,13 +313,22 @@ class _Run:
             first_contract += len(und.contracts)
             self.underlyings.append(und)
         self.und_index = {u.symbol: u.index for u in self.underlyings}
+        # Per-contract arrival rates from their own random stream: a few busy contracts, many quiet ones.
+        busy = random.Random(f"flowtape.synthetic:{seed}:activity")
+        factor: dict[str, float] = {}
+        for und in self.underlyings:
+            for c in und.contracts:
+                factor[c.symbol] = contract_activity(busy)
+                c.base_activity *= factor[c.symbol]
+            und.recenter(config.start_ts)
         # Volume history from its own random stream: the chains, the tape and the plans draw as before.
         history = random.Random(f"flowtape.synthetic:{seed}:history")
         session_open = open_ns(session_date(config.start_ts))
         for und in self.underlyings:
             for c in und.contracts:
                 c.session_open_ns = session_open
-                c.history = draw_history(c.open_interest, config.rate_scale, history)
+                # The daily job saw how the contract trades: a busy contract's history is busy too.
+                c.history = draw_history(c.open_interest, config.rate_scale, history, factor[c.symbol])
         # Capture latency (ts_recv - ts_event): tens of microseconds, sometimes a couple of milliseconds.
         self.latency = _mixture_table(self.tape, 1024, [(0.9, 20_000, 300_000), (0.1, 300_001, 2_000_000)])
         self.labels: list[PlantedLabel] = []
@@ -350,6 +348,12 @@ class _Run:
             else None
         )  # fmt: skip
         self.pushed = 0
+        self.planted_ts: list[list[int]] = [[] for _ in self.underlyings]
+        """Per underlying: the times of planted option prints still near enough to matter, in order."""
+        self.t = config.start_ts
+        """The last background print's time after `_order`."""
+        self.orders: list[OptionShape] = []
+        self.quote_sizes: list[tuple[int, int]] = []
         self.bag: list[ScenarioName] = [FIRST_SCENARIO]
         self.misses: dict[ScenarioName, int] = {}
 
@@ -426,7 +430,9 @@ class _Run:
         heap = self.heap
 
         shapes = _draw_shapes(tape)
-        print_shapes = shapes.option_prints
+        self.orders = shapes.option_orders
+        self.quote_sizes = shapes.quote_sizes
+        orders = shapes.option_orders
         quote_sizes = shapes.quote_sizes
         eq_lots = shapes.equity_lots
         lit_lots = shapes.lit_lots
@@ -446,8 +452,6 @@ class _Run:
                 unds.append(und)
                 cum.append(total_rate)
         mean_gap_ns = NS_PER_S / total_rate
-        # Background prints stay under MAX_BACKGROUND_PREMIUM_CENTS: price_e9 x contracts at most this.
-        max_notional = MAX_BACKGROUND_PREMIUM_CENTS * e9c // 100
 
         # Opening snapshot: every contract's NBBO, 1 microsecond apart, so every print has a quote.
         t = cfg.start_ts
@@ -531,22 +535,12 @@ class _Run:
                 else:
                     bid_e9 = c.bid_e9
                     ask_e9 = c.ask_e9
-                u = rand()
-                if u < 0.32 or bid_e9 == 0:
-                    price = ask_e9
-                elif u < 0.64:
-                    price = bid_e9
-                else:
-                    price = (bid_e9 + ask_e9) // 2 // e9c * e9c or ask_e9
-                size, venue_code, venue_id, conditions, raw = print_shapes[int(rand() * _TABLE)]
-                if size * price > max_notional:
-                    size = max_notional // price or 1
-                c.record_print(t, size)
-                seq += 1
-                yield option_print(
-                    c.print_template, seq, t, t + latency[seq & 1023], venue_code, venue_id, price, size, conditions,
-                    raw, und.mid_e9,
-                )  # fmt: skip
+                self.seq = seq
+                yield from self._order(und, c, t, orders[int(rand() * _TABLE)], bid_e9, ask_e9)
+                seq = self.seq
+                t = self.t
+                if t >= end:
+                    break
 
             elif kind == _EQUITY_QUOTE:
                 # Penny-tick random walk of the bid with the underlying's volatility over the elapsed time.
@@ -581,7 +575,7 @@ class _Run:
                 u = rand()
                 if rand() < OFF_EXCHANGE_PRINT_SHARE:
                     size = dark_sizes[int(rand() * _TABLE)]
-                    if u < 0.45 or size >= 2000:
+                    if u < 0.45:
                         price = (bid_c + ask_c) * e9c // 2  # midpoint: half-penny when the spread is odd
                     elif u < 0.80:
                         # Price improvement in hundredths of a cent, inside the spread.
@@ -590,7 +584,7 @@ class _Run:
                     else:
                         price = (bid_c if u < 0.9 else ask_c) * e9c
                     if size > DARK_SIDE_MAX_SHARES:
-                        # Only planted runs put sizeable off-exchange prints on a side (equity_scenarios.py): these
+                        # Only planted runs put sizeable off-exchange prints on a side (planted/equities.py): these
                         # print at the mid of the quote in force, which a planted quote may have replaced.
                         price = published_mid[und.index]
                     odd = size < lot
@@ -630,6 +624,69 @@ class _Run:
             raise AssertionError("a planted scenario was scheduled past the end of the session")
 
     # ----------------------------------------------------------------------------------- emitters
+
+    def _order(
+        self, und: UnderlyingState, c: Contract, t: int, order: OptionShape, bid_e9: int, ask_e9: int
+    ) -> Iterator[RawEvent]:
+        """Emit one background order on `c` at `t` (one print, or child fills on several venues), then, if the order
+        says so, a coincidental print on another contract of the underlying; leave `self.t` at the last print."""
+        end = self.config.end_ts
+        bid, ask = bid_e9 // E9_PER_CENT, ask_e9 // E9_PER_CENT
+        price_c = place_cents(order.placement, bid, ask, order.inside, c.tick_up(ask), c.tick_down(bid))
+        price = price_c * E9_PER_CENT
+        sizes = split_children(order.size_at(price, price_c), len(order.venues), self.tape)
+        for k, size in enumerate(sizes):
+            if k:
+                t += order.child_gaps_ns[k - 1]
+                if t >= end or c.blocked_until > t:
+                    break
+            yield from self._flush(t)
+            venue = order.venues[k]
+            yield self._print(
+                t, und, c, venue.code, venue.venue_id, price, size, order.conditions, order.raw_conditions
+            )
+        if order.pair_gap_ns:
+            t2 = t + order.pair_gap_ns
+            activity = und.cum_activity
+            other = und.contracts[bisect(activity, self.tape.random() * activity[-1])]
+            if t2 < end and other is not c and other.blocked_until <= t2 and other.close_ns > t2:
+                yield from self._flush(t2)
+                if t2 - other.quote_ts > QUOTE_REFRESH_NS:
+                    yield self._refresh(und, other, t2)
+                    t2 += self.latency[int(self.tape.random() * 1024)]
+                if t2 < end:
+                    yield from self._flush(t2)
+                    follow = self.orders[int(self.tape.random() * _TABLE)]
+                    b, a = other.bid_e9 // E9_PER_CENT, other.ask_e9 // E9_PER_CENT
+                    pc = place_cents(follow.placement, b, a, follow.inside, other.tick_up(a), other.tick_down(b))
+                    venue = follow.venues[0]
+                    yield self._print(
+                        t2, und, other, venue.code, venue.venue_id, pc * E9_PER_CENT,
+                        follow.size_at(pc * E9_PER_CENT, pc), follow.conditions, follow.raw_conditions,
+                    )  # fmt: skip
+                    t = t2
+        self.t = t
+
+    def _print(
+        self, t: int, und: UnderlyingState, c: Contract, venue_code: str, venue_id: str, price_e9: int, size: int,
+        conditions: tuple[str, ...], raw: str,
+    ) -> RawEvent:  # fmt: skip
+        c.record_print(t, size)
+        self.seq += 1
+        seq = self.seq
+        return option_print(
+            c.print_template, seq, t, t + self.latency[seq & 1023], venue_code, venue_id, price_e9, size, conditions,
+            raw, und.mid_e9,
+        )  # fmt: skip
+
+    def _refresh(self, und: UnderlyingState, c: Contract, t: int) -> RawEvent:
+        """Requote a contract from the model at the underlying's current bid (a background quote)."""
+        rand = self.tape.random
+        key = und.bid_cents
+        bid, ask = c.requote(key * 0.01 + 0.005, t, rand())
+        c.quote_key = key
+        bid_size, ask_size = self.quote_sizes[int(rand() * _TABLE)]
+        return self._quote(t, c, bid * E9_PER_CENT, ask * E9_PER_CENT, bid_size, ask_size)
 
     def _quote(self, t: int, c: Contract, bid_e9: int, ask_e9: int, bid_size: int, ask_size: int) -> RawEvent:
         c.bid_e9 = bid_e9
@@ -717,6 +774,21 @@ class _Run:
             due.append(cfg.start_ts + round(rng.uniform(low, high) * NS_PER_S))
         return due
 
+    def _near_planted(self, i: int, plan: Plan, now: int) -> bool:
+        """Return whether a print of the plan comes within `STRUCTURE_QUIET_NS` of another plan's on the underlying.
+
+        Two scenarios' packets that close together could form a structure neither label states: planted patterns on
+        one underlying stay apart by more than the structure window.
+        """
+        planted = self.planted_ts[i]
+        del planted[: bisect_left(planted, now - STRUCTURE_QUIET_NS)]
+        for item in plan.events:
+            if isinstance(item, ScheduledPrint):
+                k = bisect_left(planted, item.ts - STRUCTURE_QUIET_NS)
+                if k < len(planted) and planted[k] <= item.ts + STRUCTURE_QUIET_NS:
+                    return True
+        return False
+
     def _plan(self, now: int, due: list[int]) -> int:
         """Plan every scenario due within the lookahead; return when to look again."""
         cfg = self.config
@@ -733,7 +805,7 @@ class _Run:
                 self.misses.clear()
             name = self.bag.pop()
             plan = plan_scenario(name, und, start, rng)
-            if plan is None or plan.last_ts >= cfg.end_ts:
+            if plan is None or plan.last_ts >= cfg.end_ts or self._near_planted(i, plan, now):
                 # Nothing fits now (or it would run past the end): try again shortly, and give the kind another
                 # chance later in this bag (on another underlying, or once a contract fits) before dropping it.
                 due[i] = start + NS_PER_S // 2
@@ -749,5 +821,7 @@ class _Run:
             for item in plan.events:
                 self.pushed += 1
                 heapq.heappush(self.heap, (item.ts, self.pushed, item))
+                if isinstance(item, ScheduledPrint):
+                    insort(self.planted_ts[i], item.ts)
             due[i] = start + round(rng.uniform(0.5, 1.5) * every_ns)
         return min(due) - PLAN_LOOKAHEAD_NS

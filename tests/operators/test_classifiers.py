@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors.synthetic.scenarios import PACKET_CLASSIFIERS as SYNTHETIC_LABEL_CLASSIFIERS
+from connectors.synthetic.planted import PACKET_CLASSIFIERS as SYNTHETIC_LABEL_CLASSIFIERS
 from events.config import OptionsConfig
 from events.ids import derived_event_id
 from events.models import Direction, Packet, PacketKind, Side
@@ -50,8 +50,8 @@ NO_Z = PacketContext()
         pytest.param({"premium_cents": 3_999_999}, 1.99, False, id="z-under-2"),
         pytest.param({"premium_cents": 100_000}, 5.0, False, id="z-alone-under-the-floor-never-fires"),
         pytest.param({"premium_cents": 60_000}, 9.0, False, id="600-dollar-sweep-of-a-quiet-contract"),
-        pytest.param({"premium_cents": 1_000_000}, 2.0, True, id="z-at-the-10k-floor"),
-        pytest.param({"premium_cents": 999_999}, 2.0, False, id="z-1-cent-under-the-floor"),
+        pytest.param({"premium_cents": 2_000_000}, 2.0, True, id="z-at-the-20k-floor"),
+        pytest.param({"premium_cents": 1_999_999}, 2.0, False, id="z-1-cent-under-the-floor"),
         pytest.param({"print_count": 2}, None, False, id="two-prints"),
         pytest.param({"print_count": 2, "premium_cents": 100_000_000}, 9.0, False, id="two-prints-huge"),
         pytest.param({"kind": "split", "venue_count": 1}, None, False, id="split"),
@@ -169,13 +169,13 @@ def test_large_sweep_hit_cites_numbers_and_thresholds() -> None:
         "Sweep: SPY 2026-03-20 580.00 call: 300 contracts for $60.0k premium",
         "across 3 venues in 3 prints within 20 ms",
         "Premium $60.0k vs threshold $40,000",
-        "premium z 2.50 vs 2 (counts only with premium >= $10,000)",
+        "premium z 2.50 vs 2 (counts only with premium >= $20,000)",
         "100% of size traded at or above the ask (buyer-initiated)",
         "NBBO at the first print 1.90 x 2.00, VWAP 2.00, 100% of size with a fresh quote",
     ):
         assert expected in text
     assert hit.rule == (
-        "kind == sweep and prints >= 3 and (premium >= $40,000 or (premium z >= 2 and premium >= $10,000))"
+        "kind == sweep and prints >= 3 and (premium >= $40,000 or (premium z >= 2 and premium >= $20,000))"
     )
     assert hit.metrics == {
         "print_count": 3.0,
@@ -262,6 +262,7 @@ def test_block_trade_explanations(overrides: dict[str, Any], expected: list[str]
         pytest.param("", 500, 2_000_000, True, id="block-size-at-the-premium-floor"),
         pytest.param("", 800, 80_000, False, id="800-lots-at-a-cent-is-no-block-trade"),
         pytest.param("", 5_000, 1_999_999, False, id="block-size-premium-1-cent-under"),
+        pytest.param("", 600, 60_000, False, id="cheap-large-lot-is-no-block"),
         pytest.param("", 10, 25_000_000, True, id="block-premium-needs-no-flag-floor"),
     ],
 )

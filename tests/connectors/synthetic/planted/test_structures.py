@@ -10,22 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 
 import pytest
 
 from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket
-from connectors.synthetic.scenarios import (
-    CLASSIFIER_OF_STRUCTURE,
+from connectors.synthetic.planted.truth import (
     RULES,
     STRUCTURE_CLASSIFIERS,
-    LegFacts,
-    PacketFacts,
-    expected_structure,
-    net_premium_of,
-    shape_of,
-    structure_direction,
     structure_truth,
 )
 from events.models import (
@@ -37,7 +29,6 @@ from events.models import (
     Packet,
     Side,
     Structure,
-    StructureType,
     VolumeBaseline,
 )
 from events.units import NS_PER_MS
@@ -165,7 +156,7 @@ def test_structure_labels_are_their_legs() -> None:
         assert {lb.scenario for lb in legs} == {label.scenario}
         assert label.symbol == truth.legs[0]
         assert (label.ts_start, label.ts_end) == (min(lb.ts_start for lb in legs), max(lb.ts_end for lb in legs))
-        expected, forbidden = structure_truth(truth.structure_type)
+        expected, forbidden = structure_truth(truth.structure_type, truth.gross_premium_cents)
         assert (label.expected_classifiers, label.forbidden_classifiers) == (expected, forbidden)
         assert label.hard_negative is (label.scenario in STRUCTURE_SCENARIOS[-4:])
         if label.hard_negative:
@@ -263,103 +254,3 @@ def test_legs_are_the_packets_their_labels_plan() -> None:
             fired = hits_of[packet.id]
             assert set(leg.expected_classifiers) <= fired, (leg.description, fired)
             assert not set(leg.forbidden_classifiers) & fired, (leg.description, fired)
-
-
-# ------------------------------------------------------------------------------------------- truth
-
-
-def leg(
-    strike: int,
-    side: Side = "buy",
-    *,
-    right: str = "C",
-    expiry: date = date(2026, 3, 20),
-    size: int = 100,
-    usd: int = 10_000,
-    at_ms: int = 0,
-) -> LegFacts:
-    ts = at_ms * NS_PER_MS
-    packet = PacketFacts("single", side, size, usd * 100, 1, ts, ts + 10 * NS_PER_MS)
-    return LegFacts(f"{right}{strike}{expiry}", expiry, right, strike * 10**9, packet)
-
-
-APRIL = date(2026, 4, 17)
-
-
-@pytest.mark.parametrize(
-    ("legs", "flagged", "structure_type"),
-    [
-        pytest.param([leg(580), leg(585, "sell")], False, "vertical", id="vertical"),
-        pytest.param([leg(580), leg(585)], False, "multi_leg", id="same-side-matching-sizes"),
-        pytest.param([leg(580), leg(585, size=150)], False, None, id="same-side"),
-        pytest.param([leg(580), leg(580, expiry=APRIL)], False, "calendar", id="calendar"),
-        pytest.param([leg(580), leg(580, right="P")], False, "straddle", id="straddle"),
-        pytest.param([leg(590), leg(570, right="P")], False, "strangle", id="strangle"),
-        pytest.param([leg(590), leg(570, "sell", right="P")], False, "multi_leg", id="risk-reversal"),
-        pytest.param([leg(590), leg(570, "sell", right="P", size=120)], False, None, id="risk-reversal-sizes-differ"),
-        pytest.param([leg(580), leg(580, "sell", expiry=APRIL)], False, "roll", id="roll"),
-        pytest.param([leg(580), leg(585, expiry=APRIL)], False, "diagonal", id="diagonal"),
-        pytest.param([leg(580), leg(581, "sell"), leg(582)], False, "ladder", id="ladder"),
-        pytest.param([leg(580), leg(581), leg(583, size=120)], False, None, id="ladder-uneven-steps"),
-        pytest.param([leg(580), leg(585, "sell", size=301)], False, None, id="ratio-above-3"),
-        pytest.param([leg(580), leg(585, "sell", size=300)], False, "vertical", id="ratio-3"),
-        pytest.param([leg(580, size=9), leg(585, "sell", size=9)], False, None, id="tiny"),
-        pytest.param([leg(580), leg(585, "sell", at_ms=511)], False, None, id="beyond-window"),
-        pytest.param([leg(580), leg(585, "sell", at_ms=510)], False, "vertical", id="window-edge"),
-        pytest.param([leg(580, "unknown"), leg(580, "unknown", right="P", expiry=APRIL)], True, "multi_leg", id="f-ml"),
-        pytest.param([leg(580, "unknown"), leg(585, "unknown", size=500)], True, "multi_leg", id="flagged-ratio"),
-        pytest.param([leg(580, "unknown", size=5), leg(585, "unknown", size=5)], True, "vertical", id="flagged-tiny"),
-        pytest.param([leg(580, "unknown"), leg(580, "unknown", right="P")], True, "straddle", id="flagged-straddle"),
-    ],
-)
-def test_expected_structure(legs: list[LegFacts], flagged: bool, structure_type: StructureType | None) -> None:
-    assert expected_structure(legs, flagged=flagged) == structure_type
-
-
-def test_matching_sizes_without_a_shape_are_multi_leg() -> None:
-    legs = [leg(590), leg(570, "sell", right="P")]
-    assert shape_of(legs) is None
-    assert expected_structure(legs, flagged=False) == "multi_leg"
-    assert expected_structure([leg(590), leg(570, "sell", right="P", size=101)], flagged=False) is None
-
-
-@pytest.mark.parametrize(
-    ("legs", "structure_type", "direction"),
-    [
-        pytest.param([leg(580, usd=500), leg(585, "sell", usd=200)], "vertical", "bullish", id="debit-call"),
-        pytest.param([leg(580, "sell", usd=500), leg(585, usd=200)], "vertical", "bearish", id="credit-call"),
-        pytest.param(
-            [leg(580, "sell", right="P", usd=200), leg(585, right="P", usd=500)], "vertical", "bearish", id="debit-put"
-        ),
-        pytest.param(
-            [leg(580, right="P", usd=200), leg(585, "sell", right="P", usd=500)], "vertical", "bullish", id="credit-put"
-        ),
-        pytest.param([leg(580, usd=200), leg(585, "sell", usd=500)], "vertical", "neutral", id="premium-disagrees"),
-        pytest.param([leg(580, "unknown"), leg(585, "unknown")], "vertical", "neutral", id="flagged-vertical"),
-        pytest.param([leg(580, "sell"), leg(580, expiry=APRIL)], "roll", "bullish", id="roll-calls-out"),
-        pytest.param([leg(580, right="P"), leg(575, "sell", right="P", expiry=APRIL)], "roll", "bullish", id="roll-p"),
-        pytest.param([leg(580), leg(580, right="P")], "straddle", "neutral", id="straddle"),
-        pytest.param([leg(580), leg(581, "sell"), leg(582)], "ladder", "neutral", id="ladder"),
-        pytest.param([leg(580), leg(580, expiry=APRIL)], "calendar", None, id="calendar-fires-nothing"),
-        pytest.param([leg(580), leg(585)], None, None, id="no-structure"),
-    ],
-)
-def test_structure_direction(legs: list[LegFacts], structure_type: StructureType | None, direction: str | None) -> None:
-    assert structure_direction(structure_type, legs) == direction
-
-
-def test_structure_truth_names_one_classifier_per_type() -> None:
-    for structure_type, classifier in CLASSIFIER_OF_STRUCTURE.items():
-        expected, forbidden = structure_truth(structure_type)
-        assert expected == (classifier,)
-        assert set(forbidden) == set(STRUCTURE_CLASSIFIERS) - {classifier}
-    silent: tuple[StructureType | None, ...] = ("calendar", "diagonal", "multi_leg", None)
-    for quiet in silent:
-        assert structure_truth(quiet) == ((), STRUCTURE_CLASSIFIERS)
-
-
-def test_net_premium_of() -> None:
-    assert net_premium_of([leg(580, usd=500), leg(585, "sell", usd=200)]) == (30_000, "debit")
-    assert net_premium_of([leg(580, "sell", usd=500), leg(585, usd=200)]) == (-30_000, "credit")
-    assert net_premium_of([leg(580, usd=5), leg(585, "sell", usd=5)]) == (0, "even")
-    assert net_premium_of([leg(580, "unknown"), leg(585)]) == (None, "unknown")

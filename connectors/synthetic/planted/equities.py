@@ -1,108 +1,43 @@
-"""Planted, labeled equity flow: off-exchange (dark) scenarios and candle probes with ground truth.
+"""Planted equity flow: off-exchange (dark) scenarios and candle probes, scripted on one underlying's tape.
 
 A plan is a short script of consolidated quotes and prints on one underlying's equity tape. Prices are
 resolved when the market emits each event, from the underlying's random walk at that moment (planted quotes
 publish the walk's quote, or one widened around its mid, and never move the walk: the options stream does not
 see them). Every size rule is met or missed with a margin no walk over a plan can erase, and each label's truth
 is recomputed from the emitted prints before the label is published (an invariant: a mismatch fails fast).
-
-Labels state what the dark inference rules of BEHAVIOR section 8 must and must not conclude, with the defaults
-of `EquitiesConfig` (`RULES`): `DarkLabel` (a `PlantedLabel` whose classifiers are `DARK_CLASSIFIERS`) per
-planted print or run, and `CandleLabel`, the expected 1 s candle of a probe window (section 9).
-
-What the background equity tape can and cannot do near a plan (the market enforces it):
-
-- Background off-exchange prints of `stealth_min_print_shares` or more print at the midpoint, so no background
-  print is ever counted by the stealth rules: runs are exactly the planted prints, and a planted run can be
-  neither completed nor put in cooldown by background. Smaller background prints still print at or through
-  the touch (retail flow), and background midpoint blocks can be absorbed blocks of their own (unlabeled).
-- Between a planted quote and the planted print placed against it, background quotes on the underlying are
-  held, so the as-of quote of a planted print is the plan's. Elsewhere background quotes keep coming,
-  including in the middle of a stealth run.
-- During a candle probe's 1 s window no background print on the underlying is published: the window's candle
-  is exactly the planted prints. Background quotes and other underlyings are unaffected.
-- Plans on one underlying never overlap, and a run's counted prints on one side are more than the stealth
-  window apart from any other plan's counted prints on that side of the underlying (`SIDE_GAP_NS`).
-
-Held background events are still drawn (the random streams stay as they were) and only not published.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 from connectors.conditions import equity_flags
 from connectors.synthetic.chains import E9_PER_CENT, UnderlyingState
-from connectors.synthetic.scenarios import PlantedLabel
+from connectors.synthetic.planted.equity_truth import (
+    COOLDOWN_NS,
+    DARK_CLASSIFIERS,
+    DARK_SIDE_MAX_SHARES,
+    MAX_AGE_NS,
+    MIN_BLOCK_CENTS,
+    RULES,
+    WINDOW_NS,
+    CandleLabel,
+    DarkFacts,
+    DarkLabel,
+    DarkScenario,
+    Fill,
+    counted_side,
+    dark_hits,
+    spread_pct,
+)
 from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, Venue
-from events.config import EquitiesConfig
 from events.lots import round_lot_at
-from events.models import Direction, EquityPrint, Side
+from events.models import Direction, EquityPrint
 from events.units import NS_PER_MS, NS_PER_S, notional_cents
 
-DarkScenario = Literal[
-    "absorbed_block",
-    "stealth_accumulation",
-    "distribution",
-    "lit_block",
-    "stale_quote_block",
-    "wide_spread_block",
-    "block_near_miss",
-    "ineligible_block",
-    "odd_lot_run",
-    "three_print_run",
-    "small_print_run",
-    "mixed_side_run",
-    "cooldown_run",
-]
-DARK_SCENARIOS: Final[tuple[DarkScenario, ...]] = get_args(DarkScenario)
-"""The library, positives first."""
-DARK_HARD_NEGATIVES: Final = frozenset(DARK_SCENARIOS[DARK_SCENARIOS.index("lit_block") :])
-DARK_CLASSIFIERS: Final[tuple[str, ...]] = ("absorbed_block", "stealth_accumulation", "distribution")
-"""The dark inference kinds dark labels speak about (`DarkInference.kind`)."""
-
-BLOCK_SCENARIOS: Final[tuple[DarkScenario, ...]] = (
-    "absorbed_block",
-    "lit_block",
-    "stale_quote_block",
-    "wide_spread_block",
-    "block_near_miss",
-    "ineligible_block",
-)
-"""One large print against a planted quote."""
-RUN_SCENARIOS: Final[tuple[DarkScenario, ...]] = (
-    "stealth_accumulation",
-    "distribution",
-    "odd_lot_run",
-    "three_print_run",
-    "small_print_run",
-    "mixed_side_run",
-    "cooldown_run",
-)
-"""Several off-exchange prints on a side over seconds: they reserve the side of the underlying."""
-WEIGHTS: Final[dict[DarkScenario, int]] = {
-    "absorbed_block": 4,
-    "stealth_accumulation": 5,
-    "distribution": 5,
-    "mixed_side_run": 2,
-}
-BLOCK_BAG: Final = tuple(name for name in BLOCK_SCENARIOS for _ in range(WEIGHTS.get(name, 1)))
-RUN_BAG: Final = tuple(name for name in RUN_SCENARIOS for _ in range(WEIGHTS.get(name, 1)))
-"""Draw weights: positives more often than each hard negative."""
-
-RULES: Final = EquitiesConfig.model_construct()
-"""The default thresholds the labels are stated against (never the environment: labels are fixed facts)."""
-WINDOW_NS: Final = RULES.stealth_window_ns
-COOLDOWN_NS: Final = RULES.stealth_cooldown_ns
-MAX_AGE_NS: Final = RULES.equity_quote_max_age_ns
-MIN_BLOCK_CENTS: Final = RULES.dark_min_block_cents
-DARK_SIDE_MAX_SHARES: Final = RULES.stealth_min_print_shares - 1
-"""Background off-exchange prints above this size print at the midpoint (never counted by the stealth rules)."""
 SIDE_GAP_NS: Final = WINDOW_NS + 2 * NS_PER_S
 """Counted prints of different plans on one side of an underlying are at least this far apart."""
 PLAN_GAP_NS: Final = 200 * NS_PER_MS
@@ -131,160 +66,6 @@ AVERAGE_PRICE: Final = "W"
 ODD_LOT: Final = "I"
 
 PrintAt = Literal["mid", "ask", "above_ask", "bid", "below_bid", "inside", "offset"]
-
-
-# ------------------------------------------------------------------------------------------- labels
-
-
-@dataclass(frozen=True, slots=True)
-class DarkFacts:
-    """The planted prints as emitted, read with the default rules."""
-
-    prints: int
-    shares: int
-    notional_cents: int
-    buy_counted: int
-    """Prints the stealth rules count on the buy side (off-exchange, eligible, large enough, at/above the ask)."""
-    sell_counted: int
-    counted_shares: int
-    """Shares of the counted prints, both sides."""
-    span_ns: int
-    quote_age_ns: int
-    """Oldest quote a print was placed against."""
-    spread_pct: float
-    """Widest quoted spread a print was placed against, in percent of the midpoint."""
-    trigger_print_id: str | None
-    """The print at which the expected inference fires (None when nothing is expected)."""
-    variant: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class DarkLabel(PlantedLabel):
-    """Ground truth for one planted dark scenario on one underlying (`symbol` is the underlying).
-
-    `expected_classifiers` and `forbidden_classifiers` name `DARK_CLASSIFIERS`. `side` is the side the
-    scenario leans to; a midpoint print has none, and carries "buy" like the options library's mid prints:
-    `expected_direction` and `facts` hold the truth. `expected_kind` is "block" for one print, "split" for a
-    run (several prints on the TRF).
-    """
-
-    facts: DarkFacts
-
-    @property
-    def hard_negative(self) -> bool:
-        """Return whether the scenario exists to make dark inference not fire."""
-        return self.scenario in DARK_HARD_NEGATIVES
-
-
-@dataclass(frozen=True)
-class CandleLabel:
-    """The expected candle of one quiet window on one underlying: exactly the planted prints.
-
-    Ineligible prints (odd lot, average price, ...) add to the volume, never to open/high/low/close.
-    """
-
-    underlying: str
-    interval_ms: int
-    ts_start: int
-    """Window start, inclusive (ns, a multiple of the interval)."""
-    ts_end: int
-    """Window end, exclusive."""
-    open_e9: int
-    high_e9: int
-    low_e9: int
-    close_e9: int
-    volume_shares: int
-    print_ids: tuple[str, ...]
-    """Every print in the window, in time order."""
-    ineligible_print_ids: tuple[str, ...]
-    description: str = ""
-
-
-# ------------------------------------------------------------------------------------ reference rules
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """One emitted planted print with the consolidated quote in force at it."""
-
-    id: str
-    ts: int
-    price_e9: int
-    size: int
-    off_exchange: bool
-    conditions: tuple[str, ...]
-    bid_e9: int
-    ask_e9: int
-    quote_ts: int
-
-
-def eligible(fill: Fill) -> bool:
-    """Return whether a print counts for size rules: no excluding condition, not an odd lot."""
-    return not fill.conditions and fill.size >= round_lot_at(fill.price_e9, fill.ts)
-
-
-def placement(fill: Fill) -> str:
-    """Return the placement of BEHAVIOR section 2 (never locked here: planted quotes have a spread)."""
-    if fill.ts - fill.quote_ts > MAX_AGE_NS:
-        return "STALE"
-    bid, ask, price = fill.bid_e9, fill.ask_e9, fill.price_e9
-    if price > ask:
-        return "AA"
-    if price < bid:
-        return "BB"
-    width = (ask - bid) * RULES.equity_at_side_band
-    if price >= ask - width:
-        return "A"
-    if price <= bid + width:
-        return "B"
-    return "MID"
-
-
-def spread_pct(fill: Fill) -> float:
-    return (fill.ask_e9 - fill.bid_e9) * 200 / (fill.ask_e9 + fill.bid_e9)
-
-
-def absorbed(fill: Fill) -> bool:
-    """Return whether one print is an absorbed block under the default rules."""
-    return (
-        fill.off_exchange
-        and eligible(fill)
-        and placement(fill) == "MID"
-        and fill.size >= RULES.dark_block_min_shares
-        and notional_cents(fill.price_e9, fill.size) >= MIN_BLOCK_CENTS
-        and spread_pct(fill) <= RULES.dark_max_spread_pct
-    )
-
-
-def counted_side(fill: Fill) -> Side:
-    """Return the side on which the stealth rules count a print ("unknown": not counted)."""
-    if not (fill.off_exchange and eligible(fill) and fill.size >= RULES.stealth_min_print_shares):
-        return "unknown"
-    where = placement(fill)
-    return "buy" if where in ("A", "AA") else "sell" if where in ("B", "BB") else "unknown"
-
-
-def dark_hits(fills: list[Fill]) -> list[tuple[str, tuple[str, ...]]]:
-    """Return (kind, evidence ids) of every inference the default rules draw from these prints alone, in order."""
-    hits: list[tuple[str, tuple[str, ...]]] = []
-    windows: dict[str, list[Fill]] = {"buy": [], "sell": []}
-    fired: dict[str, int] = {}
-    for fill in sorted(fills, key=lambda f: f.ts):
-        if absorbed(fill):
-            hits.append(("absorbed_block", (fill.id,)))
-        side = counted_side(fill)
-        if side == "unknown":
-            continue
-        window = [f for f in windows[side] if f.ts >= fill.ts - WINDOW_NS] + [fill]
-        windows[side] = window
-        kind = "stealth_accumulation" if side == "buy" else "distribution"
-        if len(window) < RULES.stealth_min_prints or sum(f.size for f in window) < RULES.stealth_min_total_shares:
-            continue
-        if kind in fired and fill.ts - fired[kind] < COOLDOWN_NS:
-            continue
-        fired[kind] = fill.ts
-        hits.append((kind, tuple(f.id for f in window)))
-    return hits
 
 
 # ----------------------------------------------------------------------------------------- drafts
@@ -780,179 +561,3 @@ def plan_candle_probe(und: UnderlyingState, window_start: int, rng: random.Rando
     )  # fmt: skip
     script.events.append(avg)
     return script.plan()
-
-
-# ---------------------------------------------------------------------------------------- schedule
-
-PLAN_LOOKAHEAD_NS: Final = 250 * NS_PER_MS
-"""Plans are drawn this long before they start (background on the underlying is held from then on)."""
-FIRST_PLANT_WINDOW_S: Final = (1.5, 4.0)
-EQUITY_PLANT_FACTOR: Final = 2.0
-"""Equity plans per underlying come this many times further apart than the options' plant interval."""
-NEVER: Final = 2**63 - 1
-
-
-class EquityDesk:
-    """Schedule equity plans per underlying and tell which background equity events are held.
-
-    On one underlying, blocks and candle probes follow one another; a run goes on for seconds while other
-    plans (a run on the other side too) fit between its prints. Plans never share time on an underlying: every
-    quote-to-print pair and probe window is exclusive (`SPAN_MARGIN_NS` apart).
-
-    The market asks `plan(now)` once `now >= next_plan_ts`, publishes the returned events in event time, and
-    before publishing a background equity quote (print) at `t` on underlying `i` with
-    `t >= quote_hold_from[i]` (`print_hold_from[i]`) asks `quote_held(i, t)` (`print_held(i, t)`).
-    """
-
-    def __init__(
-        self, underlyings: list[UnderlyingState], start_ts: int, end_ts: int, plant_every_s: float, rng: random.Random
-    ) -> None:
-        n = len(underlyings)
-        self.underlyings = underlyings
-        self.end_ts = end_ts
-        self.rng = rng
-        self.every_ns = EQUITY_PLANT_FACTOR * plant_every_s * NS_PER_S
-        self.probe_every_ns = max(CANDLE_PROBE_EVERY_NS, round(3 * self.every_ns))
-        self.due = [
-            start_ts + round(rng.uniform(*(FIRST_PLANT_WINDOW_S if i == 0 else (1.0, 1.0 + plant_every_s))) * NS_PER_S)
-            for i in range(n)
-        ]
-        self.next_probe = [start_ts + round(rng.uniform(2.0, 10.0) * NS_PER_S) for _ in range(n)]
-        self.busy_until = [0] * n
-        self.side_free = [{"buy": 0, "sell": 0} for _ in range(n)]
-        self.block_bag: list[DarkScenario] = []
-        self.run_bag: list[DarkScenario] = []
-        self.spans: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        self.quote_holds: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        self.print_holds: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        self.quote_hold_from = [NEVER] * n
-        self.print_hold_from = [NEVER] * n
-
-    @property
-    def next_plan_ts(self) -> int:
-        """Return when `plan` has something to do next."""
-        return min(self.due) - PLAN_LOOKAHEAD_NS
-
-    def plan(self, now: int) -> list[PlannedEquity]:
-        """Plan every underlying due within the lookahead; return the planned events (any order)."""
-        out: list[PlannedEquity] = []
-        for i, und in enumerate(self.underlyings):
-            if self.due[i] - PLAN_LOOKAHEAD_NS > now:
-                continue
-            start = max(self.due[i], now + PLAN_LOOKAHEAD_NS, self.busy_until[i])
-            spans = self.spans[i] = [span for span in self.spans[i] if span[1] >= now]
-            drawn = self._draw(i, und, start)
-            if drawn is None:
-                self.due[i] = start + NS_PER_S // 2
-                continue
-            bag, name, plan = drawn
-            clash = _clash(spans, plan.holds)
-            if clash is not None or plan.last_ts >= self.end_ts:
-                if bag is not None and name is not None:
-                    bag.append(name)  # drawn again first
-                self.due[i] = max(start + NS_PER_S // 2, (clash or 0) + SPAN_MARGIN_NS)
-                continue
-            if name is None:
-                self.next_probe[i] = plan.first_ts + self.probe_every_ns
-            for first, last, mask in plan.holds:
-                bisect.insort(spans, (first, last))
-                if mask & HOLD_QUOTES:
-                    _add_hold(self.quote_holds[i], self.quote_hold_from, i, first, last)
-                if mask & HOLD_PRINTS:
-                    _add_hold(self.print_holds[i], self.print_hold_from, i, first, last)
-            for side, ts in plan.counted_until.items():
-                self.side_free[i][side] = ts + SIDE_GAP_NS
-            if not plan.counted_until:
-                self.busy_until[i] = plan.last_ts + PLAN_GAP_NS
-            # The next plan comes after a plant interval, or as soon as a side is free for a run.
-            later = start + round(self.rng.uniform(0.5, 1.5) * self.every_ns)
-            if later + RUN_MAX_NS < self.end_ts:
-                later = min(later, *self.side_free[i].values())
-            self.due[i] = max(self.busy_until[i], later)
-            out.extend(plan.events)
-        return out
-
-    def _draw(
-        self, i: int, und: UnderlyingState, start: int
-    ) -> tuple[list[DarkScenario] | None, DarkScenario | None, EquityPlan] | None:
-        """Return (bag, scenario, plan) of the next plan; a candle probe has neither bag nor scenario."""
-        rng = self.rng
-        if start >= self.next_probe[i]:
-            window = -(-start // CANDLE_INTERVAL_NS) * CANDLE_INTERVAL_NS
-            if window + CANDLE_INTERVAL_NS > self.end_ts:
-                return None
-            return None, None, plan_candle_probe(und, window, rng)
-        free = [side for side, ts in self.side_free[i].items() if ts <= start]
-        if free and start + RUN_MAX_NS < self.end_ts:
-            if len(free) == 2 and "mixed_side_run" in self.run_bag:
-                name: DarkScenario | None = "mixed_side_run"  # the one run that needs both sides free
-                self.run_bag.remove("mixed_side_run")
-            else:
-                name = _take(self.run_bag, RUN_BAG, rng, lambda n: _run_fits(n, free))
-            if name is not None:
-                if name == "stealth_accumulation":
-                    side = "buy"
-                elif name == "distribution":
-                    side = "sell"
-                else:
-                    side = rng.choice(free)
-                return self.run_bag, name, plan_run(name, und, start, rng, side)
-        name = _take(self.block_bag, BLOCK_BAG, rng, lambda n: True)
-        return None if name is None else (self.block_bag, name, plan_block(name, und, start, rng))
-
-    def quote_held(self, i: int, t: int) -> bool:
-        """Return whether a background quote on underlying `i` at `t` is held (call when t >= quote_hold_from[i])."""
-        return _held(self.quote_holds[i], self.quote_hold_from, i, t)
-
-    def print_held(self, i: int, t: int) -> bool:
-        """Return whether a background print on underlying `i` at `t` is held (call when t >= print_hold_from[i])."""
-        return _held(self.print_holds[i], self.print_hold_from, i, t)
-
-
-def _clash(spans: list[tuple[int, int]], holds: list[tuple[int, int, int]]) -> int | None:
-    """Return the end of a planned span that a hold comes within SPAN_MARGIN_NS of, or None."""
-    for first, last, _ in holds:
-        k = bisect.bisect_left(spans, (first - SPAN_MARGIN_NS - CANDLE_INTERVAL_NS, 0))
-        for other_first, other_last in spans[max(0, k - 1) :]:
-            if other_first > last + SPAN_MARGIN_NS:
-                break
-            if other_last + SPAN_MARGIN_NS >= first:
-                return other_last
-    return None
-
-
-def _run_fits(name: DarkScenario, free: list[str]) -> bool:
-    if name == "stealth_accumulation":
-        return "buy" in free
-    if name == "distribution":
-        return "sell" in free
-    if name == "mixed_side_run":
-        return len(free) == 2
-    return True
-
-
-def _take(
-    bag: list[DarkScenario], full: tuple[DarkScenario, ...], rng: random.Random, fits: Callable[[DarkScenario], bool]
-) -> DarkScenario | None:
-    """Take the next scenario that fits from a shuffled bag (refilled when empty); when none in the bag fits, one
-    that fits drawn from the full set; None when none fits at all."""
-    if not bag:
-        bag.extend(full)
-        rng.shuffle(bag)
-    for k in range(len(bag) - 1, -1, -1):
-        if fits(bag[k]):
-            return bag.pop(k)
-    fitting = [name for name in full if fits(name)]
-    return rng.choice(fitting) if fitting else None
-
-
-def _add_hold(holds: list[tuple[int, int]], first_of: list[int], i: int, first: int, last: int) -> None:
-    bisect.insort(holds, (first, last))
-    first_of[i] = holds[0][0]
-
-
-def _held(holds: list[tuple[int, int]], first_of: list[int], i: int, t: int) -> bool:
-    while holds and holds[0][1] < t:
-        del holds[0]
-    first_of[i] = holds[0][0] if holds else NEVER
-    return bool(holds) and holds[0][0] <= t
