@@ -3,9 +3,9 @@
 In order of preference:
 
 - `quote`: a price the provider stamped on the print itself (`OptionPrint.underlying_e9`: the provider's value at
-  the trade, age 0, as a provider's NBBO at trade wins in the join); else the mid of the underlying's equity quote
-  in force at the print (the latest with `ts_event <=` the print's, never a later one; consolidated, or the best of
-  the fresh venue books when the feed has only those), when it is two-sided and no older than
+  the trade, age 0, as a provider's NBBO at trade wins in the join); else the mid of the underlying's latest
+  two-sided equity quote at the print (`ts_event <=` the print's, never a later one; one-sided and crossed quotes
+  are skipped; consolidated, or a venue's own book when the feed has only those), no older than
   `underlying_parity_window_ms`.
 - `implied`: put-call parity, call mid - put mid + strike, on the nearest expiry not yet expired at the print (New
   York date) having a strike whose call and put both have a two-sided quote no older than the window; of those
@@ -18,27 +18,30 @@ In order of preference:
   small; a venue book's mid (tbbo) stands in for the NBBO mid.
 - otherwise absent (None).
 
-Cost: the quote path is one as-of lookup on a short history. The implied path is computed at most once per
+Cost: the quote path is one as-of lookup on a short history of (time, mid) pairs, whose mark is reused while
+the quote is the same. The implied path is computed at most once per
 underlying per `IMPLIED_REFRESH_NS` bucket of event time and reused within it for prints at or after the time it
 was computed (quotes as of then, so never a later quote; its age keeps growing with the print's time), with a
 walk out from the previous estimate that stops at the first strike with a pair: not O(chain) per print. Only the
 first computation (no estimate yet) scans an expiry's strikes for the tightest pair. Contracts are learned from
 prints, definitions and the first quote of each symbol in the book (its rare branch), so quotes pay nothing here.
-State is bounded: one quote per contract, and expired expiries are dropped when the New York date turns.
+State is bounded: one quote per contract, equity quotes back to the engine's print watermark, and expired
+expiries are dropped when the New York date turns.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections import deque
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from events.models import CONSOLIDATED_VENUE, EquityQuote, OptionPrint, UnderlyingSource
+from events.models import EquityQuote, OptionPrint, UnderlyingSource
 from events.symbology import Right, parse_occ, underlying_for_root
 from events.units import NS_PER_MS, NS_PER_S
-from operators.nbbo_join import DEFAULT_VENUE_MAX_AGE_NS, QuoteBook
-from operators.volume_baselines import SessionClock
+from operators.nbbo_join import MAX_QUOTE_HISTORY, QuoteBook
+from operators.volume_baselines import NEW_YORK, SessionClock
 
 IMPLIED_REFRESH_NS = NS_PER_S
 """An implied price is computed at most once per underlying per this much event time (bucketed) and reused."""
@@ -47,6 +50,8 @@ _SeriesKey = tuple[date, str]
 """(expiry, root): one series of the chain (SPX and SPXW share expiries and strikes but are not one series)."""
 _Held = tuple[int, int, int]
 """(ts_event, bid_e9, ask_e9) of a two-sided quote."""
+_Mid = tuple[int, int]
+"""(ts_event, mid_e9) of a two-sided equity quote."""
 
 
 class UnderlyingMark(NamedTuple):
@@ -84,15 +89,14 @@ class _Series:
 
 
 class _Chain:
-    """One underlying's series in expiry order, its last estimate and the cached implied price."""
+    """One underlying's series in expiry order, its last implied estimate and the cached implied price."""
 
-    __slots__ = ("cache_bucket", "cache_mark", "cache_ts", "day", "order", "reference_e9", "series")
+    __slots__ = ("cache_bucket", "cache_mark", "cache_ts", "order", "reference_e9", "series")
 
     def __init__(self) -> None:
         self.series: dict[_SeriesKey, _Series] = {}
         self.order: list[_SeriesKey] = []
         self.reference_e9: int | None = None
-        self.day = date.min
         self.cache_bucket = -1
         self.cache_ts = 0
         self.cache_mark: UnderlyingMark | None = None
@@ -102,7 +106,7 @@ class UnderlyingPrice:
     """The underlying price book of one engine: equity quotes, the option chain's quotes, parity when needed.
 
     `option_book` is the option NBBO join's book (shared: the join records the quotes, this reads them as of a
-    print); a fresh one when not given. `venue_max_age_ns` ages venue-level equity books as the join does.
+    print); a fresh one when not given.
     """
 
     __slots__ = (
@@ -110,33 +114,33 @@ class UnderlyingPrice:
         "_chains",
         "_clock",
         "_contracts",
+        "_day",
+        "_equity",
         "_new_symbols",
+        "_next_day_ns",
         "_print_quotes",
+        "_quote_marks",
         "_refresh_ns",
         "_root_underlying",
         "_window_ns",
-        "equity",
     )
 
     def __init__(
-        self,
-        parity_window_ns: int,
-        option_book: QuoteBook | None = None,
-        *,
-        venue_max_age_ns: int = DEFAULT_VENUE_MAX_AGE_NS,
-        refresh_ns: int = IMPLIED_REFRESH_NS,
+        self, parity_window_ns: int, option_book: QuoteBook | None = None, *, refresh_ns: int = IMPLIED_REFRESH_NS
     ) -> None:
         self._window_ns = parity_window_ns
-        self._book = option_book if option_book is not None else QuoteBook(venue_max_age_ns)
+        self._book = option_book if option_book is not None else QuoteBook()
         self._new_symbols = self._book.watch_new_symbols()
         self._refresh_ns = refresh_ns
-        self.equity = QuoteBook(venue_max_age_ns)
-        """The underlyings' equity quotes, by symbol (the underlying)."""
+        self._equity: dict[str, deque[_Mid]] = {}
+        self._quote_marks: dict[str, UnderlyingMark] = {}  # the last quote mark per underlying, reused while current
         self._chains: dict[str, _Chain] = {}
         self._contracts: set[str] = set()
         self._print_quotes: dict[str, _Held] = {}
         self._root_underlying: dict[str, str] = {}
         self._clock = SessionClock()
+        self._day = date.min  # the New York date of the newest lookup
+        self._next_day_ns = -(2**63)  # when the New York date turns next (a lookup at or after it prunes)
 
     @property
     def option_book(self) -> QuoteBook:
@@ -156,18 +160,26 @@ class UnderlyingPrice:
 
     def on_equity_quote_fields(self, quote: dict[str, Any], keep_from: int | None = None) -> None:
         """`on_equity_quote` from the quote's field values (`EquityQuote.__dict__`): the engine's hot path."""
-        values = (
-            quote["ts_event"],
-            quote["bid_e9"],
-            quote["ask_e9"],
-            quote["bid_size_shares"],
-            quote["ask_size_shares"],
-        )
-        venue = quote["venue"]
-        if venue != CONSOLIDATED_VENUE:
-            self.equity.update_venue(quote["symbol"], venue, values, keep_from)
+        bid = quote["bid_e9"]
+        ask = quote["ask_e9"]
+        if not 0 < bid <= ask:
+            return  # one-sided or crossed: the latest two-sided quote stays the one in force
+        ts = quote["ts_event"]
+        entry = (ts, (bid + ask) // 2)
+        history = self._equity.get(quote["symbol"])
+        if history is None:
+            self._equity[quote["symbol"]] = deque((entry,), maxlen=MAX_QUOTE_HISTORY)
+            return
+        if history[-1][0] > ts:
+            items = sorted([*history, entry])  # out of order: in time order (a tie sorts by mid, both at that time)
+            history.clear()
+            history.extend(items)
         else:
-            self.equity.insert(quote["symbol"], values, keep_from)
+            history.append(entry)
+        if keep_from is not None:
+            # The newest quote at or before keep_from answers every later print; older ones are dead.
+            while len(history) >= 2 and history[1][0] <= keep_from:
+                history.popleft()
 
     def add_contract(self, symbol: str, underlying: str, root: str, expiry: date, right: Right, strike_e9: int) -> None:
         """Index a contract of the chain (from a print or a definition; book symbols are indexed on their own)."""
@@ -208,42 +220,43 @@ class UnderlyingPrice:
 
     def at(self, underlying: str, ts_event: int) -> UnderlyingMark | None:
         """The underlying's price as of `ts_event`: its quote mid, else implied by parity, else None."""
-        day = self._clock.locate(ts_event)[0]
-        chain = self._chains.get(underlying)
-        if chain is not None and day > chain.day:
-            self._prune(chain, day)
-        quote = self.equity.as_of(underlying, ts_event)
-        if quote is not None:
-            bid, ask, quoted = quote.bid_e9, quote.ask_e9, quote.ts_event
-            if 0 < bid <= ask and ts_event - quoted <= self._window_ns:
-                mid = (bid + ask) // 2
-                if chain is not None:
-                    chain.reference_e9 = mid
-                return UnderlyingMark(mid, "quote", quoted, None)
-        return self._implied(underlying, ts_event, day)
+        if ts_event >= self._next_day_ns:
+            self._turn_day(ts_event)
+        history = self._equity.get(underlying)
+        if history is not None:
+            for quoted, mid in reversed(history):
+                if quoted <= ts_event:
+                    if ts_event - quoted <= self._window_ns:
+                        mark = self._quote_marks.get(underlying)
+                        if mark is None or mark.quote_ts != quoted or mark.price_e9 != mid:
+                            mark = self._quote_marks[underlying] = UnderlyingMark(mid, "quote", quoted, None)
+                        return mark
+                    break
+        return self._implied(underlying, ts_event)
 
     def implied(self, underlying: str, ts_event: int) -> UnderlyingMark | None:
         """The price put-call parity implies as of `ts_event` (cached as `at` does), whatever the quotes say."""
-        return self._implied(underlying, ts_event, self._clock.locate(ts_event)[0])
+        if ts_event >= self._next_day_ns:
+            self._turn_day(ts_event)
+        return self._implied(underlying, ts_event)
 
     # --------------------------------------------------------------------------------- internals
 
-    def _implied(self, underlying: str, ts: int, day: date) -> UnderlyingMark | None:
+    def _implied(self, underlying: str, ts: int) -> UnderlyingMark | None:
         if self._new_symbols:
             self._learn()
         chain = self._chains.get(underlying)
         if chain is None:
             return None
-        if day > chain.day:
-            self._prune(chain, day)
         bucket = ts // self._refresh_ns
         if chain.cache_bucket == bucket and ts >= chain.cache_ts:
             cached = chain.cache_mark
             if cached is None or ts - cached.quote_ts <= self._window_ns:
                 return cached
         mark: UnderlyingMark | None = None
-        for key in chain.order:
-            if key[0] >= day:  # not expired at the print (earlier days of a late print are kept until pruned)
+        day = self._day
+        for key in chain.order:  # nearest expiry first; expired ones are pruned when the day turns
+            if key[0] >= day:  # (one indexed since, from a late print or a quote, is skipped)
                 mark = self._parity(chain.series[key], ts, chain.reference_e9)
                 if mark is not None:
                     break
@@ -335,9 +348,17 @@ class UnderlyingPrice:
         (series.calls if right == "C" else series.puts)[strike] = symbol
         self._contracts.add(symbol)
 
+    def _turn_day(self, ts: int) -> None:
+        """A lookup on a new New York date: drop every series that expired before it."""
+        day = self._clock.locate(ts)[0]
+        self._day = day
+        midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK)
+        self._next_day_ns = int(midnight.timestamp()) * NS_PER_S
+        for chain in self._chains.values():
+            self._prune(chain, day)
+
     def _prune(self, chain: _Chain, day: date) -> None:
         """Drop the series that expired before `day` (New York), with their contracts' quotes."""
-        chain.day = day
         order = chain.order
         expired = 0
         while expired < len(order) and order[expired][0] < day:
@@ -347,6 +368,7 @@ class UnderlyingPrice:
             expired += 1
         if expired:
             del order[:expired]
+            chain.cache_bucket = -1
 
     def _forget(self, symbols: Iterable[str]) -> None:
         for symbol in symbols:

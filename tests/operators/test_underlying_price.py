@@ -150,6 +150,17 @@ def test_a_stale_or_one_sided_equity_quote_gives_way_to_parity() -> None:
     assert mark.source == "implied"
 
 
+def test_a_one_sided_equity_quote_leaves_the_latest_two_sided_one_in_force() -> None:
+    up = _book(equity_quote(0, "103.50", "103.52"), equity_quote(100, "103.60", "0.00"), equity_quote(200, "0.00", "1"))
+    assert up.at("SPY", ts(300)) == UnderlyingMark(price_e9("103.51"), "quote", ts(0), None)
+
+
+def test_equity_quotes_out_of_order_are_looked_up_in_time_order() -> None:
+    up = _book(equity_quote(200, "103.70", "103.72"), equity_quote(100, "103.50", "103.52"))
+    assert up.at("SPY", ts(150)) == UnderlyingMark(price_e9("103.51"), "quote", ts(100), None)
+    assert up.at("SPY", ts(250)) == UnderlyingMark(price_e9("103.71"), "quote", ts(200), None)
+
+
 def test_a_price_stamped_on_the_print_is_the_providers_quote() -> None:
     up = _book(equity_quote(0, "103.50", "103.52"))
     stamped = trade_ns(ts(10), "5.10", 1, symbol=C100, underlying_price="103.40")
