@@ -323,7 +323,6 @@ class _Run:
                 c.print_template = print_template(c.symbol, c.underlying, c.expiry, c.right, c.strike_e9)
             first_contract += len(und.contracts)
             self.underlyings.append(und)
-        self.und_index = {u.symbol: u.index for u in self.underlyings}
         # Volume history from its own random stream: the chains, the tape and the plans draw as before.
         history = random.Random(f"flowtape.synthetic:{seed}:history")
         session_open = open_ns(session_date(config.start_ts))
@@ -545,7 +544,7 @@ class _Run:
                 seq += 1
                 yield option_print(
                     c.print_template, seq, t, t + latency[seq & 1023], venue_code, venue_id, price, size, conditions,
-                    raw, und.mid_e9,
+                    raw,
                 )  # fmt: skip
 
             elif kind == _EQUITY_QUOTE:
@@ -667,13 +666,12 @@ class _Run:
             if isinstance(item, ScheduledQuote):
                 yield self._quote(item.ts, c, item.bid_e9, item.ask_e9, item.bid_size, item.ask_size)
                 continue
-            und = self.underlyings[self.und_index[c.underlying]]
             c.record_print(item.ts, item.size)
             self.seq += 1
             seq = self.seq
             event = option_print(
                 c.print_template, seq, item.ts, item.ts + self.latency[seq & 1023], item.venue.code,
-                item.venue.venue_id, item.price_e9, item.size, item.conditions, item.raw_conditions, und.mid_e9,
+                item.venue.venue_id, item.price_e9, item.size, item.conditions, item.raw_conditions,
             )  # fmt: skip
             self.labels.extend(item.record(event.id))  # its label, and the structure label of a leg
             yield event

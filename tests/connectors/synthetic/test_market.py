@@ -294,7 +294,7 @@ def test_background_option_prints_look_like_the_tape() -> None:
         quote = s.quote_at_print[p.id]
         assert quote.bid_e9 <= p.price_e9 <= quote.ask_e9
         assert p.multiplier == 100
-        assert p.underlying_e9 is not None
+        assert p.underlying_e9 is None, "as on a real tape: the engine reads the equity quotes instead"
 
 
 def test_equity_tape_mixes_lit_and_off_exchange() -> None:

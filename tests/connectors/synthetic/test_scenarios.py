@@ -29,7 +29,7 @@ from connectors.synthetic.scenarios import (
     kind_of,
     label_truth,
 )
-from events.models import OpenInterest, OptionNbbo, OptionPrint, PacketKind, Side
+from events.models import EquityQuote, OpenInterest, OptionNbbo, OptionPrint, PacketKind, Side
 from events.symbology import parse_occ
 from events.units import NS_PER_MS, notional_cents
 
@@ -46,6 +46,8 @@ class Library:
     open_interest: dict[str, int]
     volume_before: dict[str, int]
     """Contracts printed on a print's contract before it (the print excluded)."""
+    spot_at: dict[str, int]
+    """The mid of the underlying's equity quote in force at a print (what the options engine reads)."""
 
     def prints_of(self, label: PlantedLabel) -> list[OptionPrint]:
         return [self.prints[i] for i in label.print_ids]
@@ -64,6 +66,8 @@ def library() -> Library:
     oi: dict[str, int] = {}
     volume: dict[str, int] = defaultdict(int)
     before: dict[str, int] = {}
+    mids: dict[str, int] = {}
+    spot_at: dict[str, int] = {}
     for event in market.events():
         if isinstance(event, OptionNbbo):
             latest[event.symbol] = event
@@ -72,9 +76,12 @@ def library() -> Library:
             quote_at[event.id] = latest[event.symbol]
             before[event.id] = volume[event.symbol]
             volume[event.symbol] += event.size_contracts
+            spot_at[event.id] = mids[event.underlying]
+        elif isinstance(event, EquityQuote):
+            mids[event.symbol] = (event.bid_e9 + event.ask_e9) // 2
         elif isinstance(event, OpenInterest):
             oi[event.symbol] = event.open_interest_contracts
-    return Library(tuple(market.labels), prints, quote_at, oi, before)
+    return Library(tuple(market.labels), prints, quote_at, oi, before, spot_at)
 
 
 def premium(prints: list[OptionPrint]) -> int:
@@ -189,8 +196,7 @@ def test_zero_dte_near_the_money_and_its_misses() -> None:
     for label in lib.of("zero_dte") + lib.of("zero_dte_miss"):
         prints = lib.prints_of(label)
         assert parse_occ(label.symbol).expiry == session_date(label.ts_start)
-        spot = prints[-1].underlying_e9
-        assert spot is not None
+        spot = lib.spot_at[prints[0].id]  # the packet's underlying: the equity quote mid at its first print
         distance = abs(parse_occ(label.symbol).strike_e9 - spot) / spot
         size = sum(p.size_contracts for p in prints)
         if label.scenario == "zero_dte":
