@@ -20,6 +20,13 @@ class OptionsConfig(BaseSettings):
     at_side_band: float = Field(0.1, ge=0.0, le=0.5, description="share of the spread counted as at bid/ask")
     packet_gap_ms: int = Field(100, gt=0, description="max gap between consecutive prints of one packet")
     packet_window_ms: int = Field(500, gt=0, description="max span of one packet")
+    underlying_parity_window_ms: int = Field(
+        300_000,
+        gt=0,
+        description="underlying price: a quote older than this is not used, the underlying's own or each call and"
+        " put quote of a put-call parity pair (minutes, not seconds: a tape quoted only on trades seldom has both"
+        " rights of a strike within seconds)",
+    )
     watermark_lag_ms: int = Field(
         250, ge=0, description="allowed out-of-orderness: the watermark trails the newest event by this"
     )
@@ -188,6 +195,10 @@ class OptionsConfig(BaseSettings):
     @property
     def packet_window_ns(self) -> int:
         return self.packet_window_ms * NS_PER_MS
+
+    @property
+    def underlying_parity_window_ns(self) -> int:
+        return self.underlying_parity_window_ms * NS_PER_MS
 
     @property
     def watermark_lag_ns(self) -> int:

@@ -34,6 +34,8 @@ Severity = Literal["low", "medium", "high"]
 SubjectType = Literal["packet", "structure"]
 StructureType = Literal["vertical", "straddle", "strangle", "ladder", "calendar", "diagonal", "roll", "multi_leg"]
 NetPremium = Literal["debit", "credit", "even", "unknown"]
+UnderlyingSource = Literal["quote", "implied"]
+"""Where a packet's underlying price came from: the underlying's own quote, or put-call parity on its chain."""
 
 CONSOLIDATED_VENUE = "NBBO"
 
@@ -281,7 +283,21 @@ class Packet(_OptionContract):
     complex_prints: Count = Field(default=0, description="multi-leg, stock-tied, cross or floor prints")
     tick_test_prints: Count = Field(default=0, description="prints placed by the tick test (locked market)")
     late_prints: Count = Field(default=0, description="prints that arrived behind the watermark")
-    underlying_e9: int | None = None
+    underlying_e9: int | None = Field(
+        default=None,
+        description="underlying price as of the print that opened the packet (see underlying_source); None: unknown",
+    )
+    underlying_source: UnderlyingSource | None = Field(
+        default=None,
+        description="quote: the underlying's quote mid (or the provider's price on the print); implied: put-call"
+        " parity on the nearest expiry; None: neither was available",
+    )
+    underlying_age_ms: int | None = Field(
+        default=None, ge=0, description="age of the oldest quote behind underlying_e9 at the opening print"
+    )
+    underlying_strike_e9: int | None = Field(
+        default=None, description="implied: the strike whose call and put gave underlying_e9 by put-call parity"
+    )
     print_ids: tuple[EventId, ...]
 
 

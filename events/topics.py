@@ -56,7 +56,8 @@ DERIVED_TOPICS: tuple[str, ...] = (
     EQUITIES_CANDLES,
 )
 ALL_TOPICS: tuple[str, ...] = RAW_TOPICS + DERIVED_TOPICS
-OPTIONS_INPUT_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, REFDATA_OPTIONS)
+OPTIONS_INPUT_TOPICS: tuple[str, ...] = (OPTIONS_PRINTS, OPTIONS_NBBO, EQUITIES_QUOTES, REFDATA_OPTIONS)
+"""The options flow reads the underlyings' equity quotes too: the underlying's price at each print."""
 REFERENCE_TOPICS: tuple[str, ...] = (REFDATA_OPTIONS,)
 """Reference data: a flow reads these to their end before it starts and applies them as of their event time."""
 EQUITIES_INPUT_TOPICS: tuple[str, ...] = (EQUITIES_PRINTS, EQUITIES_QUOTES)

@@ -34,8 +34,13 @@ from operators.tape_engine import QuoteGatedEngine
 Out = TypeVar("Out")
 E = TypeVar("E", bound=AnyEvent)
 
-OPTION_EVENT_TYPES = frozenset({"option_print", "option_nbbo", "option_definition", "open_interest", "volume_baseline"})
+OPTION_EVENT_TYPES = frozenset(
+    {"option_print", "option_nbbo", "equity_quote", "option_definition", "open_interest", "volume_baseline"}
+)
+"""What the options engine reads: its tape, reference data, and the underlying's equity quotes (the underlying's
+price at each print, see `operators.underlying_price`)."""
 EQUITY_EVENT_TYPES = frozenset({"equity_print", "equity_quote", "volume_baseline"})
+"""What the equities engine reads (equity quotes feed both engines)."""
 
 
 def is_option_input(event: AnyEvent) -> bool:

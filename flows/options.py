@@ -1,5 +1,7 @@
 """Options flow: raw option topics -> as-of NBBO join -> packets -> classifiers -> alerts, on Kafka.
 
+It reads `equities.quotes` as well (the underlying's price at each print; the equities flow reads that topic too).
+
 Run: `python -m bytewax.run flows.options` (add `-w N` / `-i/-a` to scale; partitions keyed by underlying).
 Settings come from `FLOWTAPE_*` env vars (see `flowtape config`); `FLOWTAPE_KAFKA_TAIL=false` stops at the
 end of the topics (replay), `FLOWTAPE_OUTPUT_NAMESPACE` writes derived topics under a replay namespace.

@@ -28,7 +28,9 @@ settings and defaults (premiums in US dollars):
   (`far_dated_min_premium_usd`).
 - `zero_dte_gamma`: expires today (America/New_York), strike within 1% of the underlying
   (`zero_dte_max_strike_distance`), size >= 400 (`zero_dte_min_contracts`) and premium >= 20k
-  (`zero_dte_min_premium_usd`).
+  (`zero_dte_min_premium_usd`). The underlying is the packet's price at its first print (`underlying_e9`: its
+  quote, else implied by put-call parity, see `operators.underlying_price`); the explanation cites its source and
+  age, and without one the rule abstains.
 """
 
 from __future__ import annotations
@@ -87,6 +89,27 @@ def _describe(packet: Packet) -> str:
         f"{packet.underlying} {packet.expiry:%Y-%m-%d} {format_price(packet.strike_e9)} {right}: "
         f"{packet.size_contracts:,} contracts for {format_usd(packet.premium_cents)} premium"
     )
+
+
+def format_age_ms(age_ms: int) -> str:
+    """Format an age: tenths of a second under a minute, else tenths of a minute."""
+    if age_ms < 60_000:
+        return f"{age_ms / 1000:.1f} s"
+    return f"{age_ms / 60_000:.1f} min"
+
+
+def underlying_note(packet: Packet) -> str:
+    """Say the packet's underlying price and where it came from, e.g. `501.23 (implied by put-call parity at the
+    500.00 strike, 0.4 s old)`; "unknown" without one."""
+    spot = packet.underlying_e9
+    if spot is None:
+        return "unknown"
+    age = "" if packet.underlying_age_ms is None else f", {format_age_ms(packet.underlying_age_ms)} old"
+    if packet.underlying_source == "implied":
+        at = packet.underlying_strike_e9
+        strike = "" if at is None else f" at the {format_price(at)} strike"
+        return f"{format_price(spot)} (implied by put-call parity{strike}{age})"
+    return f"{format_price(spot)} (the underlying's quote{age})"
 
 
 def _quote_note(packet: Packet) -> str:
@@ -547,14 +570,16 @@ def zero_dte_gamma(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Cl
         f"${cfg.zero_dte_min_premium_usd:,}"
     )
     explanations = [
-        f"0DTE gamma: {_describe(packet)} expiring today, strike {distance / spot:.2%} from the underlying at "
-        f"{format_price(spot)} (<= {cfg.zero_dte_max_strike_distance:.2%}).",
+        f"0DTE gamma: {_describe(packet)} expiring today, strike {distance / spot:.2%} from the underlying "
+        f"(<= {cfg.zero_dte_max_strike_distance:.2%}), underlying {underlying_note(packet)}.",
         f"Size {packet.size_contracts:,} vs {cfg.zero_dte_min_contracts:,} contracts; premium "
         f"{format_usd(packet.premium_cents)} vs ${cfg.zero_dte_min_premium_usd:,}: dealers hedging this move "
         "the underlying today.",
         _context_line(packet),
     ]
-    metrics = _metrics(packet, ctx, strike_distance=round(distance / spot, 6))
+    metrics = _metrics(packet, ctx, strike_distance=round(distance / spot, 6), underlying_price=spot / 1e9)
+    if packet.underlying_age_ms is not None:
+        metrics["underlying_age_ms"] = float(packet.underlying_age_ms)
     bonus = _evidence_bonus(packet, ctx) + (0.05 if distance * 4 <= spot * cfg.zero_dte_max_strike_distance else 0)
     return _hit("zero_dte_gamma", packet, rule, metrics, explanations, _confidence(0.55, packet, bonus))
 

@@ -67,12 +67,22 @@ class QuoteBook:
     others. When no venue is fresh the newest venue quote answers, and places as `STALE`.
     """
 
-    __slots__ = ("_history", "_venue_max_age_ns", "_venues")
+    __slots__ = ("_history", "_new_symbols", "_venue_max_age_ns", "_venues")
 
     def __init__(self, venue_max_age_ns: int = DEFAULT_VENUE_MAX_AGE_NS) -> None:
         self._history: dict[str, deque[_QuoteTuple]] = {}
         self._venues: dict[str, dict[str, deque[_QuoteTuple]]] = {}
         self._venue_max_age_ns = venue_max_age_ns
+        self._new_symbols: list[str] | None = None
+
+    def watch_new_symbols(self) -> list[str]:
+        """Start listing every symbol the book sees for the first time; return the list, which the caller drains.
+
+        The list is appended on the book's rare first-quote branch only, so the quote hot path pays nothing.
+        """
+        if self._new_symbols is None:
+            self._new_symbols = sorted(self._history.keys() | self._venues.keys())
+        return self._new_symbols
 
     @property
     def venue_max_age_ns(self) -> int:
@@ -111,6 +121,8 @@ class QuoteBook:
         history = self._history.get(symbol)
         if history is None:
             self._history[symbol] = deque((quote,), maxlen=MAX_QUOTE_HISTORY)
+            if self._new_symbols is not None and symbol not in self._venues:
+                self._new_symbols.append(symbol)
             return  # one quote: nothing to prune
         # `_append`, inlined: this is the consolidated tape's hot path.
         if history[-1][0] > quote[0]:
@@ -128,6 +140,8 @@ class QuoteBook:
         venues = self._venues.get(symbol)
         if venues is None:
             venues = self._venues[symbol] = {}
+            if self._new_symbols is not None and symbol not in self._history:
+                self._new_symbols.append(symbol)
         history = venues.get(venue)
         if history is None:
             venues[venue] = deque((quote,), maxlen=MAX_QUOTE_HISTORY)

@@ -7,6 +7,11 @@ arrival order. Determinism does not depend on how the print and quote topics int
 - A print waits until the quote stream of its underlying has passed the print's time (a quote strictly later,
   since several quotes may share a timestamp), or the print carries the provider's NBBO-at-trade, or input
   ends; so the as-of join always sees the same quotes. Quote history is kept back to the print watermark.
+- The underlying's equity quotes (`equity_quote`, same partition key) are a second quote stream: they fill the
+  underlying price book (`operators.underlying_price`), and once the engine has seen one, prints wait for that
+  stream too (`QuoteGatedEngine`), so each packet's underlying price, taken as of the print that opened it, does
+  not depend on how the topics interleave. Without equity quotes the price is implied by put-call parity from the
+  option quotes the engine holds and the quotes carried on prints.
 - Packets close on a watermark driven by the print stream only (newest print time minus
   `watermark_lag_ms`), which is ordered within its partition. Structures and flow context follow the same
   watermark.
@@ -35,6 +40,7 @@ from operators.packets import PacketClusterer
 from operators.repeated_hits import RepeatedHits
 from operators.structures import StructureDetector, classify_structure
 from operators.tape_engine import QuoteGatedEngine
+from operators.underlying_price import UnderlyingPrice
 from operators.volume_baselines import SessionClock
 
 OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
@@ -46,12 +52,14 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
     QUOTE_TYPE = "option_nbbo"
     PRINT_TYPE = "option_print"
     QUOTE_AT_TRADE = "nbbo_ask_e9"
+    SECOND_QUOTE_TYPE = "equity_quote"
 
     def __init__(self, config: OptionsConfig) -> None:
         super().__init__(config.watermark_lag_ns)
         self.config = config
         self.join = NbboJoin(config.nbbo_max_age_ns, config.at_side_band)
-        self.packets = PacketClusterer(config)
+        self.underlying = UnderlyingPrice(config.underlying_parity_window_ns, self.join.book)
+        self.packets = PacketClusterer(config, self.underlying.for_print)
         self.baselines = KeyedBaselines(config.rolling_window, config.z_min_samples)
         self.alerts = AlertBook(config)
         self.structures = StructureDetector(config)
@@ -106,10 +114,17 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
     def _quote_updater(self) -> Callable[[dict[str, Any], int], None]:
         return self.join.book.update_fields
 
+    def _second_quote_updater(self) -> Callable[[dict[str, Any], int], None]:
+        return self.underlying.on_equity_quote_fields
+
     def _reference(self, event_type: str, event: AnyEvent) -> None:
         fields = event.__dict__
         if event_type == "option_definition":
             self.packets.set_multiplier(fields["symbol"], fields["multiplier"])
+            self.underlying.add_contract(
+                fields["symbol"], fields["underlying"], fields["root"], fields["expiry"], fields["right"],
+                fields["strike_e9"],
+            )  # fmt: skip
         elif event_type == "open_interest":
             self.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
         elif event_type == "volume_baseline" and fields["scope"] != "equity":  # equity: the stock's shares
@@ -119,6 +134,7 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         ts = trade.__dict__["ts_event"]
         late = ts < self._keep_from
         self.late_prints += late
+        self.underlying.on_print_fields(trade.__dict__)  # its contract and quote count for the price it asks
         closed = self.packets.add(self.join.on_print(trade, late))
         advanced = ts > self._print_wm
         if advanced:

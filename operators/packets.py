@@ -4,6 +4,11 @@ Every print is clustered (never filtered first): small child fills are part of a
 whole tape. A packet takes prints while the gap to its last print is <= `packet_gap_ms` and its span stays
 <= `packet_window_ms`; it closes when the watermark passes `last.ts + packet_gap_ms` or the window is full.
 
+Each packet carries the underlying's price as of the print that opened it (its first print on a tape in time
+order), from the `mark_of` lookup the clusterer is given (`operators.underlying_price`; by default only a price the
+provider stamped on the print): one lookup per packet, not per print. `underlying_age_ms` is the age, at that
+print, of the oldest quote behind the price.
+
 Packets are built from values this module computed itself, so they are constructed without re-running
 validation (which costs more than computing the features), by `operators.construct.Constructor` like every
 other derived event. `operators.construct.VALIDATE_EVENTS` switches validation back on: every packet is then
@@ -14,6 +19,7 @@ constructed one field by field, with the same types and the same JSON bytes. The
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Final
@@ -25,11 +31,25 @@ from events.units import notional_cents
 from operators import construct
 from operators.construct import Constructor
 from operators.nbbo_join import Placed
+from operators.underlying_price import UnderlyingMark, stamped_mark
 
 _BLOCK_FLAGS = frozenset({"cross", "floor"})
 _UNQUOTED = ("MISSING", "STALE", "CROSSED")
 _PLACEMENT_ORDER: dict[str, int] = {placement: index for index, placement in enumerate(PLACEMENTS)}
 _print_ts = attrgetter("print.ts_event")
+
+MarkOf = Callable[[dict[str, Any]], UnderlyingMark | None]
+"""The underlying's price at a print, from the print's fields (`OptionPrint.__dict__`)."""
+_Underlying = tuple[int | None, str | None, int | None, int | None]
+"""A packet's underlying fields: price (1e-9), source, age (ms), parity strike (1e-9)."""
+_NO_UNDERLYING: Final[_Underlying] = (None, None, None, None)
+
+
+def _underlying_fields(mark: UnderlyingMark | None, ts_event: int) -> _Underlying:
+    if mark is None:
+        return _NO_UNDERLYING
+    return (mark.price_e9, mark.source, mark.age_ms(ts_event), mark.strike_e9)
+
 
 _PACKET: Final = Constructor(Packet)
 # Every packet's field dict starts as a copy of the model-ordered template and has each value set: copying a
@@ -61,16 +81,29 @@ class _Open:
     min_ts: int
     max_ts: int
     prints: list[Placed]
-    version: int = 0
+    version: int
+    underlying: _Underlying
 
 
 class PacketClusterer:
     """Cluster placed prints into packets per contract; closed packets come out in deterministic order."""
 
-    __slots__ = ("_config", "_deadlines", "_gap_ns", "_multipliers", "_open", "_params", "_versions", "_window_ns")
+    __slots__ = (
+        "_config",
+        "_deadlines",
+        "_gap_ns",
+        "_mark_of",
+        "_multipliers",
+        "_open",
+        "_params",
+        "_versions",
+        "_window_ns",
+    )
 
-    def __init__(self, config: OptionsConfig) -> None:
+    def __init__(self, config: OptionsConfig, mark_of: MarkOf = stamped_mark) -> None:
+        """`mark_of`: the underlying's price at the print that opens a packet."""
         self._config = config
+        self._mark_of = mark_of
         self._params = PacketParams.of(config)
         self._gap_ns = config.packet_gap_ns
         self._window_ns = config.packet_window_ns
@@ -101,7 +134,8 @@ class PacketClusterer:
             current = None
         self._versions += 1
         if current is None:
-            current = self._open[symbol] = _Open(ts, ts, [placed], self._versions)
+            under = _underlying_fields(self._mark_of(trade), ts)
+            current = self._open[symbol] = _Open(ts, ts, [placed], self._versions, under)
         else:
             current.prints.append(placed)
             if ts < current.min_ts:
@@ -148,25 +182,33 @@ class PacketClusterer:
 
     def _close(self, symbol: str) -> Packet:
         current = self._open.pop(symbol)
-        return _build(current.prints, self._params, self._multipliers.get(symbol))
+        return _build(current.prints, self._params, self._multipliers.get(symbol), current.underlying)
 
 
-def build_packet(prints: list[Placed], config: OptionsConfig, multiplier: int | None = None) -> Packet:
-    """Compute a packet's features from its placed prints, taken in event-time order (stable for ties)."""
-    return _build(prints, PacketParams.of(config), multiplier)
+def build_packet(
+    prints: list[Placed], config: OptionsConfig, multiplier: int | None = None, mark: UnderlyingMark | None = None
+) -> Packet:
+    """Compute a packet's features from its placed prints, taken in event-time order (stable for ties).
+
+    `mark`: the underlying's price at the first print (default: the price stamped on that print, if any).
+    """
+    first = min(prints, key=_print_ts).print.__dict__
+    if mark is None:
+        mark = stamped_mark(first)
+    return _build(prints, PacketParams.of(config), multiplier, _underlying_fields(mark, first["ts_event"]))
 
 
-def _build(prints: list[Placed], params: PacketParams, multiplier: int | None) -> Packet:
+def _build(prints: list[Placed], params: PacketParams, multiplier: int | None, under: _Underlying) -> Packet:
     if len(prints) == 1:
-        packet = _build_single(prints[0], params, multiplier)
+        packet = _build_single(prints[0], params, multiplier, under)
         if construct.VALIDATE_EVENTS:
-            general = _build_many(prints, params, multiplier)
+            general = _build_many(prints, params, multiplier, under)
             assert packet.model_dump_json() == general.model_dump_json(), "single-print path differs from the general"
         return packet
-    return _build_many(sorted(prints, key=_print_ts), params, multiplier)
+    return _build_many(sorted(prints, key=_print_ts), params, multiplier, under)
 
 
-def _build_single(placed: Placed, params: PacketParams, multiplier: int | None) -> Packet:
+def _build_single(placed: Placed, params: PacketParams, multiplier: int | None, under: _Underlying) -> Packet:
     """`_build_many` for a one-print packet (most packets), with its loops and tallies folded away."""
     event, placement, print_side, quote, tick_test, complex_print, late = placed
     trade = event.__dict__  # fields of the print (see nbbo_join.QuoteBook.update_fields)
@@ -237,12 +279,15 @@ def _build_single(placed: Placed, params: PacketParams, multiplier: int | None) 
     fields["complex_prints"] = int(complex_print)
     fields["tick_test_prints"] = int(tick_test)
     fields["late_prints"] = int(late)
-    fields["underlying_e9"] = trade["underlying_e9"]
+    fields["underlying_e9"] = under[0]
+    fields["underlying_source"] = under[1]
+    fields["underlying_age_ms"] = under[2]
+    fields["underlying_strike_e9"] = under[3]
     fields["print_ids"] = print_ids
     return _construct(fields)
 
 
-def _build_many(prints: list[Placed], params: PacketParams, multiplier: int | None) -> Packet:
+def _build_many(prints: list[Placed], params: PacketParams, multiplier: int | None, under: _Underlying) -> Packet:
     """Compute a packet's features from its placed prints, already in event-time order."""
     first = prints[0].print.__dict__  # fields of the prints (see nbbo_join.QuoteBook.update_fields)
     last = prints[-1].print.__dict__
@@ -340,7 +385,10 @@ def _build_many(prints: list[Placed], params: PacketParams, multiplier: int | No
     fields["complex_prints"] = complex_prints
     fields["tick_test_prints"] = tick_prints
     fields["late_prints"] = late_prints
-    fields["underlying_e9"] = last["underlying_e9"]
+    fields["underlying_e9"] = under[0]
+    fields["underlying_source"] = under[1]
+    fields["underlying_age_ms"] = under[2]
+    fields["underlying_strike_e9"] = under[3]
     fields["print_ids"] = print_ids
     return _construct(fields)
 

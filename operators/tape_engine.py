@@ -89,6 +89,10 @@ NEVER = 2**63 - 1
 """A time no event reaches (nanoseconds since the epoch fit in a signed 64-bit integer)."""
 
 
+def _ignore_quote(fields: dict[str, Any], keep_from: int) -> None:
+    """The second quote updater of an engine without a second quote stream (never called)."""
+
+
 class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
     """A tape engine whose prints wait for their quote stream, so the as-of join never depends on interleaving.
 
@@ -97,6 +101,13 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
     (`QUOTE_AT_TRADE` set), or input ends (`_drain`) or goes quiet (`on_idle`). Quote history is kept back to
     `_keep_from`: the print watermark minus the engine's lag (`lag_ns`), which the engine's `_process` moves as
     prints advance it.
+
+    A subclass may name a second quote stream (`SECOND_QUOTE_TYPE`, with `_second_quote_updater`): the options
+    engine reads its underlying's equity quotes for the underlying price at the print. Once the engine has seen one
+    quote of that stream, a print also waits until that stream has passed the print's time (a quote at trade does
+    not excuse it: it is the other stream's), so the lookup does not depend on interleaving either. Before its first
+    quote the stream is taken to be absent (a tape without it never waits for it); on a Kafka input, prints
+    processed before that first quote arrived did not wait for it.
 
     A subclass names its event types, gives `_quote_updater` (quote fields and `_keep_from` in), `_process` (one
     print, in order) and `_on_watermark` (what moving the print watermark without a print closes, for the idle
@@ -107,11 +118,14 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
     PRINT_TYPE: ClassVar[str]
     QUOTE_AT_TRADE: ClassVar[str]
     """The print field that is set when the provider gives the quote in force at the trade."""
+    SECOND_QUOTE_TYPE: ClassVar[str | None] = None
+    """A second quote stream the prints wait for once it has been seen (None: none)."""
 
     def __init__(self, lag_ns: int) -> None:
         self._lag_ns = lag_ns
         self._pending: deque[Print] = deque()
         self._quote_wm = -1
+        self._second_wm = NEVER  # NEVER until the second quote stream is seen: no print waits for it before
         self._print_wm = -1
         self._keep_from = self._print_wm - lag_ns  # quote history a print at the watermark can need
         self._scheduled: deque[AnyEvent] = deque()
@@ -142,7 +156,8 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
 
     @property
     def event_time_ns(self) -> int:
-        return max(self._quote_wm, self.print_time_ns)
+        newest = max(self._quote_wm, self.print_time_ns)
+        return newest if self._second_wm == NEVER else max(newest, self._second_wm)
 
     @property
     def print_time_ns(self) -> int:
@@ -159,6 +174,8 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
             self._apply_scheduled(now_ns)
         if now_ns > self._quote_wm:
             self._quote_wm = now_ns
+        if self._second_wm != NEVER and now_ns > self._second_wm:
+            self._second_wm = now_ns
         self._drain(out)  # the quote stream has been quiet too: join with the quotes there are
         if now_ns > self._print_wm:
             self._print_wm = now_ns
@@ -173,6 +190,8 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
         # of an isinstance chain; fields are read from the models' `__dict__` (see `QuoteBook.update_fields`).
         update_quote = self._quote_updater()
         quote_type, print_type, at_trade = self.QUOTE_TYPE, self.PRINT_TYPE, self.QUOTE_AT_TRADE
+        second_type = self.SECOND_QUOTE_TYPE
+        update_second = _ignore_quote if second_type is None else self._second_quote_updater()
         pending = self._pending
         for event in events:
             fields = event.__dict__
@@ -186,7 +205,8 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
                     self._release(out)
             elif event_type == print_type:
                 trade = cast(Print, event)
-                if not pending and (fields[at_trade] is not None or fields["ts_event"] < self._quote_wm):
+                ts = fields["ts_event"]
+                if not pending and (fields[at_trade] is not None or ts < self._quote_wm) and ts < self._second_wm:
                     self._take(trade, out)
                 else:
                     pending.append(trade)
@@ -194,6 +214,13 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
                         self._take(pending.popleft(), out)
                     else:
                         self._release(out)
+            elif event_type == second_type:
+                update_second(fields, self._keep_from)
+                ts = fields["ts_event"]
+                if self._second_wm == NEVER or ts > self._second_wm:
+                    self._second_wm = ts
+                if pending:
+                    self._release(out)
             elif fields["id"] not in self._scheduled_ids:
                 self._reference(event_type, event)
         self.events_in += len(events)
@@ -204,7 +231,8 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
         at_trade = self.QUOTE_AT_TRADE
         while pending:
             fields = pending[0].__dict__
-            if fields["ts_event"] >= self._quote_wm and fields[at_trade] is None:
+            ts = fields["ts_event"]
+            if (ts >= self._quote_wm and fields[at_trade] is None) or ts >= self._second_wm:
                 return
             self._take(pending.popleft(), out)
 
@@ -229,6 +257,10 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
 
     def _quote_updater(self) -> Callable[[dict[str, Any], int], None]:
         """Return what takes one quote's fields and `_keep_from` (bound once per batch)."""
+        raise NotImplementedError
+
+    def _second_quote_updater(self) -> Callable[[dict[str, Any], int], None]:
+        """Return what takes one quote of the second stream's fields and `_keep_from` (with `SECOND_QUOTE_TYPE`)."""
         raise NotImplementedError
 
     def _process(self, trade: Print, out: list[Out]) -> None:

@@ -84,7 +84,8 @@ def nbbo_template(symbol: str, underlying: str) -> Template:
 
 
 def print_template(symbol: str, underlying: str, expiry: date, right: Right, strike_e9: int) -> Template:
-    """Return the template of one contract's prints (no NBBO attached: consumers join it as-of)."""
+    """Return the template of one contract's prints (no NBBO and no underlying price attached: consumers join
+    them as-of)."""
     return _template(OPTIONS_PRINTS, symbol, {
         "event_type": "option_print",
         "schema_version": SCHEMA_VERSION,
@@ -193,9 +194,13 @@ def option_nbbo(
 
 def option_print(
     tpl: Template, seq: int, ts: int, ts_recv: int, venue: str, venue_id: str, price_e9: int, size: int,
-    conditions: tuple[str, ...], raw_conditions: str, underlying_e9: int,
+    conditions: tuple[str, ...], raw_conditions: str,
 ) -> OptionPrint:  # fmt: skip
-    """Build an option print from its contract's `print_template`."""
+    """Build an option print from its contract's `print_template`.
+
+    No underlying price is stamped on it, as on a real options tape: the options engine reads the underlying's
+    equity quotes (which the synthetic market emits) or implies the price from the chain.
+    """
     values = _stamped(tpl, seq, ts, ts_recv)
     values["venue"] = venue
     values["venue_id"] = venue_id
@@ -203,7 +208,6 @@ def option_print(
     values["size_contracts"] = size
     values["conditions"] = conditions
     values["raw_conditions"] = raw_conditions
-    values["underlying_e9"] = underlying_e9
     return _construct(OptionPrint, values, _PRINT_FIELDS)
 
 
@@ -249,7 +253,7 @@ def check_builders() -> None:
         )),
         (OPTIONS_PRINTS, osi, option_print(
             print_template(osi, "SPY", date(2026, 3, 2), "C", 580_000_000_000), 2, ts, ts + 1, "XCBO", "22",
-            1_010_000_000, 3, ("iso",), "S", 580_005_000_000,
+            1_010_000_000, 3, ("iso",), "S",
         )),
         (EQUITIES_QUOTES, "SPY", equity_quote(
             equity_quote_template("SPY"), 3, ts, ts + 1, 580_000_000_000, 580_010_000_000, 400, 800,

@@ -312,7 +312,6 @@ class _Run:
                 c.print_template = print_template(c.symbol, c.underlying, c.expiry, c.right, c.strike_e9)
             first_contract += len(und.contracts)
             self.underlyings.append(und)
-        self.und_index = {u.symbol: u.index for u in self.underlyings}
         # Per-contract arrival rates from their own random stream: a few busy contracts, many quiet ones.
         busy = random.Random(f"flowtape.synthetic:{seed}:activity")
         factor: dict[str, float] = {}
@@ -676,7 +675,7 @@ class _Run:
         seq = self.seq
         return option_print(
             c.print_template, seq, t, t + self.latency[seq & 1023], venue_code, venue_id, price_e9, size, conditions,
-            raw, und.mid_e9,
+            raw,
         )  # fmt: skip
 
     def _refresh(self, und: UnderlyingState, c: Contract, t: int) -> RawEvent:
@@ -724,13 +723,12 @@ class _Run:
             if isinstance(item, ScheduledQuote):
                 yield self._quote(item.ts, c, item.bid_e9, item.ask_e9, item.bid_size, item.ask_size)
                 continue
-            und = self.underlyings[self.und_index[c.underlying]]
             c.record_print(item.ts, item.size)
             self.seq += 1
             seq = self.seq
             event = option_print(
                 c.print_template, seq, item.ts, item.ts + self.latency[seq & 1023], item.venue.code,
-                item.venue.venue_id, item.price_e9, item.size, item.conditions, item.raw_conditions, und.mid_e9,
+                item.venue.venue_id, item.price_e9, item.size, item.conditions, item.raw_conditions,
             )  # fmt: skip
             self.labels.extend(item.record(event.id))  # its label, and the structure label of a leg
             yield event

@@ -212,6 +212,9 @@ CREATE TABLE IF NOT EXISTS `flowtape`.`flow_packets`
     `tick_test_prints` Int64,
     `late_prints` Int64,
     `underlying_e9` Nullable(Int64),
+    `underlying_source` Nullable(String),
+    `underlying_age_ms` Nullable(Int64),
+    `underlying_strike_e9` Nullable(Int64),
     `print_ids` Array(String),
     `day` Date
 )

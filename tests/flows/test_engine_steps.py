@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from connectors.bytewax_io import CallbackSink
 from connectors.settings import Settings
 from events.config import EquitiesConfig, OptionsConfig
-from events.models import AnyEvent, Candle, ClassifierHit, Packet
+from events.models import AnyEvent, Candle, ClassifierHit, EquityTrade, Packet
 from events.serde import encode
 from flows.baselines_job import load_baselines
 from flows.engine_steps import (
@@ -25,6 +25,7 @@ from flows.engine_steps import (
     by_underlying,
     equities_engine,
     group_by_key,
+    is_equity_input,
     is_option_input,
     options_engine,
 )
@@ -60,8 +61,10 @@ def test_group_by_key_keeps_every_event_once_in_arrival_order_per_key(picks: lis
 
 
 def test_option_inputs_are_selected_by_event_type() -> None:
-    tape: list[AnyEvent] = [*two_underlying_tape(), equity_quote(0, "500.00", "500.01")]
-    assert [is_option_input(e) for e in tape] == [e.event_type != "equity_quote" for e in tape]
+    # Equity quotes feed both engines: the options engine reads them for the underlying's price at each print.
+    tape: list[AnyEvent] = [*two_underlying_tape(), equity_quote(0, "500.00", "500.01"), equity_print(0, "500", 100)]
+    assert [is_option_input(e) for e in tape] == [e.event_type != "equity_print" for e in tape]
+    assert [is_equity_input(e) for e in tape] == [e.event_type.startswith("equity_") for e in tape]
 
 
 def test_batch_size_does_not_change_the_outputs() -> None:
@@ -296,7 +299,7 @@ def test_a_live_flow_closes_a_quiet_underlyings_packets_and_candles_before_input
     )
     config = EquitiesConfig(candle_late_ms=100)
     equities = equities_engine(
-        "equities", op.filter("equities_only", events, lambda e: not is_option_input(e)), config, idle_ns=100 * MS
+        "equities", op.filter("equities_only", events, is_equity_input), config, idle_ns=100 * MS
     )
     op.output("collect", op.merge("derived", options, equities), CallbackSink(collect))
     started = time.monotonic()
@@ -305,3 +308,41 @@ def test_a_live_flow_closes_a_quiet_underlyings_packets_and_candles_before_input
     assert any(isinstance(o, Packet) for o in before_end), "the packet closed while the input was quiet"
     assert any(isinstance(o, Candle) and o.interval == "1s" for o in before_end), "so did the 1 s candle"
     assert not any(isinstance(o, Packet) for o in after_end)
+
+
+# ---------------------------------------------------------------------------------- underlying price
+
+
+def _underlying_tape() -> list[AnyEvent]:
+    """SPY with an equity quote stream (and equity prints), QQQ an OPRA-style tape quoted only on its prints."""
+    today = "2026-03-02"
+    spy_c, spy_p = occ("580", "C", expiry=today), occ("580", "P", expiry=today)
+    qqq_c, qqq_p = occ("500", "C", expiry=today, root="QQQ"), occ("500", "P", expiry=today, root="QQQ")
+    events: list[AnyEvent] = [
+        equity_quote(-5, "580.40", "580.42"),
+        quote(0, "2.00", "2.10", symbol=spy_c),
+        quote(0, "1.60", "1.70", symbol=spy_p),
+        trade(0, "3.10", 5, symbol=qqq_c, nbbo=("3.00", "3.10")),
+        trade(10, "2.10", 3, symbol=spy_c),
+        equity_print(12, "580.41", 500),
+        trade(1_500, "1.80", 4, symbol=qqq_p, nbbo=("1.80", "1.84")),
+        equity_quote(1_990, "580.50", "580.52"),
+        trade(2_000, "2.10", 450, symbol=spy_c, venue="XISE"),
+        trade(2_000, "1.00", 700, symbol=occ("502", "C", expiry=today, root="QQQ"), nbbo=("0.95", "1.00")),
+        equity_print(2_010, "580.51", 300),
+        equity_quote(2_500, "580.60", "580.62"),
+    ]
+    return sorted(events, key=lambda e: e.ts_event)
+
+
+def test_equity_quotes_reach_both_engines_and_the_underlying_is_the_same_on_any_workers_and_batches() -> None:
+    tape = _underlying_tape()
+    runs = [run_events(lambda: tape, workers=w, batch_size=b) for w, b in ((1, 4096), (1, 1), (1, 3), (2, 2))]
+    assert all(r == runs[0] for r in runs[1:])
+    packets = [p for p in runs[0]["flow.packets"] if isinstance(p, Packet)]
+    by_symbol = {(p.underlying, p.size_contracts): (p.underlying_source, p.underlying_e9) for p in packets}
+    assert by_symbol[("SPY", 450)] == ("quote", 580_510_000_000), "the SPY quote in force at 2 s"
+    assert by_symbol[("QQQ", 700)] == ("implied", 501_230_000_000), "QQQ by parity: 3.05 - 1.82 + 500"
+    trades = [t for t in runs[0]["equities.trades"] if isinstance(t, EquityTrade)]
+    assert len(trades) == 2
+    assert all(t.placement != "MISSING" for t in trades), "the equities engine still joins them to the quotes"

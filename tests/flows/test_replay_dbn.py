@@ -10,10 +10,12 @@ import databento
 import databento_dbn as dbn
 
 from events.config import OptionsConfig
-from events.models import OptionPrint
+from events.models import OptionPrint, Packet
 from flows.cli import main
 from flows.inputs import InputStats, read_inputs
 from operators.nbbo_join import NbboJoin
+from operators.options_engine import OptionsEngine
+from tests.factories import trade_ns
 
 
 def test_replay_opra_tbbo_sample(shared_data: Path, tmp_path: Path) -> None:
@@ -104,3 +106,38 @@ def test_replay_of_trades_and_tbbo_counts_each_trade_once(shared_data: Path, tmp
     assert summary["notices"] == stats.notices
     packets = [json.loads(line) for line in (out / "flow.packets.jsonl").read_text().splitlines()]
     assert sum(p["print_count"] for p in packets) == 4
+
+
+def test_opra_tbbo_sample_has_no_pair_to_imply_the_underlying(shared_data: Path, tmp_path: Path) -> None:
+    # The sample's four trades are all one AAPL call, each with its venue's book; there is no put at any strike,
+    # and no AAPL equity quote in the samples (EQUS.MINI is QQQ, on another day): no underlying price, honestly.
+    sample = shared_data / "databento" / "OPRA.PILLAR" / "test_data.tbbo.dbn.zst"
+    prints = [e for e in read_inputs([sample], InputStats()) if isinstance(e, OptionPrint)]
+    assert {(p.symbol, p.right) for p in prints} == {("AAPL  250221C00250000", "C")}
+    assert all(p.underlying_e9 is None and p.nbbo_ask_e9 is not None for p in prints)
+    out = tmp_path / "out"
+    assert main(["replay", str(sample), "--out", str(out), "--quiet"]) == 0
+    packets = [json.loads(line) for line in (out / "flow.packets.jsonl").read_text().splitlines()]
+    assert packets
+    assert {(p["underlying_e9"], p["underlying_source"], p["underlying_age_ms"]) for p in packets} == {
+        (None, None, None)
+    }
+
+
+def test_opra_tbbo_sample_with_a_put_quoted_on_the_tape_implies_the_underlying(shared_data: Path) -> None:
+    # The same real call prints, plus one put print of the same strike with its venue book (made up, at a plausible
+    # 4.30 x 4.50: the sample has none). The put's packet pairs its quote with the newest call quote the tape
+    # carried (0.19 x 0.21, on the last call print): 0.20 - 4.40 + 250 = 245.80. The call packets, opened before
+    # any put was seen, have no price.
+    sample = shared_data / "databento" / "OPRA.PILLAR" / "test_data.tbbo.dbn.zst"
+    calls = [e for e in read_inputs([sample], InputStats()) if isinstance(e, OptionPrint)]
+    assert (calls[-1].nbbo_bid_e9, calls[-1].nbbo_ask_e9) == (190_000_000, 210_000_000)
+    put_at = calls[-1].ts_event + 1_000_000_000
+    put = trade_ns(put_at, "4.40", 1, symbol="AAPL  250221P00250000", nbbo=("4.30", "4.50"))
+    engine = OptionsEngine(OptionsConfig())
+    out = engine.on_events([*calls, put]) + engine.on_eof()
+    packets = [o for o in out if isinstance(o, Packet)]
+    assert [(p.right, p.underlying_source) for p in packets] == [("C", None)] * 3 + [("P", "implied")]
+    priced = packets[-1]
+    assert (priced.underlying_e9, priced.underlying_strike_e9) == (245_800_000_000, 250_000_000_000)
+    assert priced.underlying_age_ms == (put_at - calls[-1].ts_event) // 1_000_000

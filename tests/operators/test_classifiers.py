@@ -591,6 +591,37 @@ def test_zero_dte_gamma(at_ms: float, underlying: str | None, overrides: dict[st
         assert "expires today (America/New_York) and |strike - underlying| <= 1.00%" in hit.rule
 
 
+@pytest.mark.parametrize(
+    ("source", "age_ms", "strike", "cited"),
+    [
+        pytest.param(
+            "implied",
+            412,
+            "505",
+            "underlying 505.23 (implied by put-call parity at the 505.00 strike, 0.4 s old)",
+            id="implied",
+        ),
+        pytest.param("quote", 1_000, None, "underlying 505.23 (the underlying's quote, 1.0 s old)", id="quote"),
+        pytest.param("implied", 150_000, "505", "at the 505.00 strike, 2.5 min old)", id="minutes-old"),
+    ],
+)
+def test_zero_dte_gamma_cites_the_underlying_price_its_source_and_age(
+    source: str, age_ms: int, strike: str | None, cited: str
+) -> None:
+    p = packet(
+        ZERO_DTE_CALL,
+        underlying_e9=price_e9("505.23"),
+        underlying_source=source,
+        underlying_age_ms=age_ms,
+        underlying_strike_e9=None if strike is None else price_e9(strike),
+        **_sized(400, 2_000_000),
+    )
+    hit = zero_dte_gamma(p, NO_Z, CFG)
+    assert hit is not None
+    assert cited in hit.explanations[0]
+    assert (hit.metrics["underlying_price"], hit.metrics["underlying_age_ms"]) == (505.23, float(age_ms))
+
+
 def test_zero_dte_gamma_is_false_on_later_expiries() -> None:
     p = packet(CALL, underlying_e9=price_e9("580"), **_sized(900, 9_000_000))
     assert zero_dte_gamma(p, NO_Z, CFG) is None

@@ -12,7 +12,19 @@ from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionNbb
 from events.serde import encode
 from events.units import price_e9
 from operators.options_engine import OptionsEngine, OptionsOutput
-from tests.factories import CALL, PUT, definition, equity_adv, open_interest, quote, trade, ts, volume_baseline
+from tests.factories import (
+    CALL,
+    PUT,
+    definition,
+    equity_adv,
+    equity_quote,
+    occ,
+    open_interest,
+    quote,
+    trade,
+    ts,
+    volume_baseline,
+)
 from tests.operators.engines import idle_until_quiet
 
 CFG = OptionsConfig()
@@ -558,3 +570,92 @@ def test_inferred_legs_must_be_large_next_to_the_contracts_usual_print() -> None
     # Below z_min_samples the usual print is unknown: the floor alone applies again.
     (young,) = structures_of(run([*history(2, 40), *vertical_tape(base)], cfg))
     assert young.structure_type == "vertical"
+
+
+# ------------------------------------------------------------------------------------- underlying price
+
+TODAY = "2026-03-02"  # T0's New York date: these contracts expire today
+C500 = occ("500", "C", expiry=TODAY)
+P500 = occ("500", "P", expiry=TODAY)
+C502 = occ("502", "C", expiry=TODAY)
+
+
+def opra_only_tape() -> list[AnyEvent]:
+    """Option prints with the quote at trade, no quote events, no equity quotes, no underlying on the prints: a
+    500-strike call and put a couple of seconds apart (call mid 3.05, put mid 1.82: 501.23), then 700 0DTE 502 calls
+    at the ask for $70,000."""
+    return [
+        trade(0, "3.10", 5, symbol=C500, nbbo=("3.00", "3.10")),
+        trade(2_000, "1.80", 4, symbol=P500, nbbo=("1.80", "1.84")),
+        trade(30_000, "1.00", 700, symbol=C502, nbbo=("0.95", "1.00")),
+    ]
+
+
+def _zero_dte(outputs: Sequence[OptionsOutput]) -> tuple[Packet, ClassifierHit]:
+    big = next(o for o in outputs if isinstance(o, Packet) and o.symbol == C502)
+    hit = next(o for o in outputs if isinstance(o, ClassifierHit) and o.classifier == "zero_dte_gamma")
+    assert hit.subject_id == big.id
+    return big, hit
+
+
+def test_an_opra_only_tape_implies_the_underlying_and_fires_zero_dte_gamma() -> None:
+    tape = opra_only_tape()
+    assert all(isinstance(e, OptionPrint) and e.underlying_e9 is None for e in tape)
+    out = run(tape)
+    packets = [o for o in out if isinstance(o, Packet)]
+    assert [(p.underlying_e9, p.underlying_source) for p in packets[:2]] == [
+        (None, None),  # the call alone: no put to pair it with yet
+        (price_e9("501.23"), "implied"),
+    ]
+    big, hit = _zero_dte(out)
+    assert (big.underlying_e9, big.underlying_source, big.underlying_strike_e9) == (
+        price_e9("501.23"),
+        "implied",
+        price_e9("500"),
+    )
+    assert big.underlying_age_ms == 30_000, "the call's quote, carried on its print 30 s before"
+    assert "underlying 501.23 (implied by put-call parity at the 500.00 strike, 30.0 s old)" in hit.explanations[0]
+
+
+def test_with_an_equity_quote_stream_the_underlying_is_its_quote() -> None:
+    tape = [*opra_only_tape(), equity_quote(29_000, "501.50", "501.52"), equity_quote(31_000, "501.60", "501.62")]
+    big, hit = _zero_dte(run(sorted(tape, key=lambda e: e.ts_event)))
+    assert (big.underlying_e9, big.underlying_source, big.underlying_age_ms) == (price_e9("501.51"), "quote", 1_000)
+    assert big.underlying_strike_e9 is None
+    assert "underlying 501.51 (the underlying's quote, 1.0 s old)" in hit.explanations[0]
+
+
+def test_without_a_price_zero_dte_gamma_abstains() -> None:
+    out = run([trade(30_000, "1.00", 700, symbol=C502, nbbo=("0.95", "1.00"))])
+    assert not [o for o in out if isinstance(o, ClassifierHit) and o.classifier == "zero_dte_gamma"]
+    assert [(o.underlying_e9, o.underlying_source) for o in out if isinstance(o, Packet)] == [(None, None)]
+
+
+def test_once_an_equity_quote_is_seen_prints_wait_for_the_equity_stream() -> None:
+    engine = OptionsEngine(CFG)
+    engine.on_event(trade(0, "3.10", 5, symbol=C500, nbbo=("3.00", "3.10")))
+    assert engine.pending_prints == 0, "no equity stream seen: a print with its quote at trade goes at once"
+    engine.on_event(equity_quote(10, "501.00", "501.02"))
+    engine.on_event(trade(20, "3.10", 5, symbol=C500, nbbo=("3.00", "3.10")))
+    assert engine.pending_prints == 1, "the equity stream has not passed the print's time"
+    engine.on_event(equity_quote(20, "501.00", "501.02"))
+    assert engine.pending_prints == 1, "a quote at the print's own time may be followed by another at that time"
+    engine.on_event(equity_quote(21, "501.00", "501.02"))
+    assert engine.pending_prints == 0
+    engine.on_event(trade(30, "3.10", 5, symbol=C500, nbbo=("3.00", "3.10")))
+    assert engine.pending_prints == 1
+    engine.on_idle(ts(30))
+    assert engine.pending_prints == 0, "an idle advance releases it (the equity stream went quiet too)"
+
+
+def test_equity_quotes_interleaved_late_give_the_same_outputs() -> None:
+    # The first equity quote, before any print, opens the stream; the rest arrive after every option event (a
+    # consumer reading the options topics ahead). Without the gate the 700-lot would be priced off the first quote.
+    # (Prints processed before the first equity quote arrived do not wait for it: the stream is not known yet.)
+    equity = [equity_quote(-1, "499.00", "499.02"), *(equity_quote(at, "501.50", "501.52") for at in (29_000, 31_000))]
+    options = opra_only_tape()
+    in_time = sorted([*options, *equity], key=lambda e: e.ts_event)
+    topics_apart = [equity[0], *options, *equity[1:]]
+    assert wire(run(topics_apart)) == wire(run(in_time))
+    big, _ = _zero_dte(run(topics_apart))
+    assert (big.underlying_e9, big.underlying_age_ms) == (price_e9("501.51"), 1_000)

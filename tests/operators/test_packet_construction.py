@@ -105,4 +105,5 @@ def test_one_print_path_equals_the_general_builder(
     q = Quote(0, 1_000_000_000, 1_100_000_000, 40, 60)
     one = placed(trade(0, price, size, conditions=conditions), placement, quote=q)  # type: ignore[arg-type]
     params = packets.PacketParams.of(OptionsConfig())
-    assert packets._build_single(one, params, None) == packets._build_many([one], params, None)
+    under = (501_230_000_000, "implied", 400, 500_000_000_000)
+    assert packets._build_single(one, params, None, under) == packets._build_many([one], params, None, under)

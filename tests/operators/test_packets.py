@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from events.config import OptionsConfig
@@ -10,6 +12,7 @@ from events.models import OptionPrint, Packet, Placement
 from events.units import NS_PER_MS, price_e9
 from operators.nbbo_join import NbboJoin, Placed, Quote
 from operators.packets import PacketClusterer, build_packet
+from operators.underlying_price import UnderlyingMark
 from tests.factories import CALL, PUT, placed, quote, trade, trade_ns, ts
 
 CFG = OptionsConfig()
@@ -374,15 +377,35 @@ def test_touch_size_ratio(placements: list[Placement], bid_size: int, ask_size: 
 
 def test_flags_counts_and_underlying_price() -> None:
     prints = [
-        placed(trade(0, "1.00", 1, conditions=("multi_leg",)), "MID", complex_print=True),
+        placed(
+            trade_ns(ts(0), "1.00", 1, conditions=("multi_leg",), underlying_price="580.25"), "MID", complex_print=True
+        ),
         placed(trade(1, "1.00", 1), "A", tick_test=True),
-        placed(trade_ns(ts(2), "1.00", 1, underlying_price="580.25"), "B", late=True),
+        placed(trade_ns(ts(2), "1.00", 1, underlying_price="580.40"), "B", late=True),
     ]
     packet = build_packet(prints, CFG)
     assert (packet.complex_prints, packet.tick_test_prints, packet.late_prints) == (1, 1, 1)
     assert packet.conditions == ("multi_leg",)
+    # The price at the first print (a price stamped on a print is the provider's at the trade: a quote, age 0).
     assert packet.underlying_e9 == price_e9("580.25")
+    assert (packet.underlying_source, packet.underlying_age_ms, packet.underlying_strike_e9) == ("quote", 0, None)
     assert (packet.buy_size_contracts, packet.sell_size_contracts) == (1, 1)
+
+
+def test_the_underlying_price_is_looked_up_once_per_packet_at_its_opening_print() -> None:
+    asked: list[int] = []
+
+    def mark_of(fields: dict[str, Any]) -> UnderlyingMark:
+        asked.append(fields["ts_event"])
+        return UnderlyingMark(price_e9("501.23"), "implied", fields["ts_event"] - 400 * NS_PER_MS, price_e9("500"))
+
+    clusterer = PacketClusterer(CFG, mark_of)
+    closed = _add_all(clusterer, [trade(0, "1.00", 1), trade(50, "1.00", 1), trade(400, "1.00", 1)])
+    closed += clusterer.flush()
+    assert asked == [ts(0), ts(400)], "one lookup per packet, at the print that opened it"
+    assert [(p.underlying_e9, p.underlying_source, p.underlying_age_ms, p.underlying_strike_e9) for p in closed] == [
+        (price_e9("501.23"), "implied", 400, price_e9("500"))
+    ] * 2
 
 
 def test_packet_contract_fields_follow_the_prints() -> None:

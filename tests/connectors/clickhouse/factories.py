@@ -73,6 +73,9 @@ def packet(at_ms: float = 0.0, *, symbol: str = CALL, prints: int = 4, size: int
         touch_size_ratio=4.94,
         conditions=("iso",),
         underlying_e9=price_e9("578.12"),
+        underlying_source="implied",
+        underlying_age_ms=412,
+        underlying_strike_e9=price_e9("578"),
         print_ids=ids,
     )
 

@@ -305,7 +305,7 @@ def test_background_option_prints_look_like_the_tape() -> None:
         else:
             where["inside"] += 1
         assert p.multiplier == 100
-        assert p.underlying_e9 is not None
+        assert p.underlying_e9 is None, "as on a real tape: the engine reads the equity quotes instead"
     assert where["touch"] > where["inside"] > where["through"] > 0, where
 
 

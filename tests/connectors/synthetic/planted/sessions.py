@@ -14,7 +14,7 @@ from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket
 from connectors.synthetic.planted.truth import (
     RULES,
 )
-from events.models import OpenInterest, OptionNbbo, OptionPrint
+from events.models import EquityQuote, OpenInterest, OptionNbbo, OptionPrint
 from events.units import NS_PER_MS, notional_cents
 
 STALE_NS = RULES.nbbo_max_age_ms * NS_PER_MS
@@ -30,6 +30,8 @@ class Library:
     open_interest: dict[str, int]
     volume_before: dict[str, int]
     """Contracts printed on a print's contract before it (the print excluded)."""
+    spot_at: dict[str, int]
+    """The mid of the underlying's equity quote in force at a print (what the options engine reads)."""
 
     def prints_of(self, label: PlantedLabel) -> list[OptionPrint]:
         return [self.prints[i] for i in label.print_ids]
@@ -48,6 +50,8 @@ def library() -> Library:
     oi: dict[str, int] = {}
     volume: dict[str, int] = defaultdict(int)
     before: dict[str, int] = {}
+    mids: dict[str, int] = {}
+    spot_at: dict[str, int] = {}
     for event in market.events():
         if isinstance(event, OptionNbbo):
             latest[event.symbol] = event
@@ -56,9 +60,12 @@ def library() -> Library:
             quote_at[event.id] = latest[event.symbol]
             before[event.id] = volume[event.symbol]
             volume[event.symbol] += event.size_contracts
+            spot_at[event.id] = mids[event.underlying]
+        elif isinstance(event, EquityQuote):
+            mids[event.symbol] = (event.bid_e9 + event.ask_e9) // 2
         elif isinstance(event, OpenInterest):
             oi[event.symbol] = event.open_interest_contracts
-    return Library(tuple(market.labels), prints, quote_at, oi, before)
+    return Library(tuple(market.labels), prints, quote_at, oi, before, spot_at)
 
 
 def premium(prints: list[OptionPrint]) -> int:

@@ -71,8 +71,7 @@ def test_zero_dte_near_the_money_and_its_misses() -> None:
     for label in lib.of("zero_dte") + lib.of("zero_dte_miss"):
         prints = lib.prints_of(label)
         assert parse_occ(label.symbol).expiry == session_date(label.ts_start)
-        spot = prints[-1].underlying_e9
-        assert spot is not None
+        spot = lib.spot_at[prints[0].id]  # the packet's underlying: the equity quote mid at its first print
         distance = abs(parse_occ(label.symbol).strike_e9 - spot) / spot
         size = sum(p.size_contracts for p in prints)
         if label.scenario == "zero_dte":
