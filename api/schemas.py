@@ -53,6 +53,9 @@ class AlertOut(BaseModel):
     premium_cents: int
     premium_usd: Decimal = Field(description="premium in dollars, exact")
     size_contracts: int
+    subject_count: int = Field(description="packets or structures absorbed (1 when raised)")
+    print_count: int = Field(description="prints of every absorbed subject")
+    hit_count: int = Field(description="classifier hits absorbed, a structure's folded leg hits included")
     price_e9: int = Field(description="VWAP of the subject, fixed-point 1e-9")
     price: Decimal = Field(description="VWAP of the subject in dollars, exact")
     bid_e9: int | None = None
@@ -61,9 +64,9 @@ class AlertOut(BaseModel):
     ask: Decimal | None = Field(default=None, description="NBBO ask cited, dollars")
     headline: str
     explanations: list[str]
-    hit_ids: list[str]
-    evidence_ids: list[str]
-    subject_ids: list[str]
+    hit_ids: list[str] = Field(description="the first subject's hits, then the largest subjects' (bounded)")
+    evidence_ids: list[str] = Field(description="print ids of the largest subjects, largest first (bounded)")
+    subject_ids: list[str] = Field(description="the first subject, then the largest absorbed (bounded)")
 
     @classmethod
     def from_alert(cls, alert: Alert) -> AlertOut:
@@ -87,6 +90,9 @@ class AlertOut(BaseModel):
             premium_cents=alert.premium_cents,
             premium_usd=cents_to_usd(alert.premium_cents),
             size_contracts=alert.size_contracts,
+            subject_count=alert.subject_count,
+            print_count=alert.print_count,
+            hit_count=alert.hit_count,
             price_e9=alert.price_e9,
             price=e9_to_decimal(alert.price_e9),
             bid_e9=alert.bid_e9,

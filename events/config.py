@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events.models import MAX_ALERT_IDS
 from events.units import NS_PER_MS, NS_PER_S, usd_to_cents
 
 
@@ -53,7 +54,20 @@ class OptionsConfig(BaseSettings):
     )
     rolling_window: int = Field(50, ge=2, description="rolling baseline window, in packets")
     z_min_samples: int = Field(12, ge=2, description="z-score is absent below this many samples")
-    alert_cooldown_ms: int = Field(60_000, ge=0, description="same contract and classifier within this updates")
+    alert_cooldown_ms: int = Field(
+        60_000,
+        ge=0,
+        description="same contract and classifier within this of the alert's first raise update it; then a new one",
+    )
+    alert_max_evidence_ids: int = Field(
+        20, ge=1, le=MAX_ALERT_IDS, description="alerts cite at most this many print ids (the largest subjects' prints)"
+    )
+    alert_max_subject_ids: int = Field(
+        10,
+        ge=1,
+        le=MAX_ALERT_IDS,
+        description="alerts cite at most this many subject ids and hit ids (the first subject's, then the largest)",
+    )
     default_multiplier: int = Field(100, gt=0, description="contract multiplier when reference data is silent")
     # Structures (BEHAVIOR section 5) and flow context (section 7).
     structure_window_ms: int = Field(

@@ -324,12 +324,21 @@ class ClassifierHit(Event):
         return self.underlying
 
 
+MAX_ALERT_IDS = 1_000
+"""The most ids an alert may cite in one list (the settings `alert_max_*_ids` are at most this)."""
+
+
 class Alert(Event):
-    """One alert per packet or structure with at least one hit; updates reuse the id with a higher revision."""
+    """One alert per packet or structure with at least one hit; updates reuse the id with a higher revision.
+
+    Bounded: however many subjects it absorbs, it keeps totals and counts of all of them and cites a bounded
+    number of ids (the first subject, then the largest). A structure's alert also speaks for its legs: their
+    packets' hits are folded into it instead of raising leg alerts of their own.
+    """
 
     event_type: Literal["alert"] = "alert"
     revision: Count = Field(default=0, description="0 when raised, +1 per update within the cooldown")
-    ts_first: TsNs = Field(description="ts_event when the alert was first raised")
+    ts_first: TsNs = Field(description="ts_event when the alert was first raised (the cooldown runs from it)")
     underlying: Symbol
     symbol: Symbol
     subject_type: SubjectType
@@ -341,16 +350,29 @@ class Alert(Event):
     score: Annotated[int, Field(ge=0, le=100)]
     severity: Severity
     confidence: Ratio
-    premium_cents: Count
-    size_contracts: Count
+    premium_cents: Count = Field(description="premium of every absorbed subject (a structure's gross premium)")
+    size_contracts: Count = Field(description="contracts of every absorbed subject")
+    subject_count: Positive = Field(description="packets or structures absorbed (1 when raised)")
+    print_count: Positive = Field(description="prints of every absorbed subject")
+    hit_count: Positive = Field(description="classifier hits absorbed, a structure's folded leg hits included")
     price_e9: PriceE9 = Field(description="VWAP of the subject")
     bid_e9: int | None = Field(default=None, description="NBBO bid cited (at the first print)")
     ask_e9: int | None = None
     headline: str
     explanations: tuple[str, ...]
-    hit_ids: tuple[EventId, ...]
-    evidence_ids: tuple[EventId, ...]
-    subject_ids: tuple[EventId, ...] = Field(description="every packet/structure merged into this alert")
+    hit_ids: tuple[EventId, ...] = Field(
+        max_length=MAX_ALERT_IDS,
+        description="the first subject's hits (a structure's with its legs'), then the largest subjects' "
+        "(at most alert_max_subject_ids)",
+    )
+    evidence_ids: tuple[EventId, ...] = Field(
+        max_length=MAX_ALERT_IDS,
+        description="print ids of the largest subjects, largest first (at most alert_max_evidence_ids)",
+    )
+    subject_ids: tuple[EventId, ...] = Field(
+        max_length=MAX_ALERT_IDS,
+        description="the first subject, then the largest absorbed (at most alert_max_subject_ids)",
+    )
     placement_sizes: dict[str, int] = Field(
         default_factory=dict,
         description="contracts per placement (AA, A, MID, B, BB, MISSING, STALE, CROSSED) over every merged subject",

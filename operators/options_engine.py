@@ -20,13 +20,25 @@ Besides prints and quotes the engine reads reference data as events: option defi
 interest (volume/OI, size/OI) and `VolumeBaseline`s of option contracts (the daily job's 5-minute bucket
 means, for `unusual_volume`; stock-scope baselines are the equities engine's). It keeps the running day and
 5-minute volume of every contract itself.
+
+A structure's alert speaks for its legs (BEHAVIOR section 6). Hits are emitted as their packet closes, but the
+alert of a packet the structure detector may still pair (flagged, or a possible leg) is held until the detector
+decides it: once the watermark passes its last print + `structure_window_ms` + `packet_window_ms` +
+`packet_gap_ms` (1.1 s of event time by default; up to a packet window more behind an earlier, longer anchor). It
+is then folded into the structure's alert when the packet became a leg, or raised as it would have been. Per
+contract, alerts reach the alert book in packet order (an alert waits behind its contract's held ones), and
+structure alerts in the detector's decision order, so what each alert absorbs does not depend on how often the
+watermark moves (idle wake-ups, end of input), on batching or on workers. Held alerts are always some undecided
+packet's, so the detector's next decision keeps `next_due_ns` honest.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
@@ -38,12 +50,21 @@ from operators.flow_context import FlowContextTracker
 from operators.nbbo_join import NbboJoin
 from operators.packets import PacketClusterer
 from operators.repeated_hits import RepeatedHits
-from operators.structures import StructureDetector, classify_structure
+from operators.structures import Decision, StructureDetector, classify_structure
 from operators.tape_engine import QuoteGatedEngine
 from operators.underlying_price import UnderlyingPrice
 from operators.volume_baselines import SessionClock
 
 OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
+
+
+@dataclass(slots=True)
+class _HeldAlert:
+    """A packet's hits whose alert waits: for the structure detector's decision, or behind its contract's."""
+
+    packet: Packet
+    hits: list[ClassifierHit]
+    state: Literal["waiting", "ready", "folded"]
 
 
 class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
@@ -62,7 +83,7 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         self.packets = PacketClusterer(config, self.underlying.for_print)
         self.baselines = KeyedBaselines(config.rolling_window, config.z_min_samples)
         self.alerts = AlertBook(config)
-        self.structures = StructureDetector(config)
+        self.structures = StructureDetector(config, log_decisions=True)
         self.context = FlowContextTracker(config)
         self.repeats = RepeatedHits.from_config(config)
         self.open_interest: dict[str, int] = {}
@@ -76,6 +97,10 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         self._context_step = config.flow_context_emit_ns
         self._z_min_samples = config.z_min_samples
         self._leg_floor = config.structure_min_leg_contracts
+        self._alert_queues: dict[str, deque[_HeldAlert]] = {}
+        """Contract -> its packets' alerts not raised yet, in packet order (the head waits for a decision)."""
+        self._awaiting: dict[str, _HeldAlert] = {}
+        """Packet id -> its held alert, while the structure detector may still pair the packet."""
         self.late_prints = 0
 
     # ------------------------------------------------------------------------------------ inputs
@@ -86,10 +111,17 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         self._drain(out)
         for packet in self.packets.flush():
             self._emit(packet, out)
-        for structure in self.structures.flush():
-            self._emit_structure(structure, out)
+        self.structures.flush()
+        self._settle(out)
+        assert not self._awaiting, "every held packet is decided at end of input"
+        assert not self._alert_queues, "every held alert is raised or folded at end of input"
         out.extend(self.context.flush())
         return out
+
+    @property
+    def held_alerts(self) -> int:
+        """Packet alerts held for a structure decision (or behind one on their contract)."""
+        return sum(len(q) for q in self._alert_queues.values())
 
     # ---------------------------------------------------------------------------------- internals
 
@@ -149,8 +181,8 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
     def _advance(self, watermark: int, out: list[OptionsOutput]) -> None:
         """Move structures and flow context to the packet watermark, only when either has something to do."""
         if 0 <= self._structures_due < watermark:
-            for structure in self.structures.advance(watermark):
-                self._emit_structure(structure, out)
+            self.structures.advance(watermark)
+            self._settle(out)
             self._structures_due = self.structures.next_decision_ns()
         if watermark >= self._context_due:
             out.extend(self.context.advance(watermark))
@@ -202,21 +234,66 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         )
         hits = classify_packet(packet, ctx, self.config)
         out.append(packet)
+        queued: _HeldAlert | None = None
         if hits:
             out.extend(hits)
-            alert = self.alerts.on_packet(packet, hits)
-            if alert is not None:
-                out.append(alert)
-        for structure in self.structures.on_packet(packet, usual_size):
-            self._emit_structure(structure, out)
+            queued = self._hold(packet, hits)
+        self.structures.on_packet(packet, usual_size)
+        self._settle(out)  # a late packet, or a full buffer, is decided at once
+        if queued is not None and queued.state == "waiting" and not self.structures.may_pair(packet):
+            # It can be no one's leg: its alert only waits for its contract's earlier ones.
+            del self._awaiting[packet.id]
+            queued.state = "ready"
+            self._raise_queued(packet.symbol, out)
         self._structures_due = self.structures.next_decision_ns()
         out.extend(self.context.on_packet(packet))
 
-    def _emit_structure(self, structure: Structure, out: list[OptionsOutput]) -> None:
-        hits = classify_structure(structure, self.config)
-        out.append(structure)
-        if hits:
+    def _hold(self, packet: Packet, hits: list[ClassifierHit]) -> _HeldAlert:
+        """Queue a packet's alert behind its contract's; it waits for the detector unless it is a copy."""
+        pid = packet.id
+        # A packet delivered twice is decided once (the detector drops the copy): the copy's alert does not wait.
+        held = _HeldAlert(packet, hits, "ready" if pid in self._awaiting else "waiting")
+        if held.state == "waiting":
+            self._awaiting[pid] = held
+        queue = self._alert_queues.get(packet.symbol)
+        if queue is None:
+            queue = self._alert_queues[packet.symbol] = deque()
+        queue.append(held)
+        return held
+
+    def _raise_queued(self, symbol: str, out: list[OptionsOutput]) -> None:
+        """Raise the contract's queued alerts, in packet order, up to the first still waiting for a decision."""
+        queue = self._alert_queues[symbol]
+        while queue and queue[0].state != "waiting":
+            held = queue.popleft()
+            if held.state == "ready":
+                alert = self.alerts.on_packet(held.packet, held.hits)
+                if alert is not None:
+                    out.append(alert)
+        if not queue:
+            del self._alert_queues[symbol]
+
+    def _settle(self, out: list[OptionsOutput]) -> None:
+        """Take the detector's decisions in the order made: emit each structure with its hits and its alert (the
+        legs' held alerts folded in), and release the held alerts of packets decided alone."""
+        for decision in self.structures.take_decisions():
+            self._apply(decision, out)
+
+    def _apply(self, decision: Decision, out: list[OptionsOutput]) -> None:
+        decided = [held for pid in decision.packet_ids if (held := self._awaiting.pop(pid, None)) is not None]
+        structure = decision.structure
+        if structure is not None:
+            hits = classify_structure(structure, self.config)
+            out.append(structure)
             out.extend(hits)
-            alert = self.alerts.on_structure(structure, hits)
+            for held in decided:
+                held.state = "folded"
+            legs = [(held.packet, held.hits) for held in decided]
+            alert = self.alerts.on_structure(structure, hits, legs)
             if alert is not None:
                 out.append(alert)
+        else:
+            for held in decided:
+                held.state = "ready"
+        for symbol in dict.fromkeys(held.packet.symbol for held in decided):
+            self._raise_queued(symbol, out)

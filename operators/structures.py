@@ -252,6 +252,15 @@ def build_structure(legs: Sequence[Packet], shape: Shape, *, flagged: bool, cfg:
 # ----------------------------------------------------------------------------------------- detector
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One decision of the detector: a structure and its legs, or packets released alone (no structure)."""
+
+    structure: Structure | None
+    packet_ids: tuple[str, ...]
+    """The structure's leg ids, or the ids of the packets released alone."""
+
+
 @dataclass(slots=True)
 class _Book:
     """Undecided packets of one underlying; every key list is sorted by (ts_first, id).
@@ -310,12 +319,26 @@ class StructureDetector:
 
     Feed every closed packet to `on_packet`, then call `advance` with the watermark the packets were closed by;
     `flush` at end of input. Outputs of one call are ordered by (ts_event, id).
+
+    With `log_decisions`, the detector also records every decision in the order it is made (`take_decisions`):
+    anchors in (ts_first, id) order, whichever call made them, so the log does not depend on how often the
+    watermark moved. It also says which packets were released alone, which the returned structures do not.
     """
 
-    __slots__ = ("_books", "_config", "_decided", "_settle_ns", "_watermark", "late_packets", "released_packets")
+    __slots__ = (
+        "_books",
+        "_config",
+        "_decided",
+        "_log",
+        "_settle_ns",
+        "_watermark",
+        "late_packets",
+        "released_packets",
+    )
 
-    def __init__(self, config: OptionsConfig) -> None:
+    def __init__(self, config: OptionsConfig, *, log_decisions: bool = False) -> None:
         self._config = config
+        self._log: list[Decision] | None = [] if log_decisions else None
         self._books: dict[str, _Book] = {}
         # A candidate of an anchor starts at most structure_window after the anchor ends and closes at most
         # packet_window + packet_gap after it starts: past that, no candidate can still arrive.
@@ -374,6 +397,20 @@ class StructureDetector:
     def pending_count(self) -> int:
         return sum(len(b.keys) for b in self._books.values())
 
+    def take_decisions(self) -> list[Decision]:
+        """Return the decisions made since the last call, in the order they were made (needs `log_decisions`)."""
+        if self._log is None:
+            raise RuntimeError("StructureDetector was built without log_decisions")
+        taken, self._log = self._log, []
+        return taken
+
+    def may_pair(self, packet: Packet) -> bool:
+        """Return whether `packet` is undecided and may still become a leg (flagged, or a possible leg)."""
+        book = self._books.get(packet.underlying)
+        if book is None or packet.id not in book.packets:
+            return False
+        return book.candidates(book.packets[packet.id]) is not None
+
     def next_decision_ns(self) -> int:
         """Return the watermark past which `advance` has an anchor to decide (-1: nothing is waiting).
 
@@ -424,6 +461,8 @@ class StructureDetector:
             used = structure.leg_ids
         for pid in used:
             self._decided[pid] = book.remove(pid).ts_last
+        if self._log is not None:
+            self._log.append(Decision(structure, tuple(used)))
         if structure is None:
             self.released_packets += len(used)
             return []

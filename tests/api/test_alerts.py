@@ -47,6 +47,7 @@ def test_alert_fields_carry_units_both_ways(client: TestClient, store: EmbeddedS
     assert item["ts_first"] == alert.ts_first
     assert item["classifiers"] == ["large_sweep"]
     assert item["evidence_ids"] == list(alert.evidence_ids)
+    assert (item["subject_count"], item["print_count"], item["hit_count"]) == (1, 4, 1), "4 prints"
     assert item["severity"] == "high"
     assert "event_type" not in item
     assert "schema_version" not in item
@@ -64,7 +65,7 @@ def test_latest_revision_only(client: TestClient, store: EmbeddedStore) -> None:
     store.insert("flow.alerts", [f.alert(0, revision=0, severity="high")])
     store.insert("flow.alerts", [f.alert(0, revision=1, severity="medium")])
     items = client.get("/alerts").json()["items"]
-    assert [(i["revision"], i["severity"]) for i in items] == [(1, "medium")]
+    assert [(i["revision"], i["severity"], i["subject_count"]) for i in items] == [(1, "medium", 2)]
     assert client.get("/alerts", params={"severity": "high"}).json()["items"] == []
 
 

@@ -1,7 +1,9 @@
-"""Alerts (BEHAVIOR section 6): score, severity bands, deduplication within the cooldown."""
+"""Alerts (BEHAVIOR section 6): score, severity bands, deduplication within the cooldown of the first raise,
+bounded size, and structure alerts that speak for their legs."""
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from events.config import OptionsConfig
 from events.ids import derived_event_id
 from events.models import Alert, ClassifierHit, Packet, Severity, Structure
+from events.serde import encode
 from operators.alerts import SCORE_FORMULA, AlertBook, score, severity
 from operators.classifiers import PacketContext, classify_packet
 from operators.structures import classify_structure
@@ -80,6 +83,7 @@ def test_raised_alert_fields() -> None:
     assert alert.hit_ids == (hits[0].id,)
     assert alert.evidence_ids == ("a", "b", "c")
     assert alert.subject_ids == (p.id,)
+    assert (alert.subject_count, alert.print_count, alert.hit_count) == (1, 3, 1)
     assert alert.headline == "BULLISH SPY 03/20 580.00C sweep: 300 @ 2.00 ($60.0k) [large_sweep]"
     assert alert.explanations[:-1] == hits[0].explanations
     assert alert.explanations[-1] == f"Score 56: {SCORE_FORMULA}."
@@ -100,8 +104,14 @@ def test_update_within_cooldown_keeps_id_and_accumulates() -> None:
     assert len(second.hit_ids) == 2
     assert second.confidence == pytest.approx(0.65), "best confidence so far"
     assert second.score == score(11_000_000, 0.65, 1)
+    assert (second.subject_count, second.print_count, second.hit_count) == (2, 6, 2)
     assert "x2" in second.headline
-    assert f"Updated alert: 2 packets on {CALL} within 60,000 ms, $110.0k in all." in second.explanations
+    assert second.explanations == (
+        *first.explanations[:-1],
+        f"Updated alert: 2 packets on {CALL.strip()} within 60,000 ms of the first raise, $110.0k in all "
+        "(550 contracts, 6 prints, 2 hits).",
+        f"Score {second.score}: {SCORE_FORMULA}.",
+    ), "the opening explanations, a summary with the totals, the score; not every hit's explanations"
 
 
 def test_revisions_keep_counting() -> None:
@@ -130,12 +140,19 @@ def test_cooldown_boundary(gap_ms: float, gap_ns: int, same: bool) -> None:
     assert later.revision == (1 if same else 0)
 
 
-def test_cooldown_runs_from_the_last_update() -> None:
+def test_cooldown_runs_from_the_first_raise() -> None:
     book = AlertBook(CFG)
     first = _alert(book, at_ms=0)
-    _alert(book, at_ms=50_000)
-    third = _alert(book, at_ms=100_000)  # 100 s after the first, 50 s after the update
-    assert (third.id, third.revision) == (first.id, 2)
+    second = _alert(book, at_ms=50_000)
+    third = _alert(book, at_ms=100_000)  # 100 s after the first raise, 50 s after the update
+    fourth = _alert(book, at_ms=150_000)
+    assert (second.id, second.revision) == (first.id, 1)
+    assert (third.id, third.revision, third.ts_first) == (
+        derived_event_id("alert", (packet(at_ms=100_000).id,)),
+        0,
+        third.ts_event,
+    ), "a new alert, its id from the packet that opens it"
+    assert (fourth.id, fourth.revision, fourth.ts_first) == (third.id, 1, third.ts_first)
 
 
 def test_different_classifier_on_same_contract_is_a_different_alert() -> None:
@@ -160,6 +177,7 @@ def test_update_with_opposite_direction_turns_neutral() -> None:
     _alert(book, at_ms=0)
     sold = _alert(book, at_ms=1_000, side="sell", buy_size_contracts=0, sell_size_contracts=300)
     assert (sold.revision, sold.direction) == (1, "neutral")
+    assert sold.headline.startswith("NEUTRAL SPY 03/20 580.00C sweep x2: "), "the alert's direction, not the update's"
 
 
 def test_cooldown_follows_settings() -> None:
@@ -231,3 +249,176 @@ def test_same_legs_within_the_cooldown_update_the_structure_alert() -> None:
     after = book.on_structure(late, hits_late)
     assert after is not None
     assert after.revision == 0, "past the cooldown a new alert is raised"
+
+
+def test_a_new_classifier_joining_adds_one_line_not_every_hit() -> None:
+    book = AlertBook(CFG)
+    first = _alert(book, at_ms=0)  # 300 contracts: large_sweep only
+    big = packet(at_ms=1_000, size_contracts=600, premium_cents=12_000_000, placement_sizes={"A": 600})
+    big_hits = _hits(big)
+    assert [h.classifier for h in big_hits] == ["large_sweep", "unusual_spike"]
+    joined = book.on_packet(big, big_hits)
+    again = _alert(book, at_ms=2_000, size_contracts=600, premium_cents=12_000_000)
+    assert joined is not None
+    assert (joined.id, again.id, again.revision) == (first.id, first.id, 2)
+    assert again.classifiers == ("large_sweep", "unusual_spike")
+    spike = big_hits[1]
+    also = f"Also unusual_spike (bullish, confidence {spike.confidence:.2f}): {spike.explanations[0]}"
+    assert again.explanations[: len(first.explanations) - 1] == first.explanations[:-1]
+    assert [e for e in again.explanations if e.startswith("Also ")] == [also], "once, when it joined"
+    assert len(again.explanations) == len(first.explanations) + 2
+    spiked = _alert(AlertBook(CFG), at_ms=0, size_contracts=600, premium_cents=12_000_000)
+    shared = set(big_hits[0].explanations) & set(spike.explanations)
+    assert shared, "both hits state the placement and the quote"
+    assert len(spiked.explanations) == len(set(spiked.explanations)), "said once"
+    assert spiked.explanations[:-1] == tuple(dict.fromkeys((*big_hits[0].explanations, *spike.explanations)))
+    assert again.hit_count == 5
+
+
+# ------------------------------------------------------------------------------------------ bounded size
+
+
+def _firing(i: int) -> Packet:
+    """The i-th packet of a contract that fires every second, sizes 300-699 in a scrambled order."""
+    size = 300 + (i * 157) % 400
+    return packet(
+        at_ms=i * 1_000,
+        size_contracts=size,
+        premium_cents=size * 20_000,
+        buy_size_contracts=size,
+        placement_sizes={"A": size},
+    )
+
+
+ALERT_MAX_BYTES = 4_096
+
+
+def test_a_contract_firing_every_second_for_an_hour_yields_one_bounded_alert_per_cooldown_window() -> None:
+    book = AlertBook(CFG)
+    absorbed: dict[str, list[tuple[Packet, list[ClassifierHit]]]] = {}
+    latest: dict[str, Alert] = {}
+    for i in range(3_600):
+        p = _firing(i)
+        hits = _hits(p)
+        alert = book.on_packet(p, hits)
+        assert alert is not None
+        assert len(encode(alert)) <= ALERT_MAX_BYTES, f"revision {alert.revision} is {len(encode(alert)):,} bytes"
+        assert len(alert.evidence_ids) <= CFG.alert_max_evidence_ids
+        assert len(alert.subject_ids) <= CFG.alert_max_subject_ids
+        assert len(alert.hit_ids) <= CFG.alert_max_subject_ids
+        absorbed.setdefault(alert.id, []).append((p, hits))
+        latest[alert.id] = alert
+    # A window takes the packets within 60 s of its first (61 of them, 1 s apart): ceil(3,600 / 61) alerts.
+    assert len(latest) == 60
+    assert max(a.revision for a in latest.values()) == 60
+    for alert_id, subjects in absorbed.items():
+        alert = latest[alert_id]
+        packets = [p for p, _ in subjects]
+        opener = packets[0]
+        assert alert_id == derived_event_id("alert", (opener.id,))
+        assert all(p.ts_event - alert.ts_first <= CFG.alert_cooldown_ns for p in packets)
+        assert alert.revision == len(packets) - 1
+        assert alert.subject_count == len(packets)
+        assert alert.premium_cents == sum(p.premium_cents for p in packets)
+        assert alert.size_contracts == sum(p.size_contracts for p in packets)
+        assert alert.print_count == sum(p.print_count for p in packets)
+        assert alert.hit_count == sum(len(h) for _, h in subjects)
+        assert alert.placement_sizes == {"A": alert.size_contracts}
+        largest = sorted(packets, key=lambda p: (-p.size_contracts, p.id))
+        assert alert.evidence_ids == tuple(islice((i for p in largest for i in p.print_ids), 20)), "largest first"
+        others = [p.id for p in largest if p.id != opener.id]
+        assert alert.subject_ids == (opener.id, *others)[:10], "the first, then the largest"
+        assert alert.hit_ids[: len(subjects[0][1])] == tuple(h.id for h in subjects[0][1])
+        times = f" x{len(packets)}" if len(packets) > 1 else ""
+        assert alert.headline.startswith(f"BULLISH SPY 03/20 580.00C sweep{times}: {alert.size_contracts:,} @ ")
+
+
+def test_citations_do_not_depend_on_arrival_order_beyond_the_first() -> None:
+    packets = [_firing(i) for i in range(40)]
+    forward, backward = AlertBook(CFG), AlertBook(CFG)
+    for p in packets:
+        a = forward.on_packet(p, _hits(p))
+    for p in [packets[0], *reversed(packets[1:])]:
+        b = backward.on_packet(p, _hits(p))
+    assert a is not None
+    assert b is not None
+    assert (a.evidence_ids, a.subject_ids) == (b.evidence_ids, b.subject_ids)
+    assert (a.premium_cents, a.size_contracts, a.print_count, a.hit_count) == (
+        b.premium_cents,
+        b.size_contracts,
+        b.print_count,
+        b.hit_count,
+    )
+
+
+def test_one_large_subject_is_cited_up_to_the_bound() -> None:
+    prints = tuple(f"p{i:03d}" for i in range(45))
+    p = packet(print_ids=prints, print_count=45)
+    alert = AlertBook(OptionsConfig(alert_max_evidence_ids=5)).on_packet(p, _hits(p))
+    assert alert is not None
+    assert alert.evidence_ids == prints[:5]
+    assert alert.print_count == 45
+
+
+# ------------------------------------------------------------------------------ structures speak for legs
+
+
+def _put_vertical() -> tuple[Structure, list[tuple[Packet, list[ClassifierHit]]]]:
+    """Bought 500 250 puts at $5.00, sold 500 247.50 puts at $3.80: a debit put spread (bearish)."""
+    high = leg(occ("250", "P"), side="buy", size=500, price="5.00", kind="sweep")
+    low = leg(occ("247.50", "P"), side="sell", size=500, price="3.80", kind="sweep")
+    legs = [(p, classify_packet(p, PacketContext(), CFG)) for p in (high, low)]
+    return structure(high, low), legs
+
+
+def test_a_structure_alert_folds_its_legs_hits_and_reads_the_structure() -> None:
+    found, legs = _put_vertical()
+    (_, high_hits), (_, low_hits) = legs
+    assert {h.direction for h in high_hits} == {"bearish"}, "puts bought, alone"
+    assert {h.direction for h in low_hits} == {"bullish"}, "puts sold, alone"
+    hits = classify_structure(found, CFG)
+    assert [(h.classifier, h.direction) for h in hits] == [("vertical_spread", "bearish")]
+    alert = AlertBook(CFG).on_structure(found, hits, legs)
+    assert alert is not None
+    assert (alert.subject_type, alert.subject_id, alert.direction) == ("structure", found.id, "bearish")
+    leg_classifiers = [h.classifier for h in (*low_hits, *high_hits)]
+    assert alert.classifiers == tuple(dict.fromkeys(("vertical_spread", *leg_classifiers)))
+    in_leg_order = (*hits, *low_hits, *high_hits)
+    assert alert.hit_ids == tuple(h.id for h in in_leg_order)[: CFG.alert_max_subject_ids]
+    assert alert.hit_count == 1 + len(high_hits) + len(low_hits)
+    assert alert.evidence_ids == found.print_ids
+    assert alert.confidence == hits[0].confidence, "the structure's confidence, not a leg's"
+    lines = [e for e in alert.explanations if e.startswith("Leg ")]
+    assert len(lines) == 2
+    assert lines[0].startswith("Leg 03/20 247.50P sold 500 ($190.0k): ")
+    assert "(bullish, " in lines[0]
+    assert lines[1].startswith("Leg 03/20 250.00P bought 500 ($250.0k): ")
+    assert "BEARISH SPY vertical" in alert.headline
+
+
+def test_a_structure_without_its_own_hit_raises_from_its_legs_when_they_agree() -> None:
+    near = leg(occ("580", expiry="2026-03-20"), side="buy", size=500, price="2.00", kind="sweep")
+    far = leg(occ("580", expiry="2026-04-17"), side="buy", size=500, price="4.00", kind="sweep")
+    found = structure(near, far)
+    assert found.structure_type == "calendar"
+    assert classify_structure(found, CFG) == []
+    legs = [(p, classify_packet(p, PacketContext(), CFG)) for p in (near, far)]
+    alert = AlertBook(CFG).on_structure(found, [], legs)
+    assert alert is not None
+    assert alert.direction == "bullish", "both legs are calls bought"
+    assert AlertBook(CFG).on_structure(found, [], [(near, []), (far, [])]) is None
+
+
+def test_a_structure_without_its_own_hit_reads_neutral_when_its_legs_disagree() -> None:
+    near = leg(occ("580", expiry="2026-03-20"), side="sell", size=500, price="2.00", kind="sweep")
+    far = leg(occ("580", expiry="2026-04-17"), side="buy", size=500, price="4.00", kind="sweep")
+    found = structure(near, far)
+    legs = [(p, classify_packet(p, PacketContext(), CFG)) for p in (near, far)]
+    hits = classify_structure(found, CFG)
+    assert [h.classifier for h in hits] == ["roll"]
+    folded = AlertBook(CFG).on_structure(found, hits, legs)
+    assert folded is not None
+    assert folded.direction == hits[0].direction, "a roll reads its opened leg"
+    only_legs = AlertBook(CFG).on_structure(found, [], legs)
+    assert only_legs is not None
+    assert only_legs.direction == "neutral"

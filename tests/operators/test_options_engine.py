@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -81,8 +81,19 @@ def test_packet_closes_on_the_print_watermark_before_eof() -> None:
     assert engine.on_events(sweep_tape()) == []
     # The next print is far enough ahead that the watermark (its time - 250 ms) passes 30 ms + 100 ms.
     out = chain(engine.on_events([quote(400, "2.00", "2.10", symbol=PUT), trade(390, "2.05", 1, symbol=PUT)]))
-    assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit, Alert]
+    assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit], "hits at once; the alert is held"
     assert engine.packets.open_count == 1, "the PUT packet is still open"
+    assert engine.held_alerts == 1, "600 contracts bought: a structure may still take it as a leg"
+
+    # Its alert is raised once the watermark passes its last print + structure settle (500 + 500 + 100 ms).
+    def later(at_ms: float) -> list[Alert]:
+        tape: list[AnyEvent] = [trade(at_ms, "2.05", 1, symbol=PUT), quote(at_ms + 1, "2.00", "2.10", symbol=PUT)]
+        return [o for o in engine.on_events(tape) if isinstance(o, Alert)]
+
+    assert later(30 + 1_100 + 250) == []
+    (alert,) = later(30 + 1_100 + 251)
+    assert alert.subject_id == out[0].id
+    assert engine.held_alerts == 0
 
 
 def test_packet_stays_open_until_watermark_passes_its_deadline() -> None:
@@ -455,9 +466,16 @@ def test_idle_closes_a_quiet_contracts_packet_at_its_deadline() -> None:
     assert due == ts(30 + 100 + 250) + 1
     assert engine.on_idle(due - 1) == []
     out = chain(engine.on_idle(due))
+    assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit]
+    assert engine.event_time_ns == due
+    # The alert is held while a structure may still take the packet as a leg: due when that is decided.
+    decided = engine.next_due_ns()
+    assert decided == ts(30 + 1_100 + 250) + 1
+    assert chain(engine.on_idle(decided - 1)) == []
+    out += chain(engine.on_idle(decided))
     assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit, Alert]
     assert wire(out) == wire(chain(run(tape))), "the same packet chain as at end of input"
-    assert engine.event_time_ns == due
+    assert engine.held_alerts == 0
 
 
 def test_idle_joins_prints_whose_quote_stream_went_quiet() -> None:
@@ -659,3 +677,156 @@ def test_equity_quotes_interleaved_late_give_the_same_outputs() -> None:
     assert wire(run(topics_apart)) == wire(run(in_time))
     big, _ = _zero_dte(run(topics_apart))
     assert (big.underlying_e9, big.underlying_age_ms) == (price_e9("501.51"), 1_000)
+
+
+# ------------------------------------------------------------------- a structure's alert speaks for its legs
+
+P250 = "SPY   260320P00250000"
+P247 = "SPY   260320P00247500"
+
+
+def put_vertical_tape(base_ms: float) -> list[AnyEvent]:
+    """Bought 600 250 puts at the ask across three venues, sold 600 247.50 puts at the bid 40 ms later: a debit
+    put spread (bearish). Alone, the bought leg reads bearish and the sold leg bullish."""
+    tape: list[AnyEvent] = [
+        quote(base_ms - 1, "4.90", "5.00", symbol=P250),
+        quote(base_ms - 1, "3.80", "3.90", symbol=P247),
+    ]
+    for i, venue in enumerate(("XCBO", "XISE", "XPHL")):
+        tape.append(trade(base_ms + i, "5.00", 200, symbol=P250, venue=venue, conditions=("iso",)))
+    for i, venue in enumerate(("XCBO", "XISE", "XPHL")):
+        tape.append(trade(base_ms + 40 + i, "3.80", 200, symbol=P247, venue=venue, conditions=("iso",)))
+    tape += [quote(base_ms + 50, "4.90", "5.00", symbol=P250), quote(base_ms + 50, "3.80", "3.90", symbol=P247)]
+    return tape
+
+
+def test_a_vertical_raises_one_structure_alert_and_no_leg_alert() -> None:
+    out = run(put_vertical_tape(1_000))
+    (structure,) = structures_of(out)
+    assert structure.structure_type == "vertical"
+    leg_hits = [o for o in out if isinstance(o, ClassifierHit) and o.subject_type == "packet"]
+    assert {(h.symbol, h.direction) for h in leg_hits} == {(P250, "bearish"), (P247, "bullish")}, "hits still emitted"
+    alerts = [o for o in out if isinstance(o, Alert)]
+    assert [(a.subject_type, a.subject_id) for a in alerts] == [("structure", structure.id)], "no leg alert"
+    (alert,) = alerts
+    assert alert.direction == "bearish", "a debit put spread"
+    assert alert.classifiers[0] == "vertical_spread"
+    assert set(alert.classifiers[1:]) == {h.classifier for h in leg_hits}
+    assert alert.hit_count == len(leg_hits) + 1
+    assert alert.evidence_ids == structure.print_ids
+    assert sum(e.startswith("Leg ") for e in alert.explanations) == 2
+
+
+def test_no_alert_contradicts_a_structure_on_a_busy_tape() -> None:
+    # The vertical traded three times (one alert, updated) and each put leg also trading alone between them.
+    tape: list[AnyEvent] = []
+    for base in (1_000, 10_000, 20_000):
+        tape += put_vertical_tape(base)
+        tape += [quote(base + 4_999, "4.90", "5.00", symbol=P250)]
+        tape += [
+            trade(base + 5_000 + i, "5.00", 200, symbol=P250, venue=v) for i, v in enumerate(("XCBO", "XISE", "XPHL"))
+        ]
+        tape += [quote(base + 5_010, "4.90", "5.00", symbol=P250)]
+    out = run(tape)
+    structures = structures_of(out)
+    assert len(structures) == 3
+    alerts = latest(o for o in out if isinstance(o, Alert))
+    spread = [a for a in alerts if a.subject_type == "structure"]
+    assert [(a.direction, a.subject_count) for a in spread] == [("bearish", 3)]
+    legs = {leg.packet_id for s in structures for leg in s.legs}
+    packet_alerts = [a for a in alerts if a.subject_type == "packet"]
+    assert packet_alerts, "the 250 puts bought alone raise their own alert"
+    for a in packet_alerts:
+        assert not legs & set(a.subject_ids), "no packet alert cites a leg"
+        assert a.direction == "bearish"
+        assert a.subject_count == 3
+
+
+def latest(alerts: Iterable[Alert]) -> list[Alert]:
+    by_id: dict[str, Alert] = {}
+    for alert in alerts:
+        if alert.id not in by_id or alert.revision > by_id[alert.id].revision:
+            by_id[alert.id] = alert
+    return sorted(by_id.values(), key=lambda a: (a.ts_first, a.id))
+
+
+def test_a_packet_no_structure_can_take_raises_its_alert_at_once() -> None:
+    # 600 contracts between the bid and ask: a block of unknown side, never a leg (structure_min_leg rules).
+    engine = OptionsEngine(CFG)
+    engine.on_events([quote(0, "1.00", "1.20"), trade(10, "1.10", 600), quote(11, "1.00", "1.20")])
+    out = chain(engine.on_events([trade(400, "2.05", 1, symbol=PUT), quote(401, "2.00", "2.10", symbol=PUT)]))
+    (packet,) = [o for o in out if isinstance(o, Packet)]
+    assert (packet.kind, packet.side) == ("block", "unknown")
+    assert [type(o) for o in out] == [Packet, ClassifierHit, ClassifierHit, Alert], "block_trade, unusual_spike"
+    assert engine.held_alerts == 0
+
+
+def test_an_alert_waits_behind_its_contracts_held_alert() -> None:
+    # A bought sweep (may be a leg: held), then a mid-market block on the same contract (never a leg) that closes
+    # before the sweep is decided: it updates the sweep's alert (both fire unusual_spike) after it is raised, in
+    # packet order, not before.
+    parts: list[list[AnyEvent]] = [
+        sweep_tape(),
+        [quote(599, "1.00", "1.20"), trade(600, "1.10", 600), quote(601, "1.00", "1.20")],
+        [trade(1_000, "2.05", 1, symbol=PUT), quote(1_001, "2.00", "2.10", symbol=PUT)],
+        [trade(1_400, "2.05", 1, symbol=PUT), quote(1_401, "2.00", "2.10", symbol=PUT)],
+    ]
+    engine = OptionsEngine(CFG)
+    out = [o for part in parts[:3] for o in engine.on_events(part)]
+    assert [o for o in out if isinstance(o, Alert)] == []
+    assert len([o for o in out if isinstance(o, Packet) and o.symbol == CALL]) == 2, "both closed"
+    assert engine.held_alerts == 2, "the block waits behind the sweep"
+    out += engine.on_events(parts[3])
+    alerts = [o for o in out if isinstance(o, Alert)]
+    packets = [o for o in out if isinstance(o, Packet) and o.symbol == CALL]
+    assert [(a.subject_ids, a.revision) for a in alerts] == [
+        ((packets[0].id,), 0),
+        ((packets[0].id, packets[1].id), 1),
+    ]
+    assert wire(alerts) == wire([o for o in run([e for part in parts for e in part]) if isinstance(o, Alert)])
+
+
+def test_idle_wake_ups_release_held_alerts_as_end_of_input_does() -> None:
+    tape = [*sweep_tape(), *put_vertical_tape(1_000)]
+    engine = OptionsEngine(CFG)
+    out = engine.on_events(tape)
+    out += idle_until_quiet(engine)
+    assert engine.held_alerts == 0
+    at_eof = run(tape)
+    # Released at other points of the output (the sweep's when the watermark passes its settle time, not after the
+    # legs' packets close at end of input), the same events.
+    kinds = (Packet, ClassifierHit, Structure, Alert)
+    assert sorted(wire([o for o in out if isinstance(o, kinds)])) == sorted(
+        wire([o for o in at_eof if isinstance(o, kinds)])
+    )
+    assert len([o for o in out if isinstance(o, Alert)]) == 2, "the vertical's and the lone sweep's"
+
+
+def test_an_hour_of_sweeps_every_second_yields_bounded_alerts_with_exact_totals() -> None:
+    tape: list[AnyEvent] = []
+    for i in range(3_600):
+        at = i * 1_000
+        tape.append(quote(at, "1.00", "1.10", ask_size=150))
+        size = 150 + (i * 37) % 100
+        tape += [
+            trade(at + 10 + k, "1.10", size, venue=v, conditions=("iso",))
+            for k, v in enumerate(("XCBO", "XISE", "XPHL"))
+        ]
+        tape.append(quote(at + 40, "1.00", "1.10"))
+    out = run(tape)
+    packets = [o for o in out if isinstance(o, Packet)]
+    hits = [o for o in out if isinstance(o, ClassifierHit)]
+    assert len(packets) == 3_600
+    revisions = [o for o in out if isinstance(o, Alert)]
+    assert all(len(encode(a)) <= 4_096 for a in revisions)
+    assert all(len(a.evidence_ids) <= CFG.alert_max_evidence_ids for a in revisions)
+    alerts = latest(revisions)
+    # The first packet fires large_sweep and unusual_spike; from the third on, repeated_hits too, under the same
+    # open alert; a new alert opens once a packet comes more than 60 s after the open one's first raise.
+    assert len(alerts) == 60
+    assert sum(a.subject_count for a in alerts) == len(packets)
+    assert sum(a.premium_cents for a in alerts) == sum(p.premium_cents for p in packets)
+    assert sum(a.size_contracts for a in alerts) == sum(p.size_contracts for p in packets)
+    assert sum(a.print_count for a in alerts) == sum(p.print_count for p in packets) == 3 * 3_600
+    assert sum(a.hit_count for a in alerts) == len(hits)
+    assert all(a.ts_event - a.ts_first <= CFG.alert_cooldown_ns for a in alerts)

@@ -363,6 +363,43 @@ def test_mixed_evidence_releases_every_candidate_involved() -> None:
     assert detector.released_packets == 3
 
 
+def test_the_decision_log_says_what_was_paired_and_what_released_in_anchor_order() -> None:
+    lone = _leg(C590, "buy", 100, at_ms=10)
+    a, b = _leg(C580, "buy", 100, at_ms=2_000), _leg(C585, "sell", 100, at_ms=2_010)
+    small = _leg(C595, "buy", 10, at_ms=2_020)
+    detector = StructureDetector(CFG, log_decisions=True)
+    for p in (lone, a, b, small):
+        detector.on_packet(p)
+    assert [detector.may_pair(p) for p in (lone, a, b, small)] == [True, True, True, False], "10 lots: never a leg"
+    detector.advance(lone.ts_last + SETTLE_NS + 1)
+    (released,) = detector.take_decisions()
+    assert (released.structure, released.packet_ids) == (None, (lone.id,))
+    assert not detector.may_pair(lone), "decided"
+    detector.flush()
+    paired, alone = detector.take_decisions()
+    assert paired.structure is not None
+    assert paired.packet_ids == paired.structure.leg_ids == (a.id, b.id)
+    assert (alone.structure, alone.packet_ids) == (None, (small.id,))
+    assert detector.take_decisions() == []
+
+
+def test_the_decision_log_is_the_same_however_often_the_watermark_moves() -> None:
+    packets = [_leg(C580 if i % 2 else C585, "buy" if i % 2 else "sell", 100, at_ms=i * 300) for i in range(12)]
+    stepwise, at_once = StructureDetector(CFG, log_decisions=True), StructureDetector(CFG, log_decisions=True)
+    for p in packets:
+        stepwise.on_packet(p)
+        stepwise.advance(p.ts_last)
+        at_once.on_packet(p)
+    stepwise.flush()
+    at_once.flush()
+    assert stepwise.take_decisions() == at_once.take_decisions()
+
+
+def test_the_decision_log_is_opt_in() -> None:
+    with pytest.raises(RuntimeError, match="log_decisions"):
+        StructureDetector(CFG).take_decisions()
+
+
 def test_underlyings_are_kept_apart_and_ordered() -> None:
     spy = [_leg(C580, "buy", 100, at_ms=40), _leg(C585, "sell", 100, at_ms=40)]
     qqq = [_leg(occ("500", root="QQQ"), "buy", 100), _leg(occ("505", root="QQQ"), "sell", 100)]
