@@ -181,6 +181,11 @@ class QuoteGatedEngine(TapeEngine[Out], Generic[Print, Out]):
             self._print_wm = now_ns
             self._keep_from = now_ns - self._lag_ns
             self._on_watermark(out)
+        else:
+            due = self._next_due_ns()
+            if due is not None and due <= now_ns:
+                # Something already behind the watermark (a packet of late prints): close it where it stands.
+                self._on_watermark(out)
         return out
 
     # ---------------------------------------------------------------------------------- internals

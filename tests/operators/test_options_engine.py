@@ -498,7 +498,27 @@ def test_a_print_behind_an_idle_advance_is_late() -> None:
     engine.on_idle(ts(2_000))
     engine.on_event(trade(1_000, "1.10", 5))  # 1 s behind the time the idle timer reached: past the 250 ms lag
     assert engine.late_prints == 1
-    assert engine.on_idle(ts(1_500)) == [], "an earlier time does not move the watermark back"
+    closed = engine.on_idle(ts(1_500))
+    assert engine.print_time_ns == ts(2_000), "an earlier time does not move the watermark back"
+    # What it closes is only the late print's packet, already behind the watermark.
+    assert [p.late_prints for p in closed if isinstance(p, Packet)] == [1]
+    assert engine.on_idle(ts(1_500)) == []
+
+
+def test_a_packet_of_late_prints_closes_on_idle_instead_of_spinning() -> None:
+    tape = [quote(0, "1.00", "1.10"), trade(10, "1.10", 5), quote(20, "1.00", "1.10")]
+    tape += [trade(2_000, "1.10", 5), quote(2_001, "1.00", "1.10"), trade(1_000, "1.10", 5)]  # 1 s late
+    engine = OptionsEngine(CFG)
+    out = engine.on_events(tape)
+    assert engine.late_prints == 1
+    due = engine.next_due_ns()
+    assert due is not None and due <= engine.print_time_ns, "the late packet is due behind the watermark"
+    out += idle_until_quiet(engine)
+    assert engine.packets.open_count == 0
+    kinds = (Packet, ClassifierHit, Structure, Alert)
+    assert sorted(wire([o for o in out if isinstance(o, kinds)])) == sorted(
+        wire([o for o in run(tape) if isinstance(o, kinds)])
+    )
 
 
 def test_an_empty_engine_has_nothing_due() -> None:
