@@ -52,6 +52,9 @@ class OptionsConfig(BaseSettings):
         ge=0,
         description="large_sweep: the z-score clause also needs this premium (z confirms, never alone)",
     )
+    large_sweep_z_floor_contracts: int = Field(
+        50, ge=0, description="large_sweep: and the z-score clause needs this many contracts (a 6-lot is no sweep)"
+    )
     rolling_window: int = Field(50, ge=2, description="rolling baseline window, in packets")
     z_min_samples: int = Field(12, ge=2, description="z-score is absent below this many samples")
     alert_cooldown_ms: int = Field(
@@ -88,6 +91,11 @@ class OptionsConfig(BaseSettings):
         3.0,
         ge=0.0,
         description="structures: an unflagged leg is also at least this multiple of its contract's median packet size",
+    )
+    structure_min_leg_premium_usd: int = Field(
+        5_000,
+        ge=0,
+        description="structures: and an unflagged leg carries this premium (a 160-lot at 2 cents is no leg)",
     )
     structure_classifier_min_premium_usd: int = Field(
         25_000,
@@ -135,7 +143,7 @@ class OptionsConfig(BaseSettings):
         500, gt=0, description="unusual_volume: or day volume above open interest and at least this"
     )
     unusual_volume_min_premium_usd: int = Field(
-        5_000,
+        10_000,
         ge=0,
         description="unusual_volume: the packet taking volume over a line carries at least this premium (0: any)",
     )

@@ -7,7 +7,8 @@ tape some small print is always several standard deviations above a quiet contra
 settings and defaults (premiums in US dollars):
 
 - `large_sweep`: sweep, prints >= 3 (`large_sweep_min_prints`) and (premium >= 40k (`large_sweep_min_premium_usd`)
-  or (premium z >= 2 (`large_sweep_min_z`) and premium >= 10k (`large_sweep_z_floor_premium_usd`))).
+  or (premium z >= 2 (`large_sweep_min_z`) and premium >= 20k (`large_sweep_z_floor_premium_usd`) and size >= 50
+  (`large_sweep_z_floor_contracts`))).
 - `golden_sweep`: sweep, premium >= 1M (`golden_sweep_min_premium_usd`) and size > open interest.
 - `block_trade`: block kind (one print of size >= 500 (`block_min_contracts`) or premium >= 250k
   (`block_min_premium_usd`), or a cross/floor print) with premium >= 20k (`block_trade_min_premium_usd`); a
@@ -17,11 +18,13 @@ settings and defaults (premiums in US dollars):
   (`unusual_spike_min_premium_z`) or size z >= 2 (`unusual_spike_min_size_z`)).
 - `unusual_volume`: the packet takes 5-minute volume across max(5 x its historical bucket mean
   (`unusual_volume_bucket_ratio`), 50 contracts (`unusual_volume_min_bucket_contracts`)), or day volume across
-  max(open interest + 1, 500 contracts (`unusual_volume_min_day_contracts`)).
+  max(open interest + 1, 500 contracts (`unusual_volume_min_day_contracts`)); either way the crossing packet
+  carries premium >= 10k (`unusual_volume_min_premium_usd`).
 - `new_position_likely`: size > prior-day open interest and size >= 100 (`new_position_min_contracts`) and premium
   >= 10k (`new_position_min_premium_usd`).
-- `repeated_hits`: same contract and known side, >= 3 packets (`repeat_min_packets`) of premium >= 10k each
-  (`repeat_min_packet_premium_usd`) within 60 s (`repeat_window_ms`).
+- `repeated_hits`: same contract and known side, >= 3 packets (`repeat_min_packets`) of size >= 25
+  (`repeat_min_packet_contracts`) and premium >= 10k (`repeat_min_packet_premium_usd`) each within 60 s
+  (`repeat_window_ms`).
 - `call_overwrite` / `put_write`: calls / puts sold at the bid with size >= 500 (`write_min_contracts`) and premium
   >= 50k (`write_min_premium_usd`).
 - `far_dated_conviction`: days to expiry >= 60 (`far_dated_min_dte`), aggressor side known and premium >= 50k
@@ -177,13 +180,14 @@ def large_sweep(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Class
         ctx.premium_z is not None
         and ctx.premium_z >= cfg.large_sweep_min_z
         and packet.premium_cents >= _cents(cfg.large_sweep_z_floor_premium_usd)
+        and packet.size_contracts >= cfg.large_sweep_z_floor_contracts
     )
     if not (by_premium or by_z):
         return None
     rule = (
         f"kind == sweep and prints >= {cfg.large_sweep_min_prints} and "
         f"(premium >= ${cfg.large_sweep_min_premium_usd:,} or (premium z >= {cfg.large_sweep_min_z:g} and "
-        f"premium >= ${cfg.large_sweep_z_floor_premium_usd:,}))"
+        f"premium >= ${cfg.large_sweep_z_floor_premium_usd:,} and size >= {cfg.large_sweep_z_floor_contracts:,}))"
     )
     z_text = "absent (too few samples)" if ctx.premium_z is None else f"{ctx.premium_z:.2f}"
     explanations = [
@@ -191,7 +195,7 @@ def large_sweep(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Class
         f"within {packet.span_ns / 1e6:.0f} ms.",
         f"Premium {format_usd(packet.premium_cents)} vs threshold ${cfg.large_sweep_min_premium_usd:,}; "
         f"premium z {z_text} vs {cfg.large_sweep_min_z:g} (counts only with premium >= "
-        f"${cfg.large_sweep_z_floor_premium_usd:,}).",
+        f"${cfg.large_sweep_z_floor_premium_usd:,} and size >= {cfg.large_sweep_z_floor_contracts:,}).",
         _side_note(packet) + "; " + _quote_note(packet) + ".",
     ]
     metrics = {
@@ -367,8 +371,10 @@ def _crossed(before: float, after: float, line: float) -> bool:
 def unusual_volume(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> ClassifierHit | None:
     """The packet takes 5-minute volume to >= ratio x its bucket baseline, or day volume above open interest.
 
-    Fires on the packet that crosses the line (once per contract and bucket, once per contract and day), not
-    on every later print while volume stays high: one event, one hit.
+    The packet carries at least `unusual_volume_min_premium_usd`: on a quiet contract a cheap lot of a few hundred
+    dollars crosses either line, and volume is unusual to a trader when money moves. Fires on the packet that
+    crosses the line (once per contract and bucket, once per contract and day), not on every later print while
+    volume stays high: one event, one hit.
     """
     size = packet.size_contracts
     by_bucket = by_day = False
@@ -382,12 +388,13 @@ def unusual_volume(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Cl
     if day is not None and oi is not None:
         day_line = max(oi + 1, cfg.unusual_volume_min_day_contracts)
         by_day = _crossed(day - size, day, day_line)
-    if not (by_bucket or by_day):
+    if not (by_bucket or by_day) or packet.premium_cents < cfg.unusual_volume_min_premium_usd * CENTS_PER_USD:
         return None
     rule = (
         f"5-minute volume crosses max({cfg.unusual_volume_bucket_ratio:g} x bucket baseline, "
         f"{cfg.unusual_volume_min_bucket_contracts:,}) or day volume crosses above open interest with volume >= "
-        f"{cfg.unusual_volume_min_day_contracts:,}"
+        f"{cfg.unusual_volume_min_day_contracts:,}, on a packet of premium >= "
+        f"{format_usd(cfg.unusual_volume_min_premium_usd * CENTS_PER_USD)}"
     )
     explanations = [f"Unusual volume: {_describe(packet)} takes the contract over its usual volume."]
     metrics = _metrics(packet, ctx)

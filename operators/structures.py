@@ -9,7 +9,8 @@ how often the watermark moves (late packets and a full buffer aside).
 - Packets carrying the `multi_leg` condition flag are trusted: the flagged candidates form one structure
   (named by shape when one fits, else `multi_leg`). Flagged and unflagged packets never mix.
 - An unflagged packet is a possible leg only when it is significant on its own (timing alone is what coincidence
-  imitates on a busy tape): its aggressor side is known, its size is at least `structure_min_leg_contracts`, and,
+  imitates on a busy tape): its aggressor side is known, its size is at least `structure_min_leg_contracts` and its
+  premium at least `structure_min_leg_premium_usd` (a 160-lot at two cents is no leg), and,
   when its contract's usual packet size is known (the rolling median, passed to `on_packet` by the engine once the
   window has `z_min_samples`), at least `structure_leg_usual_multiple` times that. Smaller, ordinary or
   unknown-side packets stay separate packets.
@@ -297,10 +298,13 @@ class _Book:
 def is_possible_leg(packet: Packet, usual_size_contracts: float | None, cfg: OptionsConfig) -> bool:
     """Return whether an unflagged packet may be a leg of an inferred structure.
 
-    Its side is known, its size is at least `structure_min_leg_contracts` and, when the contract's usual (rolling
-    median) packet size is known, at least `structure_leg_usual_multiple` times it. None: only the floor applies.
+    Its side is known, its size is at least `structure_min_leg_contracts`, its premium at least
+    `structure_min_leg_premium_usd` and, when the contract's usual (rolling median) packet size is known, its size
+    at least `structure_leg_usual_multiple` times it. None: only the floors apply.
     """
     if packet.side == "unknown" or packet.size_contracts < cfg.structure_min_leg_contracts:
+        return False
+    if packet.premium_cents < cfg.structure_min_leg_premium_usd * CENTS_PER_USD:
         return False
     return (
         usual_size_contracts is None or packet.size_contracts >= cfg.structure_leg_usual_multiple * usual_size_contracts

@@ -107,12 +107,8 @@ def test_acceptance_structures_read_as_one_alert(profile: str) -> None:
     """A structure's alert speaks for its legs (BEHAVIOR section 6)."""
     runs = [acceptance_run(seed, profile) for seed in ACCEPTANCE_SEEDS]
     assert sum(ev.structures_alerted for ev in runs) >= 20
-    unfolded = sum(len(ev.unfolded) for ev in runs)
-    if unfolded:
-        pytest.xfail(
-            f"{unfolded} planted structures still read as separate leg alerts: structure alerts do not fold their "
-            "legs' packet alerts yet (operators/alerts.py, the bounded-alerts work on wip/alerts)"
-        )
+    unfolded = [label for ev in runs for label in ev.unfolded]
+    assert unfolded == [], f"{len(unfolded)} planted structures read as separate leg alerts"
 
 
 def test_default_seed_rebuilds_every_planted_candle_exactly() -> None:

@@ -52,6 +52,7 @@ NO_Z = PacketContext()
         pytest.param({"premium_cents": 60_000}, 9.0, False, id="600-dollar-sweep-of-a-quiet-contract"),
         pytest.param({"premium_cents": 2_000_000}, 2.0, True, id="z-at-the-20k-floor"),
         pytest.param({"premium_cents": 1_999_999}, 2.0, False, id="z-1-cent-under-the-floor"),
+        pytest.param({"premium_cents": 2_490_000, "size_contracts": 6}, 9.0, False, id="z-on-a-6-lot-sweep"),
         pytest.param({"print_count": 2}, None, False, id="two-prints"),
         pytest.param({"print_count": 2, "premium_cents": 100_000_000}, 9.0, False, id="two-prints-huge"),
         pytest.param({"kind": "split", "venue_count": 1}, None, False, id="split"),
@@ -169,13 +170,14 @@ def test_large_sweep_hit_cites_numbers_and_thresholds() -> None:
         "Sweep: SPY 2026-03-20 580.00 call: 300 contracts for $60.0k premium",
         "across 3 venues in 3 prints within 20 ms",
         "Premium $60.0k vs threshold $40,000",
-        "premium z 2.50 vs 2 (counts only with premium >= $20,000)",
+        "premium z 2.50 vs 2 (counts only with premium >= $20,000 and size >= 50)",
         "100% of size traded at or above the ask (buyer-initiated)",
         "NBBO at the first print 1.90 x 2.00, VWAP 2.00, 100% of size with a fresh quote",
     ):
         assert expected in text
     assert hit.rule == (
-        "kind == sweep and prints >= 3 and (premium >= $40,000 or (premium z >= 2 and premium >= $20,000))"
+        "kind == sweep and prints >= 3 and (premium >= $40,000 or (premium z >= 2 and premium >= $20,000 and "
+        "size >= 50))"
     )
     assert hit.metrics == {
         "print_count": 3.0,
@@ -440,6 +442,25 @@ def test_unusual_volume_bucket_clause(size: int, bucket_volume: int, baseline: f
     ctx = PacketContext(bucket_volume_contracts=bucket_volume, bucket_baseline_contracts=baseline)
     hit = unusual_volume(packet(**_sized(size, 1_000_000)), ctx, CFG)
     assert (hit is not None) is fires
+
+
+@pytest.mark.parametrize(
+    ("premium_cents", "fires"),
+    [
+        pytest.param(1_000_000, True, id="at-the-10k-floor"),
+        pytest.param(999_999, False, id="1-cent-under"),
+        pytest.param(570_000, False, id="565-lots-at-10-cents"),
+        pytest.param(21_300, False, id="213-penny-lots-cross-a-quiet-line"),
+    ],
+)
+def test_unusual_volume_needs_money_moving(premium_cents: int, fires: bool) -> None:
+    both = PacketContext(
+        day_volume_contracts=600, open_interest_contracts=10, bucket_volume_contracts=213, bucket_baseline_contracts=1.0
+    )
+    hit = unusual_volume(packet(**_sized(213, premium_cents)), both, CFG)
+    assert (hit is not None) is fires
+    if hit is not None:
+        assert hit.rule.endswith("on a packet of premium >= $10.0k")
 
 
 def test_unusual_volume_cites_both_clauses() -> None:

@@ -603,7 +603,14 @@ def test_same_input_same_ids_however_the_watermark_moves(tape: list[Packet]) -> 
     batch = StructureDetector(CFG)
     for p in tape:
         batch.on_packet(p)
-    assert batch.flush() == incremental, "one call decides in the same order as a moving watermark does"
+    flushed = batch.flush()
+    # Per underlying (one engine's book), one call decides in the same order as a moving watermark does; across
+    # underlyings the books are independent and only the set is the same.
+    for underlying in {s.underlying for s in [*flushed, *incremental]}:
+        assert [s for s in flushed if s.underlying == underlying] == [
+            s for s in incremental if s.underlying == underlying
+        ], underlying
+    assert sorted(flushed, key=lambda s: s.id) == sorted(incremental, key=lambda s: s.id)
 
 
 class PlainDetector:
@@ -664,12 +671,17 @@ class PlainDetector:
             if 2 <= len(group) <= cfg.structure_max_legs and len({p.symbol for p in group}) == len(group):
                 legs = group
             used = group
-        elif anchor.size_contracts >= cfg.structure_min_leg_contracts and anchor.side != "unknown":
+        elif (
+            anchor.size_contracts >= cfg.structure_min_leg_contracts
+            and anchor.premium_cents >= cfg.structure_min_leg_premium_usd * 100
+            and anchor.side != "unknown"
+        ):
             comparable = [
                 p
                 for p in others
                 if not is_flagged(p)
                 and p.size_contracts >= cfg.structure_min_leg_contracts
+                and p.premium_cents >= cfg.structure_min_leg_premium_usd * 100
                 and p.side != "unknown"
                 and p.symbol != anchor.symbol
                 and size_ratio((anchor, p)) <= cfg.structure_size_ratio_max

@@ -208,8 +208,7 @@ def _packet_truth(p: PacketFacts, c: ContractFacts) -> tuple[set[str], set[str]]
     )
     decide(
         "block_trade",
-        p.kind == "block"
-        and p.premium_cents >= RULES.block_trade_min_premium_usd * CENTS_PER_USD,
+        p.kind == "block" and p.premium_cents >= RULES.block_trade_min_premium_usd * CENTS_PER_USD,
     )
     spike = p.size >= RULES.unusual_spike_min_contracts and (
         p.premium_cents >= RULES.unusual_spike_min_premium_usd * CENTS_PER_USD
@@ -371,7 +370,8 @@ def expected_structure(legs: Sequence[LegFacts], *, flagged: bool) -> StructureT
 
     BEHAVIOR section 5 with the default thresholds: legs within `structure_window_ms` of the first one; flagged
     legs are trusted (a named shape when one fits, else multi_leg); unflagged legs need at least
-    `structure_min_leg_contracts` and comparable sizes, and form a named shape or, with matching sizes, multi_leg.
+    `structure_min_leg_contracts` and `structure_min_leg_premium_usd` and comparable sizes, and
+    form a named shape or, with matching sizes, multi_leg.
     """
     anchor = min(legs, key=lambda leg: (leg.packet.ts_first, leg.symbol))
     if any(leg.packet.ts_first > anchor.packet.ts_last + STRUCTURE_WINDOW_NS for leg in legs):
@@ -384,6 +384,8 @@ def expected_structure(legs: Sequence[LegFacts], *, flagged: bool) -> StructureT
     if flagged:
         return named or "multi_leg"
     if min(sizes) < RULES.structure_min_leg_contracts or not comparable:
+        return None
+    if min(leg.packet.premium_cents for leg in legs) < RULES.structure_min_leg_premium_usd * CENTS_PER_USD:
         return None
     return named or ("multi_leg" if len(set(sizes)) == 1 else None)
 

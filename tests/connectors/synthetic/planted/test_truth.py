@@ -125,7 +125,7 @@ BUCKET_S = 300
 
 def in_bucket(size: int, bucket: int = 0) -> PacketFacts:
     ts = (bucket * BUCKET_S + 10) * 10**9
-    return PacketFacts("single", "buy", size, max(size * 10_000, 500_000), 1, ts, ts)  # each at the $5k floor
+    return PacketFacts("single", "buy", size, max(size * 10_000, 1_000_000), 1, ts, ts)  # each at the $10k floor
 
 
 def history(low: int = 0, high: int | None = None, mean: tuple[float, ...] | None = FLAT) -> ContractFacts:
