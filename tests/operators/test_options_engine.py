@@ -512,7 +512,8 @@ def test_a_packet_of_late_prints_closes_on_idle_instead_of_spinning() -> None:
     out = engine.on_events(tape)
     assert engine.late_prints == 1
     due = engine.next_due_ns()
-    assert due is not None and due <= engine.print_time_ns, "the late packet is due behind the watermark"
+    assert due is not None
+    assert due <= engine.print_time_ns, "the late packet is due behind the watermark"
     out += idle_until_quiet(engine)
     assert engine.packets.open_count == 0
     kinds = (Packet, ClassifierHit, Structure, Alert)
