@@ -349,7 +349,9 @@ class AlertBook:
         record.alert = previous.model_copy(
             update={
                 "revision": revision,
-                "ts_event": subject.ts_event,
+                # Never before an earlier revision: structures are decided in anchor order, and a later-decided
+                # one may be stamped earlier than the one that opened the alert.
+                "ts_event": max(previous.ts_event, subject.ts_event),
                 "classifiers": classifiers,
                 "direction": direction,
                 "confidence": confidence,

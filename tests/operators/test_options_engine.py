@@ -530,15 +530,16 @@ def test_an_empty_engine_has_nothing_due() -> None:
 
 
 def _two_structures_decided_out_of_time_order() -> tuple[list[AnyEvent], list[AnyEvent], list[AnyEvent]]:
-    """Hypothesis's case: a strangle anchored at 1 ms (its put leg at 111 ms) and a flagged pair at 2/102 ms on the
-    same two contracts. Anchors are decided earliest first, so the later-stamped strangle is decided first."""
-    quotes: list[AnyEvent] = [quote(0, "1.00", "1.02", symbol=PUT)]
-    prints: list[AnyEvent] = [trade(1, "1.00", 1) for _ in range(10)]
+    """Hypothesis's case, scaled over today's floors: a strangle anchored at 1 ms (its put leg at 111 ms) and a
+    flagged pair at 2/102 ms on the same two contracts, each worth an alert. Anchors are decided earliest first, so
+    the later-stamped strangle is decided (and raises the alert) first; the flagged pair updates it."""
+    quotes: list[AnyEvent] = [quote(0, "3.00", "3.02", symbol=PUT)]
+    prints: list[AnyEvent] = [trade(1, "3.00", 3) for _ in range(10)]
     prints += [
-        trade(1, "1.00", 40, nbbo=("1.00", "1.10")),
-        trade(2, "1.00", 1, symbol=PUT, conditions=("multi_leg",)),
-        trade(102, "1.00", 1, conditions=("multi_leg",)),
-        trade(111, "1.00", 50, symbol=PUT),
+        trade(1, "3.00", 120, nbbo=("3.00", "3.10")),
+        trade(2, "3.00", 100, symbol=PUT, conditions=("multi_leg",)),
+        trade(102, "3.00", 100, conditions=("multi_leg",)),
+        trade(111, "3.00", 150, symbol=PUT),
     ]
     return [], quotes, prints
 
@@ -851,3 +852,19 @@ def test_an_hour_of_sweeps_every_second_yields_bounded_alerts_with_exact_totals(
     assert sum(a.print_count for a in alerts) == sum(p.print_count for p in packets) == 3 * 3_600
     assert sum(a.hit_count for a in alerts) == len(hits)
     assert all(a.ts_event - a.ts_first <= CFG.alert_cooldown_ns for a in alerts)
+
+
+def test_an_alert_revision_is_never_stamped_before_the_one_it_updates() -> None:
+    # Hypothesis's idle case: the strangle anchored at 1 ms (stamped 111 ms) is decided before the flagged pair
+    # stamped 102 ms, which then updates the same alert.
+    _, quotes, prints = _two_structures_decided_out_of_time_order()
+    events = sorted(quotes + prints, key=lambda e: (e.ts_event, isinstance(e, OptionPrint)))
+    revisions: dict[str, list[Alert]] = {}
+    for o in run(events):
+        if isinstance(o, Alert):
+            revisions.setdefault(o.id, []).append(o)
+    assert any(len(r) > 1 for r in revisions.values()), "the case updates an alert"
+    for alerts in revisions.values():
+        assert [a.revision for a in alerts] == list(range(len(alerts)))
+        assert all(a.ts_first <= a.ts_event for a in alerts)
+        assert [a.ts_event for a in alerts] == sorted(a.ts_event for a in alerts)
