@@ -322,7 +322,9 @@ class StructureDetector:
     """Group closed packets into structures per underlying; a keyed state machine driven by event time.
 
     Feed every closed packet to `on_packet`, then call `advance` with the watermark the packets were closed by;
-    `flush` at end of input. Outputs of one call are ordered by (ts_event, id).
+    `flush` at end of input. Structures come out in decision order: anchors earliest (ts_first, id) first, whether one
+    call decides them or several do (sorting each call's output by its own time would make the order depend on how
+    decisions batch, and the alert book, which raises on the first structure of a leg set, on that order).
 
     With `log_decisions`, the detector also records every decision in the order it is made (`take_decisions`):
     anchors in (ts_first, id) order, whichever call made them, so the log does not depend on how often the
@@ -375,7 +377,7 @@ class StructureDetector:
         if candidates is not None:
             bisect.insort(candidates, key)
         book.packets[packet.id] = packet
-        return _ordered(self._decide_ready(book))
+        return self._decide_ready(book)
 
     def advance(self, watermark_ns: int) -> list[Structure]:
         """Decide every anchor whose candidates have all closed by `watermark_ns` (the packet watermark)."""
@@ -385,7 +387,7 @@ class StructureDetector:
         for underlying in sorted(self._books):
             out.extend(self._decide_ready(self._books[underlying]))
         self._prune()
-        return _ordered(out)
+        return out
 
     def flush(self) -> list[Structure]:
         """Decide every undecided packet (end of input)."""
@@ -395,7 +397,7 @@ class StructureDetector:
             while book.keys:
                 out.extend(self._decide(book))
         self._decided.clear()
-        return _ordered(out)
+        return out
 
     @property
     def pending_count(self) -> int:
@@ -527,17 +529,6 @@ class StructureDetector:
         horizon = self._watermark - 2 * self._settle_ns
         if len(self._decided) > 1024:
             self._decided = {pid: ts for pid, ts in self._decided.items() if ts >= horizon}
-
-
-def _ordered(structures: list[Structure]) -> list[Structure]:
-    """Decision order: anchors are decided earliest first, whether one call decides them or several do.
-
-    Sorting a call's structures by their own time instead would make the order depend on how decisions batch: end
-    of input decides every remaining anchor in one call, a watermark (or an idle wake-up) decides each as it
-    passes, and the alert book, which raises on the first structure of a leg set and updates on the next, would
-    then give the same alerts different ids.
-    """
-    return structures
 
 
 # -------------------------------------------------------------------------------------- classifiers
