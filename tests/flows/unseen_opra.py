@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -108,16 +107,13 @@ class _Writer:
         self.spot = dict(SPOTS)
         self._stamps: set[tuple[str, int]] = set()
 
-    def spot_at(self, underlying: str, ts_ns: int) -> float:
-        return self.spot[underlying]
-
     def trade(self, c: Contract, ts_ns: int, size: int, where: str, venue: int | None = None) -> tuple[str, int]:
         """One tcbbo record. `where`: 'bid', 'ask', 'mid' (the tick nearest the middle) or 'inside' (any tick
         from bid to ask)."""
         while (c.osi, ts_ns) in self._stamps:
             ts_ns += 1_000
         self._stamps.add((c.osi, ts_ns))
-        bid, ask = _book(c, self.spot_at(c.underlying, ts_ns), ts_ns)
+        bid, ask = _book(c, self.spot[c.underlying], ts_ns)
         tick = round(_tick(bid / 1e9 if bid else ask / 1e9) * 1e9)
         if where == "bid":
             price = bid if bid > 0 else ask
@@ -176,7 +172,7 @@ def _near(chain: list[Contract], spot: float, expiry: date, right: str, offset_s
     return candidates[max(0, min(len(candidates) - 1, nearest + offset_steps))]
 
 
-def _background(w: _Writer, chains: dict[str, list[Contract]]) -> Iterator[None]:
+def _background(w: _Writer, chains: dict[str, list[Contract]]) -> None:
     """Small prints at random ticks of the spread; near-the-money and front contracts trade more."""
     rng = w.rng
     count = SECONDS * BACKGROUND_PER_S
@@ -189,7 +185,6 @@ def _background(w: _Writer, chains: dict[str, list[Contract]]) -> Iterator[None]
         weights = [math.exp(-abs(c.strike / spot - 1) * 40) * (1.5 if c.expiry == DAY else 1.0) for c in chain]
         contract = rng.choices(chain, weights)[0]
         w.trade(contract, ts, rng.randint(1, 12), "inside")
-        yield None
 
 
 def write_unseen_tape(path: Path, seed: int = 20250220) -> Tape:
@@ -197,8 +192,7 @@ def write_unseen_tape(path: Path, seed: int = 20250220) -> Tape:
     rng = random.Random(seed)
     w = _Writer(rng)
     chains = {u: _chain(u) for u in SPOTS}
-    for _ in _background(w, chains):
-        pass
+    _background(w, chains)
     planted: list[Planted] = []
     s = SESSION_START_NS
     sec = 10**9
