@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from events.calendar import BUCKET_MINUTES, SESSION_BUCKETS
 from events.ids import derived_event_id
-from events.models import BUCKET_MINUTES, SESSION_BUCKETS, VolumeBaseline
+from events.models import VolumeBaseline
 
 __all__ = ["BUCKET_MINUTES", "SESSION_BUCKETS", "VolumeBaseline", "volume_baseline_id"]
 

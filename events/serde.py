@@ -11,32 +11,14 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterable
-from typing import Annotated, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from events.models import (
-    Alert,
-    AnyEvent,
-    Candle,
-    ClassifierHit,
-    DarkInference,
-    DarkLevel,
-    DeadLetter,
-    EquityPrint,
-    EquityQuote,
-    EquityTrade,
-    FlowContext,
-    OpenInterest,
-    OptionDefinition,
-    OptionNbbo,
-    OptionPrint,
-    Packet,
-    Structure,
-    VolumeBaseline,
-)
-from events.topics import EVENT_TOPIC, TOPIC_ADAPTERS, base_topic
+from events.models import AnyEvent, DeadLetter
+from events.models.registry import BY_EVENT_TYPE, MODELS, TOPIC_ADAPTERS, TOPIC_MODELS, union_adapter
+from events.topics import base_topic
 from events.wire import Codec, error_field
 
 
@@ -96,29 +78,8 @@ class _Topic(NamedTuple):
     adapter: TypeAdapter[Any]
 
 
-_MODELS: tuple[type[BaseModel], ...] = (
-    OptionPrint,
-    OptionNbbo,
-    EquityPrint,
-    EquityQuote,
-    OptionDefinition,
-    OpenInterest,
-    VolumeBaseline,
-    Packet,
-    ClassifierHit,
-    Alert,
-    Structure,
-    FlowContext,
-    EquityTrade,
-    DarkInference,
-    DarkLevel,
-    Candle,
-)
 _TOPICS: dict[str, _Topic] = {
-    topic: _Topic(
-        Codec(tuple(m for m in _MODELS if EVENT_TOPIC[m.model_fields["event_type"].default] == topic)), adapter
-    )
-    for topic, adapter in TOPIC_ADAPTERS.items()
+    topic: _Topic(Codec(models), TOPIC_ADAPTERS[topic]) for topic, models in TOPIC_MODELS.items()
 }
 _BY_NAME: dict[str, _Topic] = dict(_TOPICS)
 """Topics by the name they were read under (namespaced or not), filled as names are seen."""
@@ -207,30 +168,8 @@ def _require_object(topic: str, data: bytes) -> None:
     raise InvalidPayload(topic, "invalid_json", f"expected a JSON object, got {type(value).__name__}")
 
 
-_ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(
-    Annotated[
-        OptionPrint
-        | OptionNbbo
-        | EquityPrint
-        | EquityQuote
-        | OptionDefinition
-        | OpenInterest
-        | VolumeBaseline
-        | Packet
-        | ClassifierHit
-        | Alert
-        | Structure
-        | FlowContext
-        | EquityTrade
-        | DarkInference
-        | DarkLevel
-        | Candle,
-        Field(discriminator="event_type"),
-    ]
-)
-
-
-_ANY_CODEC = Codec(_MODELS)
+_ANY_EVENT: TypeAdapter[Any] = union_adapter(MODELS)
+_ANY_CODEC = Codec(MODELS)
 
 
 def decode_any(data: bytes | str, source: str = "jsonl") -> AnyEvent:
@@ -272,7 +211,7 @@ def decode_rate(messages: Iterable[tuple[str, bytes]], *, rounds: int = 3, refer
     return len(batch) / best if best > 0 else float("inf")
 
 
-_TAGS = frozenset(EVENT_TOPIC)
+_TAGS = frozenset(BY_EVENT_TYPE)
 
 
 def _invalid(topic: str, exc: ValidationError) -> InvalidPayload:

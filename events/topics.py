@@ -1,4 +1,5 @@
-"""Topic names, the payload model of each topic, and the dead-letter and replay naming rules.
+"""Topic names, and the dead-letter and replay naming rules (which models each topic carries: the registry,
+`events.models.registry`).
 
 Every topic is keyed by the underlying symbol, so all state for one underlying lives on one partition and
 one worker.
@@ -7,25 +8,6 @@ one worker.
 from __future__ import annotations
 
 from typing import Any
-
-from pydantic import TypeAdapter
-
-from events.models import (
-    Alert,
-    Candle,
-    ClassifierHit,
-    DarkInference,
-    DarkLevel,
-    EquityPrint,
-    EquityQuote,
-    EquityTrade,
-    FlowContext,
-    OptionNbbo,
-    OptionPrint,
-    OptionRefdata,
-    Packet,
-    Structure,
-)
 
 OPTIONS_PRINTS = "options.prints"
 OPTIONS_NBBO = "options.nbbo"
@@ -64,44 +46,6 @@ EQUITIES_INPUT_TOPICS: tuple[str, ...] = (EQUITIES_PRINTS, EQUITIES_QUOTES)
 
 DLQ_SUFFIX = ".dlq"
 
-# One adapter per topic: a model, or a discriminated union where a topic carries several payloads.
-TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    OPTIONS_PRINTS: TypeAdapter(OptionPrint),
-    OPTIONS_NBBO: TypeAdapter(OptionNbbo),
-    EQUITIES_PRINTS: TypeAdapter(EquityPrint),
-    EQUITIES_QUOTES: TypeAdapter(EquityQuote),
-    REFDATA_OPTIONS: TypeAdapter(OptionRefdata),
-    FLOW_PACKETS: TypeAdapter(Packet),
-    FLOW_HITS: TypeAdapter(ClassifierHit),
-    FLOW_ALERTS: TypeAdapter(Alert),
-    FLOW_STRUCTURES: TypeAdapter(Structure),
-    FLOW_CONTEXT: TypeAdapter(FlowContext),
-    EQUITIES_TRADES: TypeAdapter(EquityTrade),
-    DARK_INFERENCES: TypeAdapter(DarkInference),
-    DARK_LEVELS: TypeAdapter(DarkLevel),
-    EQUITIES_CANDLES: TypeAdapter(Candle),
-}
-
-# Which topic each event type is published on.
-EVENT_TOPIC: dict[str, str] = {
-    "option_print": OPTIONS_PRINTS,
-    "option_nbbo": OPTIONS_NBBO,
-    "equity_print": EQUITIES_PRINTS,
-    "equity_quote": EQUITIES_QUOTES,
-    "option_definition": REFDATA_OPTIONS,
-    "open_interest": REFDATA_OPTIONS,
-    "volume_baseline": REFDATA_OPTIONS,
-    "packet": FLOW_PACKETS,
-    "classifier_hit": FLOW_HITS,
-    "alert": FLOW_ALERTS,
-    "structure": FLOW_STRUCTURES,
-    "flow_context": FLOW_CONTEXT,
-    "equity_trade": EQUITIES_TRADES,
-    "dark_inference": DARK_INFERENCES,
-    "dark_level": DARK_LEVELS,
-    "candle": EQUITIES_CANDLES,
-}
-
 
 def dlq(topic: str) -> str:
     """Return the dead-letter topic of `topic`."""
@@ -126,8 +70,19 @@ def base_topic(topic: str) -> str:
 
 
 def topic_for(event_type: str) -> str:
-    """Return the topic an event type is published on."""
+    """Return the topic an event type is published on (see `events.models.registry`)."""
+    from events.models.registry import EVENT_TOPIC  # the registry reads these names: import it late
+
     try:
         return EVENT_TOPIC[event_type]
     except KeyError:
         raise KeyError(f"no topic for event type {event_type!r}") from None
+
+
+def __getattr__(name: str) -> Any:
+    """Keep `EVENT_TOPIC` and `TOPIC_ADAPTERS` importable from here; they live in the registry now."""
+    if name in ("EVENT_TOPIC", "TOPIC_ADAPTERS"):
+        from events.models import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

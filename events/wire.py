@@ -4,10 +4,11 @@ The pydantic models stay the contract types the codebase uses. For each model th
 msgspec `Struct` with the same fields, in the same order, with the same types, defaults, `Literal` tags and
 constraints (bounds, lengths, patterns), read from the model's own field annotations: there is no second,
 hand-kept copy of any model. A payload is decoded into the Struct (msgspec checks types and bounds as it
-parses, in C), its fields are placed into the pydantic model without validating again, and the model's own
-cross-field validators (`model_validator(mode="after")`: OSI symbol against its fields, notional bounds,
-structure legs) run on the result. Translation is exhaustive: a constraint this module does not know how
-to carry over fails at import, so a contract change cannot silently loosen the fast path.
+parses, in C), the model's own cross-field rules (`Contract.field_checks`: OSI symbol against its fields,
+notional bounds, structure legs) run on the decoded values, the same functions pydantic runs after
+validating, and the fields are placed into the pydantic model without validating again. Translation is
+exhaustive: a constraint this module does not know how to carry over fails at import, so a contract change
+cannot silently loosen the fast path.
 
 msgspec never recurses into a value whose type is wrong (a nested array where a number belongs fails at
 its first byte), so deep nesting cannot exhaust the stack; JSON with NaN or infinite numbers and strings
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 
@@ -27,7 +28,7 @@ import msgspec
 from pydantic import AllowInfNan, BaseModel, BeforeValidator, Strict, StringConstraints
 from pydantic.fields import FieldInfo
 
-from events.models import Event, date_text, exact_int
+from events.models import Contract, Event, date_text, exact_int
 
 TAG_FIELD: Final = "event_type"
 
@@ -204,24 +205,22 @@ def date_checks(model: type[BaseModel]) -> tuple[DateCheck, ...]:
     return tuple(checks)
 
 
-def after_validators(model: type[BaseModel]) -> tuple[Callable[[Any], Any], ...]:
-    """Return the model's cross-field validators (`model_validator(mode="after")`), in pydantic's order."""
-    out: list[Callable[[Any], Any]] = []
-    for decorator in model.__pydantic_decorators__.model_validators.values():
-        if decorator.info.mode != "after":
-            raise TypeError(f"{model.__name__}: only after-validators are replayed on the fast path")
-        out.append(decorator.func)
-    if model.__pydantic_decorators__.field_validators:
-        raise TypeError(f"{model.__name__}: field validators are not replayed on the fast path")
-    return tuple(out)
+def field_checks(model: type[BaseModel]) -> tuple[Callable[[Mapping[str, Any]], None], ...]:
+    """Return the model's cross-field rules (`Contract.field_checks`), which the fast path runs on the decoded
+    values. A model with validators of any other kind cannot be decoded here: they would be skipped."""
+    decorators = model.__pydantic_decorators__
+    others = set(decorators.model_validators) - {"_checked"}
+    if others or decorators.field_validators or not issubclass(model, Contract):
+        raise TypeError(f"{model.__name__}: only Contract.field_checks are replayed on the fast path ({others})")
+    return model.field_checks
 
 
 def builder(model: type[BaseModel], *, tagged: bool, nested: dict[str, Builder] | None = None) -> Builder:
-    """Return a function that places a decoded Struct's fields into `model` without validating, then checks
-    the date bounds and runs the model's cross-field validators (raising ValueError when one refuses)."""
+    """Return a function that checks a decoded Struct's date bounds and cross-field rules, then places its
+    fields into `model` without validating (raising ValueError when a check refuses)."""
     fields_set = set(model.model_fields)
-    validators = after_validators(model)
-    checks = date_checks(model)
+    checks = field_checks(model)
+    dates = date_checks(model)
     tag: dict[str, Any] | None = {TAG_FIELD: model.model_fields[TAG_FIELD].default} if tagged else None
     inner = nested or {}
 
@@ -232,17 +231,17 @@ def builder(model: type[BaseModel], *, tagged: bool, nested: dict[str, Builder] 
         if inner:
             for name, make in inner.items():
                 values[name] = tuple(make(item) for item in values[name])
+        for bound in dates:
+            value = values[bound.field]
+            if (bound.ge is not None and value < bound.ge) or (bound.le is not None and value > bound.le):
+                raise ValueError(f"{bound.field} {value} is outside [{bound.ge}, {bound.le}]")
+        for check in checks:
+            check(values)
         event = _new_object(model)
         _set_dict(event, values)
         _set_fields_set(event, fields_set)
         _set_extra(event, None)
         _set_private(event, None)
-        for check in checks:
-            value = values[check.field]
-            if (check.ge is not None and value < check.ge) or (check.le is not None and value > check.le):
-                raise ValueError(f"{check.field} {value} is outside [{check.ge}, {check.le}]")
-        for validate in validators:
-            validate(event)
         return event
 
     return build
@@ -282,35 +281,54 @@ def may_hold_control(data: bytes | str) -> bool:
 
 
 class Codec:
-    """Decode JSON of one model or a tagged union of models into validated pydantic events."""
+    """Decode JSON of one model or a tagged union of models into validated pydantic events.
 
-    __slots__ = ("_builders", "_exact", "_fast", "models")
+    `decode(data)` raises msgspec.DecodeError (ValidationError), ValueError, UnicodeEncodeError or (a tagged
+    union skipping a deeply nested value) RecursionError for a refused payload.
+    """
+
+    __slots__ = ("decode", "models")
 
     def __init__(self, models: tuple[type[BaseModel], ...]) -> None:
         self.models = models
-        self._builders: dict[type[msgspec.Struct], Builder] = {}
-        self._exact = self._decoder(_EXACT, models)
-        self._fast = self._decoder(_UNPATTERNED, models)
+        builders: dict[type[msgspec.Struct], Builder] = {}
+        exact = _decoder(_EXACT, models, builders).decode
+        fast = _decoder(_UNPATTERNED, models, builders).decode
+        self.decode: Callable[[bytes | str], Any]
+        if len(builders) == 2:  # one model: one fast and one exact Struct, both built alike
+            build = next(iter(builders.values()))
 
-    def _decoder(self, generator: _Generator, models: tuple[type[BaseModel], ...]) -> msgspec.json.Decoder[Any]:
-        tagged = len(models) > 1
-        structs: list[Any] = []
-        for model in models:
-            struct = generator.struct(model, tagged=tagged)
-            nested = {name: builder(inner, tagged=False) for name, inner in _nested_models(model).items()}
-            self._builders[struct] = builder(model, tagged=tagged, nested=nested)
-            structs.append(struct)
-        target: Any = structs[0] if len(structs) == 1 else Union[tuple(structs)]  # noqa: UP007
-        return msgspec.json.Decoder(target)
+            def decode_one(data: bytes | str) -> Any:
+                # may_hold_control, inlined for bytes: this is the hot path of every raw message.
+                if type(data) is bytes and data.isascii() and data.find(b"\\") < 0 and data.find(b"\x7f") < 0:
+                    return build(fast(data))
+                return build(exact(data))
 
-    def decode(self, data: bytes | str) -> Any:
-        """Decode and validate; raise msgspec.DecodeError/ValidationError, ValueError or UnicodeEncodeError."""
-        # may_hold_control, inlined for bytes: this is the hot path of every raw message.
-        if type(data) is bytes and data.isascii() and data.find(b"\\") < 0 and data.find(b"\x7f") < 0:
-            wire = self._fast.decode(data)
+            self.decode = decode_one
         else:
-            wire = self._exact.decode(data)
-        return self._builders[type(wire)](wire)
+
+            def decode_union(data: bytes | str) -> Any:
+                if type(data) is bytes and data.isascii() and data.find(b"\\") < 0 and data.find(b"\x7f") < 0:
+                    wire = fast(data)
+                else:
+                    wire = exact(data)
+                return builders[type(wire)](wire)
+
+            self.decode = decode_union
+
+
+def _decoder(
+    generator: _Generator, models: tuple[type[BaseModel], ...], builders: dict[type[msgspec.Struct], Builder]
+) -> msgspec.json.Decoder[Any]:
+    tagged = len(models) > 1
+    structs: list[Any] = []
+    for model in models:
+        struct = generator.struct(model, tagged=tagged)
+        nested = {name: builder(inner, tagged=False) for name, inner in _nested_models(model).items()}
+        builders[struct] = builder(model, tagged=tagged, nested=nested)
+        structs.append(struct)
+    target: Any = structs[0] if len(structs) == 1 else Union[tuple(structs)]  # noqa: UP007
+    return msgspec.json.Decoder(target)
 
 
 _EXACT: Final = _Generator(patterns=True)

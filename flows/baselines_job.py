@@ -16,10 +16,10 @@ import redis
 from connectors.clickhouse.store import Store, open_store
 from connectors.redis_cache import BaselineCache
 from connectors.settings import Settings
-from events.baselines import BUCKET_MINUTES, VolumeBaseline
+from events.baselines import VolumeBaseline
+from events.calendar import BUCKET_NS, NEW_YORK
 from events.units import NS_PER_S
 from operators.volume_baselines import (
-    NEW_YORK,
     VolumeRow,
     build_baselines,
     build_equity_baselines,
@@ -27,7 +27,7 @@ from operators.volume_baselines import (
     window_start,
 )
 
-SLOT_NS = BUCKET_MINUTES * 60 * NS_PER_S
+SLOT_NS = BUCKET_NS
 # Calendar days read for N sessions: weekends and holidays included, with room to spare.
 CALENDAR_DAYS_PER_SESSION = 1.6
 

@@ -9,7 +9,6 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from bytewax.testing import run_main
 from rich.console import Console
@@ -17,13 +16,13 @@ from rich.console import Console
 from connectors.bytewax_io import CallbackSink, IterableSource, StoreSink
 from connectors.clickhouse.store import Store, open_store
 from connectors.settings import Settings
+from events.calendar import NEW_YORK
 from events.config import OptionsConfig
 from events.models import Alert, AnyEvent, DarkInference, DerivedEvent
 from events.units import NS_PER_S, format_price, format_usd
 from events.views import etf_symbols, filter_profile, visible
 from flows.embedded import build_embedded_flow
 
-NEW_YORK = ZoneInfo("America/New_York")
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 _STYLE = {"low": "dim", "medium": "yellow", "high": "bold red"}
 API_STOP_S = 5.0

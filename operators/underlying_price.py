@@ -37,11 +37,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
+from events.calendar import NEW_YORK
 from events.models import EquityQuote, OptionPrint, UnderlyingSource
 from events.symbology import Right, parse_occ, underlying_for_root
 from events.units import NS_PER_MS, NS_PER_S
 from operators.nbbo_join import MAX_QUOTE_HISTORY, QuoteBook
-from operators.volume_baselines import NEW_YORK, SessionClock
+from operators.volume_baselines import SessionClock
 
 IMPLIED_REFRESH_NS = NS_PER_S
 """An implied price is computed at most once per underlying per this much event time (bucketed) and reused."""

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
-from events.baselines import BUCKET_MINUTES, SESSION_BUCKETS, VolumeBaseline, volume_baseline_id
+from events.baselines import VolumeBaseline, volume_baseline_id
+from events.calendar import BUCKET_MINUTES, NEW_YORK, SESSION_BUCKETS, SESSION_CLOSE, SESSION_OPEN
 from events.units import NS_PER_S
-
-NEW_YORK = ZoneInfo("America/New_York")
-SESSION_OPEN = time(9, 30)
-SESSION_CLOSE = time(16, 0)
 
 
 class VolumeRow(NamedTuple):

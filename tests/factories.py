@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import cache
 from itertools import count
 from typing import Any
 
 from events.baselines import volume_baseline_id
+from events.calendar import SESSION_BUCKETS
 from events.config import EquitiesConfig, OptionsConfig
 from events.ids import derived_event_id, raw_event_id
 from events.models import (
-    SESSION_BUCKETS,
+    Alert,
+    AnyEvent,
     Candle,
+    ClassifierHit,
     DarkInference,
     DarkLevel,
     EquityPrint,
@@ -29,11 +34,13 @@ from events.models import (
     Structure,
     VolumeBaseline,
 )
+from events.models.registry import BY_EVENT_TYPE
 from events.symbology import format_occ, parse_occ
 from events.units import NS_PER_MS, notional_cents, price_e9
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
 from operators.flow_context import FlowContextTracker
 from operators.nbbo_join import Placed, Quote, side_of
+from operators.options_engine import OptionsEngine
 from operators.structures import StructureDetector
 
 T0 = 1_772_461_800_000_000_000  # 2026-03-02 14:30:00 UTC, a session open
@@ -518,3 +525,56 @@ def flow_context(*packets: Packet, window: str = "1m") -> FlowContext:
         tracker.on_packet(p)
     (found,) = [c for c in tracker.current(packets[0].underlying if packets else "SPY") if c.window_label == window]
     return found
+
+
+# ------------------------------------------------------------------------------------- one of each
+
+
+@cache
+def derived_examples() -> tuple[Packet, ClassifierHit, Alert]:
+    """Run a real sweep through the engine: one packet, its large_sweep hit and its alert."""
+    engine = OptionsEngine(OptionsConfig())
+    tape: list[AnyEvent] = [
+        quote(0, "1.00", "1.10"),
+        trade(10, "1.10", 200, venue="XCBO", conditions=("iso",)),
+        trade(20, "1.10", 200, venue="XISE", conditions=("iso",)),
+        trade(30, "1.12", 200, venue="XPHL", conditions=("iso",)),
+        quote(40, "1.05", "1.15"),
+    ]
+    out = [o for o in engine.on_events(tape) + engine.on_eof() if not isinstance(o, FlowContext)]
+    first, hit, alert = out[0], out[1], out[-1]  # 600 contracts for $66k: an unusual_spike hit comes second
+    assert isinstance(first, Packet)
+    assert isinstance(hit, ClassifierHit)
+    assert isinstance(alert, Alert)
+    return first, hit, alert
+
+
+EXAMPLES: dict[str, Callable[[], AnyEvent]] = {
+    "option_print": lambda: trade(10, "1.10", 200, nbbo=("1.00", "1.10")),
+    "option_nbbo": lambda: quote(0, "1.00", "1.10"),
+    "equity_print": lambda: equity_print(5, "580.12", 2_500),
+    "equity_quote": lambda: equity_quote(0, "580.10", "580.14"),
+    "option_definition": lambda: definition(CALL, multiplier=10),
+    "open_interest": lambda: open_interest(CALL, 12_345),
+    "volume_baseline": volume_baseline,
+    "packet": lambda: derived_examples()[0],
+    "classifier_hit": lambda: derived_examples()[1],
+    "alert": lambda: derived_examples()[2],
+    "structure": structure,
+    "flow_context": flow_context,
+    "equity_trade": equity_trade_example,
+    "dark_inference": dark_inference_example,
+    "dark_level": dark_level_example,
+    "candle": candle_example,
+}
+"""One realistic event of every registered type, by event type."""
+
+EVENT_TYPES: tuple[str, ...] = tuple(sorted(BY_EVENT_TYPE))
+"""Every event type of the model registry (`events.models.registry`)."""
+if set(EXAMPLES) != set(EVENT_TYPES):
+    raise TypeError(f"tests.factories.EXAMPLES must cover the registry: {set(EXAMPLES) ^ set(EVENT_TYPES)}")
+
+
+def example(event_type: str) -> AnyEvent:
+    """Return one realistic event of a registered type."""
+    return EXAMPLES[event_type]()

@@ -1,11 +1,11 @@
 """ClickHouse tables generated from the event contracts, and the conversion of events to rows and columns.
 
-One table per payload model, columns in the model's field order, then `day` (the partition key). The DDL is
-portable: it runs on the ClickHouse server Debian ships (18.16) and on chDB (26.x), so it uses only Int64
-nanosecond timestamps, `Date`, `String` (Literals and JSON text: dicts and tuples of nested records),
-`UInt8` booleans, `Array(String)`,
-`Nullable(scalar)` and `ReplacingMergeTree(<version>) PARTITION BY day ORDER BY id`. Reads take the latest
-version of each id with `FINAL` (or `argMax`).
+One table per registered payload model (`events.models.registry`), columns in the model's field order,
+then `day` (the partition key). The DDL is portable: it runs on the ClickHouse server Debian ships (18.16)
+and on chDB (26.x), so it uses only Int64 nanosecond timestamps, `Date`, `String` (Literals and JSON text:
+dicts and tuples of nested records), `UInt8` booleans, `Array(String)`, `Nullable(scalar)` and
+`ReplacingMergeTree(<version>) PARTITION BY day ORDER BY id`. Reads take the latest version of each id with
+`FINAL` (or `argMax`).
 
 `python -m connectors.clickhouse.schema` rewrites `deploy/clickhouse/001_tables.sql`; a test keeps the
 checked-in file equal to the generated one, so the contracts and the DDL cannot drift.
@@ -27,25 +27,8 @@ from pydantic import BaseModel
 
 from events import topics
 from events.ids import derived_event_id
-from events.models import (
-    Alert,
-    Candle,
-    ClassifierHit,
-    DarkInference,
-    DarkLevel,
-    DeadLetter,
-    EquityPrint,
-    EquityQuote,
-    EquityTrade,
-    FlowContext,
-    OpenInterest,
-    OptionDefinition,
-    OptionNbbo,
-    OptionPrint,
-    Packet,
-    Structure,
-    VolumeBaseline,
-)
+from events.models import DeadLetter
+from events.models.registry import REGISTRY
 from events.units import NS_PER_S
 
 ColumnKind = Literal["int", "float", "str", "bool", "date", "json", "array"]
@@ -221,24 +204,7 @@ def _spec(
 _DEAD_LETTER_EXTRA = (Column("id", "String", "str"), Column("ts_recv", "Int64", "int"))
 
 _SPECS: tuple[TableSpec, ...] = (
-    _spec("options_prints", topics.OPTIONS_PRINTS, OptionPrint),
-    _spec("options_nbbo", topics.OPTIONS_NBBO, OptionNbbo),
-    _spec("equities_prints", topics.EQUITIES_PRINTS, EquityPrint),
-    _spec("equities_quotes", topics.EQUITIES_QUOTES, EquityQuote),
-    _spec("refdata_options_definitions", topics.REFDATA_OPTIONS, OptionDefinition),
-    _spec("refdata_open_interest", topics.REFDATA_OPTIONS, OpenInterest),
-    _spec("refdata_volume_baselines", topics.REFDATA_OPTIONS, VolumeBaseline),
-    _spec("flow_packets", topics.FLOW_PACKETS, Packet),
-    _spec("flow_hits", topics.FLOW_HITS, ClassifierHit),
-    # An alert is updated in place (same id, higher revision); ts_first does not move between revisions.
-    _spec("flow_alerts", topics.FLOW_ALERTS, Alert, version="revision", day_from="ts_first"),
-    _spec("flow_structures", topics.FLOW_STRUCTURES, Structure),
-    _spec("flow_context", topics.FLOW_CONTEXT, FlowContext),
-    _spec("equities_trades", topics.EQUITIES_TRADES, EquityTrade),
-    _spec("dark_inferences", topics.DARK_INFERENCES, DarkInference),
-    # A dark level is updated in place (same id, higher revision); ts_first does not move between revisions.
-    _spec("dark_levels", topics.DARK_LEVELS, DarkLevel, version="revision", day_from="ts_first"),
-    _spec("equities_candles", topics.EQUITIES_CANDLES, Candle),
+    *(_spec(e.table, e.topic, e.model, version=e.version, day_from=e.day_from) for e in REGISTRY),
     TableSpec(
         DEAD_LETTERS,
         "*" + topics.DLQ_SUFFIX,
@@ -249,6 +215,7 @@ _SPECS: tuple[TableSpec, ...] = (
         day_from="ts_recv",
     ),
 )
+"""Every table: one per registered event type (`events.models.registry`), then the dead letters."""
 
 TABLES: dict[str, TableSpec] = {s.name: s for s in _SPECS}
 """Every table, by table name (the refdata topic feeds two tables, so topics are not unique keys)."""

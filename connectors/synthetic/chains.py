@@ -8,18 +8,16 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from hashlib import blake2b
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from connectors.synthetic.build import Template
+from events.calendar import BUCKET_NS, SESSION_BUCKETS, close_ns, session_date
 from events.config import OptionsConfig
-from events.models import BUCKET_MINUTES, SESSION_BUCKETS
 from events.symbology import Right, format_occ
 from events.units import NS_PER_S, price_e9
 
-NEW_YORK: Final = ZoneInfo("America/New_York")
 E9_PER_CENT: Final = 10_000_000
 RATE: Final = 0.04
 """Risk-free rate of the pricing model (annual, continuous)."""
@@ -33,7 +31,6 @@ STRIKES_EACH_SIDE: Final = 15
 FAR_STRIKES_EACH_SIDE: Final = 10
 FAR_DTE: Final = 60
 _NO_TEMPLATE: Final = Template(values={}, id_prefix=blake2b(digest_size=16))
-BUCKET_NS: Final = BUCKET_MINUTES * 60 * NS_PER_S
 PACKET_GAP_NS: Final = OptionsConfig.model_construct().packet_gap_ns
 """Prints on one contract closer than this may share a packet downstream (default `packet_gap_ms`)."""
 """Placeholder until the market attaches the instrument's event templates."""
@@ -127,15 +124,8 @@ def round_lot(price_cents: int) -> int:
 # ------------------------------------------------------------------------------------------- calendar
 
 
-def session_date(ts_ns: int) -> date:
-    """Return the New York calendar date of a timestamp."""
-    return datetime.fromtimestamp(ts_ns / NS_PER_S, tz=UTC).astimezone(NEW_YORK).date()
-
-
-def open_ns(day: date) -> int:
-    """Return 09:30 New York time on `day` in nanoseconds: the regular session's first 5-minute bucket."""
-    local = datetime.combine(day, time(9, 30), tzinfo=NEW_YORK)
-    return int(local.timestamp()) * NS_PER_S
+# session_date, open_ns (09:30 New York: the regular session's first 5-minute bucket) and close_ns (16:00:
+# options stop trading then) come from events.calendar.
 
 
 def bucket_index(ts_ns: int, session_open_ns: int) -> int:
@@ -145,12 +135,6 @@ def bucket_index(ts_ns: int, session_open_ns: int) -> int:
         return -1
     bucket = (ts_ns - session_open_ns) // BUCKET_NS
     return bucket if bucket < SESSION_BUCKETS else -1
-
-
-def close_ns(day: date) -> int:
-    """Return 16:00 New York time on `day` in nanoseconds (options stop trading then)."""
-    local = datetime.combine(day, time(16, 0), tzinfo=NEW_YORK)
-    return int(local.timestamp()) * NS_PER_S
 
 
 HISTORY_SHARE: Final = 0.5

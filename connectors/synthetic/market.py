@@ -52,10 +52,7 @@ from connectors.synthetic.chains import (
     Contract,
     UnderlyingState,
     build_underlying,
-    close_ns,
     draw_history,
-    open_ns,
-    session_date,
     spec_for,
 )
 from connectors.synthetic.pacing import iter_paced
@@ -80,6 +77,7 @@ from connectors.synthetic.planted import (
 )
 from connectors.synthetic.venues import EQUITY_VENUES, OFF_EXCHANGE, Venue, weighted_table
 from events.baselines import volume_baseline_id
+from events.calendar import close_ns, open_ns, session_date
 from events.ids import raw_event_id
 from events.models import OpenInterest, OptionDefinition, RawEvent, VolumeBaseline
 from events.topics import REFDATA_OPTIONS

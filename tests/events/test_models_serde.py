@@ -6,7 +6,6 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import date
-from functools import cache
 from typing import Any
 
 import pytest
@@ -14,101 +13,41 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from events.config import OptionsConfig
 from events.ids import raw_event_id
 from events.models import (
     MULTIPLIER_MAX,
     SEQUENCE_MAX,
     TS_MAX_NS,
     TS_MIN_NS,
-    Alert,
-    AnyEvent,
-    ClassifierHit,
     DeadLetter,
     EquityPrint,
     EquityQuote,
-    FlowContext,
     OpenInterest,
     OptionDefinition,
     OptionNbbo,
     OptionPrint,
-    Packet,
 )
+from events.models.registry import EVENT_TOPIC, TOPIC_ADAPTERS
 from events.serde import InvalidPayload, decode, decode_any, encode, to_json_line
 from events.symbology import format_occ, underlying_for_root
 from events.topics import (
     ALL_TOPICS,
-    EVENT_TOPIC,
-    TOPIC_ADAPTERS,
     base_topic,
     dlq,
     namespaced,
     topic_for,
 )
-from operators.options_engine import OptionsEngine
 from tests.factories import (
     CALL,
-    candle_example,
-    dark_inference_example,
-    dark_level_example,
+    EVENT_TYPES,
     definition,
+    derived_examples,
     equity_print,
-    equity_quote,
-    equity_trade_example,
-    flow_context,
+    example,
     open_interest,
     quote,
-    structure,
     trade,
-    volume_baseline,
 )
-
-# ------------------------------------------------------------------------------------------ examples
-
-
-@cache
-def derived_examples() -> tuple[Packet, ClassifierHit, Alert]:
-    """Run a real sweep through the engine: one packet, its large_sweep hit and its alert."""
-    engine = OptionsEngine(OptionsConfig())
-    tape: list[AnyEvent] = [
-        quote(0, "1.00", "1.10"),
-        trade(10, "1.10", 200, venue="XCBO", conditions=("iso",)),
-        trade(20, "1.10", 200, venue="XISE", conditions=("iso",)),
-        trade(30, "1.12", 200, venue="XPHL", conditions=("iso",)),
-        quote(40, "1.05", "1.15"),
-    ]
-    out = [o for o in engine.on_events(tape) + engine.on_eof() if not isinstance(o, FlowContext)]
-    packet, hit, alert = out[0], out[1], out[-1]  # 600 contracts for $66k: an unusual_spike hit comes second
-    assert isinstance(packet, Packet)
-    assert isinstance(hit, ClassifierHit)
-    assert isinstance(alert, Alert)
-    return packet, hit, alert
-
-
-def example(event_type: str) -> AnyEvent:
-    """Return one realistic event of each type."""
-    builders: dict[str, Callable[[], AnyEvent]] = {
-        "option_print": lambda: trade(10, "1.10", 200, nbbo=("1.00", "1.10")),
-        "option_nbbo": lambda: quote(0, "1.00", "1.10"),
-        "equity_print": lambda: equity_print(5, "580.12", 2_500),
-        "equity_quote": lambda: equity_quote(0, "580.10", "580.14"),
-        "option_definition": lambda: definition(CALL, multiplier=10),
-        "open_interest": lambda: open_interest(CALL, 12_345),
-        "volume_baseline": volume_baseline,
-        "packet": lambda: derived_examples()[0],
-        "classifier_hit": lambda: derived_examples()[1],
-        "alert": lambda: derived_examples()[2],
-        "structure": structure,
-        "flow_context": flow_context,
-        "equity_trade": equity_trade_example,
-        "dark_inference": dark_inference_example,
-        "dark_level": dark_level_example,
-        "candle": candle_example,
-    }
-    return builders[event_type]()
-
-
-EVENT_TYPES = sorted(EVENT_TOPIC)
 
 
 @pytest.mark.parametrize("event_type", EVENT_TYPES)

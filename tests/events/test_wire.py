@@ -24,7 +24,8 @@ from events.serde import (
 )
 from events.topics import topic_for
 from events.wire import error_field, may_hold_control
-from tests.events.test_models_serde import EVENT_TYPES, example, raw_events
+from tests.events.test_models_serde import raw_events
+from tests.factories import EVENT_TYPES, example
 
 FAST_ERRORS = (msgspec.DecodeError, ValueError, UnicodeError, RecursionError)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from connectors.synthetic.chains import E9_PER_CENT, Contract, UnderlyingState, session_date
+from connectors.synthetic.chains import E9_PER_CENT, Contract, UnderlyingState
 from connectors.synthetic.planted.truth import (
     RULES,
     ContractFacts,
@@ -25,6 +25,7 @@ from connectors.synthetic.planted.truth import (
     label_truth,
 )
 from connectors.synthetic.venues import OPTION_VENUES, Venue
+from events.calendar import session_date
 from events.models import Direction, Side
 from events.units import NS_PER_MS, NS_PER_S, notional_cents
 

@@ -21,21 +21,18 @@ from connectors.settings import Settings
 from connectors.synthetic import PlantedLabel, SyntheticConfig, SyntheticMarket, iter_paced
 from connectors.synthetic.build import check_builders
 from connectors.synthetic.chains import (
-    BUCKET_NS,
     E9_PER_CENT,
     KNOWN_SPECS,
     PACKET_GAP_NS,
     build_chain,
-    close_ns,
     expiries,
-    open_ns,
-    session_date,
 )
 from connectors.synthetic.market import DEFAULT_START_TS
 from connectors.synthetic.pacing import MIN_SLEEP_S
 from connectors.synthetic.planted.library import SCENARIOS
 from connectors.synthetic.planted.script import ISOLATION_NS, SAME_CONTRACT_GAP_NS
 from connectors.synthetic.venues import EQUITY_VENUES, OPTION_VENUES, Venue, weighted_table
+from events.calendar import BUCKET_NS, close_ns, open_ns, session_date
 from events.ids import raw_event_id
 from events.models import (
     EquityPrint,

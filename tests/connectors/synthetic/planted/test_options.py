@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import pairwise
 
-from connectors.synthetic.chains import session_date
 from connectors.synthetic.planted.truth import (
     RULES,
 )
+from events.calendar import session_date
 from events.symbology import parse_occ
 from tests.connectors.synthetic.planted.sessions import (
     GAP_NS,
