@@ -42,12 +42,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from events.calendar import NEW_YORK
 from events.config import OptionsConfig
 from events.ids import derived_event_id
 from events.models import ClassifierHit, Direction, Packet
 from events.units import CENTS_PER_USD, NS_PER_S, format_price, format_usd
 from operators.repeated_hits import RepeatRun
+from operators.volume_baselines import NEW_YORK
 
 POOR_QUOTES_COVERAGE = 0.5
 """Below this NBBO coverage the quote context is poor: confidence drops and no direction is claimed."""

@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from events.baselines import VolumeBaseline, volume_baseline_id
-from events.calendar import BUCKET_MINUTES, NEW_YORK, SESSION_BUCKETS, SESSION_CLOSE, SESSION_OPEN
+from events.calendar import BUCKET_MINUTES, SESSION_BUCKETS, SESSION_CLOSE, SESSION_OPEN
+from events.calendar import NEW_YORK as NEW_YORK  # re-exported: the classifiers import it from here
 from events.units import NS_PER_S
 
 
