@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from events.models.fields import (
     SCHEMA_VERSION,
-    Day,
     EventId,
+    Expiry,
     Name,
     PriceE9,
     SchemaVersion,
@@ -97,7 +97,7 @@ class OptionContract(Event):
     symbol: Symbol = Field(description="OCC/OSI symbol, 21 characters, root space-padded")
     underlying: Symbol
     root: Symbol
-    expiry: Day
+    expiry: Expiry
     right: Right
     strike_e9: PriceE9
 

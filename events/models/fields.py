@@ -89,6 +89,8 @@ def date_text(value: object) -> object:
 SchemaVersion = Annotated[Literal[1], BeforeValidator(exact_int)]
 TsNs = Annotated[int, Strict(), Field(ge=TS_MIN_NS, lt=TS_MAX_NS, description="nanoseconds since the UNIX epoch")]
 Day = Annotated[date, BeforeValidator(date_text), Strict(), Field(ge=DATE_MIN, le=DATE_MAX)]
+Expiry = Annotated[date, BeforeValidator(date_text), Strict()]
+"""An option's expiry: bounded by its OSI symbol, which it must agree with (years 2000-2099, see symbology)."""
 PriceE9 = Annotated[int, Strict(), Field(gt=0, le=PRICE_MAX_E9, description="price, fixed-point 1e-9")]
 QuoteE9 = Annotated[
     int, Strict(), Field(ge=0, le=PRICE_MAX_E9, description="quote price, fixed-point 1e-9 (0 = no bid)")
@@ -127,9 +129,13 @@ AgeMs = Annotated[int, Strict(), Field(ge=0, le=DURATION_MAX_NS // 1_000_000)]
 Rank = Annotated[int, Strict(), Field(ge=1, le=QUANTITY_MAX)]
 
 
+NOTIONAL_MAX_E9 = PRINT_NOTIONAL_MAX_CENTS * 10_000_000
+"""PRINT_NOTIONAL_MAX_CENTS as price_e9 x size x multiplier (1e-9 dollars)."""
+
+
 def check_notional(price_e9: int, size: int, multiplier: int) -> None:
     """Raise ValueError if one print's notional (price x size x multiplier) exceeds PRINT_NOTIONAL_MAX_CENTS."""
-    if price_e9 * size * multiplier > PRINT_NOTIONAL_MAX_CENTS * 10_000_000:
+    if price_e9 * size * multiplier > NOTIONAL_MAX_E9:
         raise ValueError(
             f"notional of price_e9 {price_e9} x size {size} x multiplier {multiplier} exceeds "
             f"{PRINT_NOTIONAL_MAX_CENTS} cents"

@@ -13,10 +13,10 @@ from events.models.fields import (
     AgeMs,
     Cents,
     Count,
-    Day,
     Direction,
     DurationNs,
     EventId,
+    Expiry,
     Flag,
     Ids,
     Metrics,
@@ -216,7 +216,7 @@ class StructureLeg(Contract):
 
     packet_id: EventId
     symbol: Symbol
-    expiry: Day
+    expiry: Expiry
     right: Right
     strike_e9: PriceE9
     side: Side

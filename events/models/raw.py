@@ -11,6 +11,7 @@ from pydantic import Field
 from events.models.base import FieldCheck, OptionContract, SequencedEvent, check_contract
 from events.models.fields import (
     CONSOLIDATED_VENUE,
+    NOTIONAL_MAX_E9,
     Flag,
     Label,
     Multiplier,
@@ -27,7 +28,8 @@ from events.models.fields import (
 
 def check_print_notional(values: Mapping[str, Any]) -> None:
     """Raise ValueError if an option print's premium (price x contracts x multiplier) is out of bounds."""
-    check_notional(values["price_e9"], values["size_contracts"], values["multiplier"])
+    if values["price_e9"] * values["size_contracts"] * values["multiplier"] > NOTIONAL_MAX_E9:
+        check_notional(values["price_e9"], values["size_contracts"], values["multiplier"])
 
 
 def check_equity_notional(values: Mapping[str, Any]) -> None:

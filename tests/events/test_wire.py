@@ -131,7 +131,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
     return topic_for(event.event_type), json.dumps(payload).encode()  # type: ignore[attr-defined]
 
 
-@settings(max_examples=1_500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(mutated())
 def test_fast_decode_and_reference_agree_on_hostile_payloads(case: tuple[str, bytes]) -> None:
     topic, data = case
