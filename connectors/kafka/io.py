@@ -551,6 +551,12 @@ def kafka_input(
 
 
 @operator
+def dead_letter_output(step_id: str, up: Stream[SinkMessage], bootstrap: str, *, counters: Counters = COUNTERS) -> None:
+    """Produce dead-letter messages (`dead_letter_message`: topic, key and value set) as they are."""
+    op.output("dlq_output", up, _kafka_sink(bootstrap, counters, None))
+
+
+@operator
 def kafka_output(
     step_id: str,
     up: Stream[Event],
