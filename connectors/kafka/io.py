@@ -49,7 +49,7 @@ from connectors.kafka.messages import (
     to_sink_message,
 )
 from events.models import AnyEvent, DeadLetter, Event
-from events.serde import InvalidPayload, decode, encode
+from events.serde import decode, encode
 from events.topics import namespaced
 
 log = logging.getLogger(__name__)
@@ -460,7 +460,7 @@ def _decoder(counters: Counters) -> Callable[[SourceMessage], AnyEvent | DeadLet
 
 def reference_snapshot(bootstrap: str, topics: Iterable[str], timeout_s: float = 60.0) -> list[AnyEvent]:
     """Read reference topics (full names) to their current end; return their valid events (topic by topic, in
-    partition order). Invalid payloads are left to the stream to dead-letter."""
+    partition order). Invalid payloads, and any that decoding fails on, are left to the stream to dead-letter."""
     events: list[AnyEvent] = []
     for topic in topics:
         messages, _ = read_snapshot(bootstrap, topic, timeout_s)
@@ -469,7 +469,7 @@ def reference_snapshot(bootstrap: str, topics: Iterable[str], timeout_s: float =
                 continue
             try:
                 events.append(decode(topic, m.value))
-            except InvalidPayload:
+            except Exception:  # InvalidPayload, or any failure of decoding: the stream dead-letters it
                 continue
     return events
 
