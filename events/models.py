@@ -6,23 +6,137 @@ Every model carries `event_type` (a literal naming the payload, so any JSON line
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from events.symbology import Right, parse_occ
 
 SCHEMA_VERSION: Literal[1] = 1
 
-TsNs = Annotated[int, Field(gt=0, description="nanoseconds since the UNIX epoch")]
-PriceE9 = Annotated[int, Field(gt=0, description="price, fixed-point 1e-9")]
-QuoteE9 = Annotated[int, Field(ge=0, description="quote price, fixed-point 1e-9 (0 = no bid)")]
-Count = Annotated[int, Field(ge=0)]
-Positive = Annotated[int, Field(gt=0)]
-Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
-EventId = Annotated[str, Field(min_length=1, max_length=64)]
-Symbol = Annotated[str, Field(min_length=1, max_length=32)]
+# ------------------------------------------------------------------------------------------ bounds
+# Every number a payload carries is bounded well inside what it is stored as (Int64, Float64), so a payload
+# that validated can never overflow a flow's arithmetic or a sink's column. The bounds are generous for real
+# markets; anything beyond them is a broken or hostile input, dead-lettered at the edge.
+
+TS_MIN_NS = 946_684_800_000_000_000
+"""Earliest timestamp accepted: 2000-01-01T00:00:00Z, in ns since the epoch."""
+TS_MAX_NS = 4_102_444_800_000_000_000
+"""First timestamp refused: 2100-01-01T00:00:00Z (timestamps are < this)."""
+DATE_MIN = date(2000, 1, 1)
+DATE_MAX = date(2099, 12, 31)
+"""Calendar dates (expiries, sessions) lie within the same years as timestamps."""
+DURATION_MAX_NS = TS_MAX_NS - TS_MIN_NS
+"""Longest duration or age a payload may state (the whole timestamp range)."""
+PRICE_MAX_E9 = 10**16
+"""Highest price, fixed-point 1e-9: $10,000,000 a share or contract."""
+SIZE_MAX = 10**9
+"""Largest size of one print or one quote side, in contracts or shares."""
+MULTIPLIER_MAX = 10_000
+"""Largest contract multiplier (shares per contract; 100 for standard equity options)."""
+QUANTITY_MAX = 10**12
+"""Largest count or size summed over many prints (derived events): contracts, shares, prints, packets."""
+CENTS_MAX = 10**15
+"""Largest money amount, in cents ($10 trillion), either sign."""
+PRINT_NOTIONAL_MAX_CENTS = CENTS_MAX
+"""Largest notional of one print (price x size x multiplier), so every print's premium is a storable amount
+(without it, the price and size bounds alone would allow 1e22 cents)."""
+SEQUENCE_MAX = 10**18
+"""Largest provider sequence number or numeric instrument id (fits Int64)."""
+STAT_MAX = 1e18
+"""Largest magnitude of a float statistic; NaN and infinities are refused everywhere."""
+ID_MAX_LENGTH = 64
+SYMBOL_MAX_LENGTH = 32
+LABEL_MAX_LENGTH = 64
+"""Venues, providers, condition flags, classifier names, labels."""
+TEXT_MAX_LENGTH = 4_096
+"""Rules, headlines, explanations, formulas."""
+TAGS_MAX = 64
+"""Most items in a tuple of labels (conditions, venues, classifiers, excluded reasons)."""
+TEXTS_MAX = 256
+"""Most explanations on one event; most entries in one metrics dict."""
+IDS_MAX = 100_000
+"""Most ids one derived event cites (a packet's prints, a structure's prints)."""
+LEGS_MAX = 64
+"""Most legs of one structure."""
+NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
+"""Every string: no C0 control characters (NUL, ESC, newline, ...), DEL or C1 controls."""
+
+
+def _text(max_length: int, min_length: int = 0) -> Any:
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_CONTROL)
+
+
+def exact_int(value: object) -> object:
+    """Refuse booleans and floats where a literal integer is expected (pydantic's Literal takes True for 1)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"Input should be an integer, got {type(value).__name__}")
+    return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def date_text(value: object) -> object:
+    """Take a date, or its text exactly as YYYY-MM-DD (JSON); strict date validation does the rest."""
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError("Input should be a valid date in the format YYYY-MM-DD")
+        return date.fromisoformat(value)
+    return value
+
+
+SchemaVersion = Annotated[Literal[1], BeforeValidator(exact_int)]
+TsNs = Annotated[int, Strict(), Field(ge=TS_MIN_NS, lt=TS_MAX_NS, description="nanoseconds since the UNIX epoch")]
+Day = Annotated[date, BeforeValidator(date_text), Strict(), Field(ge=DATE_MIN, le=DATE_MAX)]
+PriceE9 = Annotated[int, Strict(), Field(gt=0, le=PRICE_MAX_E9, description="price, fixed-point 1e-9")]
+QuoteE9 = Annotated[
+    int, Strict(), Field(ge=0, le=PRICE_MAX_E9, description="quote price, fixed-point 1e-9 (0 = no bid)")
+]
+Size = Annotated[int, Strict(), Field(gt=0, le=SIZE_MAX)]
+"""Size of one print: contracts or shares."""
+QuoteSize = Annotated[int, Strict(), Field(ge=0, le=SIZE_MAX)]
+"""Size of one quote side (0: nothing displayed)."""
+Multiplier = Annotated[int, Strict(), Field(gt=0, le=MULTIPLIER_MAX)]
+Sequence = Annotated[int, Strict(), Field(ge=0, le=SEQUENCE_MAX)]
+Count = Annotated[int, Strict(), Field(ge=0, le=QUANTITY_MAX)]
+Positive = Annotated[int, Strict(), Field(gt=0, le=QUANTITY_MAX)]
+Cents = Annotated[int, Strict(), Field(ge=0, le=CENTS_MAX)]
+SignedCents = Annotated[int, Strict(), Field(ge=-CENTS_MAX, le=CENTS_MAX)]
+DurationNs = Annotated[int, Strict(), Field(ge=0, le=DURATION_MAX_NS)]
+SignedDurationNs = Annotated[int, Strict(), Field(ge=-DURATION_MAX_NS, le=DURATION_MAX_NS)]
+Ratio = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Stat = Annotated[float, Strict(), Field(ge=-STAT_MAX, le=STAT_MAX, allow_inf_nan=False)]
+"""A float statistic (z-score, ratio, measured number): finite and bounded."""
+Volume = Annotated[float, Strict(), Field(ge=0.0, le=float(QUANTITY_MAX), allow_inf_nan=False)]
+"""A mean volume: contracts or shares, finite, non-negative."""
+EventId = Annotated[str, _text(ID_MAX_LENGTH, 1)]
+Symbol = Annotated[str, _text(SYMBOL_MAX_LENGTH, 1)]
+Label = Annotated[str, _text(LABEL_MAX_LENGTH)]
+Name = Annotated[str, _text(LABEL_MAX_LENGTH, 1)]
+"""A label that must not be empty (provider, classifier, ...)."""
+Text = Annotated[str, _text(TEXT_MAX_LENGTH)]
+Tags = Annotated[tuple[Label, ...], Field(max_length=TAGS_MAX)]
+Texts = Annotated[tuple[Text, ...], Field(max_length=TEXTS_MAX)]
+Ids = Annotated[tuple[EventId, ...], Field(max_length=IDS_MAX)]
+Metrics = Annotated[dict[Name, Stat], Field(max_length=TEXTS_MAX)]
+PlacementMap = Annotated[dict[Name, Count], Field(max_length=TAGS_MAX)]
+Flag = Annotated[bool, Strict()]
+PositiveDurationNs = Annotated[int, Strict(), Field(gt=0, le=DURATION_MAX_NS)]
+AgeMs = Annotated[int, Strict(), Field(ge=0, le=DURATION_MAX_NS // 1_000_000)]
+Rank = Annotated[int, Strict(), Field(ge=1, le=QUANTITY_MAX)]
+
+
+def check_notional(price_e9: int, size: int, multiplier: int) -> None:
+    """Raise ValueError if one print's notional (price x size x multiplier) exceeds PRINT_NOTIONAL_MAX_CENTS."""
+    if price_e9 * size * multiplier > PRINT_NOTIONAL_MAX_CENTS * 10_000_000:
+        raise ValueError(
+            f"notional of price_e9 {price_e9} x size {size} x multiplier {multiplier} exceeds "
+            f"{PRINT_NOTIONAL_MAX_CENTS} cents"
+        )
+
 
 Side = Literal["buy", "sell", "unknown"]
 Placement = Literal["AA", "A", "MID", "B", "BB", "MISSING", "STALE", "CROSSED"]
@@ -46,7 +160,7 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False)
 
     event_type: str
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     id: EventId
     ts_event: TsNs
 
@@ -62,7 +176,7 @@ class _OptionContract(Event):
     symbol: Symbol = Field(description="OCC/OSI symbol, 21 characters, root space-padded")
     underlying: Symbol
     root: Symbol
-    expiry: date
+    expiry: Day
     right: Right
     strike_e9: PriceE9
 
@@ -93,42 +207,47 @@ class OptionPrint(_OptionContract):
     """One option trade as reported by the tape."""
 
     event_type: Literal["option_print"] = "option_print"
-    provider: str
+    provider: Name
     ts_recv: TsNs | None = None
-    sequence: Count = 0
-    multiplier: Positive = Field(default=100, description="shares per contract (reference data, else 100)")
-    venue: str = Field(description="venue code (MIC-like)")
-    venue_id: str = Field(description="the provider's own venue identity (e.g. Databento publisher_id)")
+    sequence: Sequence = 0
+    multiplier: Multiplier = Field(default=100, description="shares per contract (reference data, else 100)")
+    venue: Label = Field(description="venue code (MIC-like)")
+    venue_id: Label = Field(description="the provider's own venue identity (e.g. Databento publisher_id)")
     price_e9: PriceE9
-    size_contracts: Positive
-    conditions: tuple[str, ...] = Field(default=(), description="canonical condition flags")
-    raw_conditions: str = ""
-    nbbo_bid_e9: int | None = Field(
+    size_contracts: Size
+    conditions: Tags = Field(default=(), description="canonical condition flags")
+    raw_conditions: Label = ""
+    nbbo_bid_e9: QuoteE9 | None = Field(
         default=None,
         description="quote bid at trade time, when the provider gives it: the NBBO (tcbbo), or for a venue-level"
         " schema (tbbo) the trading venue's own book just before the trade",
     )
-    nbbo_ask_e9: int | None = None
-    nbbo_bid_size_contracts: int | None = None
-    nbbo_ask_size_contracts: int | None = None
-    nbbo_ts: int | None = Field(default=None, description="ts_event of the quote given with the trade")
-    underlying_e9: int | None = Field(default=None, description="underlying price at the print, when known")
+    nbbo_ask_e9: QuoteE9 | None = None
+    nbbo_bid_size_contracts: QuoteSize | None = None
+    nbbo_ask_size_contracts: QuoteSize | None = None
+    nbbo_ts: TsNs | None = Field(default=None, description="ts_event of the quote given with the trade")
+    underlying_e9: PriceE9 | None = Field(default=None, description="underlying price at the print, when known")
+
+    @model_validator(mode="after")
+    def _notional_is_bounded(self) -> OptionPrint:
+        check_notional(self.price_e9, self.size_contracts, self.multiplier)
+        return self
 
 
 class OptionNbbo(Event):
     """A top-of-book quote for one option contract: consolidated (venue `NBBO`) or one venue's book."""
 
     event_type: Literal["option_nbbo"] = "option_nbbo"
-    provider: str
+    provider: Name
     ts_recv: TsNs | None = None
-    sequence: Count = 0
+    sequence: Sequence = 0
     symbol: Symbol
     underlying: Symbol
-    venue: str = CONSOLIDATED_VENUE
+    venue: Label = CONSOLIDATED_VENUE
     bid_e9: QuoteE9
     ask_e9: QuoteE9
-    bid_size_contracts: Count
-    ask_size_contracts: Count
+    bid_size_contracts: QuoteSize
+    ask_size_contracts: QuoteSize
 
     @property
     def key(self) -> str:
@@ -139,22 +258,27 @@ class EquityPrint(Event):
     """One equity trade, lit or off-exchange (reported to a FINRA TRF/ADF)."""
 
     event_type: Literal["equity_print"] = "equity_print"
-    provider: str
+    provider: Name
     ts_recv: TsNs | None = None
-    sequence: Count = 0
+    sequence: Sequence = 0
     symbol: Symbol
-    venue: str
-    venue_id: str
-    off_exchange: bool = Field(description="reported to a FINRA facility (TRF/ADF)")
+    venue: Label
+    venue_id: Label
+    off_exchange: Flag = Field(description="reported to a FINRA facility (TRF/ADF)")
     price_e9: PriceE9
-    size_shares: Positive
-    conditions: tuple[str, ...] = ()
-    raw_conditions: str = ""
-    bid_e9: int | None = Field(
+    size_shares: Size
+    conditions: Tags = ()
+    raw_conditions: Label = ""
+    bid_e9: QuoteE9 | None = Field(
         default=None,
         description="bid at trade time, when given: the consolidated quote, or (a single venue's tbbo) that venue's",
     )
-    ask_e9: int | None = None
+    ask_e9: QuoteE9 | None = None
+
+    @model_validator(mode="after")
+    def _notional_is_bounded(self) -> EquityPrint:
+        check_notional(self.price_e9, self.size_shares, 1)
+        return self
 
     @property
     def key(self) -> str:
@@ -165,15 +289,15 @@ class EquityQuote(Event):
     """A top-of-book equity quote (consolidated unless `venue` says otherwise)."""
 
     event_type: Literal["equity_quote"] = "equity_quote"
-    provider: str
+    provider: Name
     ts_recv: TsNs | None = None
-    sequence: Count = 0
+    sequence: Sequence = 0
     symbol: Symbol
-    venue: str = CONSOLIDATED_VENUE
+    venue: Label = CONSOLIDATED_VENUE
     bid_e9: QuoteE9
     ask_e9: QuoteE9
-    bid_size_shares: Count
-    ask_size_shares: Count
+    bid_size_shares: QuoteSize
+    ask_size_shares: QuoteSize
 
     @property
     def key(self) -> str:
@@ -184,24 +308,24 @@ class OptionDefinition(_OptionContract):
     """Reference data for one option contract."""
 
     event_type: Literal["option_definition"] = "option_definition"
-    provider: str
+    provider: Name
     ts_recv: TsNs | None = None
-    multiplier: Positive = 100
-    instrument_id: int | None = Field(default=None, description="the provider's numeric instrument id")
-    venue: str = ""
+    multiplier: Multiplier = 100
+    instrument_id: Sequence | None = Field(default=None, description="the provider's numeric instrument id")
+    venue: Label = ""
 
 
 class OpenInterest(Event):
     """Prior-day open interest for one option contract."""
 
     event_type: Literal["open_interest"] = "open_interest"
-    provider: str
+    provider: Name
     ts_recv: TsNs | None = None
     symbol: Symbol
     underlying: Symbol
     open_interest_contracts: Count
-    ts_ref: int | None = Field(default=None, description="the session the figure refers to, when given")
-    venue: str = ""
+    ts_ref: TsNs | None = Field(default=None, description="the session the figure refers to, when given")
+    venue: Label = ""
 
     @property
     def key(self) -> str:
@@ -226,11 +350,15 @@ class VolumeBaseline(Event):
     scope: Literal["contract", "underlying", "equity"]
     subject: Symbol = Field(description="the contract's OSI symbol, or the underlying (scopes underlying, equity)")
     underlying: Symbol
-    as_of: date = Field(description="the last session included")
-    sessions: Positive = Field(description="sessions in the window (sessions without prints count as 0)")
-    day_volume_mean: float = Field(ge=0, description="mean contracts (scope equity: shares) per regular session")
-    bucket_volume_mean: tuple[float, ...] = Field(
-        description=f"mean volume per {BUCKET_MINUTES}-minute bucket from 09:30 New York, {SESSION_BUCKETS} values"
+    as_of: Day = Field(description="the last session included")
+    sessions: Annotated[int, Strict(), Field(gt=0, le=100_000)] = Field(
+        description="sessions in the window (sessions without prints count as 0)"
+    )
+    day_volume_mean: Volume = Field(description="mean contracts (scope equity: shares) per regular session")
+    bucket_volume_mean: tuple[Volume, ...] = Field(
+        min_length=SESSION_BUCKETS,
+        max_length=SESSION_BUCKETS,
+        description=f"mean volume per {BUCKET_MINUTES}-minute bucket from 09:30 New York, {SESSION_BUCKETS} values",
     )
 
     @property
@@ -254,36 +382,36 @@ class Packet(_OptionContract):
     side: Side
     ts_first: TsNs
     ts_last: TsNs
-    span_ns: Count
+    span_ns: DurationNs
     print_count: Positive
     venue_count: Positive
-    venues: tuple[str, ...]
+    venues: Tags
     size_contracts: Positive
-    premium_cents: Count
+    premium_cents: Cents
     vwap_e9: PriceE9
     first_price_e9: PriceE9
     last_price_e9: PriceE9
     min_price_e9: PriceE9
     max_price_e9: PriceE9
     price_path: PricePath
-    placement_counts: dict[str, int] = Field(description="prints per placement (AA, A, MID, B, BB, ...)")
-    placement_sizes: dict[str, int] = Field(description="contracts per placement")
+    placement_counts: PlacementMap = Field(description="prints per placement (AA, A, MID, B, BB, ...)")
+    placement_sizes: PlacementMap = Field(description="contracts per placement")
     buy_size_contracts: Count
     sell_size_contracts: Count
     nbbo_coverage: Ratio = Field(description="share of size with a fresh, uncrossed NBBO")
     stale_ratio: Ratio = Field(description="share of size whose NBBO was older than nbbo_max_age_ms")
-    bid_e9: int | None = Field(default=None, description="NBBO bid at the first print")
-    ask_e9: int | None = None
-    bid_size_contracts: int | None = None
-    ask_size_contracts: int | None = None
-    touch_size_ratio: float | None = Field(
+    bid_e9: QuoteE9 | None = Field(default=None, description="NBBO bid at the first print")
+    ask_e9: QuoteE9 | None = None
+    bid_size_contracts: QuoteSize | None = None
+    ask_size_contracts: QuoteSize | None = None
+    touch_size_ratio: Stat | None = Field(
         default=None, description="contracts taken at or through the touch / contracts displayed there"
     )
-    conditions: tuple[str, ...] = ()
+    conditions: Tags = ()
     complex_prints: Count = Field(default=0, description="multi-leg, stock-tied, cross or floor prints")
     tick_test_prints: Count = Field(default=0, description="prints placed by the tick test (locked market)")
     late_prints: Count = Field(default=0, description="prints that arrived behind the watermark")
-    underlying_e9: int | None = Field(
+    underlying_e9: PriceE9 | None = Field(
         default=None,
         description="underlying price as of the print that opened the packet (see underlying_source); None: unknown",
     )
@@ -292,13 +420,13 @@ class Packet(_OptionContract):
         description="quote: the underlying's quote mid (or the provider's price on the print); implied: put-call"
         " parity on the nearest expiry; None: neither was available",
     )
-    underlying_age_ms: int | None = Field(
-        default=None, ge=0, description="age of the oldest quote behind underlying_e9 at the opening print"
+    underlying_age_ms: AgeMs | None = Field(
+        default=None, description="age of the oldest quote behind underlying_e9 at the opening print"
     )
-    underlying_strike_e9: int | None = Field(
+    underlying_strike_e9: PriceE9 | None = Field(
         default=None, description="implied: the strike whose call and put gave underlying_e9 by put-call parity"
     )
-    print_ids: tuple[EventId, ...]
+    print_ids: Ids
 
 
 class ClassifierHit(Event):
@@ -309,14 +437,14 @@ class ClassifierHit(Event):
     symbol: Symbol = Field(description="contract symbol, or the underlying for structures")
     subject_type: SubjectType
     subject_id: EventId
-    classifier: str
+    classifier: Name
     direction: Direction
     confidence: Ratio
-    rule: str = Field(description="the rule that fired, with its thresholds")
-    metrics: dict[str, float] = Field(description="the measured numbers the rule read")
-    explanations: tuple[str, ...]
-    evidence_ids: tuple[EventId, ...] = Field(description="ids of the prints behind the hit")
-    premium_cents: Count
+    rule: Text = Field(description="the rule that fired, with its thresholds")
+    metrics: Metrics = Field(description="the measured numbers the rule read")
+    explanations: Texts
+    evidence_ids: Ids = Field(description="ids of the prints behind the hit")
+    premium_cents: Cents
     size_contracts: Count
 
     @property
@@ -343,23 +471,23 @@ class Alert(Event):
     symbol: Symbol
     subject_type: SubjectType
     subject_id: EventId
-    kind: str
+    kind: Name
     side: Side
     direction: Direction
-    classifiers: tuple[str, ...]
-    score: Annotated[int, Field(ge=0, le=100)]
+    classifiers: Tags
+    score: Annotated[int, Strict(), Field(ge=0, le=100)]
     severity: Severity
     confidence: Ratio
-    premium_cents: Count = Field(description="premium of every absorbed subject (a structure's gross premium)")
+    premium_cents: Cents = Field(description="premium of every absorbed subject (a structure's gross premium)")
     size_contracts: Count = Field(description="contracts of every absorbed subject")
     subject_count: Positive = Field(description="packets or structures absorbed (1 when raised)")
     print_count: Positive = Field(description="prints of every absorbed subject")
     hit_count: Positive = Field(description="classifier hits absorbed, a structure's folded leg hits included")
     price_e9: PriceE9 = Field(description="VWAP of the subject")
-    bid_e9: int | None = Field(default=None, description="NBBO bid cited (at the first print)")
-    ask_e9: int | None = None
-    headline: str
-    explanations: tuple[str, ...]
+    bid_e9: QuoteE9 | None = Field(default=None, description="NBBO bid cited (at the first print)")
+    ask_e9: QuoteE9 | None = None
+    headline: Text
+    explanations: Texts
     hit_ids: tuple[EventId, ...] = Field(
         max_length=MAX_ALERT_IDS,
         description="the first subject's hits (a structure's with its legs'), then the largest subjects' "
@@ -373,7 +501,7 @@ class Alert(Event):
         max_length=MAX_ALERT_IDS,
         description="the first subject, then the largest absorbed (at most alert_max_subject_ids)",
     )
-    placement_sizes: dict[str, int] = Field(
+    placement_sizes: PlacementMap = Field(
         default_factory=dict,
         description="contracts per placement (AA, A, MID, B, BB, MISSING, STALE, CROSSED) over every merged subject",
     )
@@ -390,13 +518,13 @@ class StructureLeg(BaseModel):
 
     packet_id: EventId
     symbol: Symbol
-    expiry: date
+    expiry: Day
     right: Right
     strike_e9: PriceE9
     side: Side
     kind: PacketKind
     size_contracts: Positive
-    premium_cents: Count
+    premium_cents: Cents
     vwap_e9: PriceE9
     nbbo_coverage: Ratio = Field(description="share of the leg's size with a fresh, uncrossed NBBO")
     ts_first: TsNs
@@ -419,22 +547,24 @@ class Structure(Event):
     event_type: Literal["structure"] = "structure"
     underlying: Symbol
     structure_type: StructureType
-    flagged: bool = Field(description="every leg carried a multi-leg condition flag (the venue said so)")
-    rule: str = Field(description="the rule that matched, with its numbers")
-    metrics: dict[str, float] = Field(description="the measured numbers the rule read")
+    flagged: Flag = Field(description="every leg carried a multi-leg condition flag (the venue said so)")
+    rule: Text = Field(description="the rule that matched, with its numbers")
+    metrics: Metrics = Field(description="the measured numbers the rule read")
     ts_first: TsNs
     ts_last: TsNs
-    leg_count: Annotated[int, Field(ge=2)]
-    legs: tuple[StructureLeg, ...]
-    leg_ids: tuple[EventId, ...] = Field(description="the legs' packet ids, in leg order")
+    leg_count: Annotated[int, Strict(), Field(ge=2, le=LEGS_MAX)]
+    legs: Annotated[tuple[StructureLeg, ...], Field(max_length=LEGS_MAX)]
+    leg_ids: Annotated[tuple[EventId, ...], Field(max_length=LEGS_MAX)] = Field(
+        description="the legs' packet ids, in leg order"
+    )
     size_contracts: Positive = Field(description="contracts over every leg")
-    gross_premium_cents: Count = Field(description="premium over every leg, whatever its side")
-    net_premium_cents: int | None = Field(
+    gross_premium_cents: Cents = Field(description="premium over every leg, whatever its side")
+    net_premium_cents: SignedCents | None = Field(
         description="bought legs' premium minus sold legs' (> 0 debit paid, < 0 credit received); "
         "None when a leg's side is unknown"
     )
     net_premium: NetPremium
-    print_ids: tuple[EventId, ...] = Field(description="every leg's print ids, in leg order")
+    print_ids: Ids = Field(description="every leg's print ids, in leg order")
 
     @model_validator(mode="after")
     def _legs_agree(self) -> Structure:
@@ -462,34 +592,36 @@ class FlowContext(Event):
 
     event_type: Literal["flow_context"] = "flow_context"
     underlying: Symbol
-    window_label: str = Field(description="window label (1m, 5m, 1h, 4h, 1d)")
-    window_ns: Positive
+    window_label: Name = Field(description="window label (1m, 5m, 1h, 4h, 1d)")
+    window_ns: PositiveDurationNs
     packet_count: Count
     call_volume_contracts: Count
     put_volume_contracts: Count
-    call_premium_cents: Count
-    put_premium_cents: Count
-    put_call_volume_ratio: float | None = Field(description="put / call contracts; None without call volume")
-    put_call_premium_ratio: float | None = Field(description="put / call premium; None without call premium")
-    buy_premium_cents: Count = Field(description="premium of buyer-initiated packets")
-    sell_premium_cents: Count = Field(description="premium of seller-initiated packets")
-    net_premium_cents: int = Field(description="buyer-initiated minus seller-initiated premium (unknown side ignored)")
-    bullish_premium_cents: Count = Field(description="calls bought and puts sold (complex prints excluded)")
-    bearish_premium_cents: Count = Field(description="puts bought and calls sold (complex prints excluded)")
-    complex_premium_cents: Count = Field(description="premium of packets with multi-leg/complex prints")
+    call_premium_cents: Cents
+    put_premium_cents: Cents
+    put_call_volume_ratio: Stat | None = Field(description="put / call contracts; None without call volume")
+    put_call_premium_ratio: Stat | None = Field(description="put / call premium; None without call premium")
+    buy_premium_cents: Cents = Field(description="premium of buyer-initiated packets")
+    sell_premium_cents: Cents = Field(description="premium of seller-initiated packets")
+    net_premium_cents: SignedCents = Field(
+        description="buyer-initiated minus seller-initiated premium (unknown side ignored)"
+    )
+    bullish_premium_cents: Cents = Field(description="calls bought and puts sold (complex prints excluded)")
+    bearish_premium_cents: Cents = Field(description="puts bought and calls sold (complex prints excluded)")
+    complex_premium_cents: Cents = Field(description="premium of packets with multi-leg/complex prints")
     sweep_count: Count
     block_count: Count
     at_touch_contracts: Count = Field(description="contracts placed at or through the touch (AA, A, B, BB)")
     quoted_contracts: Count = Field(description="contracts with a fresh, uncrossed NBBO (AA, A, MID, B, BB)")
     sweep_contracts: Count
-    large_premium_cents: Count = Field(description="premium of blocks and packets at or above the large size")
+    large_premium_cents: Cents = Field(description="premium of blocks and packets at or above the large size")
     sentiment: Direction
     sentiment_strength: Ratio
-    sentiment_formula: str
+    sentiment_formula: Text
     aggressiveness: Ratio
-    aggressiveness_formula: str
+    aggressiveness_formula: Text
     institutional_score: Ratio
-    institutional_formula: str
+    institutional_formula: Text
 
     @model_validator(mode="after")
     def _net_is_buy_minus_sell(self) -> FlowContext:
@@ -515,28 +647,28 @@ class EquityTrade(Event):
 
     event_type: Literal["equity_trade"] = "equity_trade"
     print_id: EventId
-    sequence: Count = Field(description="the print's sequence: orders prints with the same ts_event")
+    sequence: Sequence = Field(description="the print's sequence: orders prints with the same ts_event")
     symbol: Symbol
     underlying: Symbol
-    venue: str
-    off_exchange: bool = Field(description="reported to a FINRA facility (TRF/ADF)")
+    venue: Label
+    off_exchange: Flag = Field(description="reported to a FINRA facility (TRF/ADF)")
     price_e9: PriceE9
     size_shares: Positive
-    notional_cents: Count
-    conditions: tuple[str, ...] = Field(description="canonical condition flags of the print")
+    notional_cents: Cents
+    conditions: Tags = Field(description="canonical condition flags of the print")
     placement: Placement
     side: Side
-    tick_test: bool = Field(description="locked market: placed by the tick test against the previous print")
-    bid_e9: int | None = Field(description="consolidated bid at the print (None without a quote)")
-    ask_e9: int | None
-    bid_size_shares: int | None
-    ask_size_shares: int | None
-    quote_age_ns: int | None = Field(description="print time minus the quote's time; None without a quote")
-    stale: bool = Field(description="the quote was older than equity_quote_max_age_ms")
+    tick_test: Flag = Field(description="locked market: placed by the tick test against the previous print")
+    bid_e9: QuoteE9 | None = Field(description="consolidated bid at the print (None without a quote)")
+    ask_e9: QuoteE9 | None
+    bid_size_shares: QuoteSize | None
+    ask_size_shares: QuoteSize | None
+    quote_age_ns: SignedDurationNs | None = Field(description="print time minus the quote's time; None without a quote")
+    stale: Flag = Field(description="the quote was older than equity_quote_max_age_ms")
     round_lot_shares: Positive = Field(description="the round lot at the print's price and date")
-    size_eligible: bool = Field(description="counts for size rules (dark inference, dark levels)")
-    last_sale_eligible: bool = Field(description="may set a candle's open/high/low/close")
-    excluded_reasons: tuple[str, ...] = Field(
+    size_eligible: Flag = Field(description="counts for size rules (dark inference, dark levels)")
+    last_sale_eligible: Flag = Field(description="may set a candle's open/high/low/close")
+    excluded_reasons: Tags = Field(
         description="flags that took size or last-sale eligibility away (odd_lot also when the size says so)"
     )
 
@@ -556,17 +688,17 @@ class DarkInference(Event):
     kind: DarkKind
     direction: Direction
     confidence: Ratio
-    rule: str = Field(description="the rule that fired, with its thresholds")
-    metrics: dict[str, float] = Field(description="the measured numbers the rule read")
-    explanations: tuple[str, ...]
-    evidence_ids: tuple[EventId, ...] = Field(description="ids of the prints behind the inference")
+    rule: Text = Field(description="the rule that fired, with its thresholds")
+    metrics: Metrics = Field(description="the measured numbers the rule read")
+    explanations: Texts
+    evidence_ids: Ids = Field(description="ids of the prints behind the inference")
     ts_first: TsNs
     ts_last: TsNs
     print_count: Positive
     size_shares: Positive
-    notional_cents: Count
+    notional_cents: Cents
     vwap_e9: PriceE9
-    adv_shares: int | None = Field(description="the underlying's average daily volume used, when known")
+    adv_shares: Count | None = Field(description="the underlying's average daily volume used, when known")
 
     @property
     def key(self) -> str:
@@ -583,14 +715,14 @@ class DarkLevel(Event):
     event_type: Literal["dark_level"] = "dark_level"
     revision: Count = Field(description="0 when first published, +1 per update")
     underlying: Symbol
-    session_date: date = Field(description="the New York calendar date of the prints")
+    session_date: Day = Field(description="the New York calendar date of the prints")
     price_e9: PriceE9 = Field(description="the level: print prices rounded to dark_level_tick_cents")
     tick_cents: Positive
     size_shares: Positive = Field(description="off-exchange shares at the level this session")
-    notional_cents: Count
+    notional_cents: Cents
     print_count: Positive
-    rank: int | None = Field(ge=1, description="1 = largest notional; None when out of the top levels")
-    session_notional_cents: Count = Field(description="off-exchange notional over every level of the session")
+    rank: Rank | None = Field(description="1 = largest notional; None when out of the top levels")
+    session_notional_cents: Cents = Field(description="off-exchange notional over every level of the session")
     notional_share: Ratio = Field(description="notional_cents / session_notional_cents")
     ts_first: TsNs = Field(description="the first print at the level")
     ts_last: TsNs = Field(description="the last print at the level")
@@ -611,15 +743,15 @@ class Candle(Event):
 
     event_type: Literal["candle"] = "candle"
     underlying: Symbol
-    interval: str = Field(description="interval label (1s, 5s, 1m, 5m, 15m)")
+    interval: Name = Field(description="interval label (1s, 5s, 1m, 5m, 15m)")
     window_start_ns: TsNs
     window_end_ns: TsNs
-    open_e9: int | None
-    high_e9: int | None
-    low_e9: int | None
-    close_e9: int | None
+    open_e9: PriceE9 | None
+    high_e9: PriceE9 | None
+    low_e9: PriceE9 | None
+    close_e9: PriceE9 | None
     volume_shares: Positive
-    notional_cents: Count
+    notional_cents: Cents
     trade_count: Positive
     last_sale_trades: Count = Field(description="prints that set open/high/low/close")
     off_exchange_volume_shares: Count

@@ -17,6 +17,10 @@ from pydantic import BaseModel, ValidationError
 from events.config import OptionsConfig
 from events.ids import raw_event_id
 from events.models import (
+    MULTIPLIER_MAX,
+    SEQUENCE_MAX,
+    TS_MAX_NS,
+    TS_MIN_NS,
     Alert,
     AnyEvent,
     ClassifierHit,
@@ -205,7 +209,7 @@ def _packet() -> dict[str, Any]:
             _mutated(_print_payload, ts_event=0),
             "invalid_field",
             "ts_event",
-            "greater than 0",
+            "greater than or equal to 946684800000000000",
             id="zero-timestamp",
         ),
         pytest.param(
@@ -523,14 +527,16 @@ def test_every_topic_has_an_adapter() -> None:
 # --------------------------------------------------------------------------------------- properties
 
 ids_ = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
-ts_ns = st.integers(min_value=1, max_value=2**63 - 1)
-prices_e9 = st.integers(min_value=1, max_value=10**15)
-quote_prices_e9 = st.integers(min_value=0, max_value=10**15)
-sizes = st.integers(min_value=1, max_value=10**7)
+ts_ns = st.integers(min_value=TS_MIN_NS, max_value=TS_MAX_NS - 1)
+prices_e9 = st.integers(min_value=1, max_value=10**11)
+quote_prices_e9 = st.integers(min_value=0, max_value=10**11)
+sizes = st.integers(min_value=1, max_value=10**6)
+multipliers = st.integers(min_value=1, max_value=MULTIPLIER_MAX)
 counts = st.integers(min_value=0, max_value=10**7)
-labels = st.text(min_size=1, max_size=8)
-symbols = st.text(min_size=1, max_size=32)
-optional_ints = st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+printable = st.characters(blacklist_categories=("Cc", "Cs"))
+labels = st.text(printable, min_size=1, max_size=8)
+symbols = st.text(printable, min_size=1, max_size=32)
+optional_ints = st.none() | st.integers(min_value=0, max_value=SEQUENCE_MAX)
 
 
 @st.composite
@@ -560,13 +566,13 @@ def option_prints(draw: st.DrawFn) -> OptionPrint:
         provider=draw(labels),
         ts_recv=draw(st.none() | ts_ns),
         sequence=draw(counts),
-        multiplier=draw(sizes),
+        multiplier=draw(multipliers),
         venue=draw(labels),
         venue_id=draw(labels),
         price_e9=draw(prices_e9),
         size_contracts=draw(sizes),
         conditions=tuple(draw(st.lists(labels, max_size=4))),
-        raw_conditions=draw(st.text(max_size=4)),
+        raw_conditions=draw(st.text(printable, max_size=4)),
         nbbo_bid_e9=draw(quote_prices_e9) if with_nbbo else None,
         nbbo_ask_e9=draw(quote_prices_e9) if with_nbbo else None,
         nbbo_bid_size_contracts=draw(st.none() | counts),
@@ -606,7 +612,7 @@ equity_prints = st.builds(
     price_e9=prices_e9,
     size_shares=sizes,
     conditions=st.lists(labels, max_size=4).map(tuple),
-    raw_conditions=st.text(max_size=4),
+    raw_conditions=st.text(printable, max_size=4),
     bid_e9=st.none() | quote_prices_e9,
     ask_e9=st.none() | quote_prices_e9,
 )
@@ -620,8 +626,8 @@ open_interests = st.builds(
     symbol=symbols,
     underlying=symbols,
     open_interest_contracts=counts,
-    ts_ref=optional_ints,
-    venue=st.text(max_size=8),
+    ts_ref=st.none() | ts_ns,
+    venue=st.text(printable, max_size=8),
 )
 
 equity_quotes = st.builds(
@@ -644,9 +650,9 @@ def option_definitions(draw: st.DrawFn) -> OptionDefinition:
         id=draw(ids_),
         ts_event=draw(ts_ns),
         provider=draw(labels),
-        multiplier=draw(sizes),
+        multiplier=draw(multipliers),
         instrument_id=draw(optional_ints),
-        venue=draw(st.text(max_size=8)),
+        venue=draw(st.text(printable, max_size=8)),
     )
 
 

@@ -1,0 +1,334 @@
+"""msgspec wire types generated from the pydantic contracts: strict, bounded decoding in a few microseconds.
+
+The pydantic models stay the contract types the codebase uses. For each model this module generates a
+msgspec `Struct` with the same fields, in the same order, with the same types, defaults, `Literal` tags and
+constraints (bounds, lengths, patterns), read from the model's own field annotations: there is no second,
+hand-kept copy of any model. A payload is decoded into the Struct (msgspec checks types and bounds as it
+parses, in C), its fields are placed into the pydantic model without validating again, and the model's own
+cross-field validators (`model_validator(mode="after")`: OSI symbol against its fields, notional bounds,
+structure legs) run on the result. Translation is exhaustive: a constraint this module does not know how
+to carry over fails at import, so a contract change cannot silently loosen the fast path.
+
+msgspec never recurses into a value whose type is wrong (a nested array where a number belongs fails at
+its first byte), so deep nesting cannot exhaust the stack; JSON with NaN or infinite numbers and strings
+that are not UTF-8 are decode errors.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
+
+import annotated_types as at
+import msgspec
+from pydantic import AllowInfNan, BaseModel, BeforeValidator, Strict, StringConstraints
+from pydantic.fields import FieldInfo
+
+from events.models import Event, date_text, exact_int
+
+TAG_FIELD: Final = "event_type"
+
+_new_object = object.__new__
+_MODEL_BASE: Final = next(base for base in Event.__mro__ if "__pydantic_fields_set__" in vars(base))
+_set_dict = vars(_MODEL_BASE)["__dict__"].__set__
+_set_fields_set = vars(_MODEL_BASE)["__pydantic_fields_set__"].__set__
+_set_extra = vars(_MODEL_BASE)["__pydantic_extra__"].__set__
+_set_private = vars(_MODEL_BASE)["__pydantic_private__"].__set__
+_asdict = msgspec.structs.asdict
+
+# Validators that make pydantic as strict as msgspec already is (msgspec's JSON date is YYYY-MM-DD only; its
+# Literal[1] refuses true and 1.0): nothing to carry over.
+_STRICTNESS_VALIDATORS: Final = frozenset({date_text, exact_int})
+# Pydantic's metadata flags whose meaning msgspec's JSON decoding has built in: no lax coercion at all, and
+# no NaN or infinity (not JSON; an overflowing number is an error).
+_BUILT_IN_FLAGS: Final = frozenset({"strict", "allow_inf_nan"})
+
+
+class DateCheck(msgspec.Struct, frozen=True):
+    """A bound msgspec cannot state on a type (a date range): checked on the decoded field."""
+
+    field: str
+    ge: Any = None
+    le: Any = None
+
+
+def _anchored(pattern: str) -> str:
+    """Turn a pattern written for pydantic's Rust regex (`^...$`, `$` = end of text) into Python's `re`
+    (`search`, where `$` also matches before a final newline): `\\A...\\Z`."""
+    if pattern.startswith("^"):
+        pattern = r"\A" + pattern[1:]
+    if pattern.endswith("$") and not pattern.endswith(r"\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return pattern
+
+
+def _flatten(metadata: list[Any]) -> Iterator[Any]:
+    for item in metadata:
+        if isinstance(item, FieldInfo):
+            yield from _flatten(item.metadata)
+        elif isinstance(item, StringConstraints):
+            yield item
+        elif isinstance(item, at.GroupedMetadata):
+            yield from _flatten(list(item))
+        else:
+            yield item
+
+
+def _meta_of(
+    metadata: list[Any], where: str, base: Any, *, patterns: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (msgspec Meta keyword arguments, bounds to check after decoding) for a field's metadata; string
+    patterns are left out when `patterns` is false."""
+    meta: dict[str, Any] = {}
+    post: dict[str, Any] = {}
+    for item in _flatten(metadata):
+        if isinstance(item, Strict):
+            continue
+        if isinstance(item, AllowInfNan) and not item.allow_inf_nan:
+            continue
+        if isinstance(item, BeforeValidator) and item.func in _STRICTNESS_VALIDATORS:
+            continue
+        if isinstance(item, StringConstraints):
+            unknown = {"strip_whitespace", "to_upper", "to_lower", "ascii_only"}
+            if any(getattr(item, name) for name in unknown):
+                raise TypeError(f"{where}: string transformations have no msgspec equivalent: {item!r}")
+            if item.min_length:
+                meta["min_length"] = item.min_length
+            if item.max_length is not None:
+                meta["max_length"] = item.max_length
+            if item.pattern is not None and patterns:
+                meta["pattern"] = _anchored(str(item.pattern))
+            continue
+        found = False
+        for kind, name in ((at.Gt, "gt"), (at.Ge, "ge"), (at.Lt, "lt"), (at.Le, "le")):
+            if isinstance(item, kind):
+                (post if base is date else meta)[name] = getattr(item, name)
+                found = True
+        if isinstance(item, at.MinLen):
+            meta["min_length"], found = item.min_length, True
+        if isinstance(item, at.MaxLen):
+            meta["max_length"], found = item.max_length, True
+        if not found and type(item).__name__ == "_PydanticGeneralMetadata":
+            flags = vars(item)
+            if set(flags) - _BUILT_IN_FLAGS:
+                raise TypeError(f"{where}: no msgspec equivalent for {flags!r}")
+            found = True
+        if not found:
+            raise TypeError(f"{where}: no msgspec equivalent for constraint {item!r}")
+    if post and set(post) - {"ge", "le"}:
+        raise TypeError(f"{where}: only ge/le bounds on dates are checked, got {post!r}")
+    return meta, post
+
+
+def _constrained(tp: Any, meta: dict[str, Any]) -> Any:
+    return Annotated[tp, msgspec.Meta(**meta)] if meta else tp
+
+
+class _Generator:
+    """Translate models to Structs once; nested models (structure legs) get untagged Structs of their own."""
+
+    def __init__(self, *, patterns: bool) -> None:
+        self.patterns = patterns
+        self.cache: dict[tuple[type[BaseModel], bool], type[msgspec.Struct]] = {}
+
+    def wire_type(self, annotation: Any, metadata: list[Any], where: str, *, field: bool = False) -> Any:
+        """Return the msgspec type of an annotation; date bounds are allowed only on a field itself (`field`),
+        where `Builder` checks them."""
+        tp = annotation
+        extra = list(metadata)
+        while get_origin(tp) is Annotated:
+            args = get_args(tp)
+            tp, extra = args[0], [*args[1:], *extra]
+        origin = get_origin(tp)
+        if origin in (Union, types.UnionType):
+            members = [self.wire_type(arg, [], where) for arg in get_args(tp)]
+            inner: Any = Union[tuple(members)]  # noqa: UP007 (a runtime union of computed members)
+            meta, post = _meta_of(extra, where, tp, patterns=self.patterns)
+            if post:
+                raise TypeError(f"{where}: bounds on an optional date are not carried over")
+            return _constrained(inner, meta)
+        meta, post = _meta_of(extra, where, tp, patterns=self.patterns)
+        if post and not field:
+            raise TypeError(f"{where}: date bounds are checked per field, not inside {tp!r}")
+        if origin is tuple:
+            items = get_args(tp)
+            if len(items) != 2 or items[1] is not Ellipsis:
+                raise TypeError(f"{where}: only tuple[X, ...] is carried over, got {tp!r}")
+            return _constrained(tuple[self.wire_type(items[0], [], where), ...], meta)  # type: ignore[misc]
+        if origin is dict:
+            key, value = get_args(tp)
+            return _constrained(dict[self.wire_type(key, [], where), self.wire_type(value, [], where)], meta)  # type: ignore[misc]
+        if origin is Literal or tp in (int, float, str, bool, date, type(None)):
+            return _constrained(tp, meta)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return _constrained(self.struct(tp, tagged=False), meta)
+        raise TypeError(f"{where}: no msgspec type for {tp!r}")
+
+    def struct(self, model: type[BaseModel], *, tagged: bool) -> type[msgspec.Struct]:
+        """Return the Struct of a model: fields in model order (without `event_type` when tagged)."""
+        cached = self.cache.get((model, tagged))
+        if cached is not None:
+            return cached
+        fields: list[tuple[str, Any, Any]] = []
+        for name, info in model.model_fields.items():
+            if tagged and name == TAG_FIELD:
+                continue
+            where = f"{model.__name__}.{name}"
+            wire = self.wire_type(info.annotation, info.metadata, where, field=True)
+            if info.default_factory is not None:
+                default: Any = msgspec.field(default_factory=info.default_factory)  # type: ignore[arg-type]
+            elif info.is_required():
+                default = msgspec.NODEFAULT
+            else:
+                default = info.default
+            fields.append((name, wire, default))
+        options: dict[str, Any] = {"kw_only": True, "forbid_unknown_fields": True, "gc": False}
+        if tagged:
+            options |= {"tag_field": TAG_FIELD, "tag": model.model_fields[TAG_FIELD].default}
+        name = f"{model.__name__}{'Tagged' if tagged else ''}{'' if self.patterns else 'Unpatterned'}Wire"
+        struct = msgspec.defstruct(name, fields, **options)
+        self.cache[(model, tagged)] = struct
+        return struct
+
+
+def date_checks(model: type[BaseModel]) -> tuple[DateCheck, ...]:
+    """Return the date bounds of a model's fields, which the decoded values are checked against."""
+    checks: list[DateCheck] = []
+    for name, info in model.model_fields.items():
+        _, post = _meta_of(info.metadata, f"{model.__name__}.{name}", info.annotation)
+        if post:
+            checks.append(DateCheck(name, post.get("ge"), post.get("le")))
+    return tuple(checks)
+
+
+def after_validators(model: type[BaseModel]) -> tuple[Callable[[Any], Any], ...]:
+    """Return the model's cross-field validators (`model_validator(mode="after")`), in pydantic's order."""
+    out: list[Callable[[Any], Any]] = []
+    for decorator in model.__pydantic_decorators__.model_validators.values():
+        if decorator.info.mode != "after":
+            raise TypeError(f"{model.__name__}: only after-validators are replayed on the fast path")
+        out.append(decorator.func)
+    if model.__pydantic_decorators__.field_validators:
+        raise TypeError(f"{model.__name__}: field validators are not replayed on the fast path")
+    return tuple(out)
+
+
+def builder(model: type[BaseModel], *, tagged: bool, nested: dict[str, Builder] | None = None) -> Builder:
+    """Return a function that places a decoded Struct's fields into `model` without validating, then checks
+    the date bounds and runs the model's cross-field validators (raising ValueError when one refuses)."""
+    fields_set = set(model.model_fields)
+    validators = after_validators(model)
+    checks = date_checks(model)
+    tag: dict[str, Any] | None = {TAG_FIELD: model.model_fields[TAG_FIELD].default} if tagged else None
+    inner = nested or {}
+
+    def build(wire: msgspec.Struct) -> Any:
+        values = _asdict(wire)
+        if tag is not None:
+            values = tag | values
+        if inner:
+            for name, make in inner.items():
+                values[name] = tuple(make(item) for item in values[name])
+        event = _new_object(model)
+        _set_dict(event, values)
+        _set_fields_set(event, fields_set)
+        _set_extra(event, None)
+        _set_private(event, None)
+        for check in checks:
+            value = values[check.field]
+            if (check.ge is not None and value < check.ge) or (check.le is not None and value > check.le):
+                raise ValueError(f"{check.field} {value} is outside [{check.ge}, {check.le}]")
+        for validate in validators:
+            validate(event)
+        return event
+
+    return build
+
+
+Builder = Callable[[msgspec.Struct], Any]
+
+
+def _nested_models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """Return the fields that hold a tuple of models (structure legs), by name."""
+    out: dict[str, type[BaseModel]] = {}
+    for name, info in model.model_fields.items():
+        tp = info.annotation
+        if get_origin(tp) is tuple:
+            item = get_args(tp)[0]
+            while get_origin(item) is Annotated:
+                item = get_args(item)[0]
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                out[name] = item
+        elif isinstance(tp, type) and issubclass(tp, BaseModel):
+            raise TypeError(f"{model.__name__}.{name}: a single nested model is not carried over")
+    return out
+
+
+# A string can hold a control character only if the JSON text has an escape (`\\n`, `\\u0000`, ...), a raw DEL
+# or a C1 control (UTF-8 lead byte 0xC2): raw C0 bytes inside a string are malformed JSON. Payloads without any
+# of these skip the per-string pattern checks, whose result is then known; the others get them.
+_MAY_HOLD_CONTROL_TEXT: Final = re.compile(r"[\\\x7f-\x9f]")
+
+
+def may_hold_control(data: bytes | str) -> bool:
+    """Return whether a JSON text may decode to a string with a control character (see NO_CONTROL)."""
+    if isinstance(data, str):
+        return _MAY_HOLD_CONTROL_TEXT.search(data) is not None
+    # `find` is cheaper than `in` for one byte; an all-ASCII text has no C1 control.
+    return not data.isascii() or data.find(b"\\") >= 0 or data.find(b"\x7f") >= 0
+
+
+class Codec:
+    """Decode JSON of one model or a tagged union of models into validated pydantic events."""
+
+    __slots__ = ("_builders", "_exact", "_fast", "models")
+
+    def __init__(self, models: tuple[type[BaseModel], ...]) -> None:
+        self.models = models
+        self._builders: dict[type[msgspec.Struct], Builder] = {}
+        self._exact = self._decoder(_EXACT, models)
+        self._fast = self._decoder(_UNPATTERNED, models)
+
+    def _decoder(self, generator: _Generator, models: tuple[type[BaseModel], ...]) -> msgspec.json.Decoder[Any]:
+        tagged = len(models) > 1
+        structs: list[Any] = []
+        for model in models:
+            struct = generator.struct(model, tagged=tagged)
+            nested = {name: builder(inner, tagged=False) for name, inner in _nested_models(model).items()}
+            self._builders[struct] = builder(model, tagged=tagged, nested=nested)
+            structs.append(struct)
+        target: Any = structs[0] if len(structs) == 1 else Union[tuple(structs)]  # noqa: UP007
+        return msgspec.json.Decoder(target)
+
+    def decode(self, data: bytes | str) -> Any:
+        """Decode and validate; raise msgspec.DecodeError/ValidationError, ValueError or UnicodeEncodeError."""
+        # may_hold_control, inlined for bytes: this is the hot path of every raw message.
+        if type(data) is bytes and data.isascii() and data.find(b"\\") < 0 and data.find(b"\x7f") < 0:
+            wire = self._fast.decode(data)
+        else:
+            wire = self._exact.decode(data)
+        return self._builders[type(wire)](wire)
+
+
+_EXACT: Final = _Generator(patterns=True)
+_UNPATTERNED: Final = _Generator(patterns=False)
+
+_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[\.\.\.\]")
+_AT = " - at `$"
+
+
+def error_field(message: str) -> str | None:
+    """Return the dotted field path a msgspec error names (`Expected int >= 1 - at $.legs[0].size` ->
+    `legs.0.size`; `Object missing required field `venue`` -> `venue`), or None."""
+    path: list[str] = []
+    text = message
+    if _AT in text:
+        text, where = text.split(_AT, 1)
+        path = [m.group(1) or m.group(2) or "" for m in _PATH_PART.finditer(where.rstrip("`"))]
+    named = re.search(r"(?:missing required|unknown) field `([^`]*)`", text)
+    if named:
+        path.append(named.group(1))
+    return ".".join(p for p in path if p) or None
