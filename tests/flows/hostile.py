@@ -261,7 +261,8 @@ def nan_and_infinity(rng: random.Random, t: Template) -> bytes:
 
 def missing_fields(rng: random.Random, t: Template) -> bytes:
     """A required field left out (an older producer, a projection that dropped a column)."""
-    required = [*REQUIRED[t["event_type"]], "event_type"]
+    # Not event_type: on a topic of one payload type the topic names it, and the contracts default it.
+    required = list(REQUIRED[t["event_type"]])
     drop = set(rng.sample(required, k=rng.choice((1, 1, 2))))
     return _dump({k: v for k, v in t.items() if k not in drop})
 
