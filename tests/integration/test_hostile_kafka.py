@@ -2,7 +2,8 @@
 flows.options, flows.equities and flows.sink run to the end of the topics on real services. Every hostile message
 is on its topic's `.dlq` with its reason (once per flow that reads the topic) and in the `dead_letters` table; the
 flows and the sink keep running; the sink stores the clean events, and the derived topics equal the in-process
-run of the clean session.
+run of the clean session. And an event the options engine raises on (a bug, simulated) goes to its topic's
+`.dlq` with the exception while the flow goes on.
 """
 
 from __future__ import annotations
@@ -23,11 +24,23 @@ from connectors.kafka.io import EventProducer, read_topic
 from connectors.settings import Settings
 from deploy.services import ServicesConfig
 from deploy.topics import topic_names
-from events.topics import DERIVED_TOPICS, EQUITIES_INPUT_TOPICS, OPTIONS_INPUT_TOPICS, dlq, namespaced, topic_for
+from events.models import OptionPrint
+from events.topics import (
+    DERIVED_TOPICS,
+    EQUITIES_INPUT_TOPICS,
+    OPTIONS_INPUT_TOPICS,
+    OPTIONS_PRINTS,
+    dlq,
+    namespaced,
+    topic_for,
+)
 from flows import equities, options, sink
+from flows.engine_guard import ENGINE_ERROR
 from flows.replay import run_events
 from flows.topic_setup import ensure_flow_topics
+from operators.options_engine import OptionsEngine
 from tests.flows.hostile import HostileLine, clean_events, clean_lines, mixed_tape
+from tests.flows.tapes import two_underlying_tape
 
 HOSTILE = 10_000
 MAX_MESSAGE_BYTES = 512 * 1024
@@ -149,3 +162,38 @@ def test_the_derived_topics_equal_the_in_process_run_of_the_clean_session(hostil
         )
         assert got == want, topic
     assert expected["flow.packets"], "the clean session derives packets"
+
+
+def test_an_event_the_engine_raises_on_goes_to_its_dead_letter_topic_and_the_flow_goes_on(
+    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace = f"itengine{uuid.uuid4().hex[:10]}"
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap, kafka_partitions=2, namespace=namespace, kafka_tail=False, baselines="off"
+    )
+    tape = two_underlying_tape()
+    poisoned = next(e for e in tape if isinstance(e, OptionPrint) and e.underlying == "QQQ")
+    original = OptionsEngine._process
+
+    def process(self: OptionsEngine, trade: OptionPrint, out: list[object]) -> None:
+        if trade.id == poisoned.id:
+            raise OverflowError("Python int too large to convert to C long")
+        original(self, trade, out)
+
+    try:
+        ensure_flow_topics(settings)
+        with EventProducer(kafka_bootstrap) as producer:
+            producer.produce_many(tape, namespace)
+        monkeypatch.setattr(OptionsEngine, "_process", process)
+        run_main(options.build_flow(settings))
+        letters = [
+            json.loads(value or b"null")
+            for _, value in read_topic(kafka_bootstrap, dlq(namespaced(OPTIONS_PRINTS, namespace)), timeout_s=30)
+        ]
+        assert [(d["error"], d["key"]) for d in letters] == [(ENGINE_ERROR, "QQQ")]
+        assert letters[0]["reason"] == "OverflowError: Python int too large to convert to C long"
+        assert poisoned.id in letters[0]["payload"]
+        packets = read_topic(kafka_bootstrap, namespaced("flow.packets", namespace), timeout_s=30)
+        assert packets, "the flow went on past the event"
+    finally:
+        delete_topics(kafka_bootstrap, topic_names(namespace))
