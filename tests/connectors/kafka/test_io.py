@@ -364,3 +364,19 @@ def test_no_payload_can_stop_the_decoder(value: bytes) -> None:
     assert dl.error
     assert dl.reason.strip()
     assert dl.key == "SPY"
+
+
+def test_a_decoder_failure_is_a_dead_letter_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectors.kafka.messages
+
+    def explode(topic: str, data: bytes | str) -> Event:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(connectors.kafka.messages, "decode", explode)
+    dl = decode_message(source("options.prints", b"[[[]]]", key=b"SPY"))
+    assert isinstance(dl, DeadLetter)
+    assert (dl.error, dl.reason, dl.payload) == (
+        "undecodable",
+        "RecursionError: maximum recursion depth exceeded",
+        "[[[]]]",
+    )
