@@ -6,6 +6,7 @@ market, DBN files, JSONL files) and any callable, so demo, replay and tests run 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -18,12 +19,20 @@ from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from pydantic import BaseModel
 
+from connectors.clickhouse.store import Refused, StoreUnavailable, insert_or_refuse
 from events.topics import topic_for
 
 X = TypeVar("X")
 M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_BATCH = 2048
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 30.0
+
+log = logging.getLogger(__name__)
+
+OnRefused = Callable[[str, list[Refused]], None]
+"""Told the rows of a topic the store refused, each with its reason (to dead-letter them)."""
 
 
 class _IterablePartition(StatefulSourcePartition[X, int], Generic[X]):
@@ -108,12 +117,27 @@ class Inserter(Protocol):
     def insert(self, topic: str, events: Sequence[BaseModel]) -> int: ...
 
 
+def _log_refused(topic: str, refused: list[Refused]) -> None:
+    for event, reason in refused:
+        log.error("store refused a row of %s (id %s): %s", topic, getattr(event, "id", "?"), reason)
+
+
 class _StorePartition(StatelessSinkPartition[M], Generic[M]):
-    def __init__(self, store: Inserter, batch_rows: int, flush_s: float, lock: threading.Lock) -> None:
+    def __init__(
+        self,
+        store: Inserter,
+        batch_rows: int,
+        flush_s: float,
+        lock: threading.Lock,
+        on_refused: OnRefused,
+        sleep: Callable[[float], None],
+    ) -> None:
         self._store = store
         self._batch_rows = batch_rows
         self._flush_s = flush_s
         self._lock = lock
+        self._on_refused = on_refused
+        self._sleep = sleep
         self._pending: dict[str, list[BaseModel]] = defaultdict(list)
         self._rows = 0
         self._last_flush = time.monotonic()
@@ -130,10 +154,23 @@ class _StorePartition(StatelessSinkPartition[M], Generic[M]):
         with self._lock:
             for topic, events in self._pending.items():
                 if events:
-                    self._store.insert(topic, events)
+                    refused = self._insert(topic, events)
+                    if refused:
+                        self._on_refused(topic, refused)
         self._pending.clear()
         self._rows = 0
         self._last_flush = time.monotonic()
+
+    def _insert(self, topic: str, events: list[BaseModel]) -> list[Refused]:
+        """Insert a batch, isolating the rows the store refuses; wait out an outage (backoff, never giving up)."""
+        wait_s = RETRY_FIRST_S
+        while True:
+            try:
+                return insert_or_refuse(self._store, topic, events)
+            except StoreUnavailable as exc:
+                log.warning("store unavailable, retrying %d rows of %s in %.1f s: %s", len(events), topic, wait_s, exc)
+                self._sleep(wait_s)
+                wait_s = min(RETRY_MAX_S, wait_s * 2)
 
     def close(self) -> None:
         self.flush()
@@ -148,13 +185,28 @@ def table_topic(item: BaseModel) -> str:
 
 
 class StoreSink(DynamicSink[M], Generic[M]):
-    """Buffer events per topic and insert them in columnar batches (by rows or every `flush_s` seconds)."""
+    """Buffer events per topic and insert them in columnar batches (by rows or every `flush_s` seconds).
 
-    def __init__(self, store: Inserter, *, batch_rows: int = 5000, flush_s: float = 1.0) -> None:
+    A row the store refuses (a value its types cannot hold) goes to `on_refused` with the reason, and the rest of
+    its batch is stored (`insert_or_refuse`); without `on_refused` it is logged. An outage (`StoreUnavailable`)
+    is waited out with backoff (`sleep`), the batch kept.
+    """
+
+    def __init__(
+        self,
+        store: Inserter,
+        *,
+        batch_rows: int = 5000,
+        flush_s: float = 1.0,
+        on_refused: OnRefused | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._store = store
         self._batch_rows = batch_rows
         self._flush_s = flush_s
         self._lock = threading.Lock()
+        self._on_refused = on_refused or _log_refused
+        self._sleep = sleep
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _StorePartition[M]:
-        return _StorePartition(self._store, self._batch_rows, self._flush_s, self._lock)
+        return _StorePartition(self._store, self._batch_rows, self._flush_s, self._lock, self._on_refused, self._sleep)

@@ -18,7 +18,7 @@ from connectors.clickhouse.store import Store, open_store
 from connectors.settings import Settings
 from events.calendar import NEW_YORK
 from events.config import OptionsConfig
-from events.models import Alert, AnyEvent, DarkInference, DerivedEvent
+from events.models import Alert, AnyEvent, DarkInference, DeadLetter, DerivedEvent
 from events.units import NS_PER_S, format_price, format_usd
 from events.views import etf_symbols, filter_profile, visible
 from flows.embedded import build_embedded_flow
@@ -127,6 +127,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     derived_sink: StoreSink[DerivedEvent] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
     raw_sink: StoreSink[AnyEvent] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
+    dead_sink: StoreSink[DeadLetter] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
     batch = 64 if args.speed > 0 else 4096
     flow = build_embedded_flow(
         IterableSource(events, batch_size=batch),
@@ -134,6 +135,7 @@ def run_demo(args: argparse.Namespace) -> int:
         config=config,
         raw_sink=raw_sink,
         name="flowtape_demo",
+        dead_letter_sink=dead_sink,  # events an engine raised on: the dead_letters table
     )
     try:
         run_main(flow)  # type: ignore[no-untyped-call]

@@ -26,7 +26,8 @@ from bytewax.dataflow import Stream
 from bytewax.operators import StatefulBatchLogic
 
 from events.config import EquitiesConfig, OptionsConfig
-from events.models import AnyEvent, VolumeBaseline
+from events.models import AnyEvent, DeadLetter, VolumeBaseline
+from flows import engine_guard
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
 from operators.options_engine import OptionsEngine, OptionsOutput
 from operators.tape_engine import QuoteGatedEngine
@@ -88,8 +89,11 @@ def by_underlying(events: Iterable[E]) -> dict[str, tuple[E, ...]]:
 Eng = TypeVar("Eng", bound=QuoteGatedEngine[Any, Any])
 
 
-class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
+class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], Eng]):
     """One engine per underlying; the engine itself is the snapshot (plain, deep-copyable state).
+
+    The engine is called through `flows.engine_guard`: an event it raises on comes out as a dead letter among the
+    outputs, and the engine goes on.
 
     A new engine takes its underlying's reference events from `history` (volume baselines) before its first
     event, and schedules those of `reference` (the reference topics' snapshot) as of their event time, so every
@@ -126,15 +130,15 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
         self._print_ns = -1  # the engine's print time then
         self._woken_wall_ns = -1  # wall time of the last idle wake-up since that print
 
-    def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[Out]], bool]:
+    def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[Out | DeadLetter]], bool]:
         if self._history:
-            self.engine.on_events(self._history.get(values[0][0].key, ()))
+            engine_guard.consume(self.engine, [self._history.get(values[0][0].key, ())])
             self._history = {}
         if self._reference:
             self.engine.schedule_reference(self._reference.get(values[0][0].key, ()))
             self._reference = {}
         # Usually one run (this underlying's share of one input batch); more when several batches queued up.
-        out = self.engine.on_events(values[0]) if len(values) == 1 else self.engine.on_runs(values)
+        out = engine_guard.consume(self.engine, values)
         if self._idle_ns is not None:
             now = self._input_wall_ns = self._clock()
             self._input_event_ns = self.engine.event_time_ns
@@ -144,8 +148,8 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
                 self._woken_wall_ns = -1
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
-    def on_eof(self) -> tuple[Iterable[list[Out]], bool]:
-        out = self.engine.on_eof()
+    def on_eof(self) -> tuple[Iterable[list[Out | DeadLetter]], bool]:
+        out = engine_guard.on_eof(self.engine)
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
     def notify_at(self) -> datetime | None:
@@ -162,11 +166,11 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out], Eng]):
         quiet_since = self._print_wall_ns if self._woken_wall_ns < 0 else self._woken_wall_ns
         return max(quiet_since + self._idle_ns, self._input_wall_ns + due - self._input_event_ns)
 
-    def on_notify(self) -> tuple[Iterable[list[Out]], bool]:
+    def on_notify(self) -> tuple[Iterable[list[Out | DeadLetter]], bool]:
         if self._idle_ns is None or self._input_wall_ns < 0:
             return (), StatefulBatchLogic.RETAIN
         now = self._woken_wall_ns = self._clock()
-        out = self.engine.on_idle(self._input_event_ns + (now - self._input_wall_ns))
+        out = engine_guard.on_idle(self.engine, self._input_event_ns + (now - self._input_wall_ns))
         self._print_ns = self.engine.print_time_ns  # moved by the idle advance, not by a print
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 

@@ -5,6 +5,13 @@ One trade can reach a replay through several DBN files of one session: Databento
 The reader counts such a trade once (the copy carrying a quote at trade wins, else the first file's) and says
 how many it dropped. A consolidated trade schema (`tcbbo`, `cmbp-1`) names no venue sequence, so its trades
 cannot be matched with a venue schema's: that mix, over overlapping times, is refused before any work.
+
+Bad input is of two kinds. A JSONL line that cannot become an event (whatever is wrong with it) is a dead
+letter with its reason, and the replay goes on. A file that cannot be read at all (empty, not DBN, a binary
+file named `.jsonl`, DBN metadata or records cut short or corrupt) is an `InputError`: one line naming the file.
+The whole file is checked before any work where that is cheap (its first bytes, DBN metadata); what only reading
+finds (a corrupt record, a truncated tail) stops the reader, and the replay raises it once the flow has ended
+(an exception raised inside a Bytewax source would end in a Rust panic and three tracebacks).
 """
 
 from __future__ import annotations
@@ -27,7 +34,28 @@ DBN_SUFFIXES = (".dbn", ".dbn.zst")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PRINT_TYPES = frozenset({"option_print", "equity_print"})
 
+BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"BZh", "a bzip2-compressed file"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"DBN", "a DBN file"),
+)
+"""How a binary file named `.jsonl` starts, and what it is then."""
+UNDECODABLE = "undecodable"
+"""Dead-letter error class of a line whose decoding failed other than by `InvalidPayload` (defense in depth)."""
+
 log = logging.getLogger(__name__)
+
+
+class InputError(ValueError):
+    """A recorded input file that cannot be read: one line, `<file>: <what>`."""
+
+    def __init__(self, path: Path | str, what: str) -> None:
+        text = " ".join(str(what).split())  # one line, whatever the decoder's message held
+        prefix = f"{path}: "
+        super().__init__(text if text.startswith(prefix) else prefix + text)
 
 
 @dataclass
@@ -38,6 +66,13 @@ class InputStats:
     events_by_type: Counter[str] = field(default_factory=Counter)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     counted_once: Counter[tuple[str, str]] = field(default_factory=Counter)
+    error: InputError | None = None
+    """The file that could not be read to its end (see `guarded`), when one could not."""
+
+    @property
+    def dead_letters_by_error(self) -> dict[str, int]:
+        """Dead letters per error class, sorted by class."""
+        return dict(sorted(Counter(letter.error for letter in self.dead_letters).items()))
 
     @property
     def notices(self) -> list[str]:
@@ -69,13 +104,37 @@ def input_kind(path: Path) -> str:
 
 
 def check_inputs(paths: Sequence[Path]) -> None:
-    """Fail fast, before any work, on a missing or unsupported input, or DBN files whose shared trades cannot
-    be counted once (see `shared_trade_files`)."""
+    """Fail fast, before any work, on a missing or unsupported input, a file that cannot be read (`check_file`),
+    or DBN files whose shared trades cannot be counted once (see `shared_trade_files`)."""
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
         input_kind(path)
+        check_file(path)
     shared_trade_files(paths)
+
+
+def check_file(path: Path) -> None:
+    """Raise InputError for an input that cannot be read: empty, a binary file named `.jsonl`, or a DBN file
+    whose metadata is missing, cut short or corrupt (read before the decoder sees any record)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not head:
+        raise InputError(path, "empty file")
+    if input_kind(path) == "jsonl":
+        for magic, what in BINARY_MAGIC:
+            if head.startswith(magic):
+                raise InputError(path, f"{what}, not JSONL")
+        return
+    from connectors.databento.files import read_metadata
+
+    try:
+        read_metadata(path)
+    except (ValueError, OSError) as exc:
+        raise InputError(path, str(exc)) from None
 
 
 def read_jsonl(path: Path, stats: InputStats) -> Iterator[AnyEvent]:
@@ -84,20 +143,50 @@ def read_jsonl(path: Path, stats: InputStats) -> Iterator[AnyEvent]:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
+            source = f"{path.name}:{number}"
             try:
-                yield decode_any(line, source=f"{path.name}:{number}")
+                yield decode_any(line, source=source)
             except InvalidPayload as err:
-                stats.dead_letters.append(err.dead_letter(line.rstrip(b"\n"), offset=number))
+                stats.dead_letters.append(err.dead_letter(line.rstrip(b"\r\n"), offset=number))
+            except Exception as exc:  # no line may end a replay: it is dead-lettered instead
+                reason = f"{type(exc).__name__}: {exc}"
+                letter = InvalidPayload(source, UNDECODABLE, reason).dead_letter(line.rstrip(b"\r\n"), offset=number)
+                stats.dead_letters.append(letter)
 
 
 def read_one(path: Path, stats: InputStats, symbols: SymbolMap | None = None) -> Iterator[AnyEvent]:
     """Yield the events of one recorded file (DBN files resolve instruments through `symbols` too)."""
     if input_kind(path) == "dbn":
-        from connectors.databento.files import read_dbn
+        from connectors.databento.files import DbnReadStats, read_dbn
 
-        yield from read_dbn(path, symbols=symbols)
+        dbn_stats = DbnReadStats()
+        try:
+            yield from read_dbn(path, stats=dbn_stats, symbols=symbols)
+        except Exception as exc:  # a corrupt record is the file's error, said in one line
+            raise InputError(path, _what(exc)) from None
+        if dbn_stats.trailing_bytes:
+            raise InputError(path, f"truncated: the last record is cut short ({dbn_stats.trailing_bytes} bytes)")
     else:
         yield from read_jsonl(path, stats)
+
+
+def guarded(events: Iterable[AnyEvent], stats: InputStats) -> Iterator[AnyEvent]:
+    """Yield `events` until reading fails; then note the failure in `stats.error` and stop.
+
+    For readers run inside a Bytewax source, where a raised exception would abort the dataflow with a Rust
+    panic: the caller raises `stats.error` once the flow has ended.
+    """
+    try:
+        yield from events
+    except InputError as exc:
+        stats.error = exc
+    except Exception as exc:  # the reader's failure, said in one line (see above)
+        stats.error = InputError("input", _what(exc))
+
+
+def _what(exc: Exception) -> str:
+    """What went wrong, for one line: a ValueError or OSError says it itself, anything else with its class."""
+    return str(exc) if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: {exc}"
 
 
 def dbn_symbols(paths: Sequence[Path]) -> SymbolMap | None:

@@ -8,19 +8,19 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bytewax.testing import cluster_main, run_main
 
 from connectors.bytewax_io import CallbackSink, IterableSource
 from events.config import EquitiesConfig, OptionsConfig
-from events.models import AnyEvent, DerivedEvent
+from events.models import AnyEvent, DeadLetter, DerivedEvent
 from events.serde import to_json_line
 from events.topics import DERIVED_TOPICS, dlq, topic_for
 from flows.embedded import build_embedded_flow
 from flows.engine_steps import History
-from flows.inputs import InputStats, check_inputs, read_inputs
+from flows.inputs import InputStats, check_inputs, guarded, read_inputs
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class ReplayResult:
     seconds: float
     notices: tuple[str, ...] = ()
     """What the reader did about its input worth saying (e.g. trades seen in two files, counted once)."""
+    dead_letters_by_error: dict[str, int] = field(default_factory=dict)
+    """Dead letters per error class (`invalid_json`, `invalid_field`, ...)."""
 
     @property
     def total_in(self) -> int:
@@ -56,16 +58,22 @@ def run_events(
     run_options: bool = True,
     run_equities: bool = True,
     equities: EquitiesConfig | None = None,
+    dead_letters: list[DeadLetter] | None = None,
 ) -> dict[str, list[DerivedEvent]]:
     """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
 
-    `history`: volume baselines per underlying for the engines to start with.
+    `history`: volume baselines per underlying for the engines to start with. `dead_letters` receives the events
+    an engine raised on (`flows.engine_guard`), sorted by topic, key and payload (else they are logged).
     """
     collected: dict[str, list[DerivedEvent]] = defaultdict(list)
+    letters: list[DeadLetter] = []
 
     def collect(items: list[DerivedEvent]) -> None:
         for item in items:
             collected[topic_for(item.event_type)].append(item)
+
+    def collect_dead(items: list[DeadLetter]) -> None:
+        letters.extend(items)
 
     source: IterableSource[AnyEvent] = IterableSource(events, batch_size=batch_size, on_batch=on_batch)
     flow = build_embedded_flow(
@@ -76,11 +84,14 @@ def run_events(
         run_options=run_options,
         run_equities=run_equities,
         equities=equities,
+        dead_letter_sink=CallbackSink(collect_dead) if dead_letters is not None else None,
     )
     if workers <= 1:
         run_main(flow)  # type: ignore[no-untyped-call]
     else:
         cluster_main(flow, [], 0, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
+    if dead_letters is not None:
+        dead_letters.extend(sorted(letters, key=lambda d: (d.topic, d.key or "", d.payload)))
     return {topic: sorted(items, key=sort_key) for topic, items in collected.items()}
 
 
@@ -115,6 +126,7 @@ def write_outputs(
         "events_in": dict(sorted(stats.events_by_type.items())),
         "events_out": counts,
         "dead_letters": len(stats.dead_letters),
+        "dead_letters_by_error": stats.dead_letters_by_error,
     }
     if stats.notices:
         summary["notices"] = stats.notices
@@ -130,11 +142,23 @@ def replay_files(
     workers: int = 1,
     on_batch: Callable[[int], None] | None = None,
 ) -> ReplayResult:
-    """Replay recorded files into `out_dir`; raise before any work on a missing or unsupported file."""
+    """Replay recorded files into `out_dir`.
+
+    Raises before any work on a missing, unsupported or unreadable file, and `InputError` (writing nothing)
+    for a file found corrupt while reading it.
+    """
     check_inputs(paths)
     stats = InputStats()
     started = time.perf_counter()
-    derived = run_events(lambda: read_inputs(paths, stats), config=config, workers=workers, on_batch=on_batch)
+    derived = run_events(
+        lambda: guarded(read_inputs(paths, stats), stats),
+        config=config,
+        workers=workers,
+        on_batch=on_batch,
+        dead_letters=stats.dead_letters,
+    )
+    if stats.error is not None:
+        raise stats.error
     counts = write_outputs(out_dir, derived, stats, paths)
     elapsed = time.perf_counter() - started
     return ReplayResult(
@@ -144,4 +168,5 @@ def replay_files(
         files=tuple(paths),
         seconds=elapsed,
         notices=tuple(stats.notices),
+        dead_letters_by_error=stats.dead_letters_by_error,
     )

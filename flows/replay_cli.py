@@ -122,6 +122,8 @@ def _print_summary(console: Console, result: ReplayResult, out_dir: Path) -> Non
         table.add_row(f"out {name}", f"{count:,}")
     if result.dead_letters:
         table.add_row("[red]dead letters[/]", f"{result.dead_letters:,}")
+        for error, count in result.dead_letters_by_error.items():
+            table.add_row(f"[red]  {error}[/]", f"{count:,}")
     console.print(table)
     for notice in result.notices:
         console.print(f"[yellow]note:[/] {notice}")

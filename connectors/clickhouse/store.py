@@ -53,6 +53,11 @@ class StoreError(RuntimeError):
     """A store operation failed (connection, SQL or data error)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot take writes now (connection refused, reset or timed out, server overloaded): an outage,
+    to retry with backoff, never a reason to drop or dead-letter a row."""
+
+
 class ChdbPathInUse(StoreError):
     """chDB is already open at another path in this process, or another process holds the path."""
 
@@ -315,7 +320,40 @@ class _BaseStore:
         self._command(f"DROP DATABASE IF EXISTS {quote(self._database)}")
 
 
+# ---------------------------------------------------------------------------------- refused rows
+
+Refused = tuple[BaseModel, str]
+"""A row the store would not take, with the store's reason."""
+
+
+def insert_or_refuse(store: Any, topic: str, events: Sequence[BaseModel]) -> list[Refused]:
+    """Insert events read from `topic` (`Store.insert`); return the rows the store refuses, each with the reason.
+
+    A batch that fails for its data is split in halves until each failing row stands alone (inserts are
+    idempotent on id, so re-inserting the rows of a half that did go in is harmless): one bad row costs about
+    2 log2(batch) inserts and never holds the others back. `StoreUnavailable` (an outage) is raised, untouched:
+    the caller retries the batch, and no row is refused for it.
+    """
+    if not events:
+        return []
+    try:
+        store.insert(topic, events)
+        return []
+    except StoreUnavailable:
+        raise
+    except Exception as exc:  # a data error: a value the store's types cannot hold, a refused string, ...
+        if len(events) == 1:
+            return [(events[0], " ".join(f"{type(exc).__name__}: {exc}".split())[:2_000])]
+    half = len(events) // 2
+    return insert_or_refuse(store, topic, events[:half]) + insert_or_refuse(store, topic, events[half:])
+
+
 # ------------------------------------------------------------------------------------ server store
+
+TRANSIENT_SERVER_ERRORS = frozenset({159, 202, 209, 210, 236, 241, 252, 394})
+"""Server error codes of an overloaded or interrupted server, not of the data: TIMEOUT_EXCEEDED,
+TOO_MANY_SIMULTANEOUS_QUERIES, SOCKET_TIMEOUT, NETWORK_ERROR, ABORTED, MEMORY_LIMIT_EXCEEDED, TOO_MANY_PARTS,
+QUERY_WAS_CANCELLED."""
 
 
 class ServerStore(_BaseStore):
@@ -360,14 +398,22 @@ class ServerStore(_BaseStore):
 
     def _run(self, sql: str, params: object, **kwargs: Any) -> Any:
         from clickhouse_driver.errors import Error as DriverError
+        from clickhouse_driver.errors import NetworkError, ServerException, SocketTimeoutError
 
+        where = f"clickhouse {self._params['host']}:{self._params['port']}"
         try:
             with self._lock:
                 return self._client.execute(sql, params, **kwargs)
+        except (NetworkError, SocketTimeoutError) as exc:
+            raise StoreUnavailable(f"{where}: {exc}") from exc
+        except ServerException as exc:
+            if exc.code in TRANSIENT_SERVER_ERRORS:
+                raise StoreUnavailable(f"{where}: {exc}") from exc
+            raise StoreError(f"clickhouse: {exc}") from exc
         except DriverError as exc:
             raise StoreError(f"clickhouse: {exc}") from exc
         except (OSError, EOFError) as exc:
-            raise StoreError(f"clickhouse {self._params['host']}:{self._params['port']}: {exc}") from exc
+            raise StoreUnavailable(f"{where}: {exc}") from exc
 
     def _select(self, sql: str, params: Mapping[str, object]) -> list[dict[str, Any]]:
         # `{name:Type}` → `%(name)s`: clickhouse-driver escapes the values client-side; literal `%`

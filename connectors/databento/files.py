@@ -80,6 +80,8 @@ def _records(path: Path, stats: DbnReadStats) -> Iterator[Metadata | DBNRecord]:
             yield from decoder.decode()
     except DBNError as exc:
         raise ValueError(f"{path}: not a valid DBN stream: {exc}") from exc
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"{path}: corrupt zstd stream: {exc}") from exc
     stats.trailing_bytes = len(decoder.buffer())
 
 
@@ -91,12 +93,21 @@ def _metadata(path: Path, records: Iterator[Metadata | DBNRecord]) -> Metadata:
 
 
 def read_metadata(path: Path) -> Metadata:
-    """Return a DBN file's metadata (dataset, schema, time range, symbology) without reading its records."""
-    with _open(path) as stream:
-        prefix = _read_exact(stream, _PREFIX_BYTES)
-        if len(prefix) < _PREFIX_BYTES or not prefix.startswith(DBN_MAGIC):
-            raise ValueError(f"{path}: not a DBN stream")
-        body = _read_exact(stream, int.from_bytes(prefix[4:8], "little"))
+    """Return a DBN file's metadata (dataset, schema, time range, symbology) without reading its records.
+
+    Raises ValueError for a file that is not DBN, or whose metadata is cut short or corrupt.
+    """
+    try:
+        with _open(path) as stream:
+            prefix = _read_exact(stream, _PREFIX_BYTES)
+            if len(prefix) < _PREFIX_BYTES or not prefix.startswith(DBN_MAGIC):
+                raise ValueError(f"{path}: not a DBN stream")
+            size = int.from_bytes(prefix[4:8], "little")
+            body = _read_exact(stream, size)
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"{path}: corrupt zstd stream: {exc}") from exc
+    if len(body) < size:
+        raise ValueError(f"{path}: truncated DBN metadata ({len(body)} of {size} bytes)")
     try:
         return Metadata.decode(prefix + body)
     except DBNError as exc:

@@ -49,7 +49,7 @@ from connectors.kafka.messages import (
     to_sink_message,
 )
 from events.models import AnyEvent, DeadLetter, Event
-from events.serde import InvalidPayload, decode, encode
+from events.serde import decode, encode
 from events.topics import namespaced
 
 log = logging.getLogger(__name__)
@@ -460,7 +460,7 @@ def _decoder(counters: Counters) -> Callable[[SourceMessage], AnyEvent | DeadLet
 
 def reference_snapshot(bootstrap: str, topics: Iterable[str], timeout_s: float = 60.0) -> list[AnyEvent]:
     """Read reference topics (full names) to their current end; return their valid events (topic by topic, in
-    partition order). Invalid payloads are left to the stream to dead-letter."""
+    partition order). Invalid payloads, and any that decoding fails on, are left to the stream to dead-letter."""
     events: list[AnyEvent] = []
     for topic in topics:
         messages, _ = read_snapshot(bootstrap, topic, timeout_s)
@@ -469,7 +469,7 @@ def reference_snapshot(bootstrap: str, topics: Iterable[str], timeout_s: float =
                 continue
             try:
                 events.append(decode(topic, m.value))
-            except InvalidPayload:
+            except Exception:  # InvalidPayload, or any failure of decoding: the stream dead-letters it
                 continue
     return events
 
@@ -548,6 +548,12 @@ def kafka_input(
         to_dlq = op.map("to_dlq_message", dead_letters, dead_letter_message)
         op.output("dlq_output", to_dlq, _kafka_sink(bootstrap, counters, None))
     return KafkaInput(events=branched.trues, dead_letters=dead_letters, reference=reference)
+
+
+@operator
+def dead_letter_output(step_id: str, up: Stream[SinkMessage], bootstrap: str, *, counters: Counters = COUNTERS) -> None:
+    """Produce dead-letter messages (`dead_letter_message`: topic, key and value set) as they are."""
+    op.output("dlq_output", up, _kafka_sink(bootstrap, counters, None))
 
 
 @operator

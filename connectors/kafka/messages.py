@@ -19,6 +19,8 @@ SinkMessage = KafkaSinkMessage[bytes | None, bytes]
 
 EMPTY_PAYLOAD = "empty_payload"
 UNKNOWN_TOPIC = "unknown_topic"
+UNDECODABLE = "undecodable"
+"""A payload whose decoding failed other than by `InvalidPayload` (defense in depth: no message may stop a flow)."""
 
 
 def message_key(event: Event) -> bytes:
@@ -47,6 +49,10 @@ def decode_message(msg: SourceMessage) -> AnyEvent | DeadLetter:
         return decode(topic, msg.value)
     except InvalidPayload as exc:
         return exc.dead_letter(msg.value or b"", key=msg.key, partition=msg.partition, offset=msg.offset)
+    except Exception as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:2_000]
+        invalid = InvalidPayload(topic, UNDECODABLE, reason)
+        return invalid.dead_letter(msg.value or b"", key=msg.key, partition=msg.partition, offset=msg.offset)
 
 
 def dlq_topic(dead_letter: DeadLetter, namespace: str | None = None) -> str:

@@ -103,3 +103,21 @@ def test_tcbbo_of_another_dataset_is_not_refused(tmp_path: Path) -> None:
     trades, _ = _files(tmp_path)
     tcbbo = write_dbn(tmp_path / "other.tcbbo.dbn.zst", metadata("OPRA.OTHER", dbn.Schema.TCBBO, {OSI: IID}), [cmbp1()])
     check_inputs([trades, tcbbo])
+
+
+def test_a_line_decoding_fails_on_is_a_dead_letter_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.inputs
+
+    def explode(data: bytes | str, source: str = "jsonl") -> AnyEvent:
+        raise RecursionError("maximum recursion depth exceeded while decoding a JSON array")
+
+    path = tmp_path / "tape.jsonl"
+    path.write_bytes(b'{"event_type": "option_print"}\n\n[[[]]]\n')
+    monkeypatch.setattr(flows.inputs, "decode_any", explode)
+    stats = InputStats()
+    assert list(flows.inputs.read_jsonl(path, stats)) == []
+    assert [(d.offset, d.error) for d in stats.dead_letters] == [(1, "undecodable"), (3, "undecodable")]
+    assert (
+        stats.dead_letters[0].reason == "RecursionError: maximum recursion depth exceeded while decoding a JSON array"
+    )
+    assert stats.dead_letters_by_error == {"undecodable": 2}

@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from connectors.clickhouse import schema
-from connectors.clickhouse.store import EmbeddedStore, InvalidCursor, Store, embedded_store_for_tests
+from connectors.clickhouse.store import EmbeddedStore, InvalidCursor, Store, embedded_store_for_tests, insert_or_refuse
 from events.ids import derived_event_id
 from events.models import Alert
 from tests.connectors.clickhouse import factories as f
@@ -30,6 +30,17 @@ from tests.factories import (
     trade,
     volume_baseline,
 )
+
+
+def _unvalidated(event: Any, **changes: Any) -> Any:
+    """A copy of `event` with `changes` and no validation (what a contract bug would let through)."""
+    copy = getattr(event, "model_copy", None)
+    if copy is not None:
+        return copy(update=changes)
+    import msgspec
+
+    return msgspec.structs.replace(event, **changes)
+
 
 # ------------------------------------------------------------------------------------ chDB fixtures
 
@@ -174,6 +185,28 @@ class StoreContract:
             f"SELECT count() AS n, sum(size_contracts) AS size FROM {store.table('options_prints')} FINAL", {}
         )
         assert rows == [{"n": 10_000, "size": sum(p.size_contracts for p in prints)}]
+
+    # -- rows the store cannot hold
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            pytest.param({"size_contracts": 10**30}, id="size-1e30"),
+            pytest.param({"ts_event": 2**63 + 5}, id="ts-past-int64"),
+            pytest.param({"price_e9": -(2**64)}, id="price-below-int64"),
+            pytest.param({"venue": "X\udc00"}, id="lone-surrogate"),
+        ],
+    )
+    def test_a_row_the_store_cannot_hold_is_refused_alone(self, store: Store, change: dict[str, object]) -> None:
+        prints = [trade(i, "2.45", 1 + i) for i in range(9)]
+        bad = _unvalidated(prints[4], **change)
+        batch = [*prints[:4], bad, *prints[5:]]
+        refused = insert_or_refuse(store, "options.prints", batch)
+        assert [event for event, _ in refused] == [bad]
+        assert refused[0][1].strip()
+        assert store.count("options.prints") == 8
+        assert insert_or_refuse(store, "options.prints", prints) == []
+        assert store.count("options.prints") == 9
 
     # -- alerts page
 

@@ -348,3 +348,35 @@ def test_a_string_is_not_a_topic_list() -> None:
 def test_wait_for_broker_names_the_address_when_nothing_listens() -> None:
     with pytest.raises(BrokerUnavailable, match=r"127\.0\.0\.1:9 not ready after 0\.3 s \(port closed\)"):
         wait_for_broker("127.0.0.1:9", timeout_s=0.3)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="deeply-nested-array"),
+        pytest.param(b'{"event_type": "option_print", "id": ' + b"[" * 5_000 + b"]" * 5_000 + b"}", id="nested-field"),
+        pytest.param(b"9" * 5_000, id="5000-digit-number"),
+    ],
+)
+def test_no_payload_can_stop_the_decoder(value: bytes) -> None:
+    dl = decode_message(source("options.prints", value, key=b"SPY"))
+    assert isinstance(dl, DeadLetter)
+    assert dl.error
+    assert dl.reason.strip()
+    assert dl.key == "SPY"
+
+
+def test_a_decoder_failure_is_a_dead_letter_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectors.kafka.messages
+
+    def explode(topic: str, data: bytes | str) -> Event:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(connectors.kafka.messages, "decode", explode)
+    dl = decode_message(source("options.prints", b"[[[]]]", key=b"SPY"))
+    assert isinstance(dl, DeadLetter)
+    assert (dl.error, dl.reason, dl.payload) == (
+        "undecodable",
+        "RecursionError: maximum recursion depth exceeded",
+        "[[[]]]",
+    )
