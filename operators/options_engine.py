@@ -191,7 +191,7 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
     def _emit(self, packet: Packet, out: list[OptionsOutput]) -> None:
         fields = packet.__dict__  # see QuoteBook.update_fields
         symbol = fields["symbol"]
-        premium = float(fields["premium_cents"])
+        premium = fields["premium_cents"]
         window = self.baselines.window
         min_samples = self._z_min_samples
         z_contract = window(symbol, "premium").observe(premium, min_samples)
@@ -206,7 +206,7 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         sizes = window(symbol, "size")
         # The contract's usual packet size (rolling median before this one), for the structure leg rule.
         usual_size = sizes.median(min_samples) if size >= self._leg_floor else None
-        size_z = sizes.observe(float(size), min_samples)
+        size_z = sizes.observe(size, min_samples)
         day, bucket = self._clock.locate(fields["ts_event"])
         held = self._day_volume.get(symbol)
         day_volume = size if held is None or held[0] != day else held[1] + size
