@@ -39,41 +39,28 @@ settings and defaults (premiums in US dollars):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from events.config import OptionsConfig
 from events.ids import derived_event_id
 from events.models import ClassifierHit, Direction, Packet
 from events.units import CENTS_PER_USD, NS_PER_S, format_price, format_usd
-from operators.repeated_hits import RepeatRun
+from operators.packet_context import PacketContext, can_matter, min_hit_premium_cents
 from operators.volume_baselines import NEW_YORK
+
+__all__ = [
+    "PACKET_CLASSIFIERS",
+    "PACKET_CLASSIFIER_IDS",
+    "POOR_QUOTES_COVERAGE",
+    "PacketContext",
+    "can_matter",
+    "classify_packet",
+    "direction_for",
+    "min_hit_premium_cents",
+]
 
 POOR_QUOTES_COVERAGE = 0.5
 """Below this NBBO coverage the quote context is poor: confidence drops and no direction is claimed."""
-
-
-@dataclass(frozen=True, slots=True)
-class PacketContext:
-    """What a classifier may read besides the packet. None means unknown: the classifiers needing it abstain.
-
-    Volumes include the packet itself (they are the totals once it is counted).
-    """
-
-    premium_z: float | None = None
-    """Premium z-score against the contract's rolling window (else the underlying's), before adding it."""
-    size_z: float | None = None
-    """Size z-score against the contract's rolling window, before adding it."""
-    open_interest_contracts: int | None = None
-    """Prior-day open interest of the contract (reference data)."""
-    day_volume_contracts: int | None = None
-    """Contracts traded on the contract this session (New York date of ts_event), this packet included."""
-    bucket_volume_contracts: int | None = None
-    """Contracts traded on the contract in the current 5-minute session bucket, this packet included."""
-    bucket_baseline_contracts: float | None = None
-    """Historical mean contracts of the contract in this 5-minute bucket (`VolumeBaseline.bucket_volume_mean`)."""
-    repeat_run: RepeatRun | None = None
-    """The repeated-hits detector's run for this packet (`RepeatedHits.step(packet)`), None when none."""
 
 
 def direction_for(packet: Packet) -> Direction:

@@ -37,23 +37,20 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Literal, cast
 
 from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
 from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionPrint, Packet, Structure
 from operators.alerts import AlertBook
-from operators.baselines import KeyedBaselines
-from operators.classifiers import PacketContext, classify_packet
+from operators.classifiers import classify_packet
 from operators.flow_context import FlowContextTracker
 from operators.nbbo_join import NbboJoin
+from operators.packet_context import PacketContexts
 from operators.packets import PacketClusterer
-from operators.repeated_hits import RepeatedHits
 from operators.structures import Decision, StructureDetector, classify_structure
 from operators.tape_engine import QuoteGatedEngine
 from operators.underlying_price import UnderlyingPrice
-from operators.volume_baselines import SessionClock
 
 OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
 
@@ -81,22 +78,13 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         self.join = NbboJoin(config.nbbo_max_age_ns, config.at_side_band)
         self.underlying = UnderlyingPrice(config.underlying_parity_window_ns, self.join.book)
         self.packets = PacketClusterer(config, self.underlying.for_print)
-        self.baselines = KeyedBaselines(config.rolling_window, config.z_min_samples)
+        self.contexts = PacketContexts(config)
         self.alerts = AlertBook(config)
         self.structures = StructureDetector(config, log_decisions=True)
         self.context = FlowContextTracker(config)
-        self.repeats = RepeatedHits.from_config(config)
-        self.open_interest: dict[str, int] = {}
-        self.volume_baselines: dict[str, VolumeBaseline] = {}
-        """Contract symbol -> its historical volume baseline (underlying-scope baselines are kept too)."""
-        self._clock = SessionClock()
-        self._day_volume: dict[str, tuple[date, int]] = {}
-        self._bucket_volume: dict[str, tuple[date, int, int]] = {}
         self._structures_due = -1  # the watermark past which the structure detector has a decision to make
         self._context_due = -1  # the watermark at which flow context is next worth advancing
         self._context_step = config.flow_context_emit_ns
-        self._z_min_samples = config.z_min_samples
-        self._leg_floor = config.structure_min_leg_contracts
         self._alert_queues: dict[str, deque[_HeldAlert]] = {}
         """Contract -> its packets' alerts not raised yet, in packet order (the head waits for a decision)."""
         self._awaiting: dict[str, _HeldAlert] = {}
@@ -117,6 +105,16 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         assert not self._alert_queues, "every held alert is raised or folded at end of input"
         out.extend(self.context.flush())
         return out
+
+    @property
+    def open_interest(self) -> dict[str, int]:
+        """Contract symbol -> prior-day open interest."""
+        return self.contexts.open_interest
+
+    @property
+    def volume_baselines(self) -> dict[str, VolumeBaseline]:
+        """Contract symbol -> its historical volume baseline (underlying-scope baselines are kept too)."""
+        return self.contexts.volume_baselines
 
     @property
     def held_alerts(self) -> int:
@@ -158,9 +156,9 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
                 fields["strike_e9"],
             )  # fmt: skip
         elif event_type == "open_interest":
-            self.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
+            self.contexts.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
         elif event_type == "volume_baseline" and fields["scope"] != "equity":  # equity: the stock's shares
-            self.volume_baselines[fields["subject"]] = cast(VolumeBaseline, event)
+            self.contexts.volume_baselines[fields["subject"]] = cast(VolumeBaseline, event)
 
     def _process(self, trade: OptionPrint, out: list[OptionsOutput]) -> None:
         ts = trade.__dict__["ts_event"]
@@ -189,55 +187,14 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
             self._context_due = watermark + self._context_step
 
     def _emit(self, packet: Packet, out: list[OptionsOutput]) -> None:
-        fields = packet.__dict__  # see QuoteBook.update_fields
-        symbol = fields["symbol"]
-        premium = fields["premium_cents"]
-        window = self.baselines.window
-        min_samples = self._z_min_samples
-        z_contract = window(symbol, "premium").observe(premium, min_samples)
-        underlying = window(fields["underlying"], "premium")
-        if z_contract is None:
-            premium_z = underlying.observe(premium, min_samples)
-        else:
-            # The underlying's z is only the fallback: add the value without the O(window) pass.
-            premium_z = z_contract
-            underlying.add(premium)
-        size = fields["size_contracts"]
-        sizes = window(symbol, "size")
-        # The contract's usual packet size (rolling median before this one), for the structure leg rule.
-        usual_size = sizes.median(min_samples) if size >= self._leg_floor else None
-        size_z = sizes.observe(size, min_samples)
-        day, bucket = self._clock.locate(fields["ts_event"])
-        held = self._day_volume.get(symbol)
-        day_volume = size if held is None or held[0] != day else held[1] + size
-        self._day_volume[symbol] = (day, day_volume)
-        bucket_volume: int | None = None
-        bucket_baseline: float | None = None
-        if bucket is not None:
-            in_bucket = self._bucket_volume.get(symbol)
-            if in_bucket is None or in_bucket[0] != day or in_bucket[1] != bucket:
-                bucket_volume = size
-            else:
-                bucket_volume = in_bucket[2] + size
-            self._bucket_volume[symbol] = (day, bucket, bucket_volume)
-            history = self.volume_baselines.get(symbol)
-            if history is not None:
-                bucket_baseline = history.bucket_volume_mean[bucket]
-        ctx = PacketContext(
-            premium_z=premium_z,
-            size_z=size_z,
-            open_interest_contracts=self.open_interest.get(symbol),
-            day_volume_contracts=day_volume,
-            bucket_volume_contracts=bucket_volume,
-            bucket_baseline_contracts=bucket_baseline,
-            repeat_run=self.repeats.step(packet),
-        )
-        hits = classify_packet(packet, ctx, self.config)
+        ctx, usual_size = self.contexts.on_packet(packet)
         out.append(packet)
         queued: _HeldAlert | None = None
-        if hits:
-            out.extend(hits)
-            queued = self._hold(packet, hits)
+        if ctx is not None:  # it can matter: classify it
+            hits = classify_packet(packet, ctx, self.config)
+            if hits:
+                out.extend(hits)
+                queued = self._hold(packet, hits)
         self.structures.on_packet(packet, usual_size)
         self._settle(out)  # a late packet, or a full buffer, is decided at once
         if queued is not None and queued.state == "waiting" and not self.structures.may_pair(packet):

@@ -153,6 +153,11 @@ class RepeatedHits:
         for key in stale:
             del self._recent[key]
 
+    def forget(self, symbol: str) -> None:
+        """Drop the runs of the contract `symbol` (it expired)."""
+        self._recent.pop((symbol, "buy"), None)
+        self._recent.pop((symbol, "sell"), None)
+
     def __len__(self) -> int:
         """Return the number of (contract, side) keys held."""
         return len(self._recent)
