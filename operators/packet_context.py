@@ -19,7 +19,7 @@ from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
 from events.models import Packet
 from events.units import CENTS_PER_USD
-from operators.baselines import KeyedBaselines
+from operators.baselines import RollingWindow, Stats
 from operators.repeated_hits import RepeatedHits, RepeatRun
 from operators.volume_baselines import SessionClock
 
@@ -79,32 +79,46 @@ def can_matter(packet: Packet, cfg: OptionsConfig) -> bool:
     return packet.premium_cents >= min_hit_premium_cents(cfg)
 
 
+@dataclass(slots=True)
+class _Contract:
+    """One contract's running state: its rolling premium and size windows, its day and 5-minute volumes."""
+
+    premium: RollingWindow
+    size: RollingWindow
+    day: date = date.min
+    day_volume: int = 0
+    bucket_day: date = date.min
+    bucket: int = -1
+    bucket_volume: int = 0
+
+
 class PacketContexts:
     """Keyed state machine: the per-contract state classifiers read, fed every closed packet in close order."""
 
     __slots__ = (
-        "_bucket_volume",
         "_clock",
-        "_day_volume",
+        "_contracts",
         "_hit_floor_cents",
         "_leg_floor",
         "_min_samples",
-        "baselines",
+        "_underlyings",
+        "_window",
         "open_interest",
         "repeats",
         "volume_baselines",
     )
 
     def __init__(self, config: OptionsConfig) -> None:
-        self.baselines = KeyedBaselines(config.rolling_window, config.z_min_samples)
         self.repeats = RepeatedHits.from_config(config)
         self.open_interest: dict[str, int] = {}
         """Contract symbol -> prior-day open interest."""
         self.volume_baselines: dict[str, VolumeBaseline] = {}
         """Contract symbol -> its historical volume baseline (underlying-scope baselines are kept too)."""
         self._clock = SessionClock()
-        self._day_volume: dict[str, tuple[date, int]] = {}
-        self._bucket_volume: dict[str, tuple[date, int, int]] = {}
+        self._contracts: dict[str, _Contract] = {}
+        self._underlyings: dict[str, RollingWindow] = {}
+        """Underlying -> the rolling premium window of all its contracts' packets (the contract's z fallback)."""
+        self._window = config.rolling_window
         self._min_samples = config.z_min_samples
         self._leg_floor = config.structure_min_leg_contracts
         self._hit_floor_cents = min_hit_premium_cents(config)
@@ -117,37 +131,38 @@ class PacketContexts:
         symbol = fields["symbol"]
         premium = fields["premium_cents"]
         size = fields["size_contracts"]
-        matters = premium >= self._hit_floor_cents  # can_matter, inline
-        window = self.baselines.window
+        contract = self._contracts.get(symbol)
+        if contract is None:
+            contract = self._contracts[symbol] = _Contract(RollingWindow(self._window), RollingWindow(self._window))
+        underlying = self._underlyings.get(fields["underlying"])
+        if underlying is None:
+            underlying = self._underlyings[fields["underlying"]] = RollingWindow(self._window)
         min_samples = self._min_samples
-        contract = window(symbol, "premium")
-        underlying = window(fields["underlying"], "premium")
-        sizes = window(symbol, "size")
+        sizes = contract.size
         usual_size = sizes.median(min_samples) if size >= self._leg_floor else None
+        matters = premium >= self._hit_floor_cents  # can_matter, inline
         premium_z = size_z = None
         if matters:
-            premium_z = contract.observe(premium, min_samples)
+            premium_z = contract.premium.observe(premium, min_samples)
             if premium_z is None:
                 premium_z = underlying.observe(premium, min_samples)
             else:
                 underlying.add(premium)  # the underlying's z is only the fallback
             size_z = sizes.observe(size, min_samples)
         else:
-            contract.add(premium)
+            contract.premium.add(premium)
             underlying.add(premium)
             sizes.add(size)
         day, bucket = self._clock.locate(fields["ts_event"])
-        held = self._day_volume.get(symbol)
-        day_volume = size if held is None or held[0] != day else held[1] + size
-        self._day_volume[symbol] = (day, day_volume)
+        if contract.day != day:
+            contract.day, contract.day_volume = day, 0
+        contract.day_volume += size
         bucket_volume: int | None = None
         if bucket is not None:
-            in_bucket = self._bucket_volume.get(symbol)
-            if in_bucket is None or in_bucket[0] != day or in_bucket[1] != bucket:
-                bucket_volume = size
-            else:
-                bucket_volume = in_bucket[2] + size
-            self._bucket_volume[symbol] = (day, bucket, bucket_volume)
+            if contract.bucket_day != day or contract.bucket != bucket:
+                contract.bucket_day, contract.bucket, contract.bucket_volume = day, bucket, 0
+            contract.bucket_volume += size
+            bucket_volume = contract.bucket_volume
         run = self.repeats.step(packet)
         if not matters:
             return None, usual_size
@@ -160,29 +175,34 @@ class PacketContexts:
             premium_z=premium_z,
             size_z=size_z,
             open_interest_contracts=self.open_interest.get(symbol),
-            day_volume_contracts=day_volume,
+            day_volume_contracts=contract.day_volume,
             bucket_volume_contracts=bucket_volume,
             bucket_baseline_contracts=bucket_baseline,
             repeat_run=run,
         )
         return ctx, usual_size
 
+    def stats(self, key: str, metric: str) -> Stats | None:
+        """Return the summary of a rolling window: a contract's `premium` or `size`, an underlying's `premium`."""
+        contract = self._contracts.get(key)
+        if contract is not None and metric in ("premium", "size"):
+            return (contract.premium if metric == "premium" else contract.size).stats()
+        underlying = self._underlyings.get(key)
+        return underlying.stats() if underlying is not None and metric == "premium" else None
+
     def forget(self, symbol: str) -> None:
         """Drop every piece of state of the contract `symbol` (it expired)."""
-        self.baselines.drop(symbol)
+        self._contracts.pop(symbol, None)
         self.repeats.forget(symbol)
         self.open_interest.pop(symbol, None)
         self.volume_baselines.pop(symbol, None)
-        self._day_volume.pop(symbol, None)
-        self._bucket_volume.pop(symbol, None)
 
     def state_counts(self) -> dict[str, int]:
         """Return the number of entries each map holds."""
         return {
-            "baseline_windows": len(self.baselines),
+            "contracts": len(self._contracts),
+            "underlying_windows": len(self._underlyings),
             "repeat_runs": len(self.repeats),
             "open_interest": len(self.open_interest),
             "volume_baselines": len(self.volume_baselines),
-            "day_volumes": len(self._day_volume),
-            "bucket_volumes": len(self._bucket_volume),
         }

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from operators.baselines import KeyedBaselines, RollingWindow, Stats
+from operators.baselines import RollingWindow, Stats
 
 
 def _window(values: list[int], size: int = 50) -> RollingWindow:
@@ -52,7 +52,7 @@ def test_z_is_absent_below_min_samples(samples: int, min_samples: int, present: 
         pytest.param([10**9] * 12, id="large-constant"),
     ],
 )
-def test_zero_variance_gives_no_z(values: list[float]) -> None:
+def test_zero_variance_gives_no_z(values: list[int]) -> None:
     window = _window(values)
     assert window.z(values[0] + 1, min_samples=12) is None
     assert window.observe(values[0] + 1, min_samples=12) is None
@@ -78,7 +78,7 @@ def test_stats_of_an_empty_window() -> None:
         pytest.param([], 1, None, id="empty"),
     ],
 )
-def test_median_is_absent_below_min_samples(values: list[float], min_samples: int, expected: float | None) -> None:
+def test_median_is_absent_below_min_samples(values: list[int], min_samples: int, expected: float | None) -> None:
     assert _window(values).median(min_samples) == expected
 
 
@@ -87,31 +87,6 @@ def test_stats_median() -> None:
     assert (stats.count, stats.median) == (5, 3)
     assert stats.mean == pytest.approx(22)
     assert stats.std == pytest.approx(statistics.pstdev([1, 2, 3, 4, 100]))
-
-
-def test_keyed_baselines_are_independent_per_key_and_metric() -> None:
-    baselines = KeyedBaselines(size=50, min_samples=3)
-    for v in (1, 2, 3):
-        assert baselines.observe("SPY", "premium", v) is None
-    baselines.observe("SPY", "size", 1_000)
-    baselines.observe("QQQ", "premium", 5)
-    assert baselines.observe("SPY", "premium", 4) == pytest.approx((4 - 2) / (2 / 3) ** 0.5)
-    spy = baselines.stats("SPY", "premium")
-    assert spy is not None
-    assert spy.count == 4
-    size = baselines.stats("SPY", "size")
-    assert size is not None
-    assert size.count == 1
-    assert baselines.stats("SPY", "spread") is None
-
-
-def test_keyed_baselines_keep_their_window_size() -> None:
-    baselines = KeyedBaselines(size=3, min_samples=2)
-    for v in (10**6, 1, 2, 3):
-        baselines.observe("SPY", "premium", v)
-    stats = baselines.stats("SPY", "premium")
-    assert stats is not None
-    assert (stats.count, stats.median) == (3, 2)
 
 
 def test_std_after_a_large_value_is_evicted() -> None:
@@ -183,20 +158,15 @@ def test_observe_z_equals_exact_batch_z_before_insert(data: list[int], value: in
 
 
 def test_add_without_z_equals_observe() -> None:
-    observed = KeyedBaselines(size=5, min_samples=2)
-    added = KeyedBaselines(size=5, min_samples=2)
+    observed = RollingWindow(5)
+    added = RollingWindow(5)
     for v in (1, 5, 2, 8, 3, 9):
-        observed.observe("SPY", "premium", v)
-        added.add("SPY", "premium", v)
-    assert observed.stats("SPY", "premium") == added.stats("SPY", "premium")
-    assert observed.observe("SPY", "premium", 4) == added.observe("SPY", "premium", 4)
+        observed.observe(v, min_samples=2)
+        added.add(v)
+    assert observed.stats() == added.stats()
+    assert observed.observe(4, min_samples=2) == added.observe(4, min_samples=2)
 
 
-def test_drop_forgets_every_window_of_a_key() -> None:
-    baselines = KeyedBaselines(size=5, min_samples=2)
-    baselines.add("SPY 1", "premium", 1)
-    baselines.add("SPY 1", "size", 1)
-    baselines.add("SPY 2", "size", 1)
-    baselines.drop("SPY 1")
-    assert (baselines.stats("SPY 1", "premium"), baselines.stats("SPY 1", "size")) == (None, None)
-    assert len(baselines) == 1
+def test_window_keeps_its_size() -> None:
+    window = _window([10**6, 1, 2, 3], size=3)
+    assert (window.stats().count, window.stats().median) == (3, 2.0)

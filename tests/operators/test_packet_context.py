@@ -107,7 +107,7 @@ def test_a_packet_under_the_floor_updates_state_without_a_context() -> None:
     ctx, _ = contexts.on_packet(large)
     assert ctx is not None
     assert ctx.day_volume_contracts == small.size_contracts + large.size_contracts, "the small packet counted"
-    stats = contexts.baselines.stats(small.symbol, "premium")
+    stats = contexts.stats(small.symbol, "premium")
     assert stats is not None
     assert stats.count == 2
 
@@ -117,8 +117,26 @@ def test_forget_drops_a_contracts_state() -> None:
     contexts.on_packet(packet())
     contexts.open_interest[packet().symbol] = 10
     contexts.forget(packet().symbol)
-    counts = contexts.state_counts()
-    assert counts["baseline_windows"] == 1, "the underlying's window stays"
-    assert {k: v for k, v in counts.items() if k != "baseline_windows"} == dict.fromkeys(
-        counts.keys() - {"baseline_windows"}, 0
-    )
+    assert contexts.stats(packet().symbol, "premium") is None
+    assert contexts.stats(packet().underlying, "premium") is not None, "the underlying's window stays"
+    assert contexts.state_counts() == {
+        "contracts": 0,
+        "underlying_windows": 1,
+        "repeat_runs": 0,
+        "open_interest": 0,
+        "volume_baselines": 0,
+    }
+
+
+def test_windows_are_per_contract_and_the_underlyings_is_shared() -> None:
+    contexts = PacketContexts(OptionsConfig())
+    put = occ("585", "P")
+    contexts.on_packet(packet(premium_cents=100))
+    contexts.on_packet(packet(put, premium_cents=300, at_ms=40, print_ids=("p",)))
+    call_stats, put_stats = contexts.stats(packet().symbol, "premium"), contexts.stats(put, "premium")
+    spy = contexts.stats("SPY", "premium")
+    assert call_stats is not None
+    assert put_stats is not None
+    assert spy is not None
+    assert (call_stats.count, put_stats.count, spy.count) == (1, 1, 2)
+    assert spy.mean == 200.0
