@@ -34,14 +34,18 @@ packet's, so the detector's next decision keeps `next_due_ns` honest.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, cast
 
 from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
 from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionPrint, Packet, Structure
+from events.symbology import parse_occ
+from events.units import NS_PER_S
 from operators.alerts import AlertBook
 from operators.classifiers import classify_packet
 from operators.flow_context import FlowContextTracker
@@ -51,8 +55,19 @@ from operators.packets import PacketClusterer
 from operators.structures import Decision, StructureDetector, classify_structure
 from operators.tape_engine import QuoteGatedEngine
 from operators.underlying_price import UnderlyingPrice
+from operators.volume_baselines import NEW_YORK
 
 OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
+
+EXPIRED_AFTER_NS = 3_600 * NS_PER_S
+"""How long after its expiry date ends (New York midnight) a contract's state is dropped, in event time (ns): by
+then every packet of it has closed and every alert held for a structure decision has been raised."""
+
+
+def expired_at_ns(expiry: date) -> int:
+    """Return the event time (ns) from which a contract expiring on `expiry` has no state worth keeping."""
+    ends = datetime.combine(expiry + timedelta(days=1), time(0), tzinfo=NEW_YORK)
+    return int(ends.timestamp()) * NS_PER_S + EXPIRED_AFTER_NS
 
 
 @dataclass(slots=True)
@@ -89,7 +104,12 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         """Contract -> its packets' alerts not raised yet, in packet order (the head waits for a decision)."""
         self._awaiting: dict[str, _HeldAlert] = {}
         """Packet id -> its held alert, while the structure detector may still pair the packet."""
+        self._expiry_of: dict[str, date] = {}
+        """Contract -> its expiry, for every contract with state here (what eviction walks)."""
+        self._expiring: dict[date, list[str]] = {}
+        self._expiry_heap: list[tuple[int, date]] = []  # (expired_at_ns, expiry) of the dates in `_expiring`
         self.late_prints = 0
+        self.evicted_contracts = 0
 
     # ------------------------------------------------------------------------------------ inputs
 
@@ -115,6 +135,25 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
     def volume_baselines(self) -> dict[str, VolumeBaseline]:
         """Contract symbol -> its historical volume baseline (underlying-scope baselines are kept too)."""
         return self.contexts.volume_baselines
+
+    def state_counts(self) -> dict[str, int]:
+        """Return the size of every keyed map the engine holds (entries), to watch that state stays bounded.
+
+        Expired contracts are dropped `EXPIRED_AFTER_NS` after their expiry date ends, in event time, from the
+        packet context (windows, volumes, open interest, volume baselines, runs); the quote book, the last-price
+        and multiplier maps belong to the join and the clusterer and are counted here as they are.
+        """
+        return {
+            **self.contexts.state_counts(),
+            "tracked_contracts": len(self._expiry_of),
+            "quote_books": len(self.join.book),
+            "chain_contracts": self.underlying.contracts,
+            "open_packets": self.packets.open_count,
+            "pending_prints": self.pending_prints,
+            "undecided_packets": self.structures.pending_count,
+            "held_alerts": self.held_alerts,
+            "open_alerts": len(self.alerts),
+        }
 
     @property
     def held_alerts(self) -> int:
@@ -156,9 +195,14 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
                 fields["strike_e9"],
             )  # fmt: skip
         elif event_type == "open_interest":
-            self.contexts.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
+            symbol = fields["symbol"]
+            self.contexts.open_interest[symbol] = fields["open_interest_contracts"]
+            self._track(symbol, parse_occ(symbol).expiry)
         elif event_type == "volume_baseline" and fields["scope"] != "equity":  # equity: the stock's shares
-            self.contexts.volume_baselines[fields["subject"]] = cast(VolumeBaseline, event)
+            subject = fields["subject"]
+            self.contexts.volume_baselines[subject] = cast(VolumeBaseline, event)
+            if fields["scope"] == "contract":
+                self._track(subject, parse_occ(subject).expiry)
 
     def _process(self, trade: OptionPrint, out: list[OptionsOutput]) -> None:
         ts = trade.__dict__["ts_event"]
@@ -185,9 +229,43 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         if watermark >= self._context_due:
             out.extend(self.context.advance(watermark))
             self._context_due = watermark + self._context_step
+        heap = self._expiry_heap
+        if heap and heap[0][0] <= watermark:
+            self._evict(watermark)
+
+    def _track(self, symbol: str, expiry: date) -> None:
+        """Note a contract that has state here, under its expiry date."""
+        if symbol in self._expiry_of:
+            return
+        self._expiry_of[symbol] = expiry
+        symbols = self._expiring.get(expiry)
+        if symbols is None:
+            symbols = self._expiring[expiry] = []
+            heapq.heappush(self._expiry_heap, (expired_at_ns(expiry), expiry))
+        symbols.append(symbol)
+
+    def _evict(self, watermark: int) -> None:
+        """Drop the state of every contract expired by `watermark` (event time); one with an alert still held waits
+        for the next pass."""
+        heap = self._expiry_heap
+        waiting: list[str] = []
+        while heap and heap[0][0] <= watermark:
+            _, expiry = heapq.heappop(heap)
+            for symbol in self._expiring.pop(expiry):
+                if symbol in self._alert_queues:
+                    waiting.append(symbol)
+                    continue
+                del self._expiry_of[symbol]
+                self.contexts.forget(symbol)
+                self.evicted_contracts += 1
+        for symbol in waiting:
+            expiry = self._expiry_of.pop(symbol)
+            self._track(symbol, expiry)
 
     def _emit(self, packet: Packet, out: list[OptionsOutput]) -> None:
         ctx, usual_size = self.contexts.on_packet(packet)
+        if packet.symbol not in self._expiry_of:
+            self._track(packet.symbol, packet.expiry)
         out.append(packet)
         queued: _HeldAlert | None = None
         if ctx is not None:  # it can matter: classify it
