@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from events.config import OptionsConfig
 from events.ids import derived_event_id
 from events.models import Direction, FlowContext, Packet
-from operators.classifiers import direction_for
+from operators.classifiers.common import direction_for
 
 FIELDS: tuple[str, ...] = (
     "packet_count",

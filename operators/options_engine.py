@@ -47,12 +47,12 @@ from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionPri
 from events.symbology import parse_occ
 from events.units import NS_PER_S
 from operators.alerts import AlertBook
-from operators.classifiers import classify_packet
+from operators.classifiers import classify_packet, classify_structure
 from operators.flow_context import FlowContextTracker
 from operators.nbbo_join import NbboJoin
 from operators.packet_context import PacketContexts
 from operators.packets import PacketClusterer
-from operators.structures import Decision, StructureDetector, classify_structure
+from operators.structures import Decision, StructureDetector
 from operators.tape_engine import QuoteGatedEngine
 from operators.underlying_price import UnderlyingPrice
 from operators.volume_baselines import NEW_YORK
