@@ -315,8 +315,15 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
             self._apply(decision, out)
 
     def _apply(self, decision: Decision, out: list[OptionsOutput]) -> None:
-        decided = [held for pid in decision.packet_ids if (held := self._awaiting.pop(pid, None)) is not None]
         structure = decision.structure
+        awaiting = self._awaiting
+        if (
+            structure is None
+            and (not awaiting or decision.packet_ids[0] not in awaiting)
+            and len(decision.packet_ids) == 1
+        ):
+            return  # a packet released alone with no alert held: nothing to release
+        decided = [held for pid in decision.packet_ids if (held := awaiting.pop(pid, None)) is not None]
         if structure is not None:
             hits = classify_structure(structure, self.config)
             out.append(structure)

@@ -429,10 +429,22 @@ class StructureDetector:
 
     def _decide_ready(self, book: _Book) -> list[Structure]:
         out: list[Structure] = []
-        while book.keys:
-            anchor = book.packets[book.keys[0][1]]
-            if anchor.ts_last + self._settle_ns >= self._watermark and len(book.keys) <= MAX_PENDING_PACKETS:
+        keys, packets, pairable = book.keys, book.packets, book.pairable_ids
+        settle, watermark = self._settle_ns, self._watermark
+        while keys:
+            pid = keys[0][1]
+            anchor = packets[pid]
+            if anchor.ts_last + settle >= watermark and len(keys) <= MAX_PENDING_PACKETS:
                 break
+            if pid not in pairable and MULTI_LEG_FLAG not in anchor.conditions:
+                # No one's leg (most packets): released alone, as `_decide` would, without its search.
+                del keys[0]
+                del packets[pid]
+                self._decided[pid] = anchor.ts_last
+                if self._log is not None:
+                    self._log.append(Decision(None, (pid,)))
+                self.released_packets += 1
+                continue
             out.extend(self._decide(book))
         return out
 
