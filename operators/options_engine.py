@@ -266,8 +266,9 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
                 out.extend(hits)
                 waiting = self.held.hold(packet, hits)
         self.structures.on_packet(packet, usual_size)
-        # A late packet, or a full buffer, is decided at once.
-        out.extend(self.held.apply(self.structures.take_decisions()))
+        decisions = self.structures.take_decisions()  # a late packet, or a full buffer, is decided at once
+        if decisions:
+            out.extend(self.held.apply(decisions))
         if waiting and not self.structures.may_pair(packet):
             out.extend(self.held.release(packet))
         self._structures_due = self.structures.next_decision_ns()
