@@ -304,6 +304,10 @@ class FlowContextTracker:
             window.catch_up(state.times, state.end_ns)
         return [self._build(underlying, state, window) for window in state.windows]
 
+    def entry_count(self) -> int:
+        """Return the packet entries held, over every underlying (each until its longest window has passed it)."""
+        return sum(len(state.times) for state in self._state.values())
+
     def late_packets(self, underlying: str) -> dict[str, int]:
         """Return, per window label, the packets that arrived already outside the window."""
         state = self._state.get(underlying)

@@ -132,7 +132,8 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
 
         Expired contracts are dropped `EXPIRED_AFTER_NS` after their expiry date ends, in event time, from the
         packet context (windows, volumes, open interest, volume baselines, runs); the quote book, the last-price
-        and multiplier maps belong to the join and the clusterer and are counted here as they are.
+        and multiplier maps belong to the join and the clusterer and are counted here as they are. Flow context
+        holds one entry per packet of its longest window (a day by default), so it grows for that long.
         """
         return {
             **self.contexts.state_counts(),
@@ -142,6 +143,8 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
             "open_packets": self.packets.open_count,
             "pending_prints": self.pending_prints,
             "undecided_packets": self.structures.pending_count,
+            "decided_packet_ids": self.structures.decided_count,
+            "flow_context_entries": self.context.entry_count(),
             "held_alerts": self.held_alerts,
             "open_alerts": len(self.alerts),
         }

@@ -395,6 +395,11 @@ class StructureDetector:
         return out
 
     @property
+    def decided_count(self) -> int:
+        """Decided packet ids remembered (to drop a copy delivered again); pruned as the watermark moves on."""
+        return len(self._decided)
+
+    @property
     def pending_count(self) -> int:
         return sum(len(b.keys) for b in self._books.values())
 
