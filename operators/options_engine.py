@@ -68,8 +68,13 @@ EXPIRED_AFTER_NS = 3_600 * NS_PER_S
 then every packet of it has closed and every alert held for a structure decision has been raised."""
 
 
+NEVER_EXPIRES_NS = 2**63 - 1
+
+
 def expired_at_ns(expiry: date) -> int:
     """Return the event time (ns) from which a contract expiring on `expiry` has no state worth keeping."""
+    if expiry >= date.max:
+        return NEVER_EXPIRES_NS
     ends = datetime.combine(expiry + timedelta(days=1), time(0), tzinfo=NEW_YORK)
     return int(ends.timestamp()) * NS_PER_S + EXPIRED_AFTER_NS
 

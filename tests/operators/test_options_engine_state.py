@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -109,3 +109,18 @@ def test_eviction_does_not_change_the_output(monkeypatch: pytest.MonkeyPatch) ->
     assert keeping.evicted_contracts == 0
     assert any(b'"classifier"' in line for line in kept), "the tape raises hits"
     assert evicted == kept
+
+
+@pytest.mark.parametrize(
+    ("expiry", "expected"),
+    [
+        pytest.param(date(2026, 3, 20), datetime(2026, 3, 21, 5, 0, tzinfo=UTC), id="daylight-time"),
+        pytest.param(date(2026, 1, 16), datetime(2026, 1, 17, 6, 0, tzinfo=UTC), id="standard-time"),
+    ],
+)
+def test_a_contract_expires_an_hour_after_its_expiry_dates_new_york_midnight(expiry: date, expected: datetime) -> None:
+    assert options_engine.expired_at_ns(expiry) == int(expected.timestamp()) * NS_PER_S
+
+
+def test_the_last_date_never_expires() -> None:
+    assert options_engine.expired_at_ns(date.max) == options_engine.NEVER_EXPIRES_NS
