@@ -81,13 +81,19 @@ def format_usd(cents: int) -> str:
 
 
 def format_price(value_e9: int, max_decimals: int | None = None) -> str:
-    """Format a fixed-point price with at least two decimals: exactly, or rounded half-even to `max_decimals`."""
-    dec = e9_to_decimal(value_e9)
-    if max_decimals is not None:
-        dec = dec.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_EVEN)
-    dec = dec.normalize()
-    text = f"{dec:f}"
-    if "." not in text:
-        return text + ".00"
-    whole, frac = text.split(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
+    """Format a fixed-point price with at least two decimals: exactly, or rounded half-even to `max_decimals`.
+
+    Integer arithmetic only (explanations format prices on the hot path); a negative price that rounds to zero
+    keeps its sign ("-0.00"), as the decimal rounding it replaces did.
+    """
+    negative = value_e9 < 0
+    magnitude = -value_e9 if negative else value_e9
+    if max_decimals is not None and max_decimals < 9:
+        step = 10 ** (9 - max_decimals)
+        quotient, remainder = divmod(magnitude, step)
+        if 2 * remainder > step or (2 * remainder == step and quotient % 2 == 1):
+            quotient += 1
+        magnitude = quotient * step
+    whole, frac = divmod(magnitude, PRICE_SCALE)
+    digits = f"{frac:09d}".rstrip("0")
+    return f"{'-' if negative else ''}{whole}.{digits.ljust(2, '0')}"

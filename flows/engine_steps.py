@@ -12,6 +12,11 @@ prints have been quiet for that much wall time (its quotes may well go on) and i
 the step tells the engine how far event time has gone meanwhile (its newest event time plus the wall time since
 that input arrived), so a quiet market still closes its packets, structures, flow context and candles. Replays
 run without it: only event time moves their watermarks.
+
+An underlying's engine is kept for the whole run, idle or not: even with nothing open (`next_due_ns()` None, no
+pending print) it holds state that later output depends on (the underlying's rolling premium window, flow-context
+windows up to a day, the latest quotes that price its next print), so dropping it would change results. What
+provably does not is dropped inside the engine: an expired contract's state (`OptionsEngine.state_counts`).
 """
 
 from __future__ import annotations

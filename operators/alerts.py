@@ -164,6 +164,10 @@ class AlertBook:
         slack = config.structure_window_ns + 2 * config.packet_window_ns + config.packet_gap_ns
         self._expire_after_ns = config.alert_cooldown_ns + slack + config.watermark_lag_ns
 
+    def __len__(self) -> int:
+        """Return the number of open alerts held (each until its cooldown has passed)."""
+        return len(self._open)
+
     def on_packet(self, packet: Packet, hits: Sequence[ClassifierHit]) -> Alert | None:
         """Return the new or updated alert for a packet's hits, or None without hits."""
         if not hits:

@@ -4,6 +4,11 @@ The z-score of a value is computed against the window *before* the value is adde
 samples it is absent (None), never zero. The robust statistic in use is the median: the options engine reads a
 contract's median packet size (its usual print, `RollingWindow.median`) for the structure detector's leg rule;
 z-scores stay mean/std.
+
+Values are integers (premiums in cents, sizes in contracts), so a window keeps the running sum of its values and of
+their squares as Python ints: exact whatever leaves the window, and O(1) per value. The mean and the population
+variance are exact rationals, each rounded once to a float (`S / n`, `(n Q - S^2) / n^2`); the standard deviation
+is one more rounding (`sqrt`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from collections import deque
 from dataclasses import dataclass
 from statistics import median
 
-_fsum = math.fsum
 _sqrt = math.sqrt
 
 
@@ -27,103 +31,78 @@ class Stats:
     median: float
 
 
-def mean_std(values: deque[float]) -> tuple[float, float]:
-    """Return the mean and the population standard deviation of `values` (two-pass, `math.fsum`; 0 when empty).
+def mean_var(count: int, total: int, total_sq: int) -> tuple[float, float]:
+    """Return the mean and the population variance of `count` integers from their sum and sum of squares.
 
-    Exactly this arithmetic, operation for operation: z-scores reach the golden outputs, so a change in the
-    last bit (for instance `d * d` instead of `d ** 2`, which the C library's `pow` rounds differently about
-    once in a thousand values) is a change of behavior.
+    Both are exact rationals rounded once to the nearest float (Python's int / int is correctly rounded), so a
+    constant window has variance exactly 0 and no rounding residue; 0, 0 when empty.
     """
-    n = len(values)
-    if n == 0:
+    if count == 0:
         return 0.0, 0.0
-    mean = _fsum(values) / n
-    var = _fsum([(v - mean) ** 2 for v in values]) / n
-    return mean, _sqrt(var)
+    return total / count, (count * total_sq - total * total) / (count * count)
 
 
 class RollingWindow:
-    """A count window of floats; statistics are recomputed from the stored values (two-pass, `math.fsum`).
+    """A count window of integers with exact running moments (sum and sum of squares)."""
 
-    Running sums were tried and rejected: after a large value leaves the window its square swamps the rest,
-    and a constant window keeps a rounding residue that turns into an enormous z-score. Windows are small
-    (`rolling_window`, 50 by default), so an exact pass costs little, and it is only made when a z-score is
-    asked for and the window has `min_samples` values.
-    """
-
-    __slots__ = ("_values",)
+    __slots__ = ("_size", "_sum", "_sum_sq", "_values")
 
     def __init__(self, size: int) -> None:
-        self._values: deque[float] = deque(maxlen=size)
+        self._values: deque[int] = deque()
+        self._size = size
+        self._sum = 0
+        self._sum_sq = 0
 
     def __len__(self) -> int:
         return len(self._values)
 
-    def add(self, value: float) -> None:
+    def add(self, value: int) -> None:
         """Add a value, evicting the oldest when the window is full."""
-        self._values.append(value)
+        values = self._values
+        if len(values) == self._size:
+            old = values.popleft()
+            self._sum -= old
+            self._sum_sq -= old * old
+        values.append(value)
+        self._sum += value
+        self._sum_sq += value * value
 
     def mean_std(self) -> tuple[float, float]:
         """Return the mean and the population standard deviation (0 when empty)."""
-        return mean_std(self._values)
+        mean, var = mean_var(len(self._values), self._sum, self._sum_sq)
+        return mean, _sqrt(var)
 
     def stats(self) -> Stats:
         """Return the full summary, including the median (O(n log n))."""
         mean, std = self.mean_std()
         if not self._values:
             return Stats(0, 0.0, 0.0, 0.0)
-        return Stats(len(self._values), mean, std, median(self._values))
+        return Stats(len(self._values), mean, std, float(median(self._values)))
 
     def median(self, min_samples: int) -> float | None:
-        """Return the median of the current window (before any new value), or None below `min_samples`."""
+        """Return the median of the current window (before any new value), or None below `min_samples`.
+
+        O(n log n): the engine asks for it only for packets of at least `structure_min_leg_contracts`.
+        """
         values = self._values
         if len(values) < min_samples:
             return None
-        return median(values)
+        return float(median(values))
 
-    def z(self, value: float, min_samples: int) -> float | None:
-        """Return the z-score of `value` against the current window, or None below `min_samples`."""
-        values = self._values
-        if len(values) < min_samples:
+    def z(self, value: int, min_samples: int) -> float | None:
+        """Return the z-score of `value` against the current window, or None below `min_samples` or when the
+        window has no spread (variance exactly 0)."""
+        count = len(self._values)
+        if count < min_samples:
             return None
-        mean, std = mean_std(values)
-        if std <= 1e-12 * max(1.0, abs(mean)):
+        total = self._sum
+        spread = count * self._sum_sq - total * total  # n^2 x variance, exact
+        if spread <= 0:
             return None
-        return (value - mean) / std
+        return (value - total / count) / _sqrt(spread / (count * count))
 
-    def observe(self, value: float, min_samples: int) -> float | None:
+    def observe(self, value: int, min_samples: int) -> float | None:
         """Return the z-score of `value` against the window, then add it."""
         score = self.z(value, min_samples)
-        self._values.append(value)
+        self.add(value)
         return score
-
-
-class KeyedBaselines:
-    """Rolling windows per (scope key, metric)."""
-
-    __slots__ = ("_min_samples", "_size", "_windows")
-
-    def __init__(self, size: int, min_samples: int) -> None:
-        self._size = size
-        self._min_samples = min_samples
-        self._windows: dict[tuple[str, str], RollingWindow] = {}
-
-    def window(self, key: str, metric: str) -> RollingWindow:
-        """Return the window of (key, metric), created empty on first use."""
-        window = self._windows.get((key, metric))
-        if window is None:
-            window = self._windows[(key, metric)] = RollingWindow(self._size)
-        return window
-
-    def observe(self, key: str, metric: str, value: float) -> float | None:
-        """Return the z-score of `value` for (key, metric) before adding it."""
-        return self.window(key, metric).observe(value, self._min_samples)
-
-    def add(self, key: str, metric: str, value: float) -> None:
-        """Add `value` to (key, metric) without computing its z-score (`observe` when the score is not read)."""
-        self.window(key, metric).add(value)
-
-    def stats(self, key: str, metric: str) -> Stats | None:
-        """Return the summary of one window, if it exists."""
-        window = self._windows.get((key, metric))
-        return window.stats() if window is not None else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from events.config import OptionsConfig
 from events.ids import derived_event_id
 from events.models import Direction, FlowContext, Packet
-from operators.classifiers import direction_for
+from operators.classifiers.common import POOR_QUOTES_COVERAGE
 
 FIELDS: tuple[str, ...] = (
     "packet_count",
@@ -68,27 +68,34 @@ def institutional_formula(cfg: OptionsConfig) -> str:
 
 def contribution(packet: Packet, large_premium_cents: int) -> tuple[int, ...]:
     """Return a packet's contribution to every sum of FIELDS (`large_premium_cents`: the institutional size)."""
-    premium = packet.premium_cents
-    size = packet.size_contracts
-    call = packet.right == "C"
-    complex_ = packet.complex_prints > 0
-    # Complex prints trade away from the single-leg NBBO: their side says nothing about direction.
-    direction = "neutral" if complex_ else direction_for(packet)
-    size_at = packet.placement_sizes.get
+    fields = packet.__dict__  # once per packet: see nbbo_join.QuoteBook.update_fields
+    premium = fields["premium_cents"]
+    size = fields["size_contracts"]
+    call = fields["right"] == "C"
+    side = fields["side"]
+    # Complex prints trade away from the single-leg NBBO: their side says nothing about direction. Otherwise
+    # `direction_for`: calls bought and puts sold are bullish, unless the side is unknown or quotes are poor.
+    directional = (
+        fields["complex_prints"] == 0 and side != "unknown" and fields["nbbo_coverage"] >= POOR_QUOTES_COVERAGE
+    )
+    bullish = directional and (side == "buy") == call
+    bearish = directional and not bullish
+    size_at = fields["placement_sizes"].get
     at_touch = size_at("AA", 0) + size_at("A", 0) + size_at("B", 0) + size_at("BB", 0)
-    sweep = packet.kind == "sweep"
-    block = packet.kind == "block"
+    kind = fields["kind"]
+    sweep = kind == "sweep"
+    block = kind == "block"
     return (
         1,
         size if call else 0,
         0 if call else size,
         premium if call else 0,
         0 if call else premium,
-        premium if packet.side == "buy" else 0,
-        premium if packet.side == "sell" else 0,
-        premium if direction == "bullish" else 0,
-        premium if direction == "bearish" else 0,
-        premium if complex_ else 0,
+        premium if side == "buy" else 0,
+        premium if side == "sell" else 0,
+        premium if bullish else 0,
+        premium if bearish else 0,
+        premium if fields["complex_prints"] > 0 else 0,
         int(sweep),
         int(block),
         at_touch,
@@ -134,7 +141,12 @@ class _Underlying:
 
     windows: list[_Window]
     longest: _Window
+    shortest_ns: int
+    """The shortest window's length: a packet inside it is inside every window."""
     end_ns: int = -1
+    due_ns: int = -1
+    """The earliest end at which some window's throttle lets it report (min of last emit + emit interval; -1: a
+    window never reported)."""
     last_packet_id: str = ""
     times: list[int] = field(default_factory=list)
     values: list[tuple[int, ...]] = field(default_factory=list)
@@ -213,7 +225,8 @@ class FlowContextTracker:
         if state is None:
             windows = [_Window(label, length) for label, length in self._window_ns]
             longest = max(windows, key=lambda w: w.length_ns)
-            state = self._state[packet.underlying] = _Underlying(windows, longest)
+            shortest = min(w.length_ns for w in windows)
+            state = self._state[packet.underlying] = _Underlying(windows, longest, shortest)
         ts = packet.ts_event
         if ts > state.end_ns:
             state.end_ns = ts
@@ -223,17 +236,11 @@ class FlowContextTracker:
         times = state.times
         # Packets close slightly out of event-time order: keep the entries sorted so expiry stays exact.
         at = len(times) if not times or times[-1] <= ts else bisect_right(times, ts)
-        for window in state.windows:
-            if ts <= end - window.length_ns:
-                # Already out of this window: it joins the expired prefix, the window's content is unchanged.
-                window.late_packets += 1
-                window.catch_up(times, end)
-                window.head += 1
-                if at < window.counted:
-                    window.expired = [e + v for e, v in zip(window.expired, values, strict=True)]
-                    window.counted += 1
-            else:
-                window.dirty = True
+        if ts > end - state.shortest_ns:
+            for window in state.windows:
+                window.dirty = True  # inside every window
+        else:
+            self._add_late(state, ts, end, at, values)
         if at == len(times):
             times.append(ts)
             state.values.append(values)
@@ -297,6 +304,10 @@ class FlowContextTracker:
             window.catch_up(state.times, state.end_ns)
         return [self._build(underlying, state, window) for window in state.windows]
 
+    def entry_count(self) -> int:
+        """Return the packet entries held, over every underlying (each until its longest window has passed it)."""
+        return sum(len(state.times) for state in self._state.values())
+
     def late_packets(self, underlying: str) -> dict[str, int]:
         """Return, per window label, the packets that arrived already outside the window."""
         state = self._state.get(underlying)
@@ -304,10 +315,28 @@ class FlowContextTracker:
 
     # ---------------------------------------------------------------------------------- internals
 
+    @staticmethod
+    def _add_late(state: _Underlying, ts: int, end: int, at: int, values: tuple[int, ...]) -> None:
+        """Add a packet that is out of some window already (it closed late, or its window moved on)."""
+        times = state.times
+        for window in state.windows:
+            if ts <= end - window.length_ns:
+                # Already out of this window: it joins the expired prefix, the window's content is unchanged.
+                window.late_packets += 1
+                window.catch_up(times, end)
+                window.head += 1
+                if at < window.counted:
+                    window.expired = [e + v for e, v in zip(window.expired, values, strict=True)]
+                    window.counted += 1
+            else:
+                window.dirty = True
+
     def _due(self, underlying: str, state: _Underlying) -> list[FlowContext]:
+        end = state.end_ns
+        if end < state.due_ns:
+            return []  # every window's throttle holds it back
         emit_ns = self._emit_ns
         out: list[FlowContext] = []
-        end = state.end_ns
         for window in state.windows:
             if window.last_emit_ns < 0 or end - window.last_emit_ns >= emit_ns:
                 window.catch_up(state.times, end)
@@ -318,6 +347,8 @@ class FlowContextTracker:
     def _emit(self, underlying: str, state: _Underlying, window: _Window) -> FlowContext:
         window.dirty = False
         window.last_emit_ns = state.end_ns
+        emits = [w.last_emit_ns for w in state.windows]
+        state.due_ns = -1 if min(emits) < 0 else min(emits) + self._emit_ns
         return self._build(underlying, state, window)
 
     def _build(self, underlying: str, state: _Underlying, window: _Window) -> FlowContext:

@@ -1,5 +1,13 @@
-"""The options engine for one underlying: as-of NBBO join -> packets -> baselines -> classifiers -> alerts,
-with structures and flow context over the closed packets.
+"""The options engine for one underlying: it wires the operators, in one pipeline per print and per packet.
+
+Per print: as-of NBBO join and placement (`nbbo_join`), the underlying's price (`underlying_price`), clustering
+into packets (`packets`). Per closed packet (`_emit`): its context (`packet_context`: rolling windows, volumes,
+open interest, repeated-hit runs; built only for packets that can matter), the packet classifiers
+(`classifiers`), the alert held for the structure detector's decision (`held_alerts`, which also runs the
+structure classifiers and the alert book on each decision), the structure detector (`structures`) and flow
+context (`flow_context`). Per watermark move: packets close, structures are decided, flow context advances,
+expired contracts are dropped. Every operator is a keyed state machine fed in that order; the engine holds no
+rule of its own.
 
 A flow keeps one engine per underlying (the partition key) and feeds it that underlying's raw events in
 arrival order. Determinism does not depend on how the print and quote topics interleave:
@@ -18,53 +26,57 @@ arrival order. Determinism does not depend on how the print and quote topics int
 
 Besides prints and quotes the engine reads reference data as events: option definitions (multipliers), open
 interest (volume/OI, size/OI) and `VolumeBaseline`s of option contracts (the daily job's 5-minute bucket
-means, for `unusual_volume`; stock-scope baselines are the equities engine's). It keeps the running day and
-5-minute volume of every contract itself.
+means, for `unusual_volume`; stock-scope baselines are the equities engine's).
 
-A structure's alert speaks for its legs (BEHAVIOR section 6). Hits are emitted as their packet closes, but the
-alert of a packet the structure detector may still pair (flagged, or a possible leg) is held until the detector
-decides it: once the watermark passes its last print + `structure_window_ms` + `packet_window_ms` +
-`packet_gap_ms` (1.1 s of event time by default; up to a packet window more behind an earlier, longer anchor). It
-is then folded into the structure's alert when the packet became a leg, or raised as it would have been. Per
-contract, alerts reach the alert book in packet order (an alert waits behind its contract's held ones), and
-structure alerts in the detector's decision order, so what each alert absorbs does not depend on how often the
-watermark moves (idle wake-ups, end of input), on batching or on workers. Held alerts are always some undecided
+A packet's alert waits for the structure detector's decision (see `operators.held_alerts`) once the watermark
+passes its last print + `structure_window_ms` + `packet_window_ms` + `packet_gap_ms` (1.1 s of event time by
+default; up to a packet window more behind an earlier, longer anchor). Held alerts are always some undecided
 packet's, so the detector's next decision keeps `next_due_ns` honest.
+
+State stays bounded: a contract's packet context is dropped `EXPIRED_AFTER_NS` after its expiry date ends (event
+time), once no alert of it is held; `state_counts` reports every keyed map.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, Literal, cast
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 
 from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
 from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionPrint, Packet, Structure
+from events.symbology import parse_occ
+from events.units import NS_PER_S
 from operators.alerts import AlertBook
-from operators.baselines import KeyedBaselines
-from operators.classifiers import PacketContext, classify_packet
+from operators.classifiers import classify_packet
 from operators.flow_context import FlowContextTracker
+from operators.held_alerts import HeldAlerts
 from operators.nbbo_join import NbboJoin
+from operators.packet_context import PacketContexts
 from operators.packets import PacketClusterer
-from operators.repeated_hits import RepeatedHits
-from operators.structures import Decision, StructureDetector, classify_structure
+from operators.structures import StructureDetector
 from operators.tape_engine import QuoteGatedEngine
 from operators.underlying_price import UnderlyingPrice
-from operators.volume_baselines import SessionClock
+from operators.volume_baselines import NEW_YORK
 
 OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
 
+EXPIRED_AFTER_NS = 3_600 * NS_PER_S
+"""How long after its expiry date ends (New York midnight) a contract's state is dropped, in event time (ns): by
+then every packet of it has closed and every alert held for a structure decision has been raised."""
 
-@dataclass(slots=True)
-class _HeldAlert:
-    """A packet's hits whose alert waits: for the structure detector's decision, or behind its contract's."""
 
-    packet: Packet
-    hits: list[ClassifierHit]
-    state: Literal["waiting", "ready", "folded"]
+NEVER_EXPIRES_NS = 2**63 - 1
+
+
+def expired_at_ns(expiry: date) -> int:
+    """Return the event time (ns) from which a contract expiring on `expiry` has no state worth keeping."""
+    if expiry >= date.max:
+        return NEVER_EXPIRES_NS
+    ends = datetime.combine(expiry + timedelta(days=1), time(0), tzinfo=NEW_YORK)
+    return int(ends.timestamp()) * NS_PER_S + EXPIRED_AFTER_NS
 
 
 class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
@@ -81,27 +93,20 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         self.join = NbboJoin(config.nbbo_max_age_ns, config.at_side_band)
         self.underlying = UnderlyingPrice(config.underlying_parity_window_ns, self.join.book)
         self.packets = PacketClusterer(config, self.underlying.for_print)
-        self.baselines = KeyedBaselines(config.rolling_window, config.z_min_samples)
+        self.contexts = PacketContexts(config)
         self.alerts = AlertBook(config)
+        self.held = HeldAlerts(config, self.alerts)
         self.structures = StructureDetector(config, log_decisions=True)
         self.context = FlowContextTracker(config)
-        self.repeats = RepeatedHits.from_config(config)
-        self.open_interest: dict[str, int] = {}
-        self.volume_baselines: dict[str, VolumeBaseline] = {}
-        """Contract symbol -> its historical volume baseline (underlying-scope baselines are kept too)."""
-        self._clock = SessionClock()
-        self._day_volume: dict[str, tuple[date, int]] = {}
-        self._bucket_volume: dict[str, tuple[date, int, int]] = {}
         self._structures_due = -1  # the watermark past which the structure detector has a decision to make
         self._context_due = -1  # the watermark at which flow context is next worth advancing
         self._context_step = config.flow_context_emit_ns
-        self._z_min_samples = config.z_min_samples
-        self._leg_floor = config.structure_min_leg_contracts
-        self._alert_queues: dict[str, deque[_HeldAlert]] = {}
-        """Contract -> its packets' alerts not raised yet, in packet order (the head waits for a decision)."""
-        self._awaiting: dict[str, _HeldAlert] = {}
-        """Packet id -> its held alert, while the structure detector may still pair the packet."""
+        self._expiry_of: dict[str, date] = {}
+        """Contract -> its expiry, for every contract with state here (what eviction walks)."""
+        self._expiring: dict[date, list[str]] = {}
+        self._expiry_heap: list[tuple[int, date]] = []  # (expired_at_ns, expiry) of the dates in `_expiring`
         self.late_prints = 0
+        self.evicted_contracts = 0
 
     # ------------------------------------------------------------------------------------ inputs
 
@@ -112,16 +117,47 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         for packet in self.packets.flush():
             self._emit(packet, out)
         self.structures.flush()
-        self._settle(out)
-        assert not self._awaiting, "every held packet is decided at end of input"
-        assert not self._alert_queues, "every held alert is raised or folded at end of input"
+        out.extend(self.held.apply(self.structures.take_decisions()))
+        self.held.assert_empty()
         out.extend(self.context.flush())
         return out
 
     @property
+    def open_interest(self) -> dict[str, int]:
+        """Contract symbol -> prior-day open interest."""
+        return self.contexts.open_interest
+
+    @property
+    def volume_baselines(self) -> dict[str, VolumeBaseline]:
+        """Contract symbol -> its historical volume baseline (underlying-scope baselines are kept too)."""
+        return self.contexts.volume_baselines
+
+    def state_counts(self) -> dict[str, int]:
+        """Return the size of every keyed map the engine holds (entries), to watch that state stays bounded.
+
+        Expired contracts are dropped `EXPIRED_AFTER_NS` after their expiry date ends, in event time, from the
+        packet context (windows, volumes, open interest, volume baselines, runs); the quote book, the last-price
+        and multiplier maps belong to the join and the clusterer and are counted here as they are. Flow context
+        holds one entry per packet of its longest window (a day by default), so it grows for that long.
+        """
+        return {
+            **self.contexts.state_counts(),
+            "tracked_contracts": len(self._expiry_of),
+            "quote_books": len(self.join.book),
+            "chain_contracts": self.underlying.contracts,
+            "open_packets": self.packets.open_count,
+            "pending_prints": self.pending_prints,
+            "undecided_packets": self.structures.pending_count,
+            "decided_packet_ids": self.structures.decided_count,
+            "flow_context_entries": self.context.entry_count(),
+            "held_alerts": self.held_alerts,
+            "open_alerts": len(self.alerts),
+        }
+
+    @property
     def held_alerts(self) -> int:
         """Packet alerts held for a structure decision (or behind one on their contract)."""
-        return sum(len(q) for q in self._alert_queues.values())
+        return len(self.held)
 
     # ---------------------------------------------------------------------------------- internals
 
@@ -158,9 +194,14 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
                 fields["strike_e9"],
             )  # fmt: skip
         elif event_type == "open_interest":
-            self.open_interest[fields["symbol"]] = fields["open_interest_contracts"]
+            symbol = fields["symbol"]
+            self.contexts.open_interest[symbol] = fields["open_interest_contracts"]
+            self._track(symbol, parse_occ(symbol).expiry)
         elif event_type == "volume_baseline" and fields["scope"] != "equity":  # equity: the stock's shares
-            self.volume_baselines[fields["subject"]] = cast(VolumeBaseline, event)
+            subject = fields["subject"]
+            self.contexts.volume_baselines[subject] = cast(VolumeBaseline, event)
+            if fields["scope"] == "contract":
+                self._track(subject, parse_occ(subject).expiry)
 
     def _process(self, trade: OptionPrint, out: list[OptionsOutput]) -> None:
         ts = trade.__dict__["ts_event"]
@@ -182,118 +223,61 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         """Move structures and flow context to the packet watermark, only when either has something to do."""
         if 0 <= self._structures_due < watermark:
             self.structures.advance(watermark)
-            self._settle(out)
+            out.extend(self.held.apply(self.structures.take_decisions()))
             self._structures_due = self.structures.next_decision_ns()
         if watermark >= self._context_due:
             out.extend(self.context.advance(watermark))
             self._context_due = watermark + self._context_step
+        heap = self._expiry_heap
+        if heap and heap[0][0] <= watermark:
+            self._evict(watermark)
+
+    def _track(self, symbol: str, expiry: date) -> None:
+        """Note a contract that has state here, under its expiry date."""
+        if symbol in self._expiry_of:
+            return
+        self._expiry_of[symbol] = expiry
+        symbols = self._expiring.get(expiry)
+        if symbols is None:
+            symbols = self._expiring[expiry] = []
+            heapq.heappush(self._expiry_heap, (expired_at_ns(expiry), expiry))
+        symbols.append(symbol)
+
+    def _evict(self, watermark: int) -> None:
+        """Drop the state of every contract expired by `watermark` (event time); one with an alert still held waits
+        for the next pass."""
+        heap = self._expiry_heap
+        waiting: list[str] = []
+        while heap and heap[0][0] <= watermark:
+            _, expiry = heapq.heappop(heap)
+            for symbol in self._expiring.pop(expiry):
+                if self.held.holds(symbol):
+                    waiting.append(symbol)
+                    continue
+                del self._expiry_of[symbol]
+                self.contexts.forget(symbol)
+                self.evicted_contracts += 1
+        for symbol in waiting:
+            expiry = self._expiry_of.pop(symbol)
+            self._track(symbol, expiry)
 
     def _emit(self, packet: Packet, out: list[OptionsOutput]) -> None:
-        fields = packet.__dict__  # see QuoteBook.update_fields
-        symbol = fields["symbol"]
-        premium = float(fields["premium_cents"])
-        window = self.baselines.window
-        min_samples = self._z_min_samples
-        z_contract = window(symbol, "premium").observe(premium, min_samples)
-        underlying = window(fields["underlying"], "premium")
-        if z_contract is None:
-            premium_z = underlying.observe(premium, min_samples)
-        else:
-            # The underlying's z is only the fallback: add the value without the O(window) pass.
-            premium_z = z_contract
-            underlying.add(premium)
-        size = fields["size_contracts"]
-        sizes = window(symbol, "size")
-        # The contract's usual packet size (rolling median before this one), for the structure leg rule.
-        usual_size = sizes.median(min_samples) if size >= self._leg_floor else None
-        size_z = sizes.observe(float(size), min_samples)
-        day, bucket = self._clock.locate(fields["ts_event"])
-        held = self._day_volume.get(symbol)
-        day_volume = size if held is None or held[0] != day else held[1] + size
-        self._day_volume[symbol] = (day, day_volume)
-        bucket_volume: int | None = None
-        bucket_baseline: float | None = None
-        if bucket is not None:
-            in_bucket = self._bucket_volume.get(symbol)
-            if in_bucket is None or in_bucket[0] != day or in_bucket[1] != bucket:
-                bucket_volume = size
-            else:
-                bucket_volume = in_bucket[2] + size
-            self._bucket_volume[symbol] = (day, bucket, bucket_volume)
-            history = self.volume_baselines.get(symbol)
-            if history is not None:
-                bucket_baseline = history.bucket_volume_mean[bucket]
-        ctx = PacketContext(
-            premium_z=premium_z,
-            size_z=size_z,
-            open_interest_contracts=self.open_interest.get(symbol),
-            day_volume_contracts=day_volume,
-            bucket_volume_contracts=bucket_volume,
-            bucket_baseline_contracts=bucket_baseline,
-            repeat_run=self.repeats.step(packet),
-        )
-        hits = classify_packet(packet, ctx, self.config)
+        """The per-packet pipeline: context, classifiers, held alert, structure detector, flow context."""
+        ctx, usual_size = self.contexts.on_packet(packet)
+        if packet.symbol not in self._expiry_of:
+            self._track(packet.symbol, packet.expiry)
         out.append(packet)
-        queued: _HeldAlert | None = None
-        if hits:
-            out.extend(hits)
-            queued = self._hold(packet, hits)
+        waiting = False
+        if ctx is not None:  # it can matter: classify it
+            hits = classify_packet(packet, ctx, self.config)
+            if hits:
+                out.extend(hits)
+                waiting = self.held.hold(packet, hits)
         self.structures.on_packet(packet, usual_size)
-        self._settle(out)  # a late packet, or a full buffer, is decided at once
-        if queued is not None and queued.state == "waiting" and not self.structures.may_pair(packet):
-            # It can be no one's leg: its alert only waits for its contract's earlier ones.
-            del self._awaiting[packet.id]
-            queued.state = "ready"
-            self._raise_queued(packet.symbol, out)
+        decisions = self.structures.take_decisions()  # a late packet, or a full buffer, is decided at once
+        if decisions:
+            out.extend(self.held.apply(decisions))
+        if waiting and not self.structures.may_pair(packet):
+            out.extend(self.held.release(packet))
         self._structures_due = self.structures.next_decision_ns()
         out.extend(self.context.on_packet(packet))
-
-    def _hold(self, packet: Packet, hits: list[ClassifierHit]) -> _HeldAlert:
-        """Queue a packet's alert behind its contract's; it waits for the detector unless it is a copy."""
-        pid = packet.id
-        # A packet delivered twice is decided once (the detector drops the copy): the copy's alert does not wait.
-        held = _HeldAlert(packet, hits, "ready" if pid in self._awaiting else "waiting")
-        if held.state == "waiting":
-            self._awaiting[pid] = held
-        queue = self._alert_queues.get(packet.symbol)
-        if queue is None:
-            queue = self._alert_queues[packet.symbol] = deque()
-        queue.append(held)
-        return held
-
-    def _raise_queued(self, symbol: str, out: list[OptionsOutput]) -> None:
-        """Raise the contract's queued alerts, in packet order, up to the first still waiting for a decision."""
-        queue = self._alert_queues[symbol]
-        while queue and queue[0].state != "waiting":
-            held = queue.popleft()
-            if held.state == "ready":
-                alert = self.alerts.on_packet(held.packet, held.hits)
-                if alert is not None:
-                    out.append(alert)
-        if not queue:
-            del self._alert_queues[symbol]
-
-    def _settle(self, out: list[OptionsOutput]) -> None:
-        """Take the detector's decisions in the order made: emit each structure with its hits and its alert (the
-        legs' held alerts folded in), and release the held alerts of packets decided alone."""
-        for decision in self.structures.take_decisions():
-            self._apply(decision, out)
-
-    def _apply(self, decision: Decision, out: list[OptionsOutput]) -> None:
-        decided = [held for pid in decision.packet_ids if (held := self._awaiting.pop(pid, None)) is not None]
-        structure = decision.structure
-        if structure is not None:
-            hits = classify_structure(structure, self.config)
-            out.append(structure)
-            out.extend(hits)
-            for held in decided:
-                held.state = "folded"
-            legs = [(held.packet, held.hits) for held in decided]
-            alert = self.alerts.on_structure(structure, hits, legs)
-            if alert is not None:
-                out.append(alert)
-        else:
-            for held in decided:
-                held.state = "ready"
-        for symbol in dict.fromkeys(held.packet.symbol for held in decided):
-            self._raise_queued(symbol, out)

@@ -11,6 +11,7 @@ VWAPs, in time order) rose, fell, stayed flat or went both ways.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
@@ -64,8 +65,46 @@ class RepeatRun:
 
 def price_trend(vwaps_e9: tuple[int, ...]) -> PriceTrend:
     """Return how fill prices moved: never down and up overall (rising), the reverse (falling), flat or mixed."""
-    ups = any(b > a for a, b in pairwise(vwaps_e9))
-    downs = any(b < a for a, b in pairwise(vwaps_e9))
+    return _trend(any(b > a for a, b in pairwise(vwaps_e9)), any(b < a for a, b in pairwise(vwaps_e9)))
+
+
+@dataclass(slots=True)
+class _Recent:
+    """A (contract, side)'s counted packets within the window, oldest first, with their running aggregates: sizes,
+    premiums, and how many consecutive VWAP pairs go up and down (so a run's trend costs no pass over it)."""
+
+    entries: deque[_Entry]
+    size_contracts: int = 0
+    premium_cents: int = 0
+    ups: int = 0
+    downs: int = 0
+
+    def append(self, entry: _Entry) -> None:
+        if self.entries:
+            last = self.entries[-1].vwap_e9
+            self.ups += entry.vwap_e9 > last
+            self.downs += entry.vwap_e9 < last
+        self.entries.append(entry)
+        self.size_contracts += entry.size_contracts
+        self.premium_cents += entry.premium_cents
+
+    def popleft(self) -> None:
+        gone = self.entries.popleft()
+        if self.entries:
+            head = self.entries[0].vwap_e9
+            self.ups -= head > gone.vwap_e9
+            self.downs -= head < gone.vwap_e9
+        self.size_contracts -= gone.size_contracts
+        self.premium_cents -= gone.premium_cents
+
+    def rebuild(self, entries: list[_Entry]) -> None:
+        self.entries.clear()
+        self.size_contracts = self.premium_cents = self.ups = self.downs = 0
+        for entry in entries:
+            self.append(entry)
+
+
+def _trend(ups: bool, downs: bool) -> PriceTrend:
     if ups and downs:
         return "mixed"
     if ups:
@@ -76,7 +115,11 @@ def price_trend(vwaps_e9: tuple[int, ...]) -> PriceTrend:
 
 
 class RepeatedHits:
-    """Keyed state machine: recent counted packets per (contract, side)."""
+    """Keyed state machine: recent counted packets per (contract, side).
+
+    A key holds the packets of the last `repeat_window_ms` only, and a packet costs O(1) (running aggregates),
+    besides building the run it returns (its packet and print ids, which its hit cites).
+    """
 
     __slots__ = ("_min_contracts", "_min_packets", "_min_premium_cents", "_recent", "_steps", "_window_ns")
 
@@ -87,7 +130,7 @@ class RepeatedHits:
         self._window_ns = window_ns
         self._min_premium_cents = min_premium_cents
         self._min_contracts = min_contracts
-        self._recent: dict[tuple[str, RunSide], deque[_Entry]] = {}
+        self._recent: dict[tuple[str, RunSide], _Recent] = {}
         self._steps = 0
 
     @classmethod
@@ -116,25 +159,36 @@ class RepeatedHits:
         key = (packet.symbol, side)
         recent = self._recent.get(key)
         if recent is None:
-            recent = self._recent[key] = deque()
+            recent = self._recent[key] = _Recent(deque())
         entry = _Entry(
             packet.ts_event, packet.id, packet.print_ids, packet.size_contracts, packet.premium_cents, packet.vwap_e9
         )
-        if recent and recent[-1].ts_event > entry.ts_event:
-            # Packets of one contract close in time order; keep the deque sorted if a feed says otherwise.
-            ordered = sorted((*recent, entry), key=lambda e: e.ts_event)
-            recent.clear()
-            recent.extend(ordered)
-        else:
+        entries = recent.entries
+        in_order = not entries or entries[-1].ts_event <= entry.ts_event
+        if in_order:
             recent.append(entry)
-        newest = recent[-1].ts_event
-        while newest - recent[0].ts_event > self._window_ns:
+        else:
+            # Packets of one contract close in time order; keep the deque sorted if a feed says otherwise.
+            recent.rebuild(sorted((*entries, entry), key=lambda e: e.ts_event))
+        newest = entries[-1].ts_event
+        while newest - entries[0].ts_event > self._window_ns:
             recent.popleft()
-        # The run is what lies within the window up to this packet.
-        run = [e for e in recent if e.ts_event <= entry.ts_event and entry.ts_event - e.ts_event <= self._window_ns]
-        if len(run) < self._min_packets:
-            return None
-        vwaps = tuple(e.vwap_e9 for e in run)
+        ts = entry.ts_event
+        if in_order:
+            # The run is the whole window: the packet is its newest entry.
+            if len(entries) < self._min_packets:
+                return None
+            run: Sequence[_Entry] = entries
+            size, premium, ups, downs = recent.size_contracts, recent.premium_cents, recent.ups > 0, recent.downs > 0
+        else:
+            # The run is what lies within the window up to this packet.
+            run = [e for e in entries if e.ts_event <= ts and ts - e.ts_event <= self._window_ns]
+            if len(run) < self._min_packets:
+                return None
+            size = sum(e.size_contracts for e in run)
+            premium = sum(e.premium_cents for e in run)
+            ups = any(b.vwap_e9 > a.vwap_e9 for a, b in pairwise(run))
+            downs = any(b.vwap_e9 < a.vwap_e9 for a, b in pairwise(run))
         return RepeatRun(
             symbol=packet.symbol,
             side=side,
@@ -142,16 +196,23 @@ class RepeatedHits:
             ts_last=run[-1].ts_event,
             packet_ids=tuple(e.packet_id for e in run),
             print_ids=tuple(i for e in run for i in e.print_ids),
-            size_contracts=sum(e.size_contracts for e in run),
-            premium_cents=sum(e.premium_cents for e in run),
-            vwaps_e9=vwaps,
-            price_trend=price_trend(vwaps),
+            size_contracts=size,
+            premium_cents=premium,
+            vwaps_e9=tuple(e.vwap_e9 for e in run),
+            price_trend=_trend(ups, downs),
         )
 
     def _expire(self, now_ns: int) -> None:
-        stale = [k for k, d in self._recent.items() if not d or now_ns - d[-1].ts_event > self._window_ns]
+        stale = [
+            k for k, r in self._recent.items() if not r.entries or now_ns - r.entries[-1].ts_event > self._window_ns
+        ]
         for key in stale:
             del self._recent[key]
+
+    def forget(self, symbol: str) -> None:
+        """Drop the runs of the contract `symbol` (it expired)."""
+        self._recent.pop((symbol, "buy"), None)
+        self._recent.pop((symbol, "sell"), None)
 
     def __len__(self) -> int:
         """Return the number of (contract, side) keys held."""

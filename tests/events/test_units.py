@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -236,3 +236,24 @@ def test_float_cents_prices_convert_exactly(value: float) -> None:
     # Every float that prints as a cents price must land on the exact tick, never one below it.
     assert price_e9_from_float(value) == price_e9(repr(value))
     assert price_e9_from_float(value) % (PRICE_SCALE // 100) == 0
+
+
+def _decimal_format_price(value_e9: int, max_decimals: int | None) -> str:
+    """The decimal formatting `format_price` replaced: the reference its integer arithmetic must equal."""
+    dec = e9_to_decimal(value_e9)
+    if max_decimals is not None:
+        dec = dec.quantize(Decimal(1).scaleb(-max_decimals), rounding=ROUND_HALF_EVEN)
+    text = f"{dec.normalize():f}"
+    if "." not in text:
+        return text + ".00"
+    whole, frac = text.split(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(
+    st.integers(min_value=-(10**15), max_value=10**15) | st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.none() | st.integers(min_value=0, max_value=12),
+)
+def test_format_price_equals_decimal_formatting(value_e9: int, max_decimals: int | None) -> None:
+    assert format_price(value_e9, max_decimals) == _decimal_format_price(value_e9, max_decimals)

@@ -13,8 +13,7 @@ from events.ids import derived_event_id
 from events.models import Alert, ClassifierHit, Packet, Severity, Structure
 from events.serde import encode
 from operators.alerts import SCORE_FORMULA, AlertBook, score, severity
-from operators.classifiers import PacketContext, classify_packet
-from operators.structures import classify_structure
+from operators.classifiers import PacketContext, classify_packet, classify_structure
 from tests.factories import CALL, PUT, leg, occ, packet, structure
 
 CFG = OptionsConfig()

@@ -14,8 +14,8 @@ from events.config import OptionsConfig, parse_windows
 from events.models import FlowContext, Packet, PacketKind, Side
 from events.units import NS_PER_MS, NS_PER_S
 from operators.classifiers import direction_for
-from operators.flow_context import FIELDS, FlowContextTracker
-from tests.factories import T0, leg, occ
+from operators.flow_context import FIELDS, FlowContextTracker, contribution
+from tests.factories import T0, leg, occ, packet
 
 CFG = OptionsConfig()
 CALL, PUT = occ("580"), occ("570", "P")
@@ -446,3 +446,17 @@ def test_next_change_is_the_throttle_or_the_first_expiry() -> None:
     assert tracker.next_change_ns() == _at(60)
     tracker.advance(_at(86_400 + 1))
     assert tracker.next_change_ns() is None, "every window expired and reported"
+
+
+@pytest.mark.parametrize("side", ["buy", "sell", "unknown"])
+@pytest.mark.parametrize("right", ["C", "P"])
+@pytest.mark.parametrize("coverage", [0.0, 0.49, 0.5, 1.0])
+@pytest.mark.parametrize("complex_prints", [0, 1])
+def test_contribution_direction_is_the_classifiers_read(
+    side: Side, right: str, coverage: float, complex_prints: int
+) -> None:
+    p = packet(occ("580", right), side=side, nbbo_coverage=coverage, complex_prints=complex_prints)
+    values = dict(zip(FIELDS, contribution(p, 10**12), strict=True))
+    direction = "neutral" if complex_prints else direction_for(p)
+    assert values["bullish_premium_cents"] == (p.premium_cents if direction == "bullish" else 0)
+    assert values["bearish_premium_cents"] == (p.premium_cents if direction == "bearish" else 0)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import copy
 import pickle
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from events.config import OptionsConfig
 from events.models import AnyEvent
 from events.serde import encode
+from events.units import NS_PER_MS, NS_PER_S
+from operators import options_engine
 from operators.options_engine import OptionsEngine
-from tests.factories import CALL, PUT, definition, quote, trade
+from operators.volume_baselines import NEW_YORK
+from tests.factories import CALL, PUT, T0, definition, occ, open_interest, quote, trade, trade_ns
 
 
 def _tape() -> list[AnyEvent]:
@@ -54,3 +58,69 @@ def test_batches_and_single_events_give_the_same_outputs() -> None:
     assert [encode(o) for o in batched.on_runs(runs)] == singles
     assert [encode(o) for o in batched.on_eof()] == [encode(o) for o in one_by_one.on_eof()]
     assert batched.events_in == one_by_one.events_in == len(tape)
+
+
+def _rolling_expiries(days: int, strikes: int = 5, prints_per_contract: int = 12) -> list[list[AnyEvent]]:
+    """One list of events per New York day: that day's contracts (0DTE and next-day ones), their open interest and
+    prints carrying their NBBO, a few large enough to raise hits."""
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=NEW_YORK)
+    tape: list[list[AnyEvent]] = []
+    for d in range(days):
+        opened = start + timedelta(days=d)
+        t0 = int(opened.timestamp()) * NS_PER_S
+        contracts = [
+            occ(str(575 + k), right, expiry=(opened.date() + timedelta(days=ahead)).isoformat())
+            for ahead in (0, 1)
+            for k in range(strikes)
+            for right in ("C", "P")
+        ]
+        day: list[AnyEvent] = [open_interest(symbol, 100, at_ms=(t0 - T0) / NS_PER_MS) for symbol in contracts]
+        for i in range(prints_per_contract):
+            for j, symbol in enumerate(contracts):
+                size = 600 if (i + j) % 7 == 0 else 3
+                ts_event = t0 + (i * len(contracts) + j) * 2 * NS_PER_S
+                day.append(trade_ns(ts_event, "1.10", size, symbol=symbol, nbbo=("1.00", "1.10")))
+        tape.append(day)
+    return tape
+
+
+def test_state_stays_bounded_over_rolling_expiries() -> None:
+    engine = OptionsEngine(OptionsConfig())
+    counts = []
+    for day in _rolling_expiries(12):
+        engine.on_events(day)
+        counts.append(engine.state_counts())
+    assert engine.evicted_contracts > 0
+    per_day = 2 * 5 * 2  # two expiries of five strikes, calls and puts
+    for name in ("contracts", "tracked_contracts", "open_interest", "repeat_runs"):
+        assert max(c[name] for c in counts) <= 3 * per_day, f"{name} holds at most the live and just-expired days"
+        assert counts[-1][name] == counts[3][name], f"{name} is flat after warm-up"
+    assert counts[-1]["chain_contracts"] <= 3 * per_day
+
+
+def test_eviction_does_not_change_the_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    tape = [event for day in _rolling_expiries(6) for event in day]
+    evicting = OptionsEngine(OptionsConfig())
+    evicted = [encode(o) for o in evicting.on_events(tape) + evicting.on_eof()]
+    assert evicting.evicted_contracts > 0
+    monkeypatch.setattr(options_engine, "EXPIRED_AFTER_NS", 10**18)
+    keeping = OptionsEngine(OptionsConfig())
+    kept = [encode(o) for o in keeping.on_events(tape) + keeping.on_eof()]
+    assert keeping.evicted_contracts == 0
+    assert any(b'"classifier"' in line for line in kept), "the tape raises hits"
+    assert evicted == kept
+
+
+@pytest.mark.parametrize(
+    ("expiry", "expected"),
+    [
+        pytest.param(date(2026, 3, 20), datetime(2026, 3, 21, 5, 0, tzinfo=UTC), id="daylight-time"),
+        pytest.param(date(2026, 1, 16), datetime(2026, 1, 17, 6, 0, tzinfo=UTC), id="standard-time"),
+    ],
+)
+def test_a_contract_expires_an_hour_after_its_expiry_dates_new_york_midnight(expiry: date, expected: datetime) -> None:
+    assert options_engine.expired_at_ns(expiry) == int(expected.timestamp()) * NS_PER_S
+
+
+def test_the_last_date_never_expires() -> None:
+    assert options_engine.expired_at_ns(date.max) == options_engine.NEVER_EXPIRES_NS

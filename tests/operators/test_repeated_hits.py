@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.config import OptionsConfig
 from events.models import Packet, Side
@@ -132,3 +134,57 @@ def test_quiet_contracts_are_forgotten() -> None:
 def test_invalid_settings_are_refused(min_packets: int, window_ns: int, floor: int) -> None:
     with pytest.raises(ValueError, match="repeated hits need"):
         RepeatedHits(min_packets, window_ns, floor)
+
+
+def _reference_runs(packets: list[Packet], min_packets: int, window_ns: int) -> list[tuple[object, ...] | None]:
+    """Every packet's run recomputed from scratch over all counted packets so far (no running aggregates)."""
+    seen: list[Packet] = []
+    out: list[tuple[object, ...] | None] = []
+    for p in packets:
+        seen.append(p)
+        run = sorted(
+            (q for q in seen if q.side == p.side and q.ts_event <= p.ts_event and p.ts_event - q.ts_event <= window_ns),
+            key=lambda q: q.ts_event,
+        )
+        # Entries older than the window before the newest packet were dropped for good.
+        newest = max(q.ts_event for q in seen if q.side == p.side)
+        run = [q for q in run if newest - q.ts_event <= window_ns]
+        if len(run) < min_packets:
+            out.append(None)
+            continue
+        vwaps = tuple(q.vwap_e9 for q in run)
+        out.append(
+            (
+                tuple(q.id for q in run),
+                sum(q.size_contracts for q in run),
+                sum(q.premium_cents for q in run),
+                price_trend(vwaps),
+                vwaps,
+            )
+        )
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=200), st.sampled_from(["buy", "sell"]), st.integers(190, 210)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_running_aggregates_equal_a_recomputation(steps: list[tuple[int, Side, int]]) -> None:
+    detector = RepeatedHits(3, 30 * NS_PER_S)
+    packets = [
+        hit(at_s, side, price=f"{cents / 100:.2f}", ns=i)
+        for i, (at_s, side, cents) in enumerate(sorted(steps[:1]) + steps[1:])
+    ]
+    got = []
+    for p in packets:
+        run = detector.step(p)
+        got.append(
+            None
+            if run is None
+            else (run.packet_ids, run.size_contracts, run.premium_cents, run.price_trend, run.vwaps_e9)
+        )
+    assert got == _reference_runs(packets, 3, 30 * NS_PER_S)

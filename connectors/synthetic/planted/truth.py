@@ -48,7 +48,7 @@ PACKET_CLASSIFIERS: Final[tuple[str, ...]] = (
 )
 """The packet classifiers labels speak about, in the order of `operators.classifiers.PACKET_CLASSIFIERS`."""
 STRUCTURE_CLASSIFIERS: Final[tuple[str, ...]] = ("straddle_strangle", "vertical_spread", "ladder", "roll")
-"""The structure classifiers structure labels speak about, in the order of `operators.structures`."""
+"""The structure classifiers structure labels speak about, in the order of `operators.classifiers.structure`."""
 CLASSIFIER_OF_STRUCTURE: Final[dict[StructureType, str]] = {
     "vertical": "vertical_spread",
     "straddle": "straddle_strangle",

@@ -32,8 +32,9 @@ from events.models import (
     VolumeBaseline,
 )
 from events.units import NS_PER_MS
+from operators.classifiers import classify_structure
 from operators.options_engine import OptionsEngine, OptionsOutput
-from operators.structures import StructureDetector, classify_structure
+from operators.structures import StructureDetector
 
 STRUCTURE_SCENARIOS = (
     "vertical_debit",

@@ -15,7 +15,6 @@ from events.symbology import format_occ
 from events.units import NS_PER_S, price_e9
 from operators.classifiers import (
     PACKET_CLASSIFIER_IDS,
-    POOR_QUOTES_COVERAGE,
     PacketClassifier,
     PacketContext,
     block_trade,
@@ -28,13 +27,12 @@ from operators.classifiers import (
     new_position_likely,
     put_write,
     repeated_hits,
-    session_date,
     unusual_spike,
     unusual_volume,
     zero_dte_gamma,
 )
 from operators.repeated_hits import PriceTrend, RepeatRun
-from tests.factories import CALL, PUT, packet, ts
+from tests.factories import CALL, PUT, packet
 
 CFG = OptionsConfig()
 NO_Z = PacketContext()
@@ -106,19 +104,6 @@ def test_direction_table(right_symbol: str, side: Side, direction: Direction) ->
     hit = large_sweep(p, NO_Z, CFG)
     assert hit is not None
     assert hit.direction == direction
-
-
-@pytest.mark.parametrize(
-    ("coverage", "direction"),
-    [
-        pytest.param(1.0, "bullish", id="full"),
-        pytest.param(POOR_QUOTES_COVERAGE, "bullish", id="at-threshold"),
-        pytest.param(0.49, "neutral", id="just-below"),
-        pytest.param(0.0, "neutral", id="none"),
-    ],
-)
-def test_poor_nbbo_coverage_withholds_direction(coverage: float, direction: Direction) -> None:
-    assert direction_for(packet(nbbo_coverage=coverage)) == direction
 
 
 def test_poor_coverage_and_unknown_side_lower_confidence() -> None:
@@ -646,18 +631,6 @@ def test_zero_dte_gamma_cites_the_underlying_price_its_source_and_age(
 def test_zero_dte_gamma_is_false_on_later_expiries() -> None:
     p = packet(CALL, underlying_e9=price_e9("580"), **_sized(900, 9_000_000))
     assert zero_dte_gamma(p, NO_Z, CFG) is None
-
-
-@pytest.mark.parametrize(
-    ("ts_ms", "expected"),
-    [
-        pytest.param(0, date(2026, 3, 2), id="open"),
-        pytest.param(-14.5 * 3_600_000, date(2026, 3, 1), id="utc-midnight-is-ny-evening-before"),
-        pytest.param(14.5 * 3_600_000, date(2026, 3, 2), id="ny-23h59"),
-    ],
-)
-def test_session_date_is_new_york(ts_ms: float, expected: date) -> None:
-    assert session_date(ts(ts_ms) - (1 if ts_ms > 0 else 0)) == expected
 
 
 def test_every_threshold_follows_settings() -> None:

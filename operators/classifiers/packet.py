@@ -39,51 +39,13 @@ settings and defaults (premiums in US dollars):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
 from events.config import OptionsConfig
 from events.ids import derived_event_id
-from events.models import ClassifierHit, Direction, Packet
+from events.models import ClassifierHit, Packet
 from events.units import CENTS_PER_USD, NS_PER_S, format_price, format_usd
-from operators.repeated_hits import RepeatRun
-from operators.volume_baselines import NEW_YORK
-
-POOR_QUOTES_COVERAGE = 0.5
-"""Below this NBBO coverage the quote context is poor: confidence drops and no direction is claimed."""
-
-
-@dataclass(frozen=True, slots=True)
-class PacketContext:
-    """What a classifier may read besides the packet. None means unknown: the classifiers needing it abstain.
-
-    Volumes include the packet itself (they are the totals once it is counted).
-    """
-
-    premium_z: float | None = None
-    """Premium z-score against the contract's rolling window (else the underlying's), before adding it."""
-    size_z: float | None = None
-    """Size z-score against the contract's rolling window, before adding it."""
-    open_interest_contracts: int | None = None
-    """Prior-day open interest of the contract (reference data)."""
-    day_volume_contracts: int | None = None
-    """Contracts traded on the contract this session (New York date of ts_event), this packet included."""
-    bucket_volume_contracts: int | None = None
-    """Contracts traded on the contract in the current 5-minute session bucket, this packet included."""
-    bucket_baseline_contracts: float | None = None
-    """Historical mean contracts of the contract in this 5-minute bucket (`VolumeBaseline.bucket_volume_mean`)."""
-    repeat_run: RepeatRun | None = None
-    """The repeated-hits detector's run for this packet (`RepeatedHits.step(packet)`), None when none."""
-
-
-def direction_for(packet: Packet) -> Direction:
-    """Return the directional read: calls bought / puts sold bullish, puts bought / calls sold bearish."""
-    if packet.side == "unknown" or packet.nbbo_coverage < POOR_QUOTES_COVERAGE:
-        return "neutral"
-    bought = packet.side == "buy"
-    if packet.right == "C":
-        return "bullish" if bought else "bearish"
-    return "bearish" if bought else "bullish"
+from operators.classifiers.common import POOR_QUOTES_COVERAGE, days_to_expiry, direction_for
+from operators.packet_context import PacketContext
 
 
 def _describe(packet: Packet) -> str:
@@ -253,16 +215,6 @@ def block_trade(packet: Packet, ctx: PacketContext, cfg: OptionsConfig) -> Class
 
 def _cents(usd: int) -> int:
     return usd * CENTS_PER_USD
-
-
-def session_date(ts_ns: int) -> date:
-    """Return the exchange's calendar date (America/New_York) of a time in ns."""
-    return datetime.fromtimestamp(ts_ns // NS_PER_S, tz=UTC).astimezone(NEW_YORK).date()
-
-
-def days_to_expiry(packet: Packet) -> int:
-    """Return calendar days from the packet's New York session date to its expiry (0 = expires today)."""
-    return (packet.expiry - session_date(packet.ts_event)).days
 
 
 def _walked(packet: Packet) -> bool:
