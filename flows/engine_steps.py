@@ -28,7 +28,8 @@ from bytewax.operators import StatefulBatchLogic
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, VolumeBaseline
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
-from operators.options_engine import OptionsEngine, OptionsOutput
+from operators.kernel.options import new_options_engine
+from operators.options_engine import OptionsOutput
 from operators.tape_engine import QuoteGatedEngine
 
 Out = TypeVar("Out")
@@ -207,7 +208,7 @@ def options_engine(
     `idle_ns`: the live idle timer (None in replay); `reference`: reference events read before the input
     (definitions, open interest, baselines), applied as of their event time.
     """
-    return _keyed_engine(step_id, events, lambda: OptionsEngine(config), history or {}, idle_ns, reference)
+    return _keyed_engine(step_id, events, lambda: new_options_engine(config), history or {}, idle_ns, reference)
 
 
 def equities_engine(
