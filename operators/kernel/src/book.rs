@@ -17,8 +17,7 @@ pub struct Quote {
     pub ask_size: i64,
 }
 
-/// Placements in `events.models.PLACEMENTS` order (the index is the sort key of packet tallies).
-pub const PLACEMENTS: [&str; 8] = ["AA", "A", "MID", "B", "BB", "MISSING", "STALE", "CROSSED"];
+// Placements, numbered in `events.models.PLACEMENTS` order (the number is the sort key of packet tallies).
 pub const AA: u8 = 0;
 pub const A: u8 = 1;
 pub const MID: u8 = 2;

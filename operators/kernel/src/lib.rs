@@ -20,7 +20,7 @@ mod underlying;
 
 use blake2::digest::{Update, VariableOutput};
 use blake2::Blake2bVar;
-use book::{Book, Quote, CROSSED, MISSING, PLACEMENTS, SIDE_BUY, SIDE_SELL, SIDE_UNKNOWN, STALE};
+use book::{Book, Quote, CROSSED, MISSING, SIDE_BUY, SIDE_SELL, SIDE_UNKNOWN, STALE};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -116,6 +116,8 @@ struct State {
     deadlines: BinaryHeap<Reverse<(i64, String, u64)>>,
     multipliers: HashMap<String, i64>,
     versions: u64,
+    #[serde(skip)]
+    contract_fields: HashMap<String, ContractFields>,
 }
 
 struct Hooks<'py> {
@@ -158,7 +160,23 @@ impl Calendar for Hooks<'_> {
 struct Ctx<'a, 'py> {
     hooks: &'a Hooks<'py>,
     dates: &'a mut HashMap<i32, PyObject>,
+    strings: &'a mut HashMap<String, Py<PyString>>,
     out: &'a Bound<'py, PyList>,
+}
+
+/// Python strings given back on packets (contract fields, venues), made once each: at most this many are kept.
+const MAX_CACHED_STRINGS: usize = 100_000;
+
+fn cached_str<'py>(py: Python<'py>, strings: &mut HashMap<String, Py<PyString>>, text: &str) -> Bound<'py, PyString> {
+    if let Some(found) = strings.get(text) {
+        return found.bind(py).clone();
+    }
+    if strings.len() >= MAX_CACHED_STRINGS {
+        strings.clear();
+    }
+    let made = PyString::new(py, text);
+    strings.insert(text.to_owned(), made.clone().unbind());
+    made
 }
 
 fn item<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
@@ -195,20 +213,45 @@ fn expiry_of(d: &Bound<'_, PyDict>, dates: &mut HashMap<i32, PyObject>) -> PyRes
     Ok(ordinal)
 }
 
-fn read_print(d: &Bound<'_, PyDict>, dates: &mut HashMap<i32, PyObject>) -> PyResult<Print> {
+/// A contract's (root, expiry ordinal, right, strike_e9): functions of its symbol (the models validate that the
+/// fields agree with the OSI symbol), so they are read once per symbol.
+type ContractFields = (String, i32, String, i64);
+
+fn read_print(
+    d: &Bound<'_, PyDict>,
+    dates: &mut HashMap<i32, PyObject>,
+    contracts: &mut HashMap<String, ContractFields>,
+) -> PyResult<Print> {
     let py = d.py();
     let mut conditions = Vec::new();
-    for flag in item(d, intern!(py, "conditions"))?.try_iter()? {
-        conditions.push(flag?.downcast::<PyString>()?.to_str()?.to_owned());
+    let flags = item(d, intern!(py, "conditions"))?;
+    if flags.len()? > 0 {
+        for flag in flags.try_iter()? {
+            conditions.push(flag?.downcast::<PyString>()?.to_str()?.to_owned());
+        }
     }
+    let symbol = string(d, intern!(py, "symbol"))?;
+    let (root, expiry, right, strike) = match contracts.get(&symbol) {
+        Some(fields) => fields.clone(),
+        None => {
+            let fields = (
+                string(d, intern!(py, "root"))?,
+                expiry_of(d, dates)?,
+                string(d, intern!(py, "right"))?,
+                int(d, intern!(py, "strike_e9"))?,
+            );
+            contracts.insert(symbol.clone(), fields.clone());
+            fields
+        }
+    };
     Ok(Print {
         id: string(d, intern!(py, "id"))?,
-        symbol: string(d, intern!(py, "symbol"))?,
+        symbol,
         underlying: string(d, intern!(py, "underlying"))?,
-        root: string(d, intern!(py, "root"))?,
-        right: string(d, intern!(py, "right"))?,
-        expiry: expiry_of(d, dates)?,
-        strike: int(d, intern!(py, "strike_e9"))?,
+        root,
+        right,
+        expiry,
+        strike,
         ts: int(d, intern!(py, "ts_event"))?,
         price: int(d, intern!(py, "price_e9"))?,
         size: int(d, intern!(py, "size_contracts"))?,
@@ -222,6 +265,20 @@ fn read_print(d: &Bound<'_, PyDict>, dates: &mut HashMap<i32, PyObject>) -> PyRe
         nbbo_ts: opt_int(d, intern!(py, "nbbo_ts"))?,
         underlying_e9: opt_int(d, intern!(py, "underlying_e9"))?,
     })
+}
+
+/// A placement's name (`events.models.PLACEMENTS`, in the order of the `book` constants).
+fn placement_name(py: Python<'_>, placement: u8) -> &Bound<'_, PyString> {
+    match placement {
+        0 => intern!(py, "AA"),
+        1 => intern!(py, "A"),
+        2 => intern!(py, "MID"),
+        3 => intern!(py, "B"),
+        4 => intern!(py, "BB"),
+        5 => intern!(py, "MISSING"),
+        6 => intern!(py, "STALE"),
+        _ => intern!(py, "CROSSED"),
+    }
 }
 
 fn packet_id(print_ids: &[&str]) -> String {
@@ -271,6 +328,7 @@ impl State {
             deadlines: BinaryHeap::new(),
             multipliers: HashMap::new(),
             versions: 0,
+            contract_fields: HashMap::new(),
         }
     }
 
@@ -312,7 +370,7 @@ impl State {
                     }
                 }
                 "option_print" => {
-                    let trade = read_print(&d, cx.dates)?;
+                    let trade = read_print(&d, cx.dates, &mut self.contract_fields)?;
                     let ts = trade.ts;
                     if self.pending.is_empty()
                         && (trade.nbbo_ask.is_some() || ts < self.quote_wm)
@@ -641,7 +699,7 @@ impl State {
         let counts = PyDict::new(py);
         let sizes = PyDict::new(py);
         for &(placement, n, contracts) in &tallies {
-            let name = PLACEMENTS[placement as usize];
+            let name = placement_name(py, placement);
             counts.set_item(name, n)?;
             if contracts != 0 {
                 sizes.set_item(name, contracts)?;
@@ -658,21 +716,33 @@ impl State {
         let f = cx.hooks.template.copy()?;
         f.set_item(intern!(py, "id"), packet_id(&ids))?;
         f.set_item(intern!(py, "ts_event"), last.ts)?;
-        f.set_item(intern!(py, "symbol"), &first.symbol)?;
-        f.set_item(intern!(py, "underlying"), &first.underlying)?;
-        f.set_item(intern!(py, "root"), &first.root)?;
+        f.set_item(intern!(py, "symbol"), cached_str(py, cx.strings, &first.symbol))?;
+        f.set_item(intern!(py, "underlying"), cached_str(py, cx.strings, &first.underlying))?;
+        f.set_item(intern!(py, "root"), cached_str(py, cx.strings, &first.root))?;
         f.set_item(intern!(py, "expiry"), expiry)?;
-        f.set_item(intern!(py, "right"), &first.right)?;
+        f.set_item(intern!(py, "right"), cached_str(py, cx.strings, &first.right))?;
         f.set_item(intern!(py, "strike_e9"), first.strike)?;
         f.set_item(intern!(py, "multiplier"), mult)?;
+        let kind = match kind {
+            "block" => intern!(py, "block"),
+            "single" => intern!(py, "single"),
+            "sweep" => intern!(py, "sweep"),
+            _ => intern!(py, "split"),
+        };
         f.set_item(intern!(py, "kind"), kind)?;
-        f.set_item(intern!(py, "side"), side)?;
+        let side_str = match side {
+            "buy" => intern!(py, "buy"),
+            "sell" => intern!(py, "sell"),
+            _ => intern!(py, "unknown"),
+        };
+        f.set_item(intern!(py, "side"), side_str)?;
         f.set_item(intern!(py, "ts_first"), first.ts)?;
         f.set_item(intern!(py, "ts_last"), last.ts)?;
         f.set_item(intern!(py, "span_ns"), last.ts - first.ts)?;
         f.set_item(intern!(py, "print_count"), prints.len())?;
         f.set_item(intern!(py, "venue_count"), venues.len())?;
-        f.set_item(intern!(py, "venues"), PyTuple::new(py, &venues)?)?;
+        let venue_objs: Vec<Bound<'py, PyString>> = venues.iter().map(|v| cached_str(py, cx.strings, v)).collect();
+        f.set_item(intern!(py, "venues"), PyTuple::new(py, venue_objs)?)?;
         f.set_item(intern!(py, "size_contracts"), total)?;
         f.set_item(intern!(py, "premium_cents"), premium_cents)?;
         let total128 = total as i128;
@@ -682,11 +752,11 @@ impl State {
         f.set_item(intern!(py, "min_price_e9"), min_px)?;
         f.set_item(intern!(py, "max_price_e9"), max_px)?;
         let path = if last.price > first.price {
-            "rising"
+            intern!(py, "rising")
         } else if last.price < first.price {
-            "falling"
+            intern!(py, "falling")
         } else {
-            "flat"
+            intern!(py, "flat")
         };
         f.set_item(intern!(py, "price_path"), path)?;
         f.set_item(intern!(py, "placement_counts"), counts)?;
@@ -700,12 +770,15 @@ impl State {
         f.set_item(intern!(py, "bid_size_contracts"), quote.map(|q| q.bid_size))?;
         f.set_item(intern!(py, "ask_size_contracts"), quote.map(|q| q.ask_size))?;
         f.set_item(intern!(py, "touch_size_ratio"), touch)?;
-        f.set_item(intern!(py, "conditions"), PyTuple::new(py, &conditions)?)?;
+        let condition_objs: Vec<Bound<'py, PyString>> =
+            conditions.iter().map(|c| cached_str(py, cx.strings, c)).collect();
+        f.set_item(intern!(py, "conditions"), PyTuple::new(py, condition_objs)?)?;
         f.set_item(intern!(py, "complex_prints"), complex_prints)?;
         f.set_item(intern!(py, "tick_test_prints"), tick_prints)?;
         f.set_item(intern!(py, "late_prints"), late_prints)?;
         f.set_item(intern!(py, "underlying_e9"), under.map(|u| u.0))?;
-        f.set_item(intern!(py, "underlying_source"), under.map(|u| if u.1 { "implied" } else { "quote" }))?;
+        let source = under.map(|u| if u.1 { intern!(py, "implied") } else { intern!(py, "quote") });
+        f.set_item(intern!(py, "underlying_source"), source)?;
         f.set_item(intern!(py, "underlying_age_ms"), under.map(|u| u.2))?;
         f.set_item(intern!(py, "underlying_strike_e9"), under.and_then(|u| u.3))?;
         f.set_item(intern!(py, "print_ids"), PyTuple::new(py, &ids)?)?;
@@ -718,6 +791,7 @@ impl State {
 pub struct OptionsKernel {
     s: State,
     dates: HashMap<i32, PyObject>,
+    strings: HashMap<String, Py<PyString>>,
 }
 
 impl OptionsKernel {
@@ -727,7 +801,7 @@ impl OptionsKernel {
     {
         let hooks = Hooks::of(hooks)?;
         let out = PyList::empty(hooks.py);
-        let mut cx = Ctx { hooks: &hooks, dates: &mut self.dates, out: &out };
+        let mut cx = Ctx { hooks: &hooks, dates: &mut self.dates, strings: &mut self.strings, out: &out };
         body(&mut self.s, &mut cx)?;
         Ok(out)
     }
@@ -766,7 +840,7 @@ impl OptionsKernel {
             block_min_premium_cents,
             default_multiplier,
         };
-        Ok(OptionsKernel { s: State::new(params), dates: HashMap::new() })
+        Ok(OptionsKernel { s: State::new(params), dates: HashMap::new(), strings: HashMap::new() })
     }
 
     /// Consume a batch of raw events in order; return the records (module docs).
@@ -880,6 +954,7 @@ impl OptionsKernel {
     fn __setstate__(&mut self, state: &[u8]) -> PyResult<()> {
         self.s = bincode::deserialize(state).map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.dates.clear();
+        self.strings.clear();
         Ok(())
     }
 
