@@ -244,6 +244,18 @@ fn read_print(
             fields
         }
     };
+    // The quote carried on the print counts only with its ask (`NbboJoin.on_print`, `UnderlyingPrice.on_print`).
+    let nbbo_ask = opt_int(d, intern!(py, "nbbo_ask_e9"))?;
+    let (nbbo_bid, nbbo_bid_size, nbbo_ask_size, nbbo_ts) = if nbbo_ask.is_some() {
+        (
+            opt_int(d, intern!(py, "nbbo_bid_e9"))?,
+            opt_int(d, intern!(py, "nbbo_bid_size_contracts"))?,
+            opt_int(d, intern!(py, "nbbo_ask_size_contracts"))?,
+            opt_int(d, intern!(py, "nbbo_ts"))?,
+        )
+    } else {
+        (None, None, None, None)
+    };
     Ok(Print {
         id: string(d, intern!(py, "id"))?,
         symbol,
@@ -258,11 +270,11 @@ fn read_print(
         venue: string(d, intern!(py, "venue"))?,
         multiplier: int(d, intern!(py, "multiplier"))?,
         conditions,
-        nbbo_bid: opt_int(d, intern!(py, "nbbo_bid_e9"))?,
-        nbbo_ask: opt_int(d, intern!(py, "nbbo_ask_e9"))?,
-        nbbo_bid_size: opt_int(d, intern!(py, "nbbo_bid_size_contracts"))?,
-        nbbo_ask_size: opt_int(d, intern!(py, "nbbo_ask_size_contracts"))?,
-        nbbo_ts: opt_int(d, intern!(py, "nbbo_ts"))?,
+        nbbo_bid,
+        nbbo_ask,
+        nbbo_bid_size,
+        nbbo_ask_size,
+        nbbo_ts,
         underlying_e9: opt_int(d, intern!(py, "underlying_e9"))?,
     })
 }
