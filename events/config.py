@@ -290,6 +290,12 @@ class EquitiesConfig(BaseSettings):
     equity_quote_max_age_ms: int = Field(
         1500, gt=0, description="equities: consolidated quote older than this at the print -> STALE"
     )
+    equities_kernel: Literal["native", "python"] = Field(
+        "native",
+        description="equities: the per-print stages (quote gating, join, placement, eligibility): native = the"
+        " compiled kernel (operators/kernel) when it is built, else python; python = the readable reference"
+        " operators (same output)",
+    )
     equity_at_side_band: float = Field(
         0.1, ge=0.0, le=0.5, description="equities: share of the spread counted as at the bid/ask"
     )

@@ -7,7 +7,11 @@ underlying, with the same results: those readable operators stay the reference, 
 tests/operators/kernel checks the two agree on random tapes whatever the batch boundaries. What is per packet
 after a packet closes (baselines, classifiers, structures, alerts, flow context) stays in Python.
 
-A kernel call returns records in the order the reference engine would act on them:
+`_native.EquitiesKernel` does the same for `operators.equities_engine.EquitiesEngine`: quote gating, the quote
+book, `operators.equity_join` and `operators.eligibility`; it returns an `EquityTrade` per print taken and the
+reference events to apply, in order.
+
+An options kernel call returns records in the order the reference engine would act on them:
 
 - a `Packet`: a packet closed (the engine's `_emit` takes it);
 - an `int`: the print watermark moved; the value is the new packet watermark (`keep_from`), at which the engine
@@ -25,8 +29,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
-from events.config import OptionsConfig
-from events.models import AnyEvent, Packet
+from events.config import EquitiesConfig, OptionsConfig
+from events.models import AnyEvent, EquityTrade, Packet
 from events.symbology import parse_occ, underlying_for_root
 from events.units import NS_PER_S
 from operators.construct import Constructor
@@ -35,15 +39,24 @@ from operators.underlying_price import IMPLIED_REFRESH_NS
 from operators.volume_baselines import NEW_YORK, SessionClock
 
 try:
-    from operators.kernel._native import OptionsKernel
+    from operators.kernel._native import EquitiesKernel, OptionsKernel
 except ImportError:  # not built (a checkout without `make install`): the Python reference runs
     AVAILABLE = False
 else:
     AVAILABLE = True
 
-__all__ = ["AVAILABLE", "OptionsHooks", "OptionsKernel", "new_options_kernel"]
+__all__ = [
+    "AVAILABLE",
+    "EquitiesHooks",
+    "EquitiesKernel",
+    "OptionsHooks",
+    "OptionsKernel",
+    "new_equities_kernel",
+    "new_options_kernel",
+]
 
 _PACKET: Final = Constructor(Packet)
+_TRADE: Final = Constructor(EquityTrade)
 _CLOCK: Final = SessionClock()
 
 
@@ -62,6 +75,11 @@ def new_options_kernel(config: OptionsConfig) -> OptionsKernel:
         config.block_min_premium_cents,
         config.default_multiplier,
     )
+
+
+def new_equities_kernel(config: EquitiesConfig) -> EquitiesKernel:
+    """A kernel with the equities engine's settings."""
+    return EquitiesKernel(config.candle_late_ns, config.equity_quote_max_age_ns, band_bp(config.equity_at_side_band))
 
 
 def day_of(ts_ns: int) -> tuple[int, int]:
@@ -95,3 +113,16 @@ class OptionsHooks:
         """`scheduled(ts)`: pop the scheduled reference events due at `ts`; return them and the next one's time."""
         self.scheduled_ids = scheduled_ids
         self.template: dict[str, Any] = _PACKET.template()
+
+
+class EquitiesHooks:
+    """What the equities kernel asks Python during one call: scheduled events due, and building the trade."""
+
+    __slots__ = ("scheduled", "scheduled_ids", "template")
+
+    make_trade = staticmethod(_TRADE.build)
+
+    def __init__(self, scheduled: Callable[[int], tuple[Sequence[AnyEvent], int]], scheduled_ids: set[str]) -> None:
+        self.scheduled = scheduled
+        self.scheduled_ids = scheduled_ids
+        self.template: dict[str, Any] = _TRADE.template()

@@ -16,6 +16,7 @@
 //! Packet field dict to copy and `scheduled_ids` the set of scheduled events' ids.
 
 mod book;
+mod equities;
 mod underlying;
 
 use blake2::digest::{Update, VariableOutput};
@@ -30,8 +31,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use underlying::{floor_div, Calendar, Mark, Underlying};
 
-const NEVER: i64 = i64::MAX;
-const MAX_PENDING_PRINTS: usize = 100_000;
+pub(crate) const NEVER: i64 = i64::MAX;
+pub(crate) const MAX_PENDING_PRINTS: usize = 100_000;
 const E9_PER_CENT: i128 = 10_000_000;
 const NS_PER_MS: i64 = 1_000_000;
 const COMPLEX_FLAGS: [&str; 4] = ["multi_leg", "stock_tied", "cross", "floor"];
@@ -179,15 +180,15 @@ fn cached_str<'py>(py: Python<'py>, strings: &mut HashMap<String, Py<PyString>>,
     made
 }
 
-fn item<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn item<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
     d.get_item(key)?.ok_or_else(|| PyKeyError::new_err(key.to_string()))
 }
 
-fn int(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<i64> {
+pub(crate) fn int(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<i64> {
     item(d, key)?.extract()
 }
 
-fn opt_int(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<Option<i64>> {
+pub(crate) fn opt_int(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<Option<i64>> {
     let v = item(d, key)?;
     if v.is_none() {
         Ok(None)
@@ -196,11 +197,11 @@ fn opt_int(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<Option<
     }
 }
 
-fn string(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<String> {
+pub(crate) fn string(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<String> {
     Ok(item(d, key)?.downcast::<PyString>()?.to_str()?.to_owned())
 }
 
-fn fields_of<'py>(event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn fields_of<'py>(event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     Ok(event.getattr(intern!(event.py(), "__dict__"))?.downcast_into::<PyDict>()?)
 }
 
@@ -280,7 +281,7 @@ fn read_print(
 }
 
 /// A placement's name (`events.models.PLACEMENTS`, in the order of the `book` constants).
-fn placement_name(py: Python<'_>, placement: u8) -> &Bound<'_, PyString> {
+pub(crate) fn placement_name(py: Python<'_>, placement: u8) -> &Bound<'_, PyString> {
     match placement {
         0 => intern!(py, "AA"),
         1 => intern!(py, "A"),
@@ -294,8 +295,13 @@ fn placement_name(py: Python<'_>, placement: u8) -> &Bound<'_, PyString> {
 }
 
 fn packet_id(print_ids: &[&str]) -> String {
+    derived_id("packet", print_ids)
+}
+
+/// `events.ids.derived_event_id`: blake2b (16 bytes, hex) of the kind and the input ids joined by 0x1f.
+pub(crate) fn derived_id(kind: &str, print_ids: &[&str]) -> String {
     let mut hasher = Blake2bVar::new(16).expect("16 is a valid blake2b digest size");
-    hasher.update(b"packet");
+    hasher.update(kind.as_bytes());
     for id in print_ids {
         hasher.update(b"\x1f");
         hasher.update(id.as_bytes());
@@ -312,7 +318,7 @@ fn packet_id(print_ids: &[&str]) -> String {
 }
 
 /// `events.units.notional_cents(raw, 1, 1)`: half-up rounding to cents, symmetric around zero.
-fn notional_cents(raw: i128) -> i128 {
+pub(crate) fn notional_cents(raw: i128) -> i128 {
     if raw >= 0 {
         (raw + E9_PER_CENT / 2) / E9_PER_CENT
     } else {
@@ -992,5 +998,6 @@ impl OptionsKernel {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<OptionsKernel>()?;
+    m.add_class::<equities::EquitiesKernel>()?;
     Ok(())
 }
