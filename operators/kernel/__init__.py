@@ -21,6 +21,9 @@ An options kernel call returns records in the order the reference engine would a
 
 Python helps the kernel through `OptionsHooks`, given to every call and never kept, so the kernel's state is its
 own and pickles compactly (bincode of the Rust state).
+
+The kernel reads times, prices and sizes as signed 64-bit integers: a value outside that range (which the
+contracts do not yet reject at the edge) raises `OverflowError` from the call instead of being processed.
 """
 
 from __future__ import annotations
