@@ -3,10 +3,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The compiled kernel: a change to its sources rebuilds it (pip install -e runs cargo through setuptools-rust).
+KERNEL_SOURCES := operators/kernel/Cargo.toml operators/kernel/Cargo.lock $(wildcard operators/kernel/src/*.rs)
 
 .PHONY: install demo test lint typecheck unit integration services-up services-down bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(KERNEL_SOURCES)
 	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12), "flowtape needs Python 3.11 or 3.12 (bytewax wheels), found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

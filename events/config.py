@@ -5,6 +5,8 @@ Flows build these once and pass them to operators; operators never read the envi
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -72,6 +74,12 @@ class OptionsConfig(BaseSettings):
         description="alerts cite at most this many subject ids and hit ids (the first subject's, then the largest)",
     )
     default_multiplier: int = Field(100, gt=0, description="contract multiplier when reference data is silent")
+    kernel: Literal["native", "python"] = Field(
+        "native",
+        description="the options engine's per-print stages (quote gating, join, placement, underlying price, packets):"
+        " native = the compiled kernel (operators/kernel) when it is built, else python; python = the readable"
+        " reference operators (same output)",
+    )
     # Structures (BEHAVIOR section 5) and flow context (section 7).
     structure_window_ms: int = Field(
         500, gt=0, description="structures: legs' packet spans at most this far apart (0 when they overlap)"
@@ -281,6 +289,12 @@ class EquitiesConfig(BaseSettings):
 
     equity_quote_max_age_ms: int = Field(
         1500, gt=0, description="equities: consolidated quote older than this at the print -> STALE"
+    )
+    equities_kernel: Literal["native", "python"] = Field(
+        "native",
+        description="equities: the per-print stages (quote gating, join, placement, eligibility): native = the"
+        " compiled kernel (operators/kernel) when it is built, else python; python = the readable reference"
+        " operators (same output)",
     )
     equity_at_side_band: float = Field(
         0.1, ge=0.0, le=0.5, description="equities: share of the spread counted as at the bid/ask"

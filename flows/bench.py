@@ -35,8 +35,8 @@ from events.models import AnyEvent, DerivedEvent, EquityPrint, OptionNbbo, Optio
 from flows.embedded import build_embedded_flow
 from flows.engine_steps import group_by_key, is_equity_input, is_option_input
 from operators.construct import Constructor
-from operators.equities_engine import EquitiesEngine
-from operators.options_engine import OptionsEngine
+from operators.kernel.equities import new_equities_engine
+from operators.kernel.options import new_options_engine
 from operators.tape_engine import TapeEngine
 
 BATCH_SIZE = 4096
@@ -125,14 +125,14 @@ def plain_loop(
     events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE, keep: list[Any] | None = None
 ) -> int:
     """The plain loop of the options engines (same batching and grouping as the flow)."""
-    return _engines_loop(events, is_option_input, lambda: OptionsEngine(config), batch_size, keep)
+    return _engines_loop(events, is_option_input, lambda: new_options_engine(config), batch_size, keep)
 
 
 def equities_loop(
     events: Sequence[AnyEvent], config: EquitiesConfig, batch_size: int = BATCH_SIZE, keep: list[Any] | None = None
 ) -> int:
     """The plain loop of the equities engines (same batching and grouping as the flow)."""
-    return _engines_loop(events, is_equity_input, lambda: EquitiesEngine(config), batch_size, keep)
+    return _engines_loop(events, is_equity_input, lambda: new_equities_engine(config), batch_size, keep)
 
 
 def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:

@@ -34,6 +34,8 @@ from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, DeadLetter, VolumeBaseline
 from flows import engine_guard
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
+from operators.kernel.equities import new_equities_engine
+from operators.kernel.options import new_options_engine
 from operators.options_engine import OptionsEngine, OptionsOutput
 from operators.tape_engine import QuoteGatedEngine
 
@@ -216,7 +218,7 @@ def options_engine(
     `idle_ns`: the live idle timer (None in replay); `reference`: reference events read before the input
     (definitions, open interest, baselines), applied as of their event time.
     """
-    return _keyed_engine(step_id, events, lambda: OptionsEngine(config), history or {}, idle_ns, reference)
+    return _keyed_engine(step_id, events, lambda: new_options_engine(config), history or {}, idle_ns, reference)
 
 
 def equities_engine(
@@ -233,4 +235,4 @@ def equities_engine(
     (the stock's average daily volume), given to each engine before its first event; `idle_ns`: the live idle
     timer (None in replay); `reference`: reference events read before the input, applied as of their event time.
     """
-    return _keyed_engine(step_id, events, lambda: EquitiesEngine(config), history or {}, idle_ns, reference)
+    return _keyed_engine(step_id, events, lambda: new_equities_engine(config), history or {}, idle_ns, reference)

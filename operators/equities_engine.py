@@ -93,7 +93,10 @@ class EquitiesEngine(QuoteGatedEngine[EquityPrint, EquitiesOutput]):
             self.set_adv(fields["subject"], round(mean) if mean > 0 else None)
 
     def _process(self, event: EquityPrint, out: list[EquitiesOutput]) -> None:
-        trade = self.join.trade(event)
+        self._on_trade(self.join.trade(event), out)
+
+    def _on_trade(self, trade: EquityTrade, out: list[EquitiesOutput]) -> None:
+        """What follows the join of one print (the compiled kernel joins, then hands each trade here)."""
         out.append(trade)
         fields = trade.__dict__
         if fields["off_exchange"] and fields["size_eligible"]:

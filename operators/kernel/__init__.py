@@ -1,0 +1,131 @@
+"""The compiled kernel: the options engine's per-print stages in Rust, one call per batch of raw events.
+
+`_native.OptionsKernel` (crate `operators/kernel`, built by `pip install -e .` through setuptools-rust) does what
+`operators.tape_engine.QuoteGatedEngine` (quote gating, pending prints), `operators.nbbo_join` (quote book, as-of
+join, placement), `operators.underlying_price` and `operators.packets` (clustering, packet features) do for one
+underlying, with the same results: those readable operators stay the reference, and
+tests/operators/kernel checks the two agree on random tapes whatever the batch boundaries. What is per packet
+after a packet closes (baselines, classifiers, structures, alerts, flow context) stays in Python.
+
+`_native.EquitiesKernel` does the same for `operators.equities_engine.EquitiesEngine`: quote gating, the quote
+book, `operators.equity_join` and `operators.eligibility`; it returns an `EquityTrade` per print taken and the
+reference events to apply, in order.
+
+An options kernel call returns records in the order the reference engine would act on them:
+
+- a `Packet`: a packet closed (the engine's `_emit` takes it);
+- an `int`: the print watermark moved; the value is the new packet watermark (`keep_from`), at which the engine
+  advances structures and flow context (`_advance`);
+- any other event: a reference event to apply in Python (the kernel has applied an option definition's
+  multiplier and contract itself).
+
+Python helps the kernel through `OptionsHooks`, given to every call and never kept, so the kernel's state is its
+own and pickles compactly (bincode of the Rust state).
+
+The kernel reads times, prices and sizes as signed 64-bit integers: a value outside that range (which the
+contracts do not yet reject at the edge) raises `OverflowError` from the call instead of being processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
+
+from events.config import EquitiesConfig, OptionsConfig
+from events.models import AnyEvent, EquityTrade, Packet
+from events.symbology import parse_occ, underlying_for_root
+from events.units import NS_PER_S
+from operators.construct import Constructor
+from operators.nbbo_join import band_bp
+from operators.underlying_price import IMPLIED_REFRESH_NS
+from operators.volume_baselines import NEW_YORK, SessionClock
+
+try:
+    from operators.kernel._native import EquitiesKernel, OptionsKernel
+except ImportError:  # not built (a checkout without `make install`): the Python reference runs
+    AVAILABLE = False
+else:
+    AVAILABLE = True
+
+__all__ = [
+    "AVAILABLE",
+    "EquitiesHooks",
+    "EquitiesKernel",
+    "OptionsHooks",
+    "OptionsKernel",
+    "new_equities_kernel",
+    "new_options_kernel",
+]
+
+_PACKET: Final = Constructor(Packet)
+_TRADE: Final = Constructor(EquityTrade)
+_CLOCK: Final = SessionClock()
+
+
+def new_options_kernel(config: OptionsConfig) -> OptionsKernel:
+    """A kernel with the options engine's settings."""
+    return OptionsKernel(
+        config.watermark_lag_ns,
+        config.nbbo_max_age_ns,
+        band_bp(config.at_side_band),
+        config.packet_gap_ns,
+        config.packet_window_ns,
+        config.underlying_parity_window_ns,
+        IMPLIED_REFRESH_NS,
+        config.sweep_min_side_ratio,
+        config.block_min_contracts,
+        config.block_min_premium_cents,
+        config.default_multiplier,
+    )
+
+
+def new_equities_kernel(config: EquitiesConfig) -> EquitiesKernel:
+    """A kernel with the equities engine's settings."""
+    return EquitiesKernel(config.candle_late_ns, config.equity_quote_max_age_ns, band_bp(config.equity_at_side_band))
+
+
+def day_of(ts_ns: int) -> tuple[int, int]:
+    """(New York date ordinal, ns of the next New York midnight) of a time (`UnderlyingPrice._turn_day`)."""
+    day = _CLOCK.locate(ts_ns)[0]
+    midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK)
+    return day.toordinal(), int(midnight.timestamp()) * NS_PER_S
+
+
+def occ_fields(symbol: str) -> tuple[str, int, str, int, str] | None:
+    """An OSI symbol's (root, expiry ordinal, right, strike_e9, the root's default underlying); None if not one."""
+    try:
+        occ = parse_occ(symbol)
+    except ValueError:
+        return None
+    return occ.root, occ.expiry.toordinal(), occ.right, occ.strike_e9, underlying_for_root(occ.root)
+
+
+class OptionsHooks:
+    """What the kernel asks Python during one call (see the module docstring)."""
+
+    __slots__ = ("scheduled", "scheduled_ids", "template")
+
+    day_of = staticmethod(day_of)
+    parse_occ = staticmethod(occ_fields)
+    date_of = staticmethod(date.fromordinal)
+    make_packet = staticmethod(_PACKET.build)
+
+    def __init__(self, scheduled: Callable[[int], tuple[Sequence[AnyEvent], int]], scheduled_ids: set[str]) -> None:
+        self.scheduled = scheduled
+        """`scheduled(ts)`: pop the scheduled reference events due at `ts`; return them and the next one's time."""
+        self.scheduled_ids = scheduled_ids
+        self.template: dict[str, Any] = _PACKET.template()
+
+
+class EquitiesHooks:
+    """What the equities kernel asks Python during one call: scheduled events due, and building the trade."""
+
+    __slots__ = ("scheduled", "scheduled_ids", "template")
+
+    make_trade = staticmethod(_TRADE.build)
+
+    def __init__(self, scheduled: Callable[[int], tuple[Sequence[AnyEvent], int]], scheduled_ids: set[str]) -> None:
+        self.scheduled = scheduled
+        self.scheduled_ids = scheduled_ids
+        self.template: dict[str, Any] = _TRADE.template()
