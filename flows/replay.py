@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,10 +56,13 @@ def run_events(
     run_options: bool = True,
     run_equities: bool = True,
     equities: EquitiesConfig | None = None,
+    cluster: tuple[list[str], int] | None = None,
 ) -> dict[str, list[DerivedEvent]]:
     """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
 
-    `history`: volume baselines per underlying for the engines to start with.
+    `history`: volume baselines per underlying for the engines to start with. `cluster`: run as one process of a
+    Bytewax cluster (every process's host:port address, this process's index); the result is what this process's
+    workers derived (`flows.replay_processes` runs and merges the processes).
     """
     collected: dict[str, list[DerivedEvent]] = defaultdict(list)
 
@@ -77,7 +80,10 @@ def run_events(
         run_equities=run_equities,
         equities=equities,
     )
-    if workers <= 1:
+    if cluster is not None:
+        addresses, proc_id = cluster
+        cluster_main(flow, addresses, proc_id, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
+    elif workers <= 1:
         run_main(flow)  # type: ignore[no-untyped-call]
     else:
         cluster_main(flow, [], 0, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
@@ -93,15 +99,27 @@ def write_outputs(
     """Write one JSONL file per derived topic (every topic, empty or not), dead letters and `summary.json`
     (counts only: no timings, so the directory is byte-identical across runs); return the output counts.
     """
+    lines = {topic: (to_json_line(item) for item in items) for topic, items in derived.items()}
+    return write_lines(out_dir, lines, stats, files)
+
+
+def write_lines(
+    out_dir: Path,
+    lines: Mapping[str, Iterable[str]],
+    stats: InputStats,
+    files: Sequence[Path] = (),
+) -> dict[str, int]:
+    """Write the outputs as `write_outputs` does, from each derived topic's JSON lines (no newlines) in order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for topic in DERIVED_TOPICS:
-        items = derived.get(topic, [])
+        count = 0
         with (out_dir / f"{topic}.jsonl").open("w", encoding="utf-8") as fh:
-            for item in items:
-                fh.write(to_json_line(item))
+            for line in lines.get(topic, ()):
+                fh.write(line)
                 fh.write("\n")
-        counts[topic] = len(items)
+                count += 1
+        counts[topic] = count
     dead = out_dir / f"{dlq('replay.input')}.jsonl"
     if stats.dead_letters:
         with dead.open("w", encoding="utf-8") as fh:
@@ -129,13 +147,33 @@ def replay_files(
     config: OptionsConfig | None = None,
     workers: int = 1,
     on_batch: Callable[[int], None] | None = None,
+    processes: int = 1,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ReplayResult:
-    """Replay recorded files into `out_dir`; raise before any work on a missing or unsupported file."""
+    """Replay recorded files into `out_dir`; raise before any work on a missing or unsupported file.
+
+    `processes` above 1 runs the replay as a local Bytewax cluster (`flows.replay_processes`), with
+    `workers` workers in each process; it reports progress through `on_progress` (events read so far), not
+    `on_batch`.
+    """
     check_inputs(paths)
     stats = InputStats()
     started = time.perf_counter()
-    derived = run_events(lambda: read_inputs(paths, stats), config=config, workers=workers, on_batch=on_batch)
-    counts = write_outputs(out_dir, derived, stats, paths)
+    if processes > 1:
+        from flows.replay_processes import ReadFiles, replay_processes
+
+        counts, stats = replay_processes(
+            ReadFiles(paths),
+            out_dir,
+            processes=processes,
+            config=config,
+            workers=workers,
+            files=tuple(paths),
+            on_progress=on_progress,
+        )
+    else:
+        derived = run_events(lambda: read_inputs(paths, stats), config=config, workers=workers, on_batch=on_batch)
+        counts = write_outputs(out_dir, derived, stats, paths)
     elapsed = time.perf_counter() - started
     return ReplayResult(
         events_in=dict(stats.events_by_type),
