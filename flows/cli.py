@@ -44,7 +44,13 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("files", nargs="*", type=Path, help=".dbn, .dbn.zst or .jsonl files (merged by ts_event)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
-    p.add_argument("--workers", type=int, default=1, help="Bytewax workers in this process")
+    p.add_argument("--workers", type=int, default=1, help="Bytewax workers in this process (in each, with --processes)")
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="run as a local Bytewax cluster of N processes (same output files as one process)",
+    )
     p.add_argument("--synthetic-s", type=float, default=None, help="replay N seconds of the synthetic market")
     p.add_argument("--seed", type=int, default=7, help="synthetic seed (with --synthetic-s)")
     p.add_argument("--profile", choices=["realistic", "active", "firehose"], default="realistic")

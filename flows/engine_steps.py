@@ -33,10 +33,10 @@ from bytewax.operators import StatefulBatchLogic
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, DeadLetter, VolumeBaseline
 from flows import engine_guard
-from operators.equities_engine import EquitiesEngine, EquitiesOutput
+from operators.equities_engine import EquitiesOutput
 from operators.kernel.equities import new_equities_engine
 from operators.kernel.options import new_options_engine
-from operators.options_engine import OptionsEngine, OptionsOutput
+from operators.options_engine import OptionsOutput
 from operators.tape_engine import QuoteGatedEngine
 
 Out = TypeVar("Out")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,11 +59,15 @@ def run_events(
     run_equities: bool = True,
     equities: EquitiesConfig | None = None,
     dead_letters: list[DeadLetter] | None = None,
+    cluster: tuple[list[str], int] | None = None,
 ) -> dict[str, list[DerivedEvent]]:
     """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
 
     `history`: volume baselines per underlying for the engines to start with. `dead_letters` receives the events
     an engine raised on (`flows.engine_guard`), sorted by topic, key and payload (else they are logged).
+    `cluster`: run as one process of a Bytewax cluster (every process's host:port address, this process's
+    index); the result is what this process's workers derived (`flows.replay_processes` runs and merges the
+    processes).
     """
     collected: dict[str, list[DerivedEvent]] = defaultdict(list)
     letters: list[DeadLetter] = []
@@ -86,7 +90,10 @@ def run_events(
         equities=equities,
         dead_letter_sink=CallbackSink(collect_dead) if dead_letters is not None else None,
     )
-    if workers <= 1:
+    if cluster is not None:
+        addresses, proc_id = cluster
+        cluster_main(flow, addresses, proc_id, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
+    elif workers <= 1:
         run_main(flow)  # type: ignore[no-untyped-call]
     else:
         cluster_main(flow, [], 0, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
@@ -104,15 +111,27 @@ def write_outputs(
     """Write one JSONL file per derived topic (every topic, empty or not), dead letters and `summary.json`
     (counts only: no timings, so the directory is byte-identical across runs); return the output counts.
     """
+    lines = {topic: (to_json_line(item) for item in items) for topic, items in derived.items()}
+    return write_lines(out_dir, lines, stats, files)
+
+
+def write_lines(
+    out_dir: Path,
+    lines: Mapping[str, Iterable[str]],
+    stats: InputStats,
+    files: Sequence[Path] = (),
+) -> dict[str, int]:
+    """Write the outputs as `write_outputs` does, from each derived topic's JSON lines (no newlines) in order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for topic in DERIVED_TOPICS:
-        items = derived.get(topic, [])
+        count = 0
         with (out_dir / f"{topic}.jsonl").open("w", encoding="utf-8") as fh:
-            for item in items:
-                fh.write(to_json_line(item))
+            for line in lines.get(topic, ()):
+                fh.write(line)
                 fh.write("\n")
-        counts[topic] = len(items)
+                count += 1
+        counts[topic] = count
     dead = out_dir / f"{dlq('replay.input')}.jsonl"
     if stats.dead_letters:
         with dead.open("w", encoding="utf-8") as fh:
@@ -141,25 +160,42 @@ def replay_files(
     config: OptionsConfig | None = None,
     workers: int = 1,
     on_batch: Callable[[int], None] | None = None,
+    processes: int = 1,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ReplayResult:
     """Replay recorded files into `out_dir`.
 
     Raises before any work on a missing, unsupported or unreadable file, and `InputError` (writing nothing)
-    for a file found corrupt while reading it.
+    for a file found corrupt while reading it. `processes` above 1 runs the replay as a local Bytewax cluster
+    (`flows.replay_processes`), with `workers` workers in each process; it reports progress through
+    `on_progress` (events read so far), not `on_batch`.
     """
     check_inputs(paths)
     stats = InputStats()
     started = time.perf_counter()
-    derived = run_events(
-        lambda: guarded(read_inputs(paths, stats), stats),
-        config=config,
-        workers=workers,
-        on_batch=on_batch,
-        dead_letters=stats.dead_letters,
-    )
-    if stats.error is not None:
-        raise stats.error
-    counts = write_outputs(out_dir, derived, stats, paths)
+    if processes > 1:
+        from flows.replay_processes import ReadFiles, replay_processes
+
+        counts, stats = replay_processes(
+            ReadFiles(paths),
+            out_dir,
+            processes=processes,
+            config=config,
+            workers=workers,
+            files=tuple(paths),
+            on_progress=on_progress,
+        )
+    else:
+        derived = run_events(
+            lambda: guarded(read_inputs(paths, stats), stats),
+            config=config,
+            workers=workers,
+            on_batch=on_batch,
+            dead_letters=stats.dead_letters,
+        )
+        if stats.error is not None:
+            raise stats.error
+        counts = write_outputs(out_dir, derived, stats, paths)
     elapsed = time.perf_counter() - started
     return ReplayResult(
         events_in=dict(stats.events_by_type),

@@ -53,6 +53,8 @@ def run_replay_cli(args: argparse.Namespace) -> int:
         raise ValueError("give input files, or --synthetic-s N for N seconds of the synthetic market")
     if files and args.synthetic_s is not None:
         raise ValueError("give input files or --synthetic-s, not both")
+    if args.processes < 1:
+        raise ValueError(f"--processes must be at least 1, got {args.processes}")
     config = OptionsConfig()
     with _progress(console, args.quiet) as progress:
         if files:
@@ -64,6 +66,8 @@ def run_replay_cli(args: argparse.Namespace) -> int:
                 config=config,
                 workers=args.workers,
                 on_batch=lambda n: progress.advance(task, n),
+                processes=args.processes,
+                on_progress=lambda n: progress.update(task, completed=n),
             )
             if args.write_input:
                 _write_input(args.out, read_inputs(files, InputStats()))
@@ -92,8 +96,20 @@ def _replay_synthetic(args: argparse.Namespace, config: OptionsConfig, progress:
             yield event
 
     started = time.perf_counter()
-    derived = run_events(events, config=config, workers=args.workers, on_batch=lambda n: progress.advance(task, n))
-    out = write_outputs(args.out, derived, stats)
+    if args.processes > 1:
+        from flows.replay_processes import ReadSynthetic, replay_processes
+
+        out, stats = replay_processes(
+            ReadSynthetic(market_config),
+            args.out,
+            processes=args.processes,
+            config=config,
+            workers=args.workers,
+            on_progress=lambda n: progress.update(task, completed=n),
+        )
+    else:
+        derived = run_events(events, config=config, workers=args.workers, on_batch=lambda n: progress.advance(task, n))
+        out = write_outputs(args.out, derived, stats)
     if args.write_input:
         _write_input(args.out, SyntheticMarket(market_config).events())
     return ReplayResult(

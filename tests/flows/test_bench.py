@@ -1,12 +1,17 @@
-"""`flowtape bench`: both inputs run through the plain loop and the flow and agree on what they derive."""
+"""`flowtape bench`: every input runs through the plain loop and the flow and they agree on what they derive; the
+default run prints every section that is not long, each in its documented format."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import OptionNbbo, OptionPrint
 from flows.bench import (
+    SECTIONS,
+    _sections,
     bytewax_flow,
     contract_floor,
     equities_flow,
@@ -63,11 +68,67 @@ def test_contract_floor_builds_every_derived_event_of_the_plain_loop() -> None:
     assert contract_floor(tape, is_option_input, derived, 4)() == produced
 
 
-def test_bench_runs_every_input(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--seconds", "1", "--profile", "realistic", "--repeat", "1"]) == 0
+THROUGHPUT = re.compile(
+    r"^  (plain loop|bytewax x1|floor     ) : +([\d,]+) prints/s +([\d,]+) events/s  \(([\d.]+)s wall, ([\d.]+)s cpu, "
+    r"([\d,]+) derived\)$",
+    re.M,
+)
+
+
+def _section(out: str, name: str) -> str:
+    """Return one section's text: from its header line to the next header."""
+    start = out.index(f"[{name}]")
+    end = out.find("\n[", start + 1)
+    return out[start : end if end >= 0 else len(out)]
+
+
+def test_bench_runs_every_section_that_is_not_long(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--seconds", "1", "--profile", "realistic", "--repeat", "1", "--session-seconds", "3"]
+    assert main([*argv, "--decode-messages", "20"]) == 0
     out = capsys.readouterr().out
-    assert "[quotes]" in out
-    assert "[tcbbo]" in out
-    assert "[equities]" in out
+    for name in ("quotes", "tcbbo", "equities"):
+        text = _section(out, name)
+        rows = THROUGHPUT.findall(text)
+        assert [label.strip() for label, *_ in rows] == ["plain loop", "bytewax x1", "floor"]
+        assert len({derived for *_, derived in rows}) == 1
+        ratio = re.search(r"^  ratio flow/loop: ([\d.]+)$", text, re.M)
+        assert ratio is not None
+        loop_s, flow_s = float(rows[0][3]), float(rows[1][3])
+        assert float(ratio.group(1)) == pytest.approx(loop_s / flow_s, abs=0.01 + 0.002 / flow_s)
+        assert "floor/loop" in text
     assert out.count("ratio flow/loop") == 3
-    assert out.count("floor/loop") == 3
+    assert "[decode]" in out
+    assert "[session cost]" in out
+    assert "[dbn replay]" not in out
+    assert "[memory]" not in out
+
+
+@pytest.mark.parametrize(
+    ("value", "long", "sections"),
+    [
+        ("all", False, ["quotes", "tcbbo", "equities", "decode", "session"]),
+        ("all", True, list(SECTIONS)),
+        ("both", True, ["quotes", "tcbbo"]),
+        ("memory", False, ["memory"]),
+        ("session,tcbbo", False, ["tcbbo", "session"]),
+        ("dbn, decode", False, ["decode", "dbn"]),
+    ],
+    ids=["default", "long", "both", "one-long", "two", "spaces"],
+)
+def test_input_names_sections_in_run_order(value: str, long: bool, sections: list[str]) -> None:
+    assert _sections(value, long) == sections
+
+
+def test_unknown_section_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--input", "tcbbo,speed"])
+    assert exited.value.code == 2
+    assert "unknown section 'speed'" in capsys.readouterr().err
+
+
+def test_one_section_runs_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--input", "decode", "--seconds", "1", "--profile", "realistic", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "[decode]" in out
+    assert "[tcbbo]" not in out
+    assert "[session cost]" not in out

@@ -1,6 +1,6 @@
-"""`flowtape bench`: options and equities pipeline throughput in-process (Bytewax, one worker) and the ratio
-to the same operators driven by a plain Python loop over the same input, measured in one run (shared, noisy
-machines).
+"""Throughput sections of `flowtape bench` (`[quotes]`, `[tcbbo]`, `[equities]`): options and equities pipeline
+throughput in-process (Bytewax, one worker) and the ratio to the same operators driven by a plain Python loop over
+the same input, measured in one run (shared, noisy machines).
 
 Three inputs, all from the seeded synthetic market:
 
@@ -20,10 +20,9 @@ floor is a lower bound. The engines' own logic costs the difference between thei
 
 from __future__ import annotations
 
-import argparse
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from bytewax.testing import run_main
@@ -43,6 +42,53 @@ BATCH_SIZE = 4096
 QUOTE_TYPES = frozenset({"option_nbbo", "equity_quote"})
 
 
+class EngineLoop:
+    """Per-underlying engines driven by a plain loop: what the flow does, minus Bytewax.
+
+    It takes the input in batches, keeps the events the engines read, hands each underlying's run of events to its
+    engine, and at the end of the input ends every engine. `feed` may be called several times (one long tape fed
+    in parts); `finish` ends the input.
+    """
+
+    def __init__(
+        self,
+        selects: Callable[[AnyEvent], bool],
+        make: Callable[[], TapeEngine[Any]],
+        batch_size: int,
+        keep: list[Any] | None = None,
+    ) -> None:
+        self._selects = selects
+        self._make = make
+        self._batch_size = batch_size
+        self._keep = keep
+        self._engines: dict[str, TapeEngine[Any]] = {}
+        self.produced = 0
+        """Derived events so far."""
+
+    def feed(self, events: Sequence[AnyEvent]) -> None:
+        """Run `events` through the engines, in batches of the flow's size."""
+        selects, engines, keep = self._selects, self._engines, self._keep
+        for start in range(0, len(events), self._batch_size):
+            batch = [event for event in events[start : start + self._batch_size] if selects(event)]
+            for key, run in group_by_key(batch):
+                engine = engines.get(key)
+                if engine is None:
+                    engine = engines[key] = self._make()
+                derived = engine.on_events(run)
+                self.produced += len(derived)
+                if keep is not None:
+                    keep.extend(derived)
+
+    def finish(self) -> int:
+        """End the input (every engine's end of stream); return the derived event count."""
+        for engine in self._engines.values():
+            derived = engine.on_eof()
+            self.produced += len(derived)
+            if self._keep is not None:
+                self._keep.extend(derived)
+        return self.produced
+
+
 def _engines_loop(
     events: Sequence[AnyEvent],
     selects: Callable[[AnyEvent], bool],
@@ -50,30 +96,11 @@ def _engines_loop(
     batch_size: int,
     keep: list[Any] | None = None,
 ) -> int:
-    """Drive per-underlying engines with a plain loop; return the derived event count (and put the events in
-    `keep` when given).
-
-    It does what the flow does, minus Bytewax: take the input in batches, keep the engine's events, hand each
-    underlying's run of events to its engine, then end the input.
-    """
-    engines: dict[str, TapeEngine[Any]] = {}
-    produced = 0
-    for start in range(0, len(events), batch_size):
-        batch = [event for event in events[start : start + batch_size] if selects(event)]
-        for key, run in group_by_key(batch):
-            engine = engines.get(key)
-            if engine is None:
-                engine = engines[key] = make()
-            derived = engine.on_events(run)
-            produced += len(derived)
-            if keep is not None:
-                keep.extend(derived)
-    for engine in engines.values():
-        derived = engine.on_eof()
-        produced += len(derived)
-        if keep is not None:
-            keep.extend(derived)
-    return produced
+    """Drive per-underlying engines over `events` with a plain loop (`EngineLoop`); return the derived event
+    count (and put the events in `keep` when given)."""
+    loop = EngineLoop(selects, make, batch_size, keep)
+    loop.feed(events)
+    return loop.finish()
 
 
 def contract_floor(
@@ -108,17 +135,22 @@ def contract_floor(
     return run
 
 
-def _flow_count(events: Sequence[AnyEvent], batch_size: int, **flow: Any) -> int:
-    """Run the embedded flow (`flow`: `build_embedded_flow` options) on one worker; return the derived count."""
+def flow_count(tape: Callable[[], Iterable[AnyEvent]], batch_size: int, **flow: Any) -> int:
+    """Run the embedded flow (`flow`: `build_embedded_flow` options) on one worker over the events `tape()`
+    yields; return the derived count."""
     produced = 0
 
     def count(items: list[DerivedEvent]) -> None:
         nonlocal produced
         produced += len(items)
 
-    source = IterableSource(lambda: events, batch_size=batch_size)
+    source = IterableSource(tape, batch_size=batch_size)
     run_main(build_embedded_flow(source, {"count_derived": CallbackSink(count)}, **flow))  # type: ignore[no-untyped-call]
     return produced
+
+
+def _flow_count(events: Sequence[AnyEvent], batch_size: int, **flow: Any) -> int:
+    return flow_count(lambda: events, batch_size, **flow)
 
 
 def plain_loop(
@@ -145,12 +177,16 @@ def equities_flow(events: Sequence[AnyEvent], config: EquitiesConfig, batch_size
     return _flow_count(events, batch_size, equities=config, run_options=False)
 
 
-def with_nbbo_at_trade(events: Sequence[AnyEvent]) -> list[AnyEvent]:
+def with_nbbo_at_trade(events: Iterable[AnyEvent]) -> list[AnyEvent]:
     """Return the tape as a tcbbo provider gives it: each print carries the NBBO in force at its time (the
     latest quote on its contract at or before it), and there is no quote stream.
     """
+    return list(nbbo_at_trade(events))
+
+
+def nbbo_at_trade(events: Iterable[AnyEvent]) -> Iterator[AnyEvent]:
+    """Yield the tape in tcbbo form (`with_nbbo_at_trade`) as it streams; it holds one quote per contract."""
     latest: dict[str, OptionNbbo] = {}
-    out: list[AnyEvent] = []
     for event in events:
         if isinstance(event, OptionNbbo):
             seen = latest.get(event.symbol)
@@ -167,8 +203,7 @@ def with_nbbo_at_trade(events: Sequence[AnyEvent]) -> list[AnyEvent]:
                 "nbbo_ts": quote.ts_event,
             }
             event = event.model_copy(update=update)
-        out.append(event)
-    return out
+        yield event
 
 
 def _timed(fn: Callable[[], int], repeat: int) -> tuple[float, float, int]:
@@ -252,38 +287,3 @@ def _compare(
         f"operator logic {(loop_s - floor_s) / prints * 1e6:.1f} us)"
     )
     return True
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print throughput figures and the flow/loop ratio for each input."""
-    parser = argparse.ArgumentParser(prog="flowtape bench", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=20.0, help="synthetic seconds of market to generate")
-    parser.add_argument("--profile", choices=["realistic", "active", "firehose"], default="firehose")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per variant; the best is reported")
-    parser.add_argument(
-        "--input",
-        choices=["quotes", "tcbbo", "both", "equities", "all"],
-        default="all",
-        help="quotes: NBBO as a quote stream (the synthetic tape); tcbbo: NBBO carried on each print; "
-        "both: those two; equities: the equity tape through the equities engine; all: the three",
-    )
-    args = parser.parse_args(argv)
-
-    from connectors.synthetic import SyntheticConfig, SyntheticMarket
-
-    config = OptionsConfig()
-    started = time.perf_counter()
-    events = list(
-        SyntheticMarket(SyntheticConfig(seed=args.seed, profile=args.profile, duration_s=args.seconds)).events()
-    )
-    generated_s = time.perf_counter() - started
-    print(f"input: {args.profile} profile, {args.seconds:g} s of market, generated in {generated_s:.2f}s")
-    ok = True
-    if args.input in ("quotes", "both", "all"):
-        ok = run_variant("quotes", events, config, args.repeat) and ok
-    if args.input in ("tcbbo", "both", "all"):
-        ok = run_variant("tcbbo", with_nbbo_at_trade(events), config, args.repeat) and ok
-    if args.input in ("equities", "all"):
-        ok = run_equities_variant(events, EquitiesConfig(), args.repeat) and ok
-    return 0 if ok else 1
