@@ -32,7 +32,7 @@ import zstandard
 from databento_dbn.metadata import MappingInterval
 
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
-from connectors.synthetic.chains import session_date
+from events.calendar import session_date
 from events.models import OptionDefinition, OptionPrint
 from events.topics import DERIVED_TOPICS
 from flows.bench.throughput import nbbo_at_trade
