@@ -14,6 +14,13 @@ from tests.factories import PUT, trade
 from tests.flows.tapes import two_underlying_tape
 
 
+@pytest.fixture(autouse=True)
+def _reference_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poison below patches the reference engine's per-print step, which the compiled kernel does not run
+    (`operators.kernel`): these tests drive the reference engine."""
+    monkeypatch.setenv("FLOWTAPE_KERNEL", "python")
+
+
 def _poison(monkeypatch: pytest.MonkeyPatch, ids: set[str]) -> None:
     """Make the options engine raise on the prints of `ids` before touching its state (a bug, say)."""
     original = OptionsEngine._process

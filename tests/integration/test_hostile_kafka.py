@@ -173,6 +173,7 @@ def test_an_event_the_engine_raises_on_goes_to_its_dead_letter_topic_and_the_flo
     )
     tape = two_underlying_tape()
     poisoned = next(e for e in tape if isinstance(e, OptionPrint) and e.underlying == "QQQ")
+    monkeypatch.setenv("FLOWTAPE_KERNEL", "python")  # the poison patches the reference engine's per-print step
     original = OptionsEngine._process
 
     def process(self: OptionsEngine, trade: OptionPrint, out: list[object]) -> None:
