@@ -73,8 +73,11 @@ class HeldAlerts:
 
     def release(self, packet: Packet) -> list[HeldOutput]:
         """The packet, whose alert `hold` said waits, can be no one's leg (the detector says so): its alert now only
-        waits for its contract's earlier ones."""
-        held = self._awaiting.pop(packet.id)
+        waits for its contract's earlier ones. A packet the detector has decided meanwhile (a late packet, or a
+        full buffer, is decided as it arrives) is already released or folded: nothing to do."""
+        held = self._awaiting.pop(packet.id, None)
+        if held is None:
+            return []
         held.state = "ready"
         out: list[HeldOutput] = []
         self._raise_queued(packet.symbol, out)

@@ -62,3 +62,15 @@ def test_an_alert_waits_behind_its_contracts_earlier_one() -> None:
     out = held.apply([Decision(None, (first.id,))])
     assert [o.subject_ids[0] for o in out if isinstance(o, Alert)][:1] == [first.id]
     assert len(held) == 0
+
+
+def test_releasing_a_packet_the_detector_already_decided_does_nothing() -> None:
+    # A late packet (or one arriving at a full buffer) is decided as it arrives, before the engine asks whether it
+    # can pair: its alert is already raised, and the release that follows must not raise it again (or fail).
+    held = HeldAlerts(CFG, AlertBook(CFG))
+    packet = _legs()[0]
+    assert held.hold(packet, _hits(packet))
+    raised = held.apply([Decision(None, (packet.id,))])
+    assert [type(o) for o in raised] == [Alert]
+    assert held.release(packet) == []
+    held.assert_empty()
