@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 from bytewax.testing import run_main
+from clickhouse_driver import Client
 
 from connectors.clickhouse.store import ServerStore
 from connectors.kafka.admin import delete_topics
@@ -67,6 +68,10 @@ def _payload_text(line: bytes) -> str:
 @pytest.fixture(scope="module")
 def hostile_run(services: ServicesConfig, kafka_bootstrap: str, clickhouse_database: str) -> Iterator[HostileRun]:
     namespace = f"ithostile{uuid.uuid4().hex[:10]}"
+    # A database of its own: the session's is shared by the pipeline tests, which compare whole tables.
+    database = f"{clickhouse_database}_{namespace}"
+    admin = Client(host=services.host, port=services.clickhouse_port)
+    admin.execute(f"CREATE DATABASE {database}")
     settings = Settings(
         kafka_bootstrap=kafka_bootstrap,
         kafka_partitions=2,
@@ -75,7 +80,7 @@ def hostile_run(services: ServicesConfig, kafka_bootstrap: str, clickhouse_datab
         store="clickhouse",
         clickhouse_host=services.host,
         clickhouse_port=services.clickhouse_port,
-        clickhouse_database=clickhouse_database,
+        clickhouse_database=database,
         baselines="off",
     )
     events = clean_events(seconds=SECONDS)
@@ -103,6 +108,8 @@ def hostile_run(services: ServicesConfig, kafka_bootstrap: str, clickhouse_datab
     run_main(sink.build_flow(settings))
     yield HostileRun(settings, list(events), hostile)
     delete_topics(kafka_bootstrap, topic_names(namespace))
+    admin.execute(f"DROP DATABASE IF EXISTS {database}")
+    admin.disconnect()
 
 
 def test_nearly_every_hostile_line_went_through_kafka(hostile_run: HostileRun) -> None:
