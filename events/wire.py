@@ -32,12 +32,15 @@ from events.models import Contract, Event, date_text, exact_int
 
 TAG_FIELD: Final = "event_type"
 
-_new_object = object.__new__
+# Placing fields into a model without validating: a new instance, then pydantic's own slot descriptors (found on
+# the model's bases) set its field dict, its fields-set, no extra and no private state. The decoder below and
+# `operators.construct.Constructor` (derived events) both build this way.
+new_object = object.__new__
 _MODEL_BASE: Final = next(base for base in Event.__mro__ if "__pydantic_fields_set__" in vars(base))
-_set_dict = vars(_MODEL_BASE)["__dict__"].__set__
-_set_fields_set = vars(_MODEL_BASE)["__pydantic_fields_set__"].__set__
-_set_extra = vars(_MODEL_BASE)["__pydantic_extra__"].__set__
-_set_private = vars(_MODEL_BASE)["__pydantic_private__"].__set__
+set_dict = vars(_MODEL_BASE)["__dict__"].__set__
+set_fields_set = vars(_MODEL_BASE)["__pydantic_fields_set__"].__set__
+set_extra = vars(_MODEL_BASE)["__pydantic_extra__"].__set__
+set_private = vars(_MODEL_BASE)["__pydantic_private__"].__set__
 _asdict = msgspec.structs.asdict
 
 # Validators that make pydantic as strict as msgspec already is (msgspec's JSON date is YYYY-MM-DD only; its
@@ -237,11 +240,11 @@ def builder(model: type[BaseModel], *, tagged: bool, nested: dict[str, Builder] 
                 raise ValueError(f"{bound.field} {value} is outside [{bound.ge}, {bound.le}]")
         for check in checks:
             check(values)
-        event = _new_object(model)
-        _set_dict(event, values)
-        _set_fields_set(event, fields_set)
-        _set_extra(event, None)
-        _set_private(event, None)
+        event = new_object(model)
+        set_dict(event, values)
+        set_fields_set(event, fields_set)
+        set_extra(event, None)
+        set_private(event, None)
         return event
 
     return build

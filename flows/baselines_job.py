@@ -17,13 +17,12 @@ from connectors.clickhouse.store import Store, open_store
 from connectors.redis_cache import BaselineCache
 from connectors.settings import Settings
 from events.baselines import VolumeBaseline
-from events.calendar import BUCKET_NS, NEW_YORK
+from events.calendar import BUCKET_NS, NEW_YORK, close_ns
 from events.units import NS_PER_S
 from operators.volume_baselines import (
     VolumeRow,
     build_baselines,
     build_equity_baselines,
-    session_close_ns,
     window_start,
 )
 
@@ -66,7 +65,7 @@ def compute(store: Store, as_of: date, sessions: int) -> list[VolumeBaseline]:
     """Compute the option and equity baselines for the `sessions` sessions up to and including `as_of`."""
     first = window_start(as_of, int(sessions * CALENDAR_DAYS_PER_SESSION) + 7)
     start_ns = int(datetime.combine(first, datetime.min.time(), tzinfo=NEW_YORK).timestamp()) * NS_PER_S
-    end_ns = session_close_ns(as_of) + 1
+    end_ns = close_ns(as_of) + 1
     options = build_baselines(fetch_volume(store, start_ns, end_ns), as_of, sessions)
     equities = build_equity_baselines(fetch_equity_volume(store, start_ns, end_ns), as_of, sessions)
     return sorted([*options, *equities], key=lambda b: (b.scope, b.subject))

@@ -1,29 +1,24 @@
 """Build derived events from values our own operators computed, without re-running pydantic validation.
 
 `BaseModel.model_construct` costs more than validation on these models; a `Constructor` sets what it sets
-(the field dict, the fields set, no extra, no private state) through the model's slot descriptors, which
-are found on the model's bases because operators do not import pydantic. `VALIDATE_EVENTS` switches
-validation back on: every event is then also built through the validating constructor and must equal the
-constructed one field by field, with the same types and the same JSON bytes. The tests run with it on.
+(the field dict, the fields set, no extra, no private state) through the model's slot descriptors
+(`events.wire`, whose decoder builds raw events the same way), since operators do not import pydantic.
+`VALIDATE_EVENTS` switches validation back on: every event is then also built through the validating constructor
+and must equal the constructed one field by field, with the same types and the same JSON bytes. The tests run
+with it on.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from events.models import Event
+from events.wire import new_object, set_dict, set_extra, set_fields_set, set_private
 
 VALIDATE_EVENTS = False
 """Build every constructed event through pydantic validation too and check they are equal (tests, debug)."""
 
 E = TypeVar("E", bound=Event)
-
-_new_object = object.__new__
-_MODEL_BASE: Final = next(base for base in Event.__mro__ if "__pydantic_fields_set__" in vars(base))
-_set_dict = vars(_MODEL_BASE)["__dict__"].__set__
-_set_fields_set = vars(_MODEL_BASE)["__pydantic_fields_set__"].__set__
-_set_extra = vars(_MODEL_BASE)["__pydantic_extra__"].__set__
-_set_private = vars(_MODEL_BASE)["__pydantic_private__"].__set__
 
 
 class Constructor(Generic[E]):
@@ -52,11 +47,11 @@ class Constructor(Generic[E]):
 
     def build(self, fields: dict[str, Any]) -> E:
         """Make the event from every field's value (as `template()` laid them out) without validating."""
-        event: E = _new_object(self._model)
-        _set_dict(event, fields)
-        _set_fields_set(event, self._fields_set)
-        _set_extra(event, None)
-        _set_private(event, None)
+        event: E = new_object(self._model)
+        set_dict(event, fields)
+        set_fields_set(event, self._fields_set)
+        set_extra(event, None)
+        set_private(event, None)
         if VALIDATE_EVENTS:
             return self._validated_equal(event, fields)
         return event

@@ -45,6 +45,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from events.baselines import VolumeBaseline
+from events.calendar import NEW_YORK
 from events.config import OptionsConfig
 from events.models import Alert, AnyEvent, ClassifierHit, FlowContext, OptionPrint, Packet, Structure
 from events.symbology import parse_occ
@@ -59,7 +60,6 @@ from operators.packets import PacketClusterer
 from operators.structures import StructureDetector
 from operators.tape_engine import QuoteGatedEngine
 from operators.underlying_price import UnderlyingPrice
-from operators.volume_baselines import NEW_YORK
 
 OptionsOutput = Packet | ClassifierHit | Alert | Structure | FlowContext
 

@@ -11,8 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from events.baselines import VolumeBaseline, volume_baseline_id
-from events.calendar import BUCKET_MINUTES, SESSION_BUCKETS, SESSION_CLOSE, SESSION_OPEN
-from events.calendar import NEW_YORK as NEW_YORK  # re-exported: the classifiers import it from here
+from events.calendar import BUCKET_MINUTES, NEW_YORK, SESSION_BUCKETS, SESSION_OPEN, close_ns, open_ns
 from events.units import NS_PER_S
 
 
@@ -63,16 +62,9 @@ class SessionClock:
             self._lo, self._hi, self._answer = lo, lo + minute_ns, (local.date(), None)
         else:
             day, bucket = where
-            opened = datetime.combine(day, SESSION_OPEN, tzinfo=NEW_YORK)
-            lo = (int(opened.timestamp()) + bucket * BUCKET_MINUTES * 60) * NS_PER_S
+            lo = open_ns(day) + bucket * BUCKET_MINUTES * minute_ns
             self._lo, self._hi, self._answer = lo, lo + BUCKET_MINUTES * minute_ns, (day, bucket)
         return self._answer
-
-
-def session_close_ns(day: date) -> int:
-    """Return the regular session's close of `day` in ns since the epoch."""
-    close = datetime.combine(day, SESSION_CLOSE, tzinfo=NEW_YORK)
-    return int(close.timestamp()) * NS_PER_S
 
 
 def window_start(as_of: date, calendar_days: int) -> date:
@@ -143,7 +135,7 @@ def _window_totals(
 def _baseline(scope: str, key: str, underlying: str, totals: list[int], sessions: int, as_of: date) -> VolumeBaseline:
     return VolumeBaseline(
         id=volume_baseline_id(scope, key, as_of, sessions),
-        ts_event=session_close_ns(as_of),
+        ts_event=close_ns(as_of),
         scope=scope,
         subject=key,
         underlying=underlying,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from events.calendar import NEW_YORK
 from events.models import Direction, Packet
 from events.units import NS_PER_S
-from operators.volume_baselines import NEW_YORK
 
 POOR_QUOTES_COVERAGE = 0.5
 """Below this NBBO coverage the quote context is poor: confidence drops and no direction is claimed."""

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
+from events.calendar import NEW_YORK
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, EquityTrade, Packet
 from events.symbology import parse_occ, underlying_for_root
@@ -39,7 +40,7 @@ from events.units import NS_PER_S
 from operators.construct import Constructor
 from operators.nbbo_join import band_bp
 from operators.underlying_price import IMPLIED_REFRESH_NS
-from operators.volume_baselines import NEW_YORK, SessionClock
+from operators.volume_baselines import SessionClock
 
 try:
     from operators.kernel._native import EquitiesKernel, OptionsKernel

@@ -11,9 +11,9 @@ import redis
 from connectors.clickhouse.store import ServerStore
 from connectors.redis_cache import BaselineCache
 from deploy.services import ServicesConfig
+from events.calendar import NEW_YORK
 from events.units import NS_PER_S, price_e9
 from flows.baselines_job import compute
-from operators.volume_baselines import NEW_YORK
 from tests.factories import equity_print_ns, trade_ns
 
 CALL = "SPY   260320C00580000"

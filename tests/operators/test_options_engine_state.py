@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from events.calendar import NEW_YORK
 from events.config import OptionsConfig
 from events.models import AnyEvent
 from events.serde import encode
 from events.units import NS_PER_MS, NS_PER_S
 from operators import options_engine
 from operators.options_engine import OptionsEngine
-from operators.volume_baselines import NEW_YORK
 from tests.factories import CALL, PUT, T0, definition, occ, open_interest, quote, trade, trade_ns
 
 
