@@ -5,7 +5,9 @@ Candidate legs are packets on one underlying whose spans are at most `structure_
 decided one at a time in (ts_first, id) order: the earliest undecided packet (the anchor) either forms a
 structure with later candidates or is released alone, so a packet is in at most one structure. A decision waits
 until every packet that could still be a candidate has closed, so the result depends on the packets only, not on
-how often the watermark moves (late packets and a full buffer aside).
+how often the watermark moves (late packets and a full buffer aside). A packet that can be no one's leg (unflagged
+and not a possible leg, below) is released alone as it arrives and never waits in the book: most packets are such,
+and they could neither join a structure nor change one.
 
 - Packets carrying the `multi_leg` condition flag are trusted: the flagged candidates form one structure
   (named by shape when one fits, else `multi_leg`). Flagged and unflagged packets never mix.
@@ -259,11 +261,11 @@ class Decision:
 
 @dataclass(slots=True)
 class _Book:
-    """Undecided packets of one underlying; every key list is sorted by (ts_first, id).
+    """Undecided packets of one underlying that may be legs; every key list is sorted by (ts_first, id).
 
-    `flagged` and `pairable` (unflagged and a possible leg: `is_possible_leg`) hold the only packets that can be
-    an anchor's candidates, so a decision reads the few of them in its horizon instead of every undecided packet.
-    `pairable_ids` says which undecided packets are in `pairable` (decided once, when the packet arrives).
+    `keys` holds them all; `flagged` and `pairable` (unflagged and a possible leg: `is_possible_leg`) split them by
+    the candidates they can have, so a decision reads the few of them in its horizon. `pairable_ids` says which
+    undecided packets are in `pairable` (decided once, when the packet arrives).
     """
 
     keys: list[tuple[int, str]] = field(default_factory=list)
@@ -356,6 +358,12 @@ class StructureDetector:
         `usual_size_contracts` is the contract's rolling median packet size before this packet (None: unknown, only
         the absolute leg floor applies); see `is_possible_leg`.
         """
+        flagged = is_flagged(packet)
+        if not flagged and not is_possible_leg(packet, usual_size_contracts, self._config):
+            # No one's leg, as anchor or as candidate (most packets): released alone as it arrives. Keeping it in
+            # the book would change no structure; it would only hold back the decisions behind it.
+            self.released_packets += 1
+            return []
         book = self._books.get(packet.underlying)
         if book is None:
             book = self._books[packet.underlying] = _Book()
@@ -366,11 +374,11 @@ class StructureDetector:
             self.late_packets += 1
         key = (packet.ts_first, packet.id)
         bisect.insort(book.keys, key)
-        if not is_flagged(packet) and is_possible_leg(packet, usual_size_contracts, self._config):
+        if flagged:
+            bisect.insort(book.flagged, key)
+        else:
             book.pairable_ids.add(packet.id)
-        candidates = book.candidates(packet)
-        if candidates is not None:
-            bisect.insort(candidates, key)
+            bisect.insort(book.pairable, key)
         book.packets[packet.id] = packet
         return self._decide_ready(book)
 
@@ -434,22 +442,13 @@ class StructureDetector:
 
     def _decide_ready(self, book: _Book) -> list[Structure]:
         out: list[Structure] = []
-        keys, packets, pairable = book.keys, book.packets, book.pairable_ids
+        keys, packets = book.keys, book.packets
         settle, watermark = self._settle_ns, self._watermark
         while keys:
             pid = keys[0][1]
             anchor = packets[pid]
             if anchor.ts_last + settle >= watermark and len(keys) <= MAX_PENDING_PACKETS:
                 break
-            if pid not in pairable and MULTI_LEG_FLAG not in anchor.conditions:
-                # No one's leg (most packets): released alone, as `_decide` would, without its search.
-                del keys[0]
-                del packets[pid]
-                self._decided[pid] = anchor.ts_last
-                if self._log is not None:
-                    self._log.append(Decision(None, (pid,)))
-                self.released_packets += 1
-                continue
             out.extend(self._decide(book))
         return out
 

@@ -370,11 +370,11 @@ def test_the_decision_log_says_what_was_paired_and_what_released_in_anchor_order
     assert (released.structure, released.packet_ids) == (None, (lone.id,))
     assert not detector.may_pair(lone), "decided"
     detector.flush()
-    paired, alone = detector.take_decisions()
+    (paired,) = detector.take_decisions()
     assert paired.structure is not None
     assert paired.packet_ids == paired.structure.leg_ids == (a.id, b.id)
-    assert (alone.structure, alone.packet_ids) == (None, (small.id,))
     assert detector.take_decisions() == []
+    assert detector.released_packets == 2, "the lone leg, and the 10 lots released as they arrived (no decision)"
 
 
 def test_the_decision_log_is_the_same_however_often_the_watermark_moves() -> None:
@@ -498,6 +498,14 @@ class PlainDetector:
         self.released_packets = 0
 
     def on_packet(self, packet: Packet) -> list[tuple[tuple[str, ...], str]]:
+        cfg = self.cfg
+        if not is_flagged(packet) and (
+            packet.size_contracts < cfg.structure_min_leg_contracts
+            or packet.premium_cents < cfg.structure_min_leg_premium_usd * 100
+            or packet.side == "unknown"
+        ):
+            self.released_packets += 1  # no one's leg: released on arrival
+            return []
         book = self.undecided.setdefault(packet.underlying, [])
         if packet.id in self.decided or any(p.id == packet.id for p in book):
             return []
