@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, TypeGuard, cast
+from typing import Any, TypeGuard
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
@@ -17,7 +17,7 @@ from bytewax.outputs import DynamicSink
 
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, DeadLetter, DerivedEvent
-from flows.engine_steps import History, equities_engine, is_equity_input, is_option_input, options_engine
+from flows.engine_steps import History, equities_engine, options_engine, split_dead_letters
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +59,13 @@ def build_embedded_flow(
     if raw_sink is not None:
         op.output("store_raw_events", events, raw_sink)
     streams: list[Stream[Any]] = []
+    # Each engine step selects its own events as it keys them (one call per batch, not one per event).
     if run_options:
-        option_events = op.filter("select_option_events", events, is_option_input)
-        streams.append(options_engine("run_options_engine", option_events, config or OptionsConfig(), history=history))
+        streams.append(options_engine("run_options_engine", events, config or OptionsConfig(), history=history))
     if run_equities:
-        equity_events = op.filter("select_equity_events", events, is_equity_input)
-        streams.append(
-            equities_engine("run_equities_engine", equity_events, equities or EquitiesConfig(), history=history)
-        )
+        streams.append(equities_engine("run_equities_engine", events, equities or EquitiesConfig(), history=history))
     outputs = streams[0] if len(streams) == 1 else op.merge("options_and_equities", *streams)
-    split = op.branch("split_engine_dead_letters", outputs, is_derived)
-    derived = split.trues
-    dead_letters = cast(Stream[DeadLetter], split.falses)
+    derived, dead_letters = split_dead_letters("split_engine_dead_letters", outputs)
     if dead_letter_sink is not None:
         op.output("store_engine_dead_letters", dead_letters, dead_letter_sink)
     else:

@@ -31,9 +31,11 @@ from bytewax.dataflow import Stream
 from bytewax.operators import StatefulBatchLogic
 
 from events.config import EquitiesConfig, OptionsConfig
-from events.models import AnyEvent, DeadLetter, VolumeBaseline
+from events.models import AnyEvent, DeadLetter, DerivedEvent, VolumeBaseline
 from flows import engine_guard
 from operators.equities_engine import EquitiesOutput
+from operators.kernel import AVAILABLE as KERNEL_AVAILABLE
+from operators.kernel import runs_by_key
 from operators.kernel.equities import new_equities_engine
 from operators.kernel.options import new_options_engine
 from operators.options_engine import OptionsOutput
@@ -51,6 +53,16 @@ EQUITY_EVENT_TYPES = frozenset({"equity_print", "equity_quote", "volume_baseline
 """What the equities engine reads (equity quotes feed both engines)."""
 
 
+KEY_FIELDS: Mapping[str, str] = {
+    **dict.fromkeys(OPTION_EVENT_TYPES | EQUITY_EVENT_TYPES, "underlying"),
+    "equity_quote": "symbol",
+    "equity_print": "symbol",
+}
+"""Event type -> the field holding its partition key (`Event.key`: the underlying; an equity event's symbol)."""
+OPTION_KEYS: Mapping[str, str] = {t: f for t, f in KEY_FIELDS.items() if t in OPTION_EVENT_TYPES}
+EQUITY_KEYS: Mapping[str, str] = {t: f for t, f in KEY_FIELDS.items() if t in EQUITY_EVENT_TYPES}
+
+
 def is_option_input(event: AnyEvent) -> bool:
     """Return whether an event feeds the options engine."""
     return event.event_type in OPTION_EVENT_TYPES
@@ -61,7 +73,7 @@ def is_equity_input(event: AnyEvent) -> bool:
     return event.event_type in EQUITY_EVENT_TYPES
 
 
-def group_by_key(events: list[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
+def group_by_key(events: Iterable[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
     """Split a batch into one run of events per partition key, each run in arrival order."""
     runs: dict[str, list[AnyEvent]] = {}
     for event in events:
@@ -72,6 +84,40 @@ def group_by_key(events: list[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
         else:
             run.append(event)
     return list(runs.items())
+
+
+def runs_of(key_fields: Mapping[str, str]) -> Callable[[Sequence[AnyEvent]], list[tuple[str, list[AnyEvent]]]]:
+    """The keying step of an engine: a batch -> one run per partition key of the events whose type is in
+    `key_fields` (type -> key field), each in arrival order; others are left out. The compiled kernel's
+    `runs_by_key` when built (one call per batch), else `group_by_key` after the same selection."""
+    fields = dict(key_fields)
+    if KERNEL_AVAILABLE:
+
+        def native(events: Sequence[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
+            return runs_by_key(events, fields)
+
+        return native
+
+    def reference(events: Sequence[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
+        return group_by_key(event for event in events if event.event_type in fields)
+
+    return reference
+
+
+def split_dead_letters(step_id: str, outputs: Stream[Any]) -> tuple[Stream[DerivedEvent], Stream[DeadLetter]]:
+    """Split an engine step's outputs into derived events and the dead letters of events an engine raised on
+    (`flows.engine_guard`), one call per batch on each side (a branch would call Python once per item)."""
+    derived = op.flat_map_batch(f"{step_id}_derived", outputs, _derived_only)
+    dead_letters = op.flat_map_batch(f"{step_id}_dead_letters", outputs, _dead_letters_only)
+    return derived, dead_letters
+
+
+def _derived_only(items: list[Any]) -> list[DerivedEvent]:
+    return [item for item in items if type(item) is not DeadLetter]
+
+
+def _dead_letters_only(items: list[Any]) -> list[DeadLetter]:
+    return [item for item in items if type(item) is DeadLetter]
 
 
 def _flatten(items: list[tuple[str, list[Out]]]) -> list[Out]:
@@ -192,9 +238,11 @@ def _keyed_engine(
     history: Mapping[str, Sequence[AnyEvent]],
     idle_ns: int | None,
     reference: Reference | None,
+    key_fields: Mapping[str, str],
 ) -> Stream[Any]:
-    """Key runs of events by underlying, run one engine per underlying, and unkey the outputs."""
-    keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, group_by_key)
+    """Select the engine's events and key runs of them by underlying (`runs_of`), run one engine per underlying,
+    and unkey the outputs."""
+    keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, runs_of(key_fields))
 
     def build(resume: Eng | None) -> _EngineLogic[Any, Eng]:
         engine = make() if resume is None else resume
@@ -213,12 +261,14 @@ def options_engine(
     idle_ns: int | None = None,
     reference: Reference | None = None,
 ) -> Stream[OptionsOutput]:
-    """Run the options engine over option events keyed by underlying; emit packets, hits, alerts, structures
-    and flow context. `history`: volume baselines per underlying, given to each engine before its first event;
-    `idle_ns`: the live idle timer (None in replay); `reference`: reference events read before the input
-    (definitions, open interest, baselines), applied as of their event time.
+    """Run the options engine over the option events among `events` (`OPTION_EVENT_TYPES`) keyed by underlying;
+    emit packets, hits, alerts, structures and flow context. `history`: volume baselines per underlying, given to
+    each engine before its first event; `idle_ns`: the live idle timer (None in replay); `reference`: reference
+    events read before the input (definitions, open interest, baselines), applied as of their event time.
     """
-    return _keyed_engine(step_id, events, lambda: new_options_engine(config), history or {}, idle_ns, reference)
+    return _keyed_engine(
+        step_id, events, lambda: new_options_engine(config), history or {}, idle_ns, reference, OPTION_KEYS
+    )
 
 
 def equities_engine(
@@ -230,9 +280,12 @@ def equities_engine(
     idle_ns: int | None = None,
     reference: Reference | None = None,
 ) -> Stream[EquitiesOutput]:
-    """Run the equities engine over equity events keyed by underlying; emit joined trades, dark inferences,
-    dark levels and candles (keyed by runs like the options step). `history`: volume baselines per underlying
-    (the stock's average daily volume), given to each engine before its first event; `idle_ns`: the live idle
-    timer (None in replay); `reference`: reference events read before the input, applied as of their event time.
+    """Run the equities engine over the equity events among `events` (`EQUITY_EVENT_TYPES`) keyed by underlying;
+    emit joined trades, dark inferences, dark levels and candles (keyed by runs like the options step).
+    `history`: volume baselines per underlying (the stock's average daily volume), given to each engine before
+    its first event; `idle_ns`: the live idle timer (None in replay); `reference`: reference events read before
+    the input, applied as of their event time.
     """
-    return _keyed_engine(step_id, events, lambda: new_equities_engine(config), history or {}, idle_ns, reference)
+    return _keyed_engine(
+        step_id, events, lambda: new_equities_engine(config), history or {}, idle_ns, reference, EQUITY_KEYS
+    )

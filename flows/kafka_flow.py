@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import cast
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
@@ -17,8 +16,7 @@ from connectors.settings import Settings
 from events.models import AnyEvent, DeadLetter, DerivedEvent
 from events.topics import REFERENCE_TOPICS
 from flows.baselines_job import load_baselines
-from flows.embedded import is_derived
-from flows.engine_steps import History, Reference, by_underlying
+from flows.engine_steps import History, Reference, by_underlying, split_dead_letters
 from flows.topic_setup import ensure_flow_topics
 
 EngineStep = Callable[[Stream[AnyEvent], History, Reference, int | None], Stream[DerivedEvent]]
@@ -49,12 +47,11 @@ def build_engine_flow(
         print(f"flowtape: {len(inputs.reference):,} reference events read before the flow starts", file=sys.stderr)
     history = by_underlying(load_baselines(settings))
     outputs = step(inputs.events, history, by_underlying(inputs.reference), settings.idle_ns)
-    split = op.branch("split_engine_dead_letters", outputs, is_derived)
-    dead_letters = cast(Stream[DeadLetter], split.falses)
+    derived, dead_letters = split_dead_letters("split_engine_dead_letters", outputs)
     op.inspect("count_engine_dead_letters", dead_letters, _count_dead_letter)
     messages = op.map("engine_dlq_message", dead_letters, partial(dead_letter_message, namespace=settings.namespace))
     dead_letter_output("write_engine_dead_letters", messages, settings.kafka_bootstrap)
-    kafka_output("write_derived_topics", split.trues, settings.kafka_bootstrap, settings.derived_namespace)
+    kafka_output("write_derived_topics", derived, settings.kafka_bootstrap, settings.derived_namespace)
     return flow
 
 

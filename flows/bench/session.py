@@ -24,7 +24,7 @@ from connectors.synthetic.market import Profile
 from events.config import OptionsConfig
 from events.models import AnyEvent, OptionPrint
 from flows.bench.throughput import BATCH_SIZE, EngineLoop, flow_count, nbbo_at_trade
-from flows.engine_steps import is_option_input
+from flows.engine_steps import OPTION_KEYS, is_option_input
 from operators.kernel.options import new_options_engine
 
 PARTS = 3
@@ -79,7 +79,7 @@ def _prints(events: Sequence[AnyEvent]) -> int:
 
 def loop_cost(market: SyntheticConfig, config: OptionsConfig) -> SessionCost:
     """Time each third of the session through the plain loop of the options engines."""
-    loop = EngineLoop(is_option_input, lambda: new_options_engine(config), BATCH_SIZE)
+    loop = EngineLoop(OPTION_KEYS, lambda: new_options_engine(config), BATCH_SIZE)
     seconds: list[float] = []
     prints: list[int] = []
     for part in thirds(market):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from bytewax.testing import run_main
@@ -32,7 +32,7 @@ from events.config import EquitiesConfig, OptionsConfig
 from events.ids import derived_event_id
 from events.models import AnyEvent, DerivedEvent, EquityPrint, OptionNbbo, OptionPrint
 from flows.embedded import build_embedded_flow
-from flows.engine_steps import group_by_key, is_equity_input, is_option_input
+from flows.engine_steps import EQUITY_KEYS, OPTION_KEYS, group_by_key, is_equity_input, is_option_input, runs_of
 from operators.construct import Constructor
 from operators.kernel.equities import new_equities_engine
 from operators.kernel.options import new_options_engine
@@ -52,12 +52,12 @@ class EngineLoop:
 
     def __init__(
         self,
-        selects: Callable[[AnyEvent], bool],
+        key_fields: Mapping[str, str],
         make: Callable[[], TapeEngine[Any]],
         batch_size: int,
         keep: list[Any] | None = None,
     ) -> None:
-        self._selects = selects
+        self._runs = runs_of(key_fields)
         self._make = make
         self._batch_size = batch_size
         self._keep = keep
@@ -67,10 +67,9 @@ class EngineLoop:
 
     def feed(self, events: Sequence[AnyEvent]) -> None:
         """Run `events` through the engines, in batches of the flow's size."""
-        selects, engines, keep = self._selects, self._engines, self._keep
+        runs, engines, keep = self._runs, self._engines, self._keep
         for start in range(0, len(events), self._batch_size):
-            batch = [event for event in events[start : start + self._batch_size] if selects(event)]
-            for key, run in group_by_key(batch):
+            for key, run in runs(events[start : start + self._batch_size]):
                 engine = engines.get(key)
                 if engine is None:
                     engine = engines[key] = self._make()
@@ -91,14 +90,14 @@ class EngineLoop:
 
 def _engines_loop(
     events: Sequence[AnyEvent],
-    selects: Callable[[AnyEvent], bool],
+    key_fields: Mapping[str, str],
     make: Callable[[], TapeEngine[Any]],
     batch_size: int,
     keep: list[Any] | None = None,
 ) -> int:
     """Drive per-underlying engines over `events` with a plain loop (`EngineLoop`); return the derived event
     count (and put the events in `keep` when given)."""
-    loop = EngineLoop(selects, make, batch_size, keep)
+    loop = EngineLoop(key_fields, make, batch_size, keep)
     loop.feed(events)
     return loop.finish()
 
@@ -157,14 +156,14 @@ def plain_loop(
     events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE, keep: list[Any] | None = None
 ) -> int:
     """The plain loop of the options engines (same batching and grouping as the flow)."""
-    return _engines_loop(events, is_option_input, lambda: new_options_engine(config), batch_size, keep)
+    return _engines_loop(events, OPTION_KEYS, lambda: new_options_engine(config), batch_size, keep)
 
 
 def equities_loop(
     events: Sequence[AnyEvent], config: EquitiesConfig, batch_size: int = BATCH_SIZE, keep: list[Any] | None = None
 ) -> int:
     """The plain loop of the equities engines (same batching and grouping as the flow)."""
-    return _engines_loop(events, is_equity_input, lambda: new_equities_engine(config), batch_size, keep)
+    return _engines_loop(events, EQUITY_KEYS, lambda: new_equities_engine(config), batch_size, keep)
 
 
 def bytewax_flow(events: Sequence[AnyEvent], config: OptionsConfig, batch_size: int = BATCH_SIZE) -> int:

@@ -43,9 +43,14 @@ from operators.underlying_price import IMPLIED_REFRESH_NS
 from operators.volume_baselines import SessionClock
 
 try:
-    from operators.kernel._native import EquitiesKernel, OptionsKernel
+    from operators.kernel._native import EquitiesKernel, OptionsKernel, runs_by_key
 except ImportError:  # not built (a checkout without `make install`): the Python reference runs
     AVAILABLE = False
+
+    def runs_by_key(events: Any, key_fields: dict[str, str]) -> list[tuple[str, list[Any]]]:
+        """Stand-in of the kernel's `runs_by_key` where it is not built (callers check `AVAILABLE` first)."""
+        raise RuntimeError("the compiled kernel is not built")
+
 else:
     AVAILABLE = True
 
@@ -57,6 +62,7 @@ __all__ = [
     "OptionsKernel",
     "new_equities_kernel",
     "new_options_kernel",
+    "runs_by_key",
 ]
 
 _PACKET: Final = Constructor(Packet)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import bytewax.operators as op
@@ -19,8 +20,15 @@ from connectors.settings import Settings
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, Candle, ClassifierHit, EquityTrade, Packet
 from events.serde import encode
+from flows import engine_steps
 from flows.baselines_job import load_baselines
 from flows.engine_steps import (
+    EQUITY_EVENT_TYPES,
+    EQUITY_KEYS,
+    KERNEL_AVAILABLE,
+    KEY_FIELDS,
+    OPTION_EVENT_TYPES,
+    OPTION_KEYS,
     _EngineLogic,
     by_underlying,
     equities_engine,
@@ -28,12 +36,14 @@ from flows.engine_steps import (
     is_equity_input,
     is_option_input,
     options_engine,
+    runs_of,
 )
 from flows.replay import run_events
 from operators.equities_engine import EquitiesEngine
 from operators.options_engine import OptionsEngine, OptionsOutput
 from tests.factories import (
     CALL,
+    definition,
     equity_print,
     equity_quote,
     occ,
@@ -65,6 +75,47 @@ def test_option_inputs_are_selected_by_event_type() -> None:
     tape: list[AnyEvent] = [*two_underlying_tape(), equity_quote(0, "500.00", "500.01"), equity_print(0, "500", 100)]
     assert [is_option_input(e) for e in tape] == [e.event_type != "equity_print" for e in tape]
     assert [is_equity_input(e) for e in tape] == [e.event_type.startswith("equity_") for e in tape]
+
+
+def _every_input_kind() -> list[AnyEvent]:
+    """Option and equity events of two underlyings, with reference data and an equity quote and print of each."""
+    extra: list[AnyEvent] = [
+        equity_quote(0, "500.00", "500.01"),
+        equity_print(0, "500", 100),
+        equity_quote(0, "480.00", "480.01", symbol="QQQ"),
+        equity_print(0, "480", 100, symbol="QQQ"),
+        open_interest(CALL, 1_000),
+        volume_baseline(CALL, 10.0),
+        definition(CALL),
+    ]
+    return [*two_underlying_tape(), *extra]
+
+
+def test_key_fields_name_each_event_types_partition_key() -> None:
+    for event in _every_input_kind():
+        assert event.event_type in KEY_FIELDS, event.event_type
+        assert getattr(event, KEY_FIELDS[event.event_type]) == event.key, event.event_type
+    assert set(OPTION_KEYS) == OPTION_EVENT_TYPES
+    assert set(EQUITY_KEYS) == EQUITY_EVENT_TYPES
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["kernel", "reference"])
+@settings(max_examples=100, deadline=None)
+@given(picks=st.lists(st.integers(min_value=0, max_value=100), max_size=80))
+def test_runs_select_the_engines_events_and_keep_arrival_order_per_key(native: bool, picks: list[int]) -> None:
+    tape = _every_input_kind()
+    batch = [tape[i % len(tape)] for i in picks]
+    for key_fields, selects in ((OPTION_KEYS, is_option_input), (EQUITY_KEYS, is_equity_input)):
+        if native and not KERNEL_AVAILABLE:
+            pytest.skip("the kernel is not built")
+        runs = runs_of(key_fields) if native else _reference_runs(key_fields)
+        assert runs(batch) == group_by_key([e for e in batch if selects(e)])
+
+
+def _reference_runs(key_fields: Mapping[str, str]) -> Callable[[Sequence[AnyEvent]], list[tuple[str, list[AnyEvent]]]]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_steps, "KERNEL_AVAILABLE", False)
+        return runs_of(key_fields)
 
 
 def test_batch_size_does_not_change_the_outputs() -> None:

@@ -17,6 +17,7 @@
 
 mod book;
 mod equities;
+mod runs;
 mod underlying;
 
 use blake2::digest::{Update, VariableOutput};
@@ -999,5 +1000,6 @@ impl OptionsKernel {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<OptionsKernel>()?;
     m.add_class::<equities::EquitiesKernel>()?;
+    m.add_function(wrap_pyfunction!(runs::runs_by_key, m)?)?;
     Ok(())
 }
