@@ -49,7 +49,7 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--processes",
         type=int,
         default=1,
-        help="run as a local Bytewax cluster of N processes (same output files as one process)",
+        help="split the replay by underlying over N local processes (same output files as one process)",
     )
     p.add_argument("--synthetic-s", type=float, default=None, help="replay N seconds of the synthetic market")
     p.add_argument("--seed", type=int, default=7, help="synthetic seed (with --synthetic-s)")

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import heapq
 import logging
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -53,9 +55,13 @@ class InputError(ValueError):
     """A recorded input file that cannot be read: one line, `<file>: <what>`."""
 
     def __init__(self, path: Path | str, what: str) -> None:
-        text = " ".join(str(what).split())  # one line, whatever the decoder's message held
+        self.path, self.what = str(path), str(what)
+        text = " ".join(self.what.split())  # one line, whatever the decoder's message held
         prefix = f"{path}: "
         super().__init__(text if text.startswith(prefix) else prefix + text)
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        return type(self), (self.path, self.what)  # pickled from a replay process to the parent
 
 
 @dataclass
@@ -81,6 +87,69 @@ class InputStats:
             f"{count} trades seen in both {kept} and {dropped}: counted once"
             for (kept, dropped), count in sorted(self.counted_once.items())
         ]
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One process's share of a partitioned replay (`flowtape replay --processes N`): the events whose partition
+    key (`Event.key`: an underlying, or an equity's symbol) hashes to `index` of `count` (CRC-32, so every process
+    and every run agree), plus the input's events and records that have no key, and its dead letters, which are
+    partition 0's. Engines are keyed by the same key, so the partitions derive independently what one process
+    derives from the whole input."""
+
+    index: int
+    count: int
+    slots: Mapping[str, int] = field(default_factory=dict)
+    """Keys placed by weight (`balanced_slots`); a key not among them goes by its hash (`slot_of`)."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"partition {self.index} of {self.count} does not exist")
+
+    def owns(self, key: str | None) -> bool:
+        """Whether events of partition key `key` (None: no key) are this partition's."""
+        if key is None:
+            return self.index == 0
+        slot = self.slots.get(key)
+        return self.index == (slot_of(key, self.count) if slot is None else slot)
+
+    @property
+    def first(self) -> bool:
+        """Whether this is partition 0 (the one that reports the input's dead letters)."""
+        return self.index == 0
+
+
+def balanced_slots(weights: Mapping[str, int], count: int) -> dict[str, int]:
+    """Place keys on `count` partitions so their loads are even: heaviest first, each on the least loaded
+    partition (ties: the lowest index; equal weights in key order), so the placement is the same on every run.
+    Hashing a dozen underlyings can put two thirds of a tape on one process; the outputs do not depend on the
+    placement, only the wall time does."""
+    loads = [0] * count
+    slots: dict[str, int] = {}
+    for key, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+        slot = min(range(count), key=lambda i: (loads[i], i))
+        slots[key] = slot
+        loads[slot] += weight
+    return slots
+
+
+def input_weights(paths: Sequence[Path]) -> Counter[str]:
+    """Records per partition key over the DBN files among `paths` (`key_weights`); JSONL files are not
+    weighed (their keys go by hash)."""
+    from connectors.databento.files import key_weights
+
+    symbols = dbn_symbols(paths)
+    weights: Counter[str] = Counter()
+    for path in paths:
+        if input_kind(path) == "dbn":
+            weights.update(key_weights(path, symbols))
+    return weights
+
+
+@lru_cache(maxsize=1 << 16)
+def slot_of(key: str, count: int) -> int:
+    """The partition of `key` among `count` (CRC-32 of its UTF-8 bytes, modulo `count`)."""
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % count
 
 
 class _TradeSource(NamedTuple):
@@ -137,37 +206,51 @@ def check_file(path: Path) -> None:
         raise InputError(path, str(exc)) from None
 
 
-def read_jsonl(path: Path, stats: InputStats) -> Iterator[AnyEvent]:
-    """Yield the events of a JSONL file; invalid lines become dead letters with their reason."""
+def read_jsonl(path: Path, stats: InputStats, partition: Partition | None = None) -> Iterator[AnyEvent]:
+    """Yield the events of a JSONL file; invalid lines become dead letters with their reason. With `partition`,
+    only that partition's events (and dead letters, partition 0's) are kept."""
+    letters = partition is None or partition.first
     with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             source = f"{path.name}:{number}"
             try:
-                yield decode_any(line, source=source)
+                event = decode_any(line, source=source)
             except InvalidPayload as err:
-                stats.dead_letters.append(err.dead_letter(line.rstrip(b"\r\n"), offset=number))
+                if letters:
+                    stats.dead_letters.append(err.dead_letter(line.rstrip(b"\r\n"), offset=number))
+                continue
             except Exception as exc:  # no line may end a replay: it is dead-lettered instead
-                reason = f"{type(exc).__name__}: {exc}"
-                letter = InvalidPayload(source, UNDECODABLE, reason).dead_letter(line.rstrip(b"\r\n"), offset=number)
-                stats.dead_letters.append(letter)
+                if letters:
+                    reason = f"{type(exc).__name__}: {exc}"
+                    letter = InvalidPayload(source, UNDECODABLE, reason).dead_letter(
+                        line.rstrip(b"\r\n"), offset=number
+                    )
+                    stats.dead_letters.append(letter)
+                continue
+            if partition is None or partition.owns(event.key):
+                yield event
 
 
-def read_one(path: Path, stats: InputStats, symbols: SymbolMap | None = None) -> Iterator[AnyEvent]:
-    """Yield the events of one recorded file (DBN files resolve instruments through `symbols` too)."""
+def read_one(
+    path: Path, stats: InputStats, symbols: SymbolMap | None = None, partition: Partition | None = None
+) -> Iterator[AnyEvent]:
+    """Yield the events of one recorded file (DBN files resolve instruments through `symbols` too); with
+    `partition`, that partition's only (a DBN file's other records are skipped before they are parsed)."""
     if input_kind(path) == "dbn":
         from connectors.databento.files import DbnReadStats, read_dbn
 
         dbn_stats = DbnReadStats()
+        owns = partition.owns if partition is not None else None
         try:
-            yield from read_dbn(path, stats=dbn_stats, symbols=symbols)
+            yield from read_dbn(path, stats=dbn_stats, symbols=symbols, owns=owns)
         except Exception as exc:  # a corrupt record is the file's error, said in one line
             raise InputError(path, _what(exc)) from None
         if dbn_stats.trailing_bytes:
             raise InputError(path, f"truncated: the last record is cut short ({dbn_stats.trailing_bytes} bytes)")
     else:
-        yield from read_jsonl(path, stats)
+        yield from read_jsonl(path, stats, partition)
 
 
 def guarded(events: Iterable[AnyEvent], stats: InputStats) -> Iterator[AnyEvent]:
@@ -239,18 +322,19 @@ def shared_trade_files(paths: Sequence[Path]) -> bool:
     return any(count > 1 for count in datasets.values())
 
 
-def read_inputs(paths: Sequence[Path], stats: InputStats) -> Iterator[AnyEvent]:
-    """Yield the events of every file merged by ts_event (stable: ties keep file order).
+def read_inputs(paths: Sequence[Path], stats: InputStats, partition: Partition | None = None) -> Iterator[AnyEvent]:
+    """Yield the events of every file merged by ts_event (stable: ties keep file order); with `partition`, that
+    partition's events only (see `Partition`).
 
     A trade brought by two files (same id) is yielded once: see the module docstring.
     """
     symbols = dbn_symbols(paths)
     if shared_trade_files(paths):
-        tagged = [_tag(read_one(p, stats, symbols), i) for i, p in enumerate(paths)]
+        tagged = [_tag(read_one(p, stats, symbols, partition), i) for i, p in enumerate(paths)]
         merged = heapq.merge(*tagged, key=lambda pair: pair[0].ts_event)
         events: Iterable[AnyEvent] = _count_once(merged, [p.name for p in paths], stats)
     else:
-        streams = [read_one(p, stats, symbols) for p in paths]
+        streams = [read_one(p, stats, symbols, partition) for p in paths]
         events = heapq.merge(*streams, key=lambda e: e.ts_event)
     for event in events:
         stats.events_by_type[event.event_type] += 1

@@ -20,7 +20,7 @@ from events.serde import to_json_line
 from events.topics import DERIVED_TOPICS, dlq, topic_for
 from flows.embedded import build_embedded_flow
 from flows.engine_steps import History
-from flows.inputs import InputStats, check_inputs, guarded, read_inputs
+from flows.inputs import InputStats, balanced_slots, check_inputs, guarded, input_weights, read_inputs
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,11 @@ def run_events(
     run_equities: bool = True,
     equities: EquitiesConfig | None = None,
     dead_letters: list[DeadLetter] | None = None,
-    cluster: tuple[list[str], int] | None = None,
 ) -> dict[str, list[DerivedEvent]]:
     """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
 
     `history`: volume baselines per underlying for the engines to start with. `dead_letters` receives the events
     an engine raised on (`flows.engine_guard`), sorted by topic, key and payload (else they are logged).
-    `cluster`: run as one process of a Bytewax cluster (every process's host:port address, this process's
-    index); the result is what this process's workers derived (`flows.replay_processes` runs and merges the
-    processes).
     """
     collected: dict[str, list[DerivedEvent]] = defaultdict(list)
     letters: list[DeadLetter] = []
@@ -90,10 +86,7 @@ def run_events(
         equities=equities,
         dead_letter_sink=CallbackSink(collect_dead) if dead_letters is not None else None,
     )
-    if cluster is not None:
-        addresses, proc_id = cluster
-        cluster_main(flow, addresses, proc_id, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
-    elif workers <= 1:
+    if workers <= 1:
         run_main(flow)  # type: ignore[no-untyped-call]
     else:
         cluster_main(flow, [], 0, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
@@ -166,8 +159,8 @@ def replay_files(
     """Replay recorded files into `out_dir`.
 
     Raises before any work on a missing, unsupported or unreadable file, and `InputError` (writing nothing)
-    for a file found corrupt while reading it. `processes` above 1 runs the replay as a local Bytewax cluster
-    (`flows.replay_processes`), with `workers` workers in each process; it reports progress through
+    for a file found corrupt while reading it. `processes` above 1 splits the replay over that many local processes by
+    partition key (`flows.replay_processes`), with `workers` workers in each process; it reports progress through
     `on_progress` (events read so far), not `on_batch`.
     """
     check_inputs(paths)
@@ -180,6 +173,7 @@ def replay_files(
             ReadFiles(paths),
             out_dir,
             processes=processes,
+            slots=balanced_slots(input_weights(paths), processes),
             config=config,
             workers=workers,
             files=tuple(paths),

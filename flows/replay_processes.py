@@ -1,11 +1,13 @@
-"""`flowtape replay --processes N`: one replay run as a Bytewax cluster of N local processes.
+"""`flowtape replay --processes N`: one replay split over N local processes by partition key.
 
-The parent starts N processes (spawned, so nothing of the parent's threads is inherited), each running the same
-embedded flow as `cluster_main` process i of N on loopback addresses. The input's one partition is read by one of
-them; Bytewax routes each underlying's events to the worker that owns its key, wherever it runs. Each process
-sorts what its workers derived (the replay order: ts_event, id, revision) and writes it to a part file per topic,
-one JSON line per event behind its sort key; the parent merges the parts, so the output files are the same bytes
-as a one-process replay. The input counts and dead letters come from the process that read the input.
+The parent starts N processes (spawned, so nothing of the parent's threads is inherited). Each reads the whole
+input but keeps only its partition (`flows.inputs.Partition`: the events of the underlyings whose key hashes to
+it; a DBN file's other records are skipped before they are parsed) and runs the embedded flow on it alone: the
+engines are keyed by that key, so nothing needs to cross between processes and each derives exactly what a
+one-process replay derives for its underlyings. Each process sorts what it derived (the replay order: ts_event,
+id, revision) and writes it to a part file per topic, one JSON line per event behind its sort key, with its input
+stats and the dead letters of events its engines raised on; the parent merges the parts, so the output files are
+the same bytes as a one-process replay. The input's own dead letters are partition 0's.
 """
 
 from __future__ import annotations
@@ -13,26 +15,25 @@ from __future__ import annotations
 import heapq
 import multiprocessing
 import pickle
-import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from events.config import OptionsConfig
-from events.models import AnyEvent
+from events.models import AnyEvent, DeadLetter
 from events.serde import to_json_line
 from events.topics import DERIVED_TOPICS
-from flows.inputs import InputStats
+from flows.inputs import InputStats, Partition
 
 if TYPE_CHECKING:
     from connectors.synthetic import SyntheticConfig
 
-Read = Callable[[InputStats], Iterable[AnyEvent]]
-"""The replay's input: a picklable callable (module-level class or function) yielding the events, counting what
-it read into the stats it is given."""
+Read = Callable[[InputStats, Partition], Iterable[AnyEvent]]
+"""The replay's input: a picklable callable (module-level class or function) yielding one partition's events,
+counting what it read into the stats it is given."""
 
 _POLL_S = 0.2
 
@@ -43,10 +44,10 @@ class ReadFiles:
     def __init__(self, paths: Iterable[Path]) -> None:
         self.paths = tuple(paths)
 
-    def __call__(self, stats: InputStats) -> Iterator[AnyEvent]:
-        from flows.inputs import read_inputs
+    def __call__(self, stats: InputStats, partition: Partition) -> Iterator[AnyEvent]:
+        from flows.inputs import guarded, read_inputs
 
-        return read_inputs(self.paths, stats)
+        return guarded(read_inputs(self.paths, stats, partition), stats)
 
 
 class ReadSynthetic:
@@ -55,26 +56,13 @@ class ReadSynthetic:
     def __init__(self, config: SyntheticConfig) -> None:
         self.config = config
 
-    def __call__(self, stats: InputStats) -> Iterator[AnyEvent]:
+    def __call__(self, stats: InputStats, partition: Partition) -> Iterator[AnyEvent]:
         from connectors.synthetic import SyntheticMarket
 
         for event in SyntheticMarket(self.config).events():
-            stats.events_by_type[event.event_type] += 1
-            yield event
-
-
-def free_addresses(count: int) -> list[str]:
-    """Return `count` loopback host:port addresses whose ports were free a moment ago."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [f"127.0.0.1:{sock.getsockname()[1]}" for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+            if partition.owns(event.key):
+                stats.events_by_type[event.event_type] += 1
+                yield event
 
 
 def _part_line(event: AnyEvent) -> str:
@@ -83,32 +71,37 @@ def _part_line(event: AnyEvent) -> str:
 
 def _run_process(
     proc_id: int,
-    addresses: list[str],
+    processes: int,
+    slots: Mapping[str, int],
     read: Read,
     config: OptionsConfig | None,
     workers: int,
     part_dir: Path,
     read_count: Synchronized[int],
 ) -> None:
-    """Run process `proc_id` of the cluster; write its sorted derived events and its input stats to `part_dir`."""
+    """Run partition `proc_id` of `processes`; write its sorted derived events, its input stats and its engines'
+    dead letters to `part_dir`."""
     from flows.replay import run_events
 
     stats = InputStats()
+    partition = Partition(proc_id, processes, slots)
 
     def counted(n: int) -> None:
         with read_count.get_lock():
             read_count.value += n
 
+    engine_letters: list[DeadLetter] = []
     derived = run_events(
-        lambda: read(stats),
+        lambda: read(stats, partition),
         config=config,
         workers=workers,
         on_batch=counted,
-        cluster=(addresses, proc_id),
+        dead_letters=engine_letters,
     )
     for topic, items in derived.items():
         with (part_dir / f"{proc_id}.{topic}.part").open("w", encoding="utf-8") as fh:
             fh.writelines(_part_line(item) for item in items)
+    stats.dead_letters.extend(engine_letters)
     (part_dir / f"{proc_id}.stats.pickle").write_bytes(pickle.dumps(stats))
 
 
@@ -137,6 +130,7 @@ def _merged_stats(part_dir: Path, processes: int) -> InputStats:
         stats.events_by_type.update(part.events_by_type)
         stats.dead_letters.extend(part.dead_letters)
         stats.counted_once.update(part.counted_once)
+        stats.error = stats.error or part.error
     return stats
 
 
@@ -149,11 +143,13 @@ def replay_processes(
     workers: int = 1,
     files: tuple[Path, ...] = (),
     on_progress: Callable[[int], None] | None = None,
+    slots: Mapping[str, int] | None = None,
 ) -> tuple[dict[str, int], InputStats]:
     """Replay `read`'s events on `processes` local processes of `workers` workers each; write the outputs into
     `out_dir` as a one-process replay does; return the output counts and the input stats.
 
-    `on_progress` is called with the number of input events read so far while the processes run.
+    `on_progress` is called with the number of input events read so far while the processes run. `slots`
+    places keys on processes (`flows.inputs.balanced_slots`); keys not in it go by hash.
     """
     from flows.replay import write_lines
 
@@ -161,13 +157,12 @@ def replay_processes(
         raise ValueError(f"processes must be at least 1, got {processes}")
     context = multiprocessing.get_context("spawn")
     read_count: Synchronized[int] = context.Value("q", 0)
-    addresses = free_addresses(processes)
     with tempfile.TemporaryDirectory(prefix="flowtape-replay-") as tmp:
         part_dir = Path(tmp)
         children = [
             context.Process(
                 target=_run_process,
-                args=(i, addresses, read, config, workers, part_dir, read_count),
+                args=(i, processes, dict(slots or {}), read, config, workers, part_dir, read_count),
                 name=f"flowtape-replay-{i}",
             )
             for i in range(processes)
@@ -193,6 +188,8 @@ def replay_processes(
         if on_progress is not None:
             on_progress(read_count.value)
         stats = _merged_stats(part_dir, processes)
+        if stats.error is not None:
+            raise stats.error
         lines = {topic: merged_lines(part_dir, topic, processes) for topic in DERIVED_TOPICS}
         counts = write_lines(out_dir, lines, stats, files)
     return counts, stats

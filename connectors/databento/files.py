@@ -8,7 +8,7 @@ against ~4M/s iterating `DBNStore` and under 1M/s with the decoder's own zstd in
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ import numpy as np
 import zstandard
 from databento_dbn import DBNDecoder, DBNError, DBNRecord, InstrumentDefMsg, Metadata, VersionUpgradePolicy
 
-from connectors.databento.parse import OccurrenceCounter, ParseContext, SymbolMap, parse_record
+from connectors.databento.parse import OccurrenceCounter, ParseContext, SymbolMap, parse_record, partition_key
 from events.models import RawEvent
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -134,12 +134,15 @@ def read_dbn(
     *,
     stats: DbnReadStats | None = None,
     symbols: SymbolMap | None = None,
+    owns: Callable[[str | None], bool] | None = None,
 ) -> Iterator[RawEvent]:
     """Yield the flowtape events of a `.dbn` or `.dbn.zst` file, in file order.
 
     Records that give no event are counted by reason in `stats` (updated as the iterator runs), never
-    raised. `symbols` adds instrument names the file's own metadata lacks (see `load_symbols`). Raises
-    ValueError for a file that is not DBN.
+    raised. `symbols` adds instrument names the file's own metadata lacks (see `load_symbols`). `owns`: keep
+    only the records whose partition key (`parse.partition_key`, None for a record without one) it accepts;
+    the others still feed the symbol map but are neither parsed nor counted (one process of a partitioned
+    replay). Raises ValueError for a file that is not DBN.
     """
     stats = stats if stats is not None else DbnReadStats()
     symbols = symbols if symbols is not None else SymbolMap()
@@ -153,8 +156,10 @@ def read_dbn(
     for record in records:
         if isinstance(record, Metadata):  # pragma: no cover - the decoder yields metadata once, first
             continue
-        stats.records_read += 1
         symbols.observe(record)
+        if owns is not None and not owns(partition_key(record, ctx)):
+            continue  # another partition's: occurrences are numbered per instrument, so skipping it changes none
+        stats.records_read += 1
         parsed = parse_record(record, ctx, occurrence=occurrences.count(record))
         stats.skipped.update(parsed.skipped)
         if not parsed.events:
@@ -164,6 +169,34 @@ def read_dbn(
             stats.events_produced += 1
             stats.events_by_type[event.event_type] += 1
             yield event
+
+
+def key_weights(path: Path, symbols: SymbolMap | None = None) -> Counter[str]:
+    """Return the records per partition key (`parse.partition_key`) of a DBN file, decoding records but building
+    no event: what a partitioned replay balances its processes by. An instrument's key is read from its first
+    record (keys may change with the symbol map over a multi-day file: the weights are estimates)."""
+    symbols = symbols if symbols is not None else SymbolMap()
+    records = _records(path, DbnReadStats())
+    metadata = _metadata(path, records)
+    symbols.insert_metadata(metadata)
+    schema = str(metadata.schema) if metadata.schema is not None else None
+    ctx = ParseContext(dataset=metadata.dataset, schema=schema, symbols=symbols)
+    per_instrument: Counter[int] = Counter()
+    first: dict[int, DBNRecord] = {}
+    for record in records:
+        if isinstance(record, Metadata):  # pragma: no cover - the decoder yields metadata once, first
+            continue
+        symbols.observe(record)
+        instrument_id = record.instrument_id
+        per_instrument[instrument_id] += 1
+        if instrument_id not in first:
+            first[instrument_id] = record
+    weights: Counter[str] = Counter()
+    for instrument_id, count in per_instrument.items():
+        key = partition_key(first[instrument_id], ctx)
+        if key is not None:
+            weights[key] += count
+    return weights
 
 
 def count_records(path: Path) -> int:

@@ -722,6 +722,22 @@ _PARSERS: dict[type, Callable[[DBNRecord, ParseContext, int], Parsed]] = {
 }
 
 
+def partition_key(record: DBNRecord, ctx: ParseContext) -> str | None:
+    """Return the partition key (`Event.key`) of the events `record` would give, without building them: the
+    option contract's underlying, or the equity's symbol; None for a record that names no instrument the symbol
+    map resolves (control records, unresolved ids). A reader that keeps one partition of a file skips the
+    records of other keys before parsing them (see `connectors.databento.files.read_dbn`)."""
+    if isinstance(record, InstrumentDefMsg):
+        if not ctx.is_options:
+            return record.raw_symbol.strip() or None
+        occ = _occ(record.raw_symbol)
+        return None if occ is None else (record.underlying.strip() or occ.underlying)
+    if ctx.is_options:
+        contract = _contract(record, ctx)
+        return None if isinstance(contract, str) else contract.underlying
+    return _equity_symbol(record, ctx) or None
+
+
 def parse_record(record: DBNRecord, ctx: ParseContext, *, occurrence: int = 0) -> Parsed:
     """Return the events one DBN record gives (possibly none, with the reasons).
 
