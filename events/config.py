@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.models import MAX_ALERT_IDS
@@ -383,3 +383,40 @@ class EquitiesConfig(BaseSettings):
     def candle_interval_ns(self) -> tuple[tuple[str, int], ...]:
         """Return the candle intervals as (label, length in ns), shortest first."""
         return parse_windows(self.candle_intervals)
+
+
+class QuarantineConfig(BaseSettings):
+    """Settings of the quarantine in front of every engine: events stamped too far ahead of their underlying's
+    stream (`operators.quarantine`)."""
+
+    model_config = SettingsConfigDict(env_prefix="FLOWTAPE_", frozen=True, extra="ignore")
+
+    quarantine_ahead_s: int = Field(
+        86_400,
+        gt=0,
+        description="quarantine: a print or quote more than this far ahead of its underlying's newest admitted"
+        " event waits until the tape confirms it (an overnight gap stays under it; a weekend is confirmed)",
+    )
+    quarantine_confirm: int = Field(
+        3,
+        ge=1,
+        description="quarantine: timed events that must agree before the stream moves to a far-ahead time, or"
+        " before a suspect is set aside (and, at the start, before the stream gets a time)",
+    )
+    quarantine_max_held: int = Field(
+        10_000,
+        ge=1,
+        description="quarantine: events held per underlying at most (past it the oldest suspect is rejected)",
+    )
+
+    @field_validator("quarantine_max_held")
+    @classmethod
+    def _holds_a_confirmation(cls, value: int, info: ValidationInfo) -> int:
+        confirm = info.data.get("quarantine_confirm", 1)
+        if value < confirm:
+            raise ValueError(f"quarantine_max_held ({value}) must be at least quarantine_confirm ({confirm})")
+        return value
+
+    @property
+    def quarantine_ahead_ns(self) -> int:
+        return self.quarantine_ahead_s * NS_PER_S

@@ -35,6 +35,8 @@ from events.models import (
 )
 from events.serde import to_json_line
 from events.topics import topic_for
+from operators.quarantine import REJECTED as QUARANTINED
+from operators.quarantine import Rejection
 from operators.tape_engine import TapeEngine
 
 ENGINE_ERROR = "engine_error"
@@ -76,7 +78,17 @@ def _text(value: str) -> str:
 
 def engine_dead_letter(event: AnyEvent, exc: BaseException) -> DeadLetter:
     """The dead letter of an event an engine raised on: its topic and key, the exception as reason."""
-    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:MAX_REASON_CHARS]
+    return dead_letter(event, ENGINE_ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def quarantine_dead_letter(rejection: Rejection) -> DeadLetter:
+    """The dead letter of an event the quarantine in front of the engine gave up on (`operators.quarantine`)."""
+    return dead_letter(rejection.event, QUARANTINED, rejection.reason)
+
+
+def dead_letter(event: AnyEvent, error: str, reason: str) -> DeadLetter:
+    """The dead letter of a raw event set aside in front of or inside an engine: its topic and key, the reason."""
+    reason = " ".join(reason.split())[:MAX_REASON_CHARS]
     try:
         payload = to_json_line(event)
     except Exception:  # an event that cannot even be written is still dead-lettered
@@ -85,9 +97,7 @@ def engine_dead_letter(event: AnyEvent, exc: BaseException) -> DeadLetter:
         topic = topic_for(event.event_type)
     except KeyError:
         topic = event.event_type
-    return DeadLetter(
-        topic=topic, key=_text(event.key), error=ENGINE_ERROR, reason=_text(reason), payload=_text(payload)
-    )
+    return DeadLetter(topic=topic, key=_text(event.key), error=error, reason=_text(reason), payload=_text(payload))
 
 
 def _culprit(tb: TracebackType | None, fallback: AnyEvent | None) -> AnyEvent | None:

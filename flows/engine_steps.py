@@ -30,7 +30,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Stream
 from bytewax.operators import StatefulBatchLogic
 
-from events.config import EquitiesConfig, OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig, QuarantineConfig
 from events.models import AnyEvent, DeadLetter, DerivedEvent, VolumeBaseline
 from flows import engine_guard
 from operators.equities_engine import EquitiesOutput
@@ -39,6 +39,7 @@ from operators.kernel import runs_by_key
 from operators.kernel.equities import new_equities_engine
 from operators.kernel.options import new_options_engine
 from operators.options_engine import OptionsOutput
+from operators.quarantine import Quarantine, Rejection
 from operators.tape_engine import QuoteGatedEngine
 
 Out = TypeVar("Out")
@@ -120,6 +121,15 @@ def _dead_letters_only(items: list[Any]) -> list[DeadLetter]:
     return [item for item in items if type(item) is DeadLetter]
 
 
+def quarantine_of(config: QuarantineConfig) -> Callable[[], Quarantine]:
+    """What makes one underlying's quarantine with these settings."""
+
+    def make() -> Quarantine:
+        return Quarantine(config.quarantine_ahead_ns, config.quarantine_confirm, config.quarantine_max_held)
+
+    return make
+
+
 def _flatten(items: list[tuple[str, list[Out]]]) -> list[Out]:
     return [output for _, outputs in items for output in outputs]
 
@@ -142,8 +152,11 @@ def by_underlying(events: Iterable[E]) -> dict[str, tuple[E, ...]]:
 Eng = TypeVar("Eng", bound=QuoteGatedEngine[Any, Any])
 
 
-class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], Eng]):
-    """One engine per underlying; the engine itself is the snapshot (plain, deep-copyable state).
+class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], tuple[Eng, Quarantine]]):
+    """One engine per underlying behind its quarantine; the pair is the snapshot (plain, deep-copyable state).
+
+    The quarantine (`operators.quarantine`) holds back events stamped too far ahead of the underlying's stream
+    until the tape confirms them; what it gives up on comes out as a dead letter (error `quarantined`).
 
     The engine is called through `flows.engine_guard`: an event it raises on comes out as a dead letter among the
     outputs, and the engine goes on.
@@ -164,6 +177,7 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], En
     def __init__(
         self,
         engine: Eng,
+        quarantine: Quarantine,
         resumed: bool,
         history: Mapping[str, Sequence[AnyEvent]],
         idle_ns: int | None = None,
@@ -171,6 +185,7 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], En
         reference: Reference | None = None,
     ) -> None:
         self.engine = engine
+        self.quarantine = quarantine
         self._history = {} if resumed else history
         # Resumed too: the snapshot may hold events the stream, resuming past them, will not bring; re-applying
         # older ones in order ends on the latest, and the engine drops the stream's copies of any of them.
@@ -191,7 +206,11 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], En
             self.engine.schedule_reference(self._reference.get(values[0][0].key, ()))
             self._reference = {}
         # Usually one run (this underlying's share of one input batch); more when several batches queued up.
-        out = engine_guard.consume(self.engine, values)
+        rejected: list[Rejection] = []
+        admit = self.quarantine.admit
+        out = engine_guard.consume(self.engine, [admit(run, rejected) for run in values])
+        if rejected:
+            out.extend(engine_guard.quarantine_dead_letter(rejection) for rejection in rejected)
         if self._idle_ns is not None:
             now = self._input_wall_ns = self._clock()
             self._input_event_ns = self.engine.event_time_ns
@@ -202,7 +221,11 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], En
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
     def on_eof(self) -> tuple[Iterable[list[Out | DeadLetter]], bool]:
-        out = engine_guard.on_eof(self.engine)
+        rejected: list[Rejection] = []
+        released = self.quarantine.close(rejected)
+        out = engine_guard.consume(self.engine, [released]) if released else []
+        out.extend(engine_guard.quarantine_dead_letter(rejection) for rejection in rejected)
+        out.extend(engine_guard.on_eof(self.engine))
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
     def notify_at(self) -> datetime | None:
@@ -211,10 +234,12 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], En
 
     def next_wake_ns(self) -> int | None:
         """Wall time (ns) of the next idle wake-up; None without an idle timer, input or anything due."""
-        if self._idle_ns is None or self._print_wall_ns < 0:
+        if self._idle_ns is None or self._input_wall_ns < 0:
             return None
+        if self.quarantine.waiting:  # the tape went quiet before it confirmed what waits: settle it then
+            return self._input_wall_ns + self._idle_ns
         due = self.engine.next_due_ns()
-        if due is None:
+        if due is None or self._print_wall_ns < 0:
             return None
         quiet_since = self._print_wall_ns if self._woken_wall_ns < 0 else self._woken_wall_ns
         return max(quiet_since + self._idle_ns, self._input_wall_ns + due - self._input_event_ns)
@@ -222,13 +247,22 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], En
     def on_notify(self) -> tuple[Iterable[list[Out | DeadLetter]], bool]:
         if self._idle_ns is None or self._input_wall_ns < 0:
             return (), StatefulBatchLogic.RETAIN
-        now = self._woken_wall_ns = self._clock()
+        now = self._clock()
+        settled = self.quarantine.settle()
+        if settled:
+            out = engine_guard.consume(self.engine, [settled])
+            self._input_event_ns = self.engine.event_time_ns
+            self._print_wall_ns, self._print_ns, self._woken_wall_ns = now, self.engine.print_time_ns, -1
+            return ((out,) if out else ()), StatefulBatchLogic.RETAIN
+        if self._print_wall_ns < 0:
+            return (), StatefulBatchLogic.RETAIN
+        self._woken_wall_ns = now
         out = engine_guard.on_idle(self.engine, self._input_event_ns + (now - self._input_wall_ns))
         self._print_ns = self.engine.print_time_ns  # moved by the idle advance, not by a print
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
 
-    def snapshot(self) -> Eng:
-        return self.engine
+    def snapshot(self) -> tuple[Eng, Quarantine]:
+        return self.engine, self.quarantine
 
 
 def _keyed_engine(
@@ -239,14 +273,16 @@ def _keyed_engine(
     idle_ns: int | None,
     reference: Reference | None,
     key_fields: Mapping[str, str],
+    quarantine: QuarantineConfig | None,
 ) -> Stream[Any]:
-    """Select the engine's events and key runs of them by underlying (`runs_of`), run one engine per underlying,
-    and unkey the outputs."""
+    """Select the engine's events and key runs of them by underlying (`runs_of`), run one engine per underlying
+    behind its quarantine, and unkey the outputs."""
     keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, runs_of(key_fields))
+    new_quarantine = quarantine_of(quarantine or QuarantineConfig())
 
-    def build(resume: Eng | None) -> _EngineLogic[Any, Eng]:
-        engine = make() if resume is None else resume
-        return _EngineLogic(engine, resume is not None, history, idle_ns, reference=reference)
+    def build(resume: tuple[Eng, Quarantine] | None) -> _EngineLogic[Any, Eng]:
+        engine, held = (make(), new_quarantine()) if resume is None else resume
+        return _EngineLogic(engine, held, resume is not None, history, idle_ns, reference=reference)
 
     derived = op.stateful_batch(step_id, keyed, build)
     return op.flat_map_batch(f"{step_id}_unkey", derived, _flatten)
@@ -260,15 +296,18 @@ def options_engine(
     history: History | None = None,
     idle_ns: int | None = None,
     reference: Reference | None = None,
+    quarantine: QuarantineConfig | None = None,
 ) -> Stream[OptionsOutput]:
     """Run the options engine over the option events among `events` (`OPTION_EVENT_TYPES`) keyed by underlying;
     emit packets, hits, alerts, structures and flow context. `history`: volume baselines per underlying, given to
     each engine before its first event; `idle_ns`: the live idle timer (None in replay); `reference`: reference
-    events read before the input (definitions, open interest, baselines), applied as of their event time.
+    events read before the input (definitions, open interest, baselines), applied as of their event time;
+    `quarantine`: the quarantine's settings (default: from the environment).
     """
     return _keyed_engine(
-        step_id, events, lambda: new_options_engine(config), history or {}, idle_ns, reference, OPTION_KEYS
-    )
+        step_id, events, lambda: new_options_engine(config), history or {}, idle_ns, reference, OPTION_KEYS,
+        quarantine,
+    )  # fmt: skip
 
 
 def equities_engine(
@@ -279,13 +318,16 @@ def equities_engine(
     history: History | None = None,
     idle_ns: int | None = None,
     reference: Reference | None = None,
+    quarantine: QuarantineConfig | None = None,
 ) -> Stream[EquitiesOutput]:
     """Run the equities engine over the equity events among `events` (`EQUITY_EVENT_TYPES`) keyed by underlying;
     emit joined trades, dark inferences, dark levels and candles (keyed by runs like the options step).
     `history`: volume baselines per underlying (the stock's average daily volume), given to each engine before
     its first event; `idle_ns`: the live idle timer (None in replay); `reference`: reference events read before
-    the input, applied as of their event time.
+    the input, applied as of their event time; `quarantine`: the quarantine's settings (default: from the
+    environment).
     """
     return _keyed_engine(
-        step_id, events, lambda: new_equities_engine(config), history or {}, idle_ns, reference, EQUITY_KEYS
-    )
+        step_id, events, lambda: new_equities_engine(config), history or {}, idle_ns, reference, EQUITY_KEYS,
+        quarantine,
+    )  # fmt: skip

@@ -6,9 +6,9 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from connectors.settings import Settings
-from events.config import EquitiesConfig, OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig, QuarantineConfig
 
-SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (Settings, OptionsConfig, EquitiesConfig)
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (Settings, OptionsConfig, EquitiesConfig, QuarantineConfig)
 
 
 def settings_table(current: bool = False) -> str:

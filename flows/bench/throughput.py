@@ -28,14 +28,23 @@ from typing import Any
 from bytewax.testing import run_main
 
 from connectors.bytewax_io import CallbackSink, IterableSource
-from events.config import EquitiesConfig, OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig, QuarantineConfig
 from events.ids import derived_event_id
 from events.models import AnyEvent, DerivedEvent, EquityPrint, OptionNbbo, OptionPrint
 from flows.embedded import build_embedded_flow
-from flows.engine_steps import EQUITY_KEYS, OPTION_KEYS, group_by_key, is_equity_input, is_option_input, runs_of
+from flows.engine_steps import (
+    EQUITY_KEYS,
+    OPTION_KEYS,
+    group_by_key,
+    is_equity_input,
+    is_option_input,
+    quarantine_of,
+    runs_of,
+)
 from operators.construct import Constructor
 from operators.kernel.equities import new_equities_engine
 from operators.kernel.options import new_options_engine
+from operators.quarantine import Quarantine, Rejection
 from operators.tape_engine import TapeEngine
 
 BATCH_SIZE = 4096
@@ -45,9 +54,10 @@ QUOTE_TYPES = frozenset({"option_nbbo", "equity_quote"})
 class EngineLoop:
     """Per-underlying engines driven by a plain loop: what the flow does, minus Bytewax.
 
-    It takes the input in batches, keeps the events the engines read, hands each underlying's run of events to its
-    engine, and at the end of the input ends every engine. `feed` may be called several times (one long tape fed
-    in parts); `finish` ends the input.
+    It takes the input in batches, keeps the events the engines read, hands each underlying's run of events
+    through its quarantine to its engine, and at the end of the input ends every engine. `feed` may be called
+    several times (one long tape fed in parts); `finish` ends the input. What the quarantine rejects is counted in
+    `rejected`.
     """
 
     def __init__(
@@ -61,27 +71,31 @@ class EngineLoop:
         self._make = make
         self._batch_size = batch_size
         self._keep = keep
-        self._engines: dict[str, TapeEngine[Any]] = {}
+        self._engines: dict[str, tuple[TapeEngine[Any], Quarantine]] = {}
+        self._new_quarantine = quarantine_of(QuarantineConfig())
         self.produced = 0
         """Derived events so far."""
+        self.rejected: list[Rejection] = []
 
     def feed(self, events: Sequence[AnyEvent]) -> None:
         """Run `events` through the engines, in batches of the flow's size."""
         runs, engines, keep = self._runs, self._engines, self._keep
         for start in range(0, len(events), self._batch_size):
             for key, run in runs(events[start : start + self._batch_size]):
-                engine = engines.get(key)
-                if engine is None:
-                    engine = engines[key] = self._make()
-                derived = engine.on_events(run)
+                pair = engines.get(key)
+                if pair is None:
+                    pair = engines[key] = (self._make(), self._new_quarantine())
+                engine, quarantine = pair
+                derived = engine.on_events(quarantine.admit(run, self.rejected))
                 self.produced += len(derived)
                 if keep is not None:
                     keep.extend(derived)
 
     def finish(self) -> int:
         """End the input (every engine's end of stream); return the derived event count."""
-        for engine in self._engines.values():
-            derived = engine.on_eof()
+        for engine, quarantine in self._engines.values():
+            derived = engine.on_events(quarantine.close(self.rejected))
+            derived.extend(engine.on_eof())
             self.produced += len(derived)
             if self._keep is not None:
                 self._keep.extend(derived)

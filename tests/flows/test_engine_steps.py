@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from connectors.bytewax_io import CallbackSink
 from connectors.settings import Settings
-from events.config import EquitiesConfig, OptionsConfig
+from events.config import EquitiesConfig, OptionsConfig, QuarantineConfig
 from events.models import AnyEvent, Candle, ClassifierHit, EquityTrade, Packet
 from events.serde import encode
 from flows import engine_steps
@@ -36,11 +36,13 @@ from flows.engine_steps import (
     is_equity_input,
     is_option_input,
     options_engine,
+    quarantine_of,
     runs_of,
 )
 from flows.replay import run_events
 from operators.equities_engine import EquitiesEngine
 from operators.options_engine import OptionsEngine, OptionsOutput
+from operators.quarantine import Quarantine
 from tests.factories import (
     CALL,
     definition,
@@ -205,10 +207,16 @@ def test_the_reference_snapshot_lands_where_the_same_events_would_in_the_input(w
 @pytest.mark.parametrize("resumed", [False, True], ids=["new", "resumed"])
 def test_new_and_resumed_engines_schedule_the_reference_snapshot(resumed: bool) -> None:
     # A resumed engine too: the stream no longer carries what the snapshot holds.
-    logic = _EngineLogic(OptionsEngine(OptionsConfig()), resumed, {}, reference=by_underlying(_reference()))
+    logic = _EngineLogic(
+        OptionsEngine(OptionsConfig()), _quarantine(), resumed, {}, reference=by_underlying(_reference())
+    )
     logic.on_batch([[quote(999, "1.00", "1.10"), trade(1_000, "1.10", 300), quote(1_001, "1.00", "1.10")]])
     assert logic.engine.open_interest == {CALL: 250}
     assert logic.engine.scheduled_reference == 1, "the later one waits for its time"
+
+
+def _quarantine() -> Quarantine:
+    return quarantine_of(QuarantineConfig())()
 
 
 def _reference() -> list[AnyEvent]:
@@ -244,7 +252,7 @@ def _sweep() -> list[AnyEvent]:
 
 def test_idle_logic_wakes_when_the_quiet_engine_has_something_due() -> None:
     clock = _Clock()
-    logic = _EngineLogic(OptionsEngine(OptionsConfig()), False, {}, idle_ns=1_000 * MS, clock=clock)
+    logic = _EngineLogic(OptionsEngine(OptionsConfig()), _quarantine(), False, {}, idle_ns=1_000 * MS, clock=clock)
     assert logic.next_wake_ns() is None, "nothing has arrived"
     out, _ = logic.on_batch([_sweep()])
     assert list(out) == []
@@ -264,7 +272,7 @@ def test_idle_logic_wakes_when_the_quiet_engine_has_something_due() -> None:
 
 def test_idle_logic_waits_for_what_is_due_beyond_the_idle_time() -> None:
     clock = _Clock()
-    logic = _EngineLogic(EquitiesEngine(EquitiesConfig()), False, {}, idle_ns=100 * MS, clock=clock)
+    logic = _EngineLogic(EquitiesEngine(EquitiesConfig()), _quarantine(), False, {}, idle_ns=100 * MS, clock=clock)
     logic.on_batch(
         [[equity_quote(0, "100.00", "100.02"), equity_print(500, "100.01", 300), equity_quote(600, "1", "2")]]
     )
@@ -274,7 +282,7 @@ def test_idle_logic_waits_for_what_is_due_beyond_the_idle_time() -> None:
 
 def test_quotes_do_not_hold_the_idle_timer_off_a_new_print_does() -> None:
     clock = _Clock()
-    logic = _EngineLogic(OptionsEngine(OptionsConfig()), False, {}, idle_ns=1_000 * MS, clock=clock)
+    logic = _EngineLogic(OptionsEngine(OptionsConfig()), _quarantine(), False, {}, idle_ns=1_000 * MS, clock=clock)
     logic.on_batch([_sweep()])
     printed = clock.now
     for step in range(1, 10):  # the quotes go on every 100 ms (event time keeping pace), nothing trades
@@ -291,7 +299,7 @@ def test_quotes_do_not_hold_the_idle_timer_off_a_new_print_does() -> None:
 
 
 def test_replays_have_no_idle_timer() -> None:
-    replay = _EngineLogic(OptionsEngine(OptionsConfig()), False, {})
+    replay = _EngineLogic(OptionsEngine(OptionsConfig()), _quarantine(), False, {})
     replay.on_batch([_sweep()])
     assert replay.notify_at() is None
     assert replay.on_notify() == ((), False)

@@ -1,0 +1,253 @@
+"""Quarantine of raw events stamped too far ahead of their underlying's stream (ARCHITECTURE "Time and windows").
+
+An engine's watermarks follow the newest event time of its underlying. One event stamped far in the future (a
+bad clock, a hostile message: a print dated decades ahead that passes validation) would make every later print
+of that underlying late. So the engine step puts each underlying's time-stamped events (prints and quotes,
+`TIMED_TYPES`) through a `Quarantine` before the engine sees them. The stream time is the newest `ts_event`
+admitted so far.
+
+- An event at most `ahead_ns` past the stream time is admitted at once (an older one too: lateness is the
+  engine's business).
+- One further ahead is a *suspect*: it and everything of its underlying after it wait, in arrival order, until
+  the tape says which stream is right.
+  - `confirm` waiting timed events agree with the suspect (their times lie within `ahead_ns` of the earliest of
+    them): the stream has moved on (a new session after a weekend, a feed resuming), and everything waiting is
+    admitted in arrival order, except waiting events ahead even of that group, which stay suspects.
+  - `confirm` waiting timed events continue the stream (within `ahead_ns` of the stream time) first: the
+    suspects are set aside and everything else is admitted in arrival order.
+- Before anything is admitted the stream has no time: every event waits until `confirm` timed events agree, so
+  a bad event placed first cannot set the clock.
+- A suspect set aside is admitted later if the stream reaches it (its time comes within `ahead_ns` of the stream
+  time); at the end of the input whatever is still aside is rejected with its reason (the flow dead-letters it).
+- At the end of the input, waiting events are settled by what there is: suspects fewer than `confirm` are set
+  aside (and so rejected); a stream that never got a time takes its largest agreeing group (the earliest on a
+  tie).
+- A live flow's idle timer settles what waits the same way when the underlying has gone quiet (suspects set aside
+  stay aside: more of the tape may come).
+- At most `max_held` events wait or are set aside per underlying; past that the oldest suspect set aside is
+  rejected, or, waiting, the tape is settled as at the end.
+
+Reference events (definitions, open interest, baselines) carry no stream time; they wait behind a suspect like any
+event, so the engine sees every admitted event in arrival order. On a tape without far-ahead events the engine
+sees exactly its input, only the first `confirm - 1` timed events of each underlying wait for the next ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from events.models import AnyEvent
+from events.units import NS_PER_S
+
+TIMED_TYPES = frozenset({"option_print", "option_nbbo", "equity_print", "equity_quote"})
+"""Event types whose `ts_event` moves an engine's watermarks (and so the stream time)."""
+REJECTED = "quarantined"
+"""The error class of a rejected event's dead letter."""
+NEVER = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An event the quarantine gave up on, with why."""
+
+    event: AnyEvent
+    reason: str
+
+
+def _when(ts_ns: int) -> str:
+    try:
+        return datetime.fromtimestamp(ts_ns // NS_PER_S, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"{ts_ns} ns"
+
+
+def _group(times: Sequence[int], ahead_ns: int) -> tuple[int, int]:
+    """Return (size, earliest time) of the largest set of `times` within `ahead_ns` of its earliest member (the
+    earliest such set on a tie); (0, -1) when there are none."""
+    ordered = sorted(times)
+    best, best_start = 0, -1
+    end = 0
+    for start, first in enumerate(ordered):
+        end = max(end, start)
+        while end < len(ordered) and ordered[end] - first <= ahead_ns:
+            end += 1
+        if end - start > best:
+            best, best_start = end - start, first
+    return best, best_start
+
+
+class Quarantine:
+    """One underlying's quarantine (module docstring); a keyed state machine, picklable."""
+
+    __slots__ = ("_ahead", "_aside", "_clock", "_confirm", "_max_held", "_waiting", "admitted_late", "rejected")
+
+    def __init__(self, ahead_ns: int, confirm: int, max_held: int) -> None:
+        if ahead_ns <= 0 or confirm < 1 or max_held < confirm:
+            raise ValueError(f"quarantine needs ahead_ns > 0, confirm >= 1, max_held >= confirm: {ahead_ns}, "
+                             f"{confirm}, {max_held}")  # fmt: skip
+        self._ahead = ahead_ns
+        self._confirm = confirm
+        self._max_held = max_held
+        self._clock = -1
+        """The stream time: the newest `ts_event` admitted (-1: none yet)."""
+        self._waiting: list[AnyEvent] = []
+        """Events behind a suspect (or, before the stream has a time, every event), in arrival order."""
+        self._aside: list[AnyEvent] = []
+        """Suspects set aside, in arrival order."""
+        self.admitted_late = 0
+        """Suspects set aside and admitted later, once the stream reached them."""
+        self.rejected = 0
+
+    @property
+    def stream_ns(self) -> int:
+        """The stream time (-1 before any timed event is admitted)."""
+        return self._clock
+
+    @property
+    def held(self) -> int:
+        """Events waiting or set aside."""
+        return len(self._waiting) + len(self._aside)
+
+    def admit(self, events: Sequence[AnyEvent], rejected: list[Rejection]) -> Sequence[AnyEvent]:
+        """Return the events of `events` (one underlying's, in arrival order) the engine may take now, in order;
+        add what is given up on to `rejected`."""
+        if not self._waiting:
+            clock, ahead = self._clock, self._ahead
+            if clock >= 0:
+                limit = clock + ahead
+                for at, event in enumerate(events):
+                    fields = event.__dict__
+                    if fields["event_type"] in TIMED_TYPES:
+                        ts = fields["ts_event"]
+                        if ts > clock:
+                            if ts > limit:
+                                self._clock = clock
+                                out = list(events[:at])
+                                self._take(events[at:], out, rejected)
+                                return out
+                            clock, limit = ts, ts + ahead
+                self._clock = clock
+                return self._with_aside(events) if self._aside else events
+        out = []
+        self._take(events, out, rejected)
+        return out
+
+    @property
+    def waiting(self) -> int:
+        """Events waiting for the tape to decide."""
+        return len(self._waiting)
+
+    def settle(self) -> list[AnyEvent]:
+        """Decide what waits by what there is, as at the end of the input, keeping the suspects set aside (a live
+        flow's idle timer: the underlying went quiet with events waiting); return what is admitted."""
+        out: list[AnyEvent] = []
+        if self._waiting:
+            self._settle(out, final=True)
+        return out
+
+    def close(self, rejected: list[Rejection]) -> list[AnyEvent]:
+        """End of input: settle what waits (module docstring); return what is admitted and reject the rest."""
+        out = self.settle()
+        for event in self._aside:
+            rejected.append(Rejection(event, self._reason(event, "the input ended")))
+        self.rejected += len(self._aside)
+        self._aside = []
+        return out
+
+    # ---------------------------------------------------------------------------------- internals
+
+    def _take(self, events: Sequence[AnyEvent], out: list[AnyEvent], rejected: list[Rejection]) -> None:
+        """The slow path: one event at a time, deciding whenever something waits."""
+        for event in events:
+            fields = event.__dict__
+            timed = fields["event_type"] in TIMED_TYPES
+            if not self._waiting:
+                if not timed:
+                    out.append(event)
+                    continue
+                ts = fields["ts_event"]
+                if self._clock >= 0 and ts <= self._clock + self._ahead:
+                    out.append(event)
+                    if ts > self._clock:
+                        self._clock = ts
+                        if self._aside:
+                            self._reach_aside(out)
+                    continue
+            self._waiting.append(event)
+            if timed:
+                self._settle(out, final=False)
+            if len(self._waiting) + len(self._aside) > self._max_held:
+                if self._aside:
+                    gone = self._aside.pop(0)
+                    rejected.append(Rejection(gone, self._reason(gone, f"{self._max_held:,} events were held")))
+                    self.rejected += 1
+                else:
+                    self._settle(out, final=True)
+
+    def _settle(self, out: list[AnyEvent], final: bool) -> None:
+        """Decide what waits, if the tape has said enough (or `final`: by what there is)."""
+        clock, ahead, confirm = self._clock, self._ahead, self._confirm
+        suspects: list[int] = []
+        continuing = 0
+        for event in self._waiting:
+            fields = event.__dict__
+            if fields["event_type"] in TIMED_TYPES:
+                ts = fields["ts_event"]
+                if clock >= 0 and ts <= clock + ahead:
+                    continuing += 1
+                else:
+                    suspects.append(ts)
+        size, start = _group(suspects, ahead)
+        if size >= confirm or (final and clock < 0 and size > 0):
+            self._release(start + ahead, out)  # the suspects' group is the stream (or there is no other yet)
+        elif clock >= 0 and (continuing >= confirm or final):
+            self._release(clock + ahead, out)  # the stream goes on: the suspects are set aside
+        elif final:
+            self._release(NEVER, out)  # no timed event waits: only reference data behind nothing
+
+    def _release(self, limit: int, out: list[AnyEvent]) -> None:
+        """Admit every waiting event up to `limit` in arrival order, setting aside the timed ones past it."""
+        clock = self._clock
+        for event in self._waiting:
+            fields = event.__dict__
+            if fields["event_type"] in TIMED_TYPES:
+                ts = fields["ts_event"]
+                if ts > limit:
+                    self._aside.append(event)
+                    continue
+                if ts > clock:
+                    clock = ts
+            out.append(event)
+        self._waiting = []
+        self._clock = clock
+        if self._aside:
+            self._reach_aside(out)
+
+    def _reach_aside(self, out: list[AnyEvent]) -> None:
+        """Admit the suspects set aside that the stream time has come within `ahead_ns` of."""
+        limit = self._clock + self._ahead
+        kept: list[AnyEvent] = []
+        for event in self._aside:
+            if event.__dict__["ts_event"] <= limit:
+                out.append(event)
+                self.admitted_late += 1
+            else:
+                kept.append(event)
+        self._aside = kept
+
+    def _with_aside(self, events: Sequence[AnyEvent]) -> list[AnyEvent]:
+        out = list(events)
+        self._reach_aside(out)
+        return out
+
+    def _reason(self, event: AnyEvent, why: str) -> str:
+        ts = event.__dict__["ts_event"]
+        stream = "no stream time" if self._clock < 0 else f"the stream at {_when(self._clock)}"
+        ahead_s = (ts - self._clock) / NS_PER_S if self._clock >= 0 else None
+        by = f", {ahead_s:,.0f} s ahead" if ahead_s is not None else ""
+        return (
+            f"ts_event {_when(ts)} is more than {self._ahead / NS_PER_S:,.0f} s ahead of its underlying's stream "
+            f"({stream}{by}) and no {self._confirm} events of the tape agreed with it before {why}"
+        )
