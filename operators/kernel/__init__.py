@@ -43,12 +43,16 @@ from operators.underlying_price import IMPLIED_REFRESH_NS
 from operators.volume_baselines import SessionClock
 
 try:
-    from operators.kernel._native import EquitiesKernel, OptionsKernel, runs_by_key
+    from operators.kernel._native import EquitiesKernel, OptionsKernel, runs_by_key, scan_stream
 except ImportError:  # not built (a checkout without `make install`): the Python reference runs
     AVAILABLE = False
 
     def runs_by_key(events: Any, key_fields: dict[str, str]) -> list[tuple[str, list[Any]]]:
         """Stand-in of the kernel's `runs_by_key` where it is not built (callers check `AVAILABLE` first)."""
+        raise RuntimeError("the compiled kernel is not built")
+
+    def scan_stream(events: Any, clock: int, ahead_ns: int, timed_types: frozenset[str]) -> tuple[int, int]:
+        """Stand-in of the kernel's `scan_stream` where it is not built (callers check `AVAILABLE` first)."""
         raise RuntimeError("the compiled kernel is not built")
 
 else:
@@ -63,6 +67,7 @@ __all__ = [
     "new_equities_kernel",
     "new_options_kernel",
     "runs_by_key",
+    "scan_stream",
 ]
 
 _PACKET: Final = Constructor(Packet)

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from events.models import AnyEvent
 from events.units import NS_PER_S
-from operators.quarantine import Quarantine, Rejection
+from operators.kernel import AVAILABLE as KERNEL_AVAILABLE
+from operators.kernel import scan_stream as native_scan_stream
+from operators.quarantine import TIMED_TYPES, Quarantine, Rejection, scan_stream
 from tests.factories import T0, open_interest, quote_ns, trade_ns
 
 DAY = 86_400 * NS_PER_S
@@ -184,3 +186,19 @@ def test_far_ahead_events_are_removed_and_nothing_else_changes(
         assert _ids(out) == _ids(tape)
         assert sorted(r.event.id for r in rejected) == sorted(_ids(planted))
     assert sorted(_ids(out) + [r.event.id for r in rejected]) == sorted(_ids(mixed)), "nothing is lost"
+
+
+@pytest.mark.skipif(not KERNEL_AVAILABLE, reason="the compiled kernel is not built")
+@settings(max_examples=100, deadline=None)
+@given(
+    steps=st.lists(st.tuples(st.sampled_from(["print", "quote", "oi"]), st.integers(-5, 40)), max_size=40),
+    ahead_s=st.integers(1, 20),
+)
+def test_the_kernel_scan_equals_the_reference(steps: list[tuple[str, int]], ahead_s: int) -> None:
+    events: list[AnyEvent] = []
+    for kind, offset_s in steps:
+        at = T0 + offset_s * NS_PER_S
+        events.append(_print(at) if kind == "print" else _quote(at) if kind == "quote" else open_interest(at_ms=0))
+    for clock in (T0, T0 + 10 * NS_PER_S):
+        args = (events, clock, ahead_s * NS_PER_S, TIMED_TYPES)
+        assert native_scan_stream(*args) == scan_stream(*args)

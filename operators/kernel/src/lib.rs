@@ -1001,5 +1001,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<OptionsKernel>()?;
     m.add_class::<equities::EquitiesKernel>()?;
     m.add_function(wrap_pyfunction!(runs::runs_by_key, m)?)?;
+    m.add_function(wrap_pyfunction!(runs::scan_stream, m)?)?;
     Ok(())
 }

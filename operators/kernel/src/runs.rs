@@ -36,3 +36,35 @@ pub fn runs_by_key<'py>(events: &Bound<'py, PyAny>, key_fields: &Bound<'py, PyDi
     }
     Ok(out)
 }
+
+/// `operators.quarantine.scan_stream`: walk one key's `events` from the stream time `clock`, moving it to each
+/// newer `ts_event` of a type in `timed_types`, and stop at the first such event more than `ahead_ns` past it.
+/// Return (its index, or the run's length when there is none; the stream time before it).
+#[pyfunction]
+pub fn scan_stream<'py>(
+    events: &Bound<'py, PyAny>,
+    clock: i64,
+    ahead_ns: i64,
+    timed_types: &Bound<'py, PyAny>,
+) -> PyResult<(usize, i64)> {
+    let py = events.py();
+    let mut clock = clock;
+    let mut at = 0usize;
+    for event in events.try_iter()? {
+        let event = event?;
+        let fields = fields_of(&event)?;
+        if let Some(event_type) = fields.get_item(intern!(py, "event_type"))? {
+            if timed_types.contains(event_type)? {
+                let ts: i64 = crate::item(&fields, intern!(py, "ts_event"))?.extract()?;
+                if ts > clock {
+                    if ts > clock.saturating_add(ahead_ns) {
+                        return Ok((at, clock));
+                    }
+                    clock = ts;
+                }
+            }
+        }
+        at += 1;
+    }
+    Ok((at, clock))
+}
