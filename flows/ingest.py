@@ -2,11 +2,19 @@
 
 Run: `python -m bytewax.run flows.ingest`. `FLOWTAPE_INGEST_SOURCE=synthetic` (default; paced by
 `FLOWTAPE_INGEST_SPEED`, 0 = as fast as possible) or `files` with `FLOWTAPE_INGEST_FILES=a.dbn.zst:b.jsonl`.
+
+A file that cannot be read is one line on stderr and exit code 2, never a Rust panic: what can be checked before
+any work (missing, empty, not DBN, DBN metadata cut short or corrupt) is refused before the flow starts; what only
+reading finds (a corrupt record, a truncated tail) stops the reader inside the source, the events read before it
+are still written, and the process then exits 2 with the line (`InputStats.error`). JSONL lines that cannot become
+events are counted and reported in one line when the flow ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,18 +25,28 @@ from connectors.bytewax_io import IterableSource
 from connectors.kafka.io import kafka_output
 from connectors.settings import Settings
 from events.models import AnyEvent
-from flows.inputs import InputStats, check_inputs, read_inputs
+from flows.inputs import InputError, InputStats, check_inputs, guarded, read_inputs
 from flows.topic_setup import ensure_flow_topics
 
 
-def source_events(settings: Settings) -> Iterator[AnyEvent]:
-    """Yield the configured raw events in event-time order."""
+def input_files(settings: Settings) -> list[Path]:
+    """The recorded files of `FLOWTAPE_INGEST_FILES`, checked (`InputError` names the first that cannot be read)."""
+    paths = [Path(p) for p in settings.ingest_files.split(os.pathsep) if p]
+    if not paths:
+        raise InputError("FLOWTAPE_INGEST_FILES", "FLOWTAPE_INGEST_SOURCE=files needs at least one file")
+    check_inputs(paths)
+    return paths
+
+
+def source_events(settings: Settings, stats: InputStats | None = None) -> Iterator[AnyEvent]:
+    """Yield the configured raw events in event-time order.
+
+    For recorded files a reading failure ends the stream and is noted in `stats.error` (an exception raised in a
+    Bytewax source would abort the flow with a Rust panic); the caller reports it.
+    """
     if settings.ingest_source == "files":
-        paths = [Path(p) for p in settings.ingest_files.split(os.pathsep) if p]
-        if not paths:
-            raise ValueError("FLOWTAPE_INGEST_SOURCE=files needs FLOWTAPE_INGEST_FILES")
-        check_inputs(paths)
-        yield from read_inputs(paths, InputStats())
+        stats = stats if stats is not None else InputStats()
+        yield from guarded(read_inputs(input_files(settings), stats), stats)
         return
     from connectors.synthetic import SyntheticConfig, SyntheticMarket, iter_paced
 
@@ -43,18 +61,51 @@ def source_events(settings: Settings) -> Iterator[AnyEvent]:
     yield from iter_paced(market.events(), settings.ingest_speed)
 
 
-def build_flow(settings: Settings | None = None) -> Dataflow:
-    """Build the ingest flow (creates missing raw topics first)."""
+def build_flow(settings: Settings | None = None, stats: InputStats | None = None) -> Dataflow:
+    """Build the ingest flow: recorded files are checked first (`InputError`), then missing raw topics are created.
+
+    `stats` (recorded files) collects what the readers saw, and the error that stopped one, if any.
+    """
     settings = settings or Settings()
+    if settings.ingest_source == "files":
+        input_files(settings)  # refused before any work, broker included
     ensure_flow_topics(settings)
     flow = Dataflow("flowtape_ingest")
     batch = 256 if settings.ingest_source == "synthetic" and settings.ingest_speed > 0 else 4096
-    events = op.input("read_source", flow, IterableSource(lambda: source_events(settings), batch_size=batch))
+    source = IterableSource(lambda: source_events(settings, stats), batch_size=batch)
+    events = op.input("read_source", flow, source)
     kafka_output("write_raw_topics", events, settings.kafka_bootstrap, settings.namespace)
     return flow
 
 
+def report(stats: InputStats) -> int:
+    """Say in one line each what the readers could not take; return the exit code (2 when a file failed)."""
+    if stats.dead_letters:
+        print(f"flows.ingest: {len(stats.dead_letters):,} lines could not become events: {stats.dead_letters_by_error}",
+              file=sys.stderr)  # fmt: skip
+    if stats.error is not None:
+        print(f"flows.ingest: error: {stats.error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _exit_with_report(stats: InputStats) -> None:
+    """At interpreter exit (after `python -m bytewax.run` has run the flow): report, and exit 2 on a failed file."""
+    code = report(stats)
+    if code:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def __getattr__(name: str) -> Dataflow:
     if name == "flow":
-        return build_flow()
+        stats = InputStats()
+        try:
+            flow = build_flow(stats=stats)
+        except (InputError, OSError, ValueError) as exc:  # a file that cannot be read, or no file at all
+            print(f"flows.ingest: error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        atexit.register(_exit_with_report, stats)
+        return flow
     raise AttributeError(name)
