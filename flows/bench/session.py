@@ -1,20 +1,22 @@
 """`[session cost]`: whether the cost of a print grows with the length of a session.
 
 One long synthetic tape (the options input in tcbbo form) runs once through the plain loop and once through the
-flow on one worker. Its event time is cut into three equal thirds, and the wall time of each third is taken at the
-input boundaries (a time stamp when the input reaches the third's first event and one when it has handed over its
-last), never per print. Per-print cost is a third's wall time over its option prints. The target: the last
-third's cost within 1.2x of the first's (state that grows with the session, or windows that keep growing, show as a
-ratio above 1).
+flow on one worker. Its event time is cut into three equal thirds, each cut again into `SLICES` equal slices, and
+the wall time of each slice is taken at the input boundaries (a time stamp when the input reaches the slice's
+first event and one when it has handed over its last), never per print. A third's per-print cost is the median of
+its slices' (wall time over option prints): on a shared machine a burst of someone else's work lands in one slice
+and moves a third's sum, not its median. The target: the last third's cost within 1.2x of the first's (state that
+grows with the session, or windows that keep growing, show as a ratio above 1).
 
-Each third is generated before its start stamp, so the synthetic market's own cost is never timed, and only one
-third is held in memory at a time. In the flow a third's span runs from its first event to the first event of the
-next: the last batch of each third is still being processed when the next stamp is taken, so each third is timed
-one batch (4,096 events) off, the same for all three.
+Each slice is generated before its start stamp, so the synthetic market's own cost is never timed, and only one
+slice is held in memory at a time. In the flow a slice's span runs from its first event to the first event of the
+next: the last batch of each slice is still being processed when the next stamp is taken, so each slice is timed
+one batch (4,096 events) off, the same for all.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,19 +30,41 @@ from flows.engine_steps import OPTION_KEYS, is_option_input
 from operators.kernel.options import new_options_engine
 
 PARTS = 3
+SLICES = 4
+"""Slices per third (module docstring)."""
 
 
 @dataclass(frozen=True)
 class SessionCost:
-    """Wall seconds and option prints of each third of the tape, through one pipeline."""
+    """Wall seconds and option prints of each slice of the tape (`SLICES` per third, in order), through one
+    pipeline."""
 
-    seconds: tuple[float, ...]
-    prints: tuple[int, ...]
+    slice_seconds: tuple[float, ...]
+    slice_prints: tuple[int, ...]
     derived: int
+
+    def _thirds(self, values: Sequence[float]) -> list[Sequence[float]]:
+        return [values[k * SLICES : (k + 1) * SLICES] for k in range(PARTS)]
+
+    @property
+    def seconds(self) -> tuple[float, ...]:
+        """Wall seconds of each third."""
+        return tuple(sum(third) for third in self._thirds(self.slice_seconds))
+
+    @property
+    def prints(self) -> tuple[int, ...]:
+        """Option prints of each third."""
+        return tuple(int(sum(third)) for third in self._thirds(self.slice_prints))
 
     @property
     def us_per_print(self) -> tuple[float, ...]:
-        return tuple(s / p * 1e6 if p else 0.0 for s, p in zip(self.seconds, self.prints, strict=True))
+        """Per-print cost of each third: the median of its slices' (slices without prints aside)."""
+        costs = [s / p * 1e6 if p else 0.0 for s, p in zip(self.slice_seconds, self.slice_prints, strict=True)]
+        thirds = zip(self._thirds(costs), self._thirds(self.slice_prints), strict=True)
+        return tuple(
+            statistics.median(c for c, p in zip(cost, prints, strict=True) if p) if any(prints) else 0.0
+            for cost, prints in thirds
+        )
 
     @property
     def growth(self) -> float:
@@ -65,10 +89,12 @@ def cut(events: Iterable[AnyEvent], bounds: Sequence[int]) -> Iterator[list[AnyE
         yield []
 
 
-def thirds(market: SyntheticConfig) -> Iterator[list[AnyEvent]]:
-    """Yield the options input of the synthetic session in tcbbo form, cut into thirds of its event time."""
+def slices(market: SyntheticConfig) -> Iterator[list[AnyEvent]]:
+    """Yield the options input of the synthetic session in tcbbo form, cut into `PARTS * SLICES` equal slices of
+    its event time."""
     span = market.end_ts - market.start_ts
-    bounds = [market.start_ts + span * k // PARTS for k in range(1, PARTS)]
+    count = PARTS * SLICES
+    bounds = [market.start_ts + span * k // count for k in range(1, count)]
     tape = (e for e in nbbo_at_trade(SyntheticMarket(market).events()) if is_option_input(e))
     return cut(tape, bounds)
 
@@ -78,11 +104,11 @@ def _prints(events: Sequence[AnyEvent]) -> int:
 
 
 def loop_cost(market: SyntheticConfig, config: OptionsConfig) -> SessionCost:
-    """Time each third of the session through the plain loop of the options engines."""
+    """Time each slice of the session through the plain loop of the options engines."""
     loop = EngineLoop(OPTION_KEYS, lambda: new_options_engine(config), BATCH_SIZE)
     seconds: list[float] = []
     prints: list[int] = []
-    for part in thirds(market):
+    for part in slices(market):
         prints.append(_prints(part))
         started = time.perf_counter()
         loop.feed(part)
@@ -92,17 +118,17 @@ def loop_cost(market: SyntheticConfig, config: OptionsConfig) -> SessionCost:
 
 
 def flow_cost(market: SyntheticConfig, config: OptionsConfig) -> SessionCost:
-    """Time each third of the session through the embedded flow's options side on one worker."""
+    """Time each slice of the session through the embedded flow's options side on one worker."""
     starts: list[float] = []
     ends: list[float] = []
     prints: list[int] = []
 
     def tape() -> Iterator[AnyEvent]:
-        for part in thirds(market):
+        for part in slices(market):
             prints.append(_prints(part))
             starts.append(time.perf_counter())
             yield from part
-            # Resumed for the next event: the flow has taken this third's last batch.
+            # Resumed for the next event: the flow has taken this slice's last batch.
             ends.append(time.perf_counter())
             del part
 

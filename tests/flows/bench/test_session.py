@@ -8,7 +8,7 @@ import pytest
 
 from connectors.synthetic import SyntheticConfig
 from events.config import OptionsConfig
-from flows.bench.session import cut, flow_cost, loop_cost, run_session_cost
+from flows.bench.session import SLICES, SessionCost, cut, flow_cost, loop_cost, run_session_cost
 from tests.factories import quote, trade, ts
 
 BY_THIRD = re.compile(
@@ -65,3 +65,14 @@ def test_section_prints_cost_by_third_for_both_pipelines(capsys: pytest.CaptureF
         # Each cost is printed to 0.1 us (off by up to 0.05) and the ratio to 0.01: bound the rounding both ways.
         f, r = float(first), float(ratio)
         assert r == pytest.approx(float(last) / f, abs=0.006 + 0.05 * (1 + r) / (f - 0.05))
+
+
+def test_a_third_costs_the_median_of_its_slices_so_one_burst_does_not_move_it() -> None:
+    assert SLICES == 4
+    seconds = (1.0, 1.0, 9.0, 1.0, 2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0)  # a burst in the first third
+    prints = (*(1_000_000,) * 8, 0, 1_000_000, 1_000_000, 1_000_000)  # a slice without prints is left aside
+    cost = SessionCost(seconds, prints, derived=0)
+    assert cost.seconds == (12.0, 8.0, 4.0)
+    assert cost.prints == (4_000_000, 4_000_000, 3_000_000)
+    assert cost.us_per_print == (1.0, 2.0, 1.0)
+    assert cost.growth == 1.0
