@@ -29,14 +29,20 @@ from events.models import OptionPrint
 from events.topics import (
     DERIVED_TOPICS,
     EQUITIES_INPUT_TOPICS,
+    FLOW_ALERTS,
+    FLOW_CONTEXT,
+    FLOW_HITS,
+    FLOW_PACKETS,
+    FLOW_STRUCTURES,
     OPTIONS_INPUT_TOPICS,
     OPTIONS_PRINTS,
     dlq,
     namespaced,
     topic_for,
 )
+from events.units import NS_PER_S
 from flows import equities, options, sink
-from flows.engine_guard import ENGINE_ERROR
+from flows.engine_guard import ENGINE_ERROR, QUARANTINED
 from flows.replay import run_events
 from flows.topic_setup import ensure_flow_topics
 from operators.options_engine import OptionsEngine
@@ -203,5 +209,56 @@ def test_an_event_the_engine_raises_on_goes_to_its_dead_letter_topic_and_the_flo
         assert poisoned.id in letters[0]["payload"]
         packets = read_topic(kafka_bootstrap, namespaced("flow.packets", namespace), timeout_s=30)
         assert packets, "the flow went on past the event"
+    finally:
+        delete_topics(kafka_bootstrap, topic_names(namespace))
+
+
+OPTIONS_DERIVED = (FLOW_PACKETS, FLOW_HITS, FLOW_ALERTS, FLOW_STRUCTURES, FLOW_CONTEXT)
+AHEAD_NS = 40 * 86_400 * NS_PER_S  # forty days: past the quarantine's day, inside the contracts' years
+
+
+def test_prints_far_ahead_of_their_tape_are_quarantined_through_kafka_and_change_nothing_else(
+    kafka_bootstrap: str,
+) -> None:
+    namespace = f"itahead{uuid.uuid4().hex[:10]}"
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap, kafka_partitions=2, namespace=namespace, kafka_tail=False, baselines="off"
+    )
+    events = clean_events(seconds=SECONDS)
+    prints = [e for e in events if isinstance(e, OptionPrint)]
+    picks = [prints[0], *prints[len(prints) // 3 :: len(prints) // 4][:4]]
+    planted = [
+        p.model_copy(update={"ts_event": p.ts_event + AHEAD_NS, "id": f"far-ahead-{n}"}) for n, p in enumerate(picks)
+    ]
+    # One ahead of everything, placed first; each other right after the print it copies, so its underlying's
+    # tape goes on after it (the session opens with reference data and quotes: a place by share of the whole tape
+    # could put them all before the first print, where three agreeing suspects are rightly a jump of the stream).
+    tape: list[object] = [planted[0]]
+    copies = {pick.id: plant for pick, plant in zip(picks[1:], planted[1:], strict=True)}
+    for event in events:
+        tape.append(event)
+        if event.id in copies:
+            tape.append(copies[event.id])
+    try:
+        ensure_flow_topics(settings)
+        with EventProducer(kafka_bootstrap) as producer:
+            producer.produce_many(tape, namespace)  # type: ignore[arg-type]
+        run_main(options.build_flow(settings))
+        letters = [
+            json.loads(value or b"null")
+            for _, value in read_topic(kafka_bootstrap, dlq(namespaced(OPTIONS_PRINTS, namespace)), timeout_s=30)
+        ]
+        assert sorted(json.loads(d["payload"])["id"] for d in letters) == sorted(p.id for p in planted)
+        assert {d["error"] for d in letters} == {QUARANTINED}
+        assert all(d["reason"].strip() for d in letters)
+        expected = run_events(lambda: events)  # type: ignore[arg-type, return-value]
+        for topic in OPTIONS_DERIVED:
+            want = sorted({e.id for e in expected.get(topic, [])})
+            got = sorted(
+                str(json.loads(value or b"null")["id"])
+                for _, value in read_topic(kafka_bootstrap, namespaced(topic, namespace), 60)
+            )
+            assert got == want, topic
+        assert expected[FLOW_PACKETS], "the clean session derives packets"
     finally:
         delete_topics(kafka_bootstrap, topic_names(namespace))
