@@ -2,8 +2,9 @@
 flows.options, flows.equities and flows.sink run to the end of the topics on real services. Every hostile message
 is on its topic's `.dlq` with its reason (once per flow that reads the topic) and in the `dead_letters` table; the
 flows and the sink keep running; the sink stores the clean events, and the derived topics equal the in-process
-run of the clean session. And an event the options engine raises on (a bug, simulated) goes to its topic's
-`.dlq` with the exception while the flow goes on.
+run of the clean session. An event the options engine raises on (a bug, simulated) goes to its topic's `.dlq`
+with the exception while the flow goes on. And prints dated far ahead of their tape are quarantined: on their
+topic's `.dlq` as `quarantined`, with the derived topics those of the clean session.
 """
 
 from __future__ import annotations
