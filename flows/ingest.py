@@ -38,15 +38,19 @@ def input_files(settings: Settings) -> list[Path]:
     return paths
 
 
-def source_events(settings: Settings, stats: InputStats | None = None) -> Iterator[AnyEvent]:
+def source_events(
+    settings: Settings, stats: InputStats | None = None, files: list[Path] | None = None
+) -> Iterator[AnyEvent]:
     """Yield the configured raw events in event-time order.
 
-    For recorded files a reading failure ends the stream and is noted in `stats.error` (an exception raised in a
-    Bytewax source would abort the flow with a Rust panic); the caller reports it.
+    For recorded files (`files`, when already checked by `input_files`) a reading failure ends the stream and is
+    noted in `stats.error` (an exception raised in a Bytewax source would abort the flow with a Rust panic); the
+    caller reports it.
     """
     if settings.ingest_source == "files":
         stats = stats if stats is not None else InputStats()
-        yield from guarded(read_inputs(input_files(settings), stats), stats)
+        paths = files if files is not None else input_files(settings)
+        yield from guarded(read_inputs(paths, stats), stats)
         return
     from connectors.synthetic import SyntheticConfig, SyntheticMarket, iter_paced
 
@@ -67,12 +71,12 @@ def build_flow(settings: Settings | None = None, stats: InputStats | None = None
     `stats` (recorded files) collects what the readers saw, and the error that stopped one, if any.
     """
     settings = settings or Settings()
-    if settings.ingest_source == "files":
-        input_files(settings)  # refused before any work, broker included
+    # Refused before any work, broker included; the source reads the files checked here.
+    files = input_files(settings) if settings.ingest_source == "files" else None
     ensure_flow_topics(settings)
     flow = Dataflow("flowtape_ingest")
     batch = 256 if settings.ingest_source == "synthetic" and settings.ingest_speed > 0 else 4096
-    source = IterableSource(lambda: source_events(settings, stats), batch_size=batch)
+    source = IterableSource(lambda: source_events(settings, stats, files), batch_size=batch)
     events = op.input("read_source", flow, source)
     kafka_output("write_raw_topics", events, settings.kafka_bootstrap, settings.namespace)
     return flow
