@@ -34,6 +34,7 @@ sees exactly its input, only the first `confirm - 1` timed events of each underl
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,7 +103,18 @@ _scan = native_scan_stream if KERNEL_AVAILABLE else scan_stream
 class Quarantine:
     """One underlying's quarantine (module docstring); a keyed state machine, picklable."""
 
-    __slots__ = ("_ahead", "_aside", "_clock", "_confirm", "_max_held", "_waiting", "admitted_late", "rejected")
+    __slots__ = (
+        "_ahead",
+        "_aside",
+        "_clock",
+        "_confirm",
+        "_continuing",
+        "_max_held",
+        "_suspects",
+        "_waiting",
+        "admitted_late",
+        "rejected",
+    )
 
     def __init__(self, ahead_ns: int, confirm: int, max_held: int) -> None:
         if ahead_ns <= 0 or confirm < 1 or max_held < confirm:
@@ -115,6 +127,10 @@ class Quarantine:
         """The stream time: the newest `ts_event` admitted (-1: none yet)."""
         self._waiting: list[AnyEvent] = []
         """Events behind a suspect (or, before the stream has a time, every event), in arrival order."""
+        self._suspects: list[int] = []
+        """The times of the waiting suspects, sorted (the stream time does not move while events wait)."""
+        self._continuing = 0
+        """Waiting timed events that continue the stream (within `ahead_ns` of the stream time)."""
         self._aside: list[AnyEvent] = []
         """Suspects set aside, in arrival order."""
         self.admitted_late = 0
@@ -155,7 +171,7 @@ class Quarantine:
         flow's idle timer: the underlying went quiet with events waiting); return what is admitted."""
         out: list[AnyEvent] = []
         if self._waiting:
-            self._settle(out, final=True)
+            self._settle(out)
         return out
 
     def close(self, rejected: list[Rejection]) -> list[AnyEvent]:
@@ -188,34 +204,50 @@ class Quarantine:
                     continue
             self._waiting.append(event)
             if timed:
-                self._settle(out, final=False)
+                self._wait(fields["ts_event"], out)
             if len(self._waiting) + len(self._aside) > self._max_held:
                 if self._aside:
                     gone = self._aside.pop(0)
                     rejected.append(Rejection(gone, self._reason(gone, f"{self._max_held:,} events were held")))
                     self.rejected += 1
                 else:
-                    self._settle(out, final=True)
+                    self._settle(out)
 
-    def _settle(self, out: list[AnyEvent], final: bool) -> None:
-        """Decide what waits, if the tape has said enough (or `final`: by what there is)."""
+    def _wait(self, ts: int, out: list[AnyEvent]) -> None:
+        """Count a timed event that joined the waiting ones, and decide if the tape has now said enough.
+
+        Incremental, so a hostile run of suspects costs O(log n) per event, not a pass over what waits. While events
+        wait the stream time stands still, and before this event no group of `confirm` suspects existed (it would
+        have been decided). So a group that reaches `confirm` now holds `ts`, and its earliest member lies in
+        [ts - ahead_ns, ts], where fewer than `confirm` suspects lie: those are the only starts to try, earliest
+        first, as `_group` would find it.
+        """
         clock, ahead, confirm = self._clock, self._ahead, self._confirm
-        suspects: list[int] = []
-        continuing = 0
-        for event in self._waiting:
-            fields = event.__dict__
-            if fields["event_type"] in TIMED_TYPES:
-                ts = fields["ts_event"]
-                if clock >= 0 and ts <= clock + ahead:
-                    continuing += 1
-                else:
-                    suspects.append(ts)
-        size, start = _group(suspects, ahead)
-        if size >= confirm or (final and clock < 0 and size > 0):
-            self._release(start + ahead, out)  # the suspects' group is the stream (or there is no other yet)
-        elif clock >= 0 and (continuing >= confirm or final):
-            self._release(clock + ahead, out)  # the stream goes on: the suspects are set aside
-        elif final:
+        if clock >= 0 and ts <= clock + ahead:
+            self._continuing += 1
+            if self._continuing >= confirm:
+                self._release(clock + ahead, out)  # the stream goes on: the suspects are set aside
+            return
+        times = self._suspects
+        insort(times, ts)
+        if len(times) < confirm:
+            return
+        for at in range(bisect_left(times, ts - ahead), bisect_right(times, ts)):
+            start = times[at]
+            first = at == 0 or times[at - 1] != start  # the first of equal times counts them all
+            if first and bisect_right(times, start + ahead) - at >= confirm:
+                self._release(start + ahead, out)  # the suspects' group is the stream
+                return
+
+    def _settle(self, out: list[AnyEvent]) -> None:
+        """Decide what waits by what there is (the end of the input, an idle underlying, a full hold)."""
+        clock = self._clock
+        size, start = _group(self._suspects, self._ahead)
+        if size >= self._confirm or (clock < 0 and size > 0):
+            self._release(start + self._ahead, out)  # the suspects' group is the stream (or there is no other yet)
+        elif clock >= 0:
+            self._release(clock + self._ahead, out)  # the stream goes on: the suspects are set aside
+        else:
             self._release(NEVER, out)  # no timed event waits: only reference data behind nothing
 
     def _release(self, limit: int, out: list[AnyEvent]) -> None:
@@ -232,6 +264,8 @@ class Quarantine:
                     clock = ts
             out.append(event)
         self._waiting = []
+        self._suspects = []
+        self._continuing = 0
         self._clock = clock
         if self._aside:
             self._reach_aside(out)

@@ -14,7 +14,8 @@ from events.models import AnyEvent
 from events.units import NS_PER_S
 from operators.kernel import AVAILABLE as KERNEL_AVAILABLE
 from operators.kernel import scan_stream as native_scan_stream
-from operators.quarantine import TIMED_TYPES, Quarantine, Rejection, scan_stream
+from operators.quarantine import TIMED_TYPES, Quarantine, Rejection, _group, scan_stream
+from operators.tape_engine import NEVER
 from tests.factories import T0, open_interest, quote_ns, trade_ns
 
 DAY = 86_400 * NS_PER_S
@@ -202,3 +203,88 @@ def test_the_kernel_scan_equals_the_reference(steps: list[tuple[str, int]], ahea
     for clock in (T0, T0 + 10 * NS_PER_S):
         args = (events, clock, ahead_s * NS_PER_S, TIMED_TYPES)
         assert native_scan_stream(*args) == scan_stream(*args)
+
+
+class _Recounting(Quarantine):
+    """The decision rule as first written: after every timed arrival, recount what waits and regroup every suspect
+    (quadratic on a run of suspects). The incremental `Quarantine._wait` must decide exactly as it does."""
+
+    __slots__ = ()
+
+    def _wait(self, ts: int, out: list[AnyEvent]) -> None:
+        self._decide(out, final=False)
+
+    def _settle(self, out: list[AnyEvent]) -> None:
+        self._decide(out, final=True)
+
+    def _decide(self, out: list[AnyEvent], final: bool) -> None:
+        clock, ahead, confirm = self._clock, self._ahead, self._confirm
+        suspects: list[int] = []
+        continuing = 0
+        for event in self._waiting:
+            if event.event_type in TIMED_TYPES:
+                if clock >= 0 and event.ts_event <= clock + ahead:
+                    continuing += 1
+                else:
+                    suspects.append(event.ts_event)
+        size, start = _group(suspects, ahead)
+        if size >= confirm or (final and clock < 0 and size > 0):
+            self._release(start + ahead, out)
+        elif clock >= 0 and (continuing >= confirm or final):
+            self._release(clock + ahead, out)
+        elif final:
+            self._release(NEVER, out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["print", "quote", "oi"]), st.integers(-3, 12), st.integers(0, 3)), max_size=60
+    ),
+    confirm=st.integers(1, 4),
+    max_held=st.integers(4, 30),
+    cuts=st.lists(st.integers(min_value=0, max_value=60), max_size=4),
+)
+def test_the_incremental_decision_equals_recounting_everything_that_waits(
+    steps: list[tuple[str, int, int]], confirm: int, max_held: int, cuts: list[int]
+) -> None:
+    """Random tapes whose times jump back and forth by days (so suspects, groups of them and continuing events
+    mix), any batching, any settings: the same events are admitted in the same order and the same are rejected."""
+    events: list[AnyEvent] = []
+    for i, (kind, days, hours) in enumerate(steps):
+        at = T0 + days * DAY + hours * 3_600 * NS_PER_S + i
+        events.append(_print(at) if kind == "print" else _quote(at) if kind == "quote" else open_interest(at_ms=0))
+    bounds = sorted({0, len(events), *(min(c, len(events)) for c in cuts)})
+    batches = [events[a:b] for a, b in pairwise(bounds)]
+    fast, fast_rejected = _run(Quarantine(AHEAD, confirm, max_held), batches)
+    slow, slow_rejected = _run(_Recounting(AHEAD, confirm, max_held), batches)
+    assert _ids(fast) == _ids(slow)
+    assert [(r.event.id, r.reason) for r in fast_rejected] == [(r.event.id, r.reason) for r in slow_rejected]
+
+
+def test_a_run_of_suspects_that_never_agree_is_decided_in_one_step_each() -> None:
+    """Hostile: every event is a suspect and none agree (2 days apart). No arrival regroups the whole waiting list
+    (`_settle`, a pass over everything that waits, runs only at the end), so the work per event stays bounded:
+    asserted as a call count, not a timing."""
+    q = _quarantine(confirm=3, max_held=5_000)
+    q.admit(_tape(6), [])
+    calls = 0
+    real = Quarantine._settle
+
+    def counting(self: Quarantine, out: list[AnyEvent]) -> None:
+        nonlocal calls
+        calls += 1
+        real(self, out)
+
+    Quarantine._settle = counting  # type: ignore[method-assign]
+    try:
+        hostile = [_print(T0 + (k + 2) * 2 * DAY) for k in range(3_000)]
+        rejected: list[Rejection] = []
+        assert list(q.admit(hostile, rejected)) == []
+    finally:
+        Quarantine._settle = real  # type: ignore[method-assign]
+    assert calls == 0, "no full regrouping while events arrive"
+    assert q.waiting == 3_000
+    out = q.close(rejected)
+    assert out == []
+    assert len(rejected) == 3_000
