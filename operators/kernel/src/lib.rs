@@ -202,8 +202,14 @@ pub(crate) fn string(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResu
     Ok(item(d, key)?.downcast::<PyString>()?.to_str()?.to_owned())
 }
 
+/// An event's instance dict (its fields). Read through `PyObject_GenericGetDict`, as `object.__dict__` is, and not
+/// through `getattr`: the models define `__getattr__`, which sends every attribute read through a slower hook.
 pub(crate) fn fields_of<'py>(event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
-    Ok(event.getattr(intern!(event.py(), "__dict__"))?.downcast_into::<PyDict>()?)
+    // SAFETY: `event` is a live object; the call returns a new reference to its dict, or NULL with an exception set.
+    let dict = unsafe {
+        Bound::from_owned_ptr_or_err(event.py(), pyo3::ffi::PyObject_GenericGetDict(event.as_ptr(), std::ptr::null_mut()))
+    }?;
+    Ok(dict.downcast_into::<PyDict>()?)
 }
 
 /// A `date`'s ordinal, keeping the object to give packets back (dates of one expiry are one object).
