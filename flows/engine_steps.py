@@ -39,7 +39,7 @@ from operators.kernel import runs_by_key
 from operators.kernel.equities import new_equities_engine
 from operators.kernel.options import new_options_engine
 from operators.options_engine import OptionsOutput
-from operators.quarantine import Quarantine, Rejection
+from operators.quarantine import TIMED_TYPES, Quarantine, Rejection, stream_summary
 from operators.tape_engine import QuoteGatedEngine
 
 Out = TypeVar("Out")
@@ -87,20 +87,26 @@ def group_by_key(events: Iterable[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]
     return list(runs.items())
 
 
-def runs_of(key_fields: Mapping[str, str]) -> Callable[[Sequence[AnyEvent]], list[tuple[str, list[AnyEvent]]]]:
+Run = tuple[list[AnyEvent], int, int]
+"""One underlying's share of a batch: its events in arrival order and their `stream_summary` (newest_ns, jump_ns)."""
+
+
+def runs_of(key_fields: Mapping[str, str], ahead_ns: int) -> Callable[[Sequence[AnyEvent]], list[tuple[str, Run]]]:
     """The keying step of an engine: a batch -> one run per partition key of the events whose type is in
-    `key_fields` (type -> key field), each in arrival order; others are left out. The compiled kernel's
-    `runs_by_key` when built (one call per batch), else `group_by_key` after the same selection."""
+    `key_fields` (type -> key field), each in arrival order, with its quarantine summary (`stream_summary` at
+    `ahead_ns`); others are left out. The compiled kernel's `runs_by_key` when built (one call per batch, one
+    pass over the events), else `group_by_key` after the same selection."""
     fields = dict(key_fields)
     if KERNEL_AVAILABLE:
 
-        def native(events: Sequence[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
-            return runs_by_key(events, fields)
+        def native(events: Sequence[AnyEvent]) -> list[tuple[str, Run]]:
+            return runs_by_key(events, fields, TIMED_TYPES, ahead_ns)
 
         return native
 
-    def reference(events: Sequence[AnyEvent]) -> list[tuple[str, list[AnyEvent]]]:
-        return group_by_key(event for event in events if event.event_type in fields)
+    def reference(events: Sequence[AnyEvent]) -> list[tuple[str, Run]]:
+        runs = group_by_key(event for event in events if event.event_type in fields)
+        return [(key, (run, *stream_summary(run, ahead_ns, TIMED_TYPES))) for key, run in runs]
 
     return reference
 
@@ -152,7 +158,7 @@ def by_underlying(events: Iterable[E]) -> dict[str, tuple[E, ...]]:
 Eng = TypeVar("Eng", bound=QuoteGatedEngine[Any, Any])
 
 
-class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], tuple[Eng, Quarantine]]):
+class _EngineLogic(StatefulBatchLogic[Run, list[Out | DeadLetter], tuple[Eng, Quarantine]]):
     """One engine per underlying behind its quarantine; the pair is the snapshot (plain, deep-copyable state).
 
     The quarantine (`operators.quarantine`) holds back events stamped too far ahead of the underlying's stream
@@ -198,17 +204,19 @@ class _EngineLogic(StatefulBatchLogic[list[AnyEvent], list[Out | DeadLetter], tu
         self._print_ns = -1  # the engine's print time then
         self._woken_wall_ns = -1  # wall time of the last idle wake-up since that print
 
-    def on_batch(self, values: list[list[AnyEvent]]) -> tuple[Iterable[list[Out | DeadLetter]], bool]:
-        if self._history:
-            engine_guard.consume(self.engine, [self._history.get(values[0][0].key, ())])
-            self._history = {}
-        if self._reference:
-            self.engine.schedule_reference(self._reference.get(values[0][0].key, ()))
-            self._reference = {}
+    def on_batch(self, values: list[Run]) -> tuple[Iterable[list[Out | DeadLetter]], bool]:
+        if self._history or self._reference:
+            key = values[0][0][0].key
+            if self._history:
+                engine_guard.consume(self.engine, [self._history.get(key, ())])
+                self._history = {}
+            if self._reference:
+                self.engine.schedule_reference(self._reference.get(key, ()))
+                self._reference = {}
         # Usually one run (this underlying's share of one input batch); more when several batches queued up.
         rejected: list[Rejection] = []
         admit = self.quarantine.admit
-        out = engine_guard.consume(self.engine, [admit(run, rejected) for run in values])
+        out = engine_guard.consume(self.engine, [admit(run, rejected, (newest, jump)) for run, newest, jump in values])
         if rejected:
             out.extend(engine_guard.quarantine_dead_letter(rejection) for rejection in rejected)
         if self._idle_ns is not None:
@@ -277,8 +285,11 @@ def _keyed_engine(
 ) -> Stream[Any]:
     """Select the engine's events and key runs of them by underlying (`runs_of`), run one engine per underlying
     behind its quarantine, and unkey the outputs."""
-    keyed = op.flat_map_batch(f"{step_id}_key_runs_by_underlying", events, runs_of(key_fields))
-    new_quarantine = quarantine_of(quarantine or QuarantineConfig())
+    settings = quarantine or QuarantineConfig()
+    keyed = op.flat_map_batch(
+        f"{step_id}_key_runs_by_underlying", events, runs_of(key_fields, settings.quarantine_ahead_ns)
+    )
+    new_quarantine = quarantine_of(settings)
 
     def build(resume: tuple[Eng, Quarantine] | None) -> _EngineLogic[Any, Eng]:
         engine, held = (make(), new_quarantine()) if resume is None else resume

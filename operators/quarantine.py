@@ -99,6 +99,32 @@ def scan_stream(events: Sequence[AnyEvent], clock: int, ahead_ns: int, timed_typ
 
 _scan = native_scan_stream if KERNEL_AVAILABLE else scan_stream
 
+NONE_NS = -(2**63)
+"""A stream summary's time when the run has no timed event."""
+
+StreamSummary = tuple[int, int]
+"""(newest_ns, jump_ns) of a run's timed events (`stream_summary`)."""
+
+
+def stream_summary(events: Sequence[AnyEvent], ahead_ns: int, timed_types: frozenset[str]) -> StreamSummary:
+    """Summarise a run's timed events for `Quarantine.admit`: (the largest `ts_event`, the largest `ts_event` of
+    those more than `ahead_ns` past every earlier one of the run, the first included); `NONE_NS` for both without
+    any. The reference of what the kernel's `runs_by_key` computes while it keys a batch.
+
+    An event of the run is ahead of the stream exactly when it is ahead of the stream time it starts from and of
+    every earlier event of the run. So nothing of the run is ahead of a stream at `clock` when `jump_ns <= clock +
+    ahead_ns`, and the stream then moves to `max(clock, newest_ns)`: no second pass over the run.
+    """
+    newest = jump = NONE_NS
+    for event in events:
+        fields = event.__dict__
+        if fields["event_type"] in timed_types:
+            ts = fields["ts_event"]
+            if newest == NONE_NS or ts > newest + ahead_ns:
+                jump = max(jump, ts)
+            newest = max(newest, ts)
+    return newest, jump
+
 
 class Quarantine:
     """One underlying's quarantine (module docstring); a keyed state machine, picklable."""
@@ -147,10 +173,21 @@ class Quarantine:
         """Events waiting or set aside."""
         return len(self._waiting) + len(self._aside)
 
-    def admit(self, events: Sequence[AnyEvent], rejected: list[Rejection]) -> Sequence[AnyEvent]:
+    @property
+    def ahead_ns(self) -> int:
+        """How far past the stream time an event may be and still be admitted at once."""
+        return self._ahead
+
+    def admit(
+        self, events: Sequence[AnyEvent], rejected: list[Rejection], summary: StreamSummary | None = None
+    ) -> Sequence[AnyEvent]:
         """Return the events of `events` (one underlying's, in arrival order) the engine may take now, in order;
-        add what is given up on to `rejected`."""
+        add what is given up on to `rejected`. `summary`: the run's `stream_summary` (with this quarantine's
+        `ahead_ns`) when the keying step computed it, which spares the hot path a pass over the run."""
         if not self._waiting and self._clock >= 0:
+            if summary is not None and summary[1] <= self._clock + self._ahead:
+                self._clock = max(self._clock, summary[0])
+                return self._with_aside(events) if self._aside else events
             at, self._clock = _scan(events, self._clock, self._ahead, TIMED_TYPES)
             if at == len(events):
                 return self._with_aside(events) if self._aside else events

@@ -67,12 +67,13 @@ class EngineLoop:
         batch_size: int,
         keep: list[Any] | None = None,
     ) -> None:
-        self._runs = runs_of(key_fields)
+        settings = QuarantineConfig()
+        self._runs = runs_of(key_fields, settings.quarantine_ahead_ns)
         self._make = make
         self._batch_size = batch_size
         self._keep = keep
         self._engines: dict[str, tuple[TapeEngine[Any], Quarantine]] = {}
-        self._new_quarantine = quarantine_of(QuarantineConfig())
+        self._new_quarantine = quarantine_of(settings)
         self.produced = 0
         """Derived events so far."""
         self.rejected: list[Rejection] = []
@@ -81,12 +82,12 @@ class EngineLoop:
         """Run `events` through the engines, in batches of the flow's size."""
         runs, engines, keep = self._runs, self._engines, self._keep
         for start in range(0, len(events), self._batch_size):
-            for key, run in runs(events[start : start + self._batch_size]):
+            for key, (run, newest, jump) in runs(events[start : start + self._batch_size]):
                 pair = engines.get(key)
                 if pair is None:
                     pair = engines[key] = (self._make(), self._new_quarantine())
                 engine, quarantine = pair
-                derived = engine.on_events(quarantine.admit(run, self.rejected))
+                derived = engine.on_events(quarantine.admit(run, self.rejected, (newest, jump)))
                 self.produced += len(derived)
                 if keep is not None:
                     keep.extend(derived)

@@ -47,7 +47,9 @@ try:
 except ImportError:  # not built (a checkout without `make install`): the Python reference runs
     AVAILABLE = False
 
-    def runs_by_key(events: Any, key_fields: dict[str, str]) -> list[tuple[str, list[Any]]]:
+    def runs_by_key(
+        events: Any, key_fields: dict[str, str], timed_types: frozenset[str], ahead_ns: int
+    ) -> list[tuple[str, tuple[list[Any], int, int]]]:
         """Stand-in of the kernel's `runs_by_key` where it is not built (callers check `AVAILABLE` first)."""
         raise RuntimeError("the compiled kernel is not built")
 

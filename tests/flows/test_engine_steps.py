@@ -29,6 +29,7 @@ from flows.engine_steps import (
     KEY_FIELDS,
     OPTION_EVENT_TYPES,
     OPTION_KEYS,
+    Run,
     _EngineLogic,
     by_underlying,
     equities_engine,
@@ -42,7 +43,7 @@ from flows.engine_steps import (
 from flows.replay import run_events
 from operators.equities_engine import EquitiesEngine
 from operators.options_engine import OptionsEngine, OptionsOutput
-from operators.quarantine import Quarantine
+from operators.quarantine import TIMED_TYPES, Quarantine, stream_summary
 from tests.factories import (
     CALL,
     definition,
@@ -110,14 +111,23 @@ def test_runs_select_the_engines_events_and_keep_arrival_order_per_key(native: b
     for key_fields, selects in ((OPTION_KEYS, is_option_input), (EQUITY_KEYS, is_equity_input)):
         if native and not KERNEL_AVAILABLE:
             pytest.skip("the kernel is not built")
-        runs = runs_of(key_fields) if native else _reference_runs(key_fields)
-        assert runs(batch) == group_by_key([e for e in batch if selects(e)])
+        runs = runs_of(key_fields, AHEAD_NS) if native else _reference_runs(key_fields)
+        expected = group_by_key([e for e in batch if selects(e)])
+        assert runs(batch) == [(key, (run, *stream_summary(run, AHEAD_NS, TIMED_TYPES))) for key, run in expected]
 
 
-def _reference_runs(key_fields: Mapping[str, str]) -> Callable[[Sequence[AnyEvent]], list[tuple[str, list[AnyEvent]]]]:
+AHEAD_NS = 60 * 1_000_000_000
+
+
+def _runs(*runs: list[AnyEvent]) -> list[Run]:
+    """What the keying step hands the engine step: runs with their quarantine summaries."""
+    return [(run, *stream_summary(run, QuarantineConfig().quarantine_ahead_ns, TIMED_TYPES)) for run in runs]
+
+
+def _reference_runs(key_fields: Mapping[str, str]) -> Callable[[Sequence[AnyEvent]], list[tuple[str, Run]]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine_steps, "KERNEL_AVAILABLE", False)
-        return runs_of(key_fields)
+        return runs_of(key_fields, AHEAD_NS)
 
 
 def test_batch_size_does_not_change_the_outputs() -> None:
@@ -210,7 +220,7 @@ def test_new_and_resumed_engines_schedule_the_reference_snapshot(resumed: bool) 
     logic = _EngineLogic(
         OptionsEngine(OptionsConfig()), _quarantine(), resumed, {}, reference=by_underlying(_reference())
     )
-    logic.on_batch([[quote(999, "1.00", "1.10"), trade(1_000, "1.10", 300), quote(1_001, "1.00", "1.10")]])
+    logic.on_batch(_runs([quote(999, "1.00", "1.10"), trade(1_000, "1.10", 300), quote(1_001, "1.00", "1.10")]))
     assert logic.engine.open_interest == {CALL: 250}
     assert logic.engine.scheduled_reference == 1, "the later one waits for its time"
 
@@ -254,7 +264,7 @@ def test_idle_logic_wakes_when_the_quiet_engine_has_something_due() -> None:
     clock = _Clock()
     logic = _EngineLogic(OptionsEngine(OptionsConfig()), _quarantine(), False, {}, idle_ns=1_000 * MS, clock=clock)
     assert logic.next_wake_ns() is None, "nothing has arrived"
-    out, _ = logic.on_batch([_sweep()])
+    out, _ = logic.on_batch(_runs(_sweep()))
     assert list(out) == []
     arrived = clock.now
     # The packet (last print 20 ms) is due at 20 + 100 ms gap + 250 ms lag: sooner than the idle time, so 1 s.
@@ -274,7 +284,7 @@ def test_idle_logic_waits_for_what_is_due_beyond_the_idle_time() -> None:
     clock = _Clock()
     logic = _EngineLogic(EquitiesEngine(EquitiesConfig()), _quarantine(), False, {}, idle_ns=100 * MS, clock=clock)
     logic.on_batch(
-        [[equity_quote(0, "100.00", "100.02"), equity_print(500, "100.01", 300), equity_quote(600, "1", "2")]]
+        _runs([equity_quote(0, "100.00", "100.02"), equity_print(500, "100.01", 300), equity_quote(600, "1", "2")])
     )
     # The 1 s candle ends at 1 000 ms and closes 2 s later: 2.4 s of event time after the newest event (600 ms).
     assert logic.next_wake_ns() == clock.now + 2_400 * MS
@@ -283,24 +293,24 @@ def test_idle_logic_waits_for_what_is_due_beyond_the_idle_time() -> None:
 def test_quotes_do_not_hold_the_idle_timer_off_a_new_print_does() -> None:
     clock = _Clock()
     logic = _EngineLogic(OptionsEngine(OptionsConfig()), _quarantine(), False, {}, idle_ns=1_000 * MS, clock=clock)
-    logic.on_batch([_sweep()])
+    logic.on_batch(_runs(_sweep()))
     printed = clock.now
     for step in range(1, 10):  # the quotes go on every 100 ms (event time keeping pace), nothing trades
         clock.now = printed + step * 100 * MS
-        logic.on_batch([[quote(20 + step * 100, "1.00", "1.10")]])
+        logic.on_batch(_runs([quote(20 + step * 100, "1.00", "1.10")]))
         assert logic.next_wake_ns() == printed + 1_000 * MS
     clock.now = printed + 1_000 * MS
     (closed,), _ = logic.on_notify()
     assert isinstance(closed[0], Packet)
     assert logic.engine.event_time_ns == ts(920) + 100 * MS, "extrapolated from the last quote's time"
     clock.now += 300 * MS
-    logic.on_batch([[trade(1_400, "1.10", 5, venue="XCBO")]])
+    logic.on_batch(_runs([trade(1_400, "1.10", 5, venue="XCBO")]))
     assert logic.next_wake_ns() == clock.now + 1_000 * MS, "a new print restarts the quiet period"
 
 
 def test_replays_have_no_idle_timer() -> None:
     replay = _EngineLogic(OptionsEngine(OptionsConfig()), _quarantine(), False, {})
-    replay.on_batch([_sweep()])
+    replay.on_batch(_runs(_sweep()))
     assert replay.notify_at() is None
     assert replay.on_notify() == ((), False)
     assert Settings(kafka_tail=False).idle_ns is None

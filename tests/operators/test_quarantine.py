@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from events.models import AnyEvent
 from events.units import NS_PER_S
 from operators.kernel import AVAILABLE as KERNEL_AVAILABLE
+from operators.kernel import runs_by_key
 from operators.kernel import scan_stream as native_scan_stream
-from operators.quarantine import TIMED_TYPES, Quarantine, Rejection, _group, scan_stream
+from operators.quarantine import NONE_NS, TIMED_TYPES, Quarantine, Rejection, _group, scan_stream, stream_summary
 from operators.tape_engine import NEVER
 from tests.factories import T0, open_interest, quote_ns, trade_ns
 
@@ -288,3 +289,48 @@ def test_a_run_of_suspects_that_never_agree_is_decided_in_one_step_each() -> Non
     out = q.close(rejected)
     assert out == []
     assert len(rejected) == 3_000
+
+
+_STEPS = st.lists(st.tuples(st.sampled_from(["print", "quote", "oi"]), st.integers(-5, 40)), max_size=40)
+
+
+def _stepped(steps: list[tuple[str, int]]) -> list[AnyEvent]:
+    events: list[AnyEvent] = []
+    for kind, offset_s in steps:
+        at = T0 + offset_s * NS_PER_S
+        events.append(_print(at) if kind == "print" else _quote(at) if kind == "quote" else open_interest(at_ms=0))
+    return events
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=_STEPS, ahead_s=st.integers(1, 20), clock_s=st.integers(-10, 50))
+def test_a_run_admitted_with_its_summary_is_admitted_as_without_it(
+    steps: list[tuple[str, int]], ahead_s: int, clock_s: int
+) -> None:
+    """The keying step's summary only spares a pass: from any stream time, what is admitted, what waits and the
+    stream time after are the same with it and without it."""
+    ahead = ahead_s * NS_PER_S
+    events = _stepped(steps)
+    summary = stream_summary(events, ahead, TIMED_TYPES)
+    states = []
+    for given_summary in (None, summary):
+        q = Quarantine(ahead, 3, 1_000)
+        q.admit([_print(T0 + clock_s * NS_PER_S + k) for k in range(3)], [])
+        admitted = q.admit(events, [], given_summary)
+        states.append((_ids(admitted), q.waiting, q.stream_ns))
+    assert states[0] == states[1]
+
+
+def test_the_summary_of_a_run_without_timed_events_is_empty() -> None:
+    assert stream_summary([open_interest(at_ms=0)], AHEAD, TIMED_TYPES) == (NONE_NS, NONE_NS)
+
+
+@pytest.mark.skipif(not KERNEL_AVAILABLE, reason="the compiled kernel is not built")
+@settings(max_examples=100, deadline=None)
+@given(steps=_STEPS, ahead_s=st.integers(1, 20))
+def test_the_kernel_keying_summarises_each_run_as_the_reference(steps: list[tuple[str, int]], ahead_s: int) -> None:
+    events = _stepped(steps)
+    ahead = ahead_s * NS_PER_S
+    keys = {"option_print": "underlying", "option_nbbo": "underlying", "open_interest": "underlying"}
+    for key, (run, newest, jump) in runs_by_key(events, keys, TIMED_TYPES, ahead):
+        assert (newest, jump) == stream_summary(run, ahead, TIMED_TYPES), key
