@@ -353,3 +353,80 @@ def error_field(message: str) -> str | None:
     if named:
         path.append(named.group(1))
     return ".".join(p for p in path if p) or None
+
+
+def _bare(tp: Any) -> Any:
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _members(tp: Any) -> list[Any]:
+    """The types a value of annotation `tp` may have (unions flattened, annotations stripped)."""
+    tp = _bare(tp)
+    if get_origin(tp) in (Union, types.UnionType):
+        return [member for arg in get_args(tp) for member in _members(arg)]
+    return [tp]
+
+
+def _text_fields(model: type[BaseModel]) -> tuple[tuple[str, ...], bool]:
+    """Return the fields of `model` that hold text (a str or a tuple of str, maybe optional), and whether every
+    text the model can hold is in them (no dict keys, no nested models; literals are fixed text)."""
+    names: list[str] = []
+    simple = True
+    for name, info in model.model_fields.items():
+        text = False
+        for member in _members(info.annotation):
+            if member in (int, float, bool, date, type(None)) or get_origin(member) is Literal:
+                continue
+            items = get_args(member)
+            if member is str or (
+                get_origin(member) is tuple and len(items) == 2 and items[1] is Ellipsis and _bare(items[0]) is str
+            ):
+                text = True
+            else:
+                simple = False
+        if text:
+            names.append(name)
+    return tuple(names), simple
+
+
+class Checked:
+    """Build one model from Python values (a connector's parsed fields) with every check its validation makes,
+    through the same Structs and rules as the JSON decoder, at a fraction of pydantic's cost.
+
+    `make(values)` raises msgspec.ValidationError or ValueError for values the contract refuses. When every text
+    value is printable (so holds no control character), the per-string patterns are skipped, their result being
+    known (as `Codec` skips them for payloads that cannot hold one); otherwise they run and decide.
+    """
+
+    __slots__ = ("_build", "_exact", "_fast", "_texts")
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        texts, simple = _text_fields(model)
+        if _nested_models(model) or not simple:
+            raise TypeError(f"{model.__name__}: only models of plain fields are built by Checked")
+        self._texts = texts
+        self._exact = _EXACT.struct(model, tagged=False)
+        self._fast = _UNPATTERNED.struct(model, tagged=False)
+        self._build = builder(model, tagged=False)
+
+    def make(self, values: dict[str, Any]) -> Any:
+        """Return the event of `values` (field name -> value; fields left out take their defaults)."""
+        return self._build(msgspec.convert(values, self._fast if self._printable(values) else self._exact))
+
+    def _printable(self, values: dict[str, Any]) -> bool:
+        texts: list[str] = []
+        get = values.get
+        for name in self._texts:
+            value: Any = get(name)
+            kind = type(value)
+            if kind is str:
+                texts.append(value)
+            elif kind is tuple:
+                if not all(type(item) is str for item in value):
+                    return False
+                texts.extend(value)
+            elif value is not None:
+                return False  # the wrong type: let the exact Struct say so
+        return "".join(texts).isprintable()

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import islice
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import msgspec
 from databento_dbn import (
     F_BAD_TS_RECV,
     F_MAYBE_BAD_BOOK,
@@ -50,7 +51,6 @@ from databento_dbn import (
     SystemMsg,
     TradeMsg,
 )
-from pydantic import ValidationError
 
 from connectors.venues import is_consolidated, is_off_exchange, venue_code
 from events.ids import raw_event_id
@@ -66,6 +66,7 @@ from events.models import (
 )
 from events.symbology import OccSymbol, Right, parse_occ
 from events.units import NS_PER_S
+from events.wire import Checked
 
 PROVIDER = "databento"
 DEFAULT_MULTIPLIER = 100
@@ -84,6 +85,14 @@ CONSOLIDATED_TRADE_SCHEMAS = frozenset({"tcbbo", "cmbp-1"})
 """Schemas carrying trades with the consolidated BBO and no venue sequence: their ids match no venue schema's."""
 TRADE_ID_SCHEMA = "trades"
 """The schema named in the id of a venue trade, whichever of `VENUE_TRADE_SCHEMAS` brought it."""
+
+# Events are built with the contracts' checks through `events.wire` (a refused one is skipped as invalid).
+_PRINT = Checked(OptionPrint)
+_NBBO = Checked(OptionNbbo)
+_EQUITY_PRINT = Checked(EquityPrint)
+_EQUITY_QUOTE = Checked(EquityQuote)
+_DEFINITION = Checked(OptionDefinition)
+_OPEN_INTEREST = Checked(OpenInterest)
 
 _BOOK_ACTIONS = frozenset("ACMR")  # add, cancel, modify, clear: the top of book changed
 
@@ -400,10 +409,10 @@ class _Out:
         self.events: list[RawEvent] = []
         self.skipped: list[str] = []
 
-    def add(self, build: Callable[[], RawEvent]) -> None:
+    def add(self, model: Checked, values: dict[str, Any]) -> None:
         try:
-            self.events.append(build())
-        except ValidationError:
+            self.events.append(model.make(values))
+        except (msgspec.ValidationError, ValueError):  # the contract refuses the values
             self.skipped.append(Skip.INVALID_EVENT)
 
     def result(self) -> Parsed:
@@ -439,20 +448,21 @@ def _quote(
             return
         event_id = _event_id(ctx, schema, publisher_id, contract.raw, ts_event, sequence, occurrence, part)
         out.add(
-            lambda: OptionNbbo(
-                id=event_id,
-                ts_event=ts_event,
-                provider=PROVIDER,
-                ts_recv=ts_recv,
-                sequence=sequence,
-                symbol=contract.osi,
-                underlying=contract.underlying,
-                venue=venue,
-                bid_e9=book.bid_e9,
-                ask_e9=book.ask_e9,
-                bid_size_contracts=book.bid_size,
-                ask_size_contracts=book.ask_size,
-            )
+            _NBBO,
+            {
+                "id": event_id,
+                "ts_event": ts_event,
+                "provider": PROVIDER,
+                "ts_recv": ts_recv,
+                "sequence": sequence,
+                "symbol": contract.osi,
+                "underlying": contract.underlying,
+                "venue": venue,
+                "bid_e9": book.bid_e9,
+                "ask_e9": book.ask_e9,
+                "bid_size_contracts": book.bid_size,
+                "ask_size_contracts": book.ask_size,
+            },
         )
         return
     symbol = _equity_symbol(record, ctx)
@@ -461,19 +471,20 @@ def _quote(
         return
     event_id = _event_id(ctx, schema, publisher_id, symbol, ts_event, sequence, occurrence, part)
     out.add(
-        lambda: EquityQuote(
-            id=event_id,
-            ts_event=ts_event,
-            provider=PROVIDER,
-            ts_recv=ts_recv,
-            sequence=sequence,
-            symbol=symbol,
-            venue=venue,
-            bid_e9=book.bid_e9,
-            ask_e9=book.ask_e9,
-            bid_size_shares=book.bid_size,
-            ask_size_shares=book.ask_size,
-        )
+        _EQUITY_QUOTE,
+        {
+            "id": event_id,
+            "ts_event": ts_event,
+            "provider": PROVIDER,
+            "ts_recv": ts_recv,
+            "sequence": sequence,
+            "symbol": symbol,
+            "venue": venue,
+            "bid_e9": book.bid_e9,
+            "ask_e9": book.ask_e9,
+            "bid_size_shares": book.bid_size,
+            "ask_size_shares": book.ask_size,
+        },
     )
 
 
@@ -522,31 +533,32 @@ def _trade(
         event_id = _event_id(ctx, id_schema, publisher_id, contract.raw, ts_event, sequence, occurrence)
         occ = contract.occ
         out.add(
-            lambda: OptionPrint(
-                id=event_id,
-                ts_event=ts_event,
-                provider=PROVIDER,
-                ts_recv=ts_recv,
-                sequence=sequence,
-                symbol=contract.osi,
-                underlying=contract.underlying,
-                root=occ.root,
-                expiry=occ.expiry,
-                right=occ.right,
-                strike_e9=occ.strike_e9,
-                multiplier=contract.multiplier,
-                venue=venue,
-                venue_id=str(publisher_id),
-                price_e9=price,
-                size_contracts=size,
+            _PRINT,
+            {
+                "id": event_id,
+                "ts_event": ts_event,
+                "provider": PROVIDER,
+                "ts_recv": ts_recv,
+                "sequence": sequence,
+                "symbol": contract.osi,
+                "underlying": contract.underlying,
+                "root": occ.root,
+                "expiry": occ.expiry,
+                "right": occ.right,
+                "strike_e9": occ.strike_e9,
+                "multiplier": contract.multiplier,
+                "venue": venue,
+                "venue_id": str(publisher_id),
+                "price_e9": price,
+                "size_contracts": size,
                 # The book given with the trade is the one just before it: as of the trade (tcbbo: the NBBO;
                 # tbbo: the trading venue's own book, the quote the trade executed against).
-                nbbo_bid_e9=book.bid_e9 if book else None,
-                nbbo_ask_e9=book.ask_e9 if book else None,
-                nbbo_bid_size_contracts=book.bid_size if book else None,
-                nbbo_ask_size_contracts=book.ask_size if book else None,
-                nbbo_ts=ts_event if book else None,
-            )
+                "nbbo_bid_e9": book.bid_e9 if book else None,
+                "nbbo_ask_e9": book.ask_e9 if book else None,
+                "nbbo_bid_size_contracts": book.bid_size if book else None,
+                "nbbo_ask_size_contracts": book.ask_size if book else None,
+                "nbbo_ts": ts_event if book else None,
+            },
         )
         return
     symbol = _equity_symbol(record, ctx)
@@ -555,21 +567,22 @@ def _trade(
         return
     event_id = _event_id(ctx, id_schema, publisher_id, symbol, ts_event, sequence, occurrence)
     out.add(
-        lambda: EquityPrint(
-            id=event_id,
-            ts_event=ts_event,
-            provider=PROVIDER,
-            ts_recv=ts_recv,
-            sequence=sequence,
-            symbol=symbol,
-            venue=venue,
-            venue_id=str(publisher_id),
-            off_exchange=is_off_exchange(ctx.dataset, publisher_id),
-            price_e9=price,
-            size_shares=size,
-            bid_e9=book.bid_e9 if book else None,
-            ask_e9=book.ask_e9 if book else None,
-        )
+        _EQUITY_PRINT,
+        {
+            "id": event_id,
+            "ts_event": ts_event,
+            "provider": PROVIDER,
+            "ts_recv": ts_recv,
+            "sequence": sequence,
+            "symbol": symbol,
+            "venue": venue,
+            "venue_id": str(publisher_id),
+            "off_exchange": is_off_exchange(ctx.dataset, publisher_id),
+            "price_e9": price,
+            "size_shares": size,
+            "bid_e9": book.bid_e9 if book else None,
+            "ask_e9": book.ask_e9 if book else None,
+        },
     )
 
 
@@ -651,22 +664,23 @@ def _parse_definition(record: InstrumentDefMsg, ctx: ParseContext, occurrence: i
     event_id = _event_id(ctx, "definition", publisher_id, raw, ts_event, 0, occurrence)
     out = _Out()
     out.add(
-        lambda: OptionDefinition(
-            id=event_id,
-            ts_event=ts_event,
-            provider=PROVIDER,
-            ts_recv=_ts_recv(record),
-            symbol=occ.osi,
-            underlying=record.underlying.strip() or occ.underlying,
-            root=occ.root,
-            expiry=expiry,
-            right=right,
-            strike_e9=strike_e9,
+        _DEFINITION,
+        {
+            "id": event_id,
+            "ts_event": ts_event,
+            "provider": PROVIDER,
+            "ts_recv": _ts_recv(record),
+            "symbol": occ.osi,
+            "underlying": record.underlying.strip() or occ.underlying,
+            "root": occ.root,
+            "expiry": expiry,
+            "right": right,
+            "strike_e9": strike_e9,
             # OPRA leaves the multiplier undefined: the contract default applies.
-            multiplier=multiplier if 0 < multiplier < _UNDEF_I32 else DEFAULT_MULTIPLIER,
-            instrument_id=record.instrument_id,
-            venue=venue_code(publisher_id),
-        )
+            "multiplier": multiplier if 0 < multiplier < _UNDEF_I32 else DEFAULT_MULTIPLIER,
+            "instrument_id": record.instrument_id,
+            "venue": venue_code(publisher_id),
+        },
     )
     return out.result()
 
@@ -689,17 +703,18 @@ def _parse_statistic(record: StatMsg, ctx: ParseContext, occurrence: int) -> Par
     event_id = _event_id(ctx, "statistics", publisher_id, contract.raw, ts_event, record.sequence, occurrence)
     out = _Out()
     out.add(
-        lambda: OpenInterest(
-            id=event_id,
-            ts_event=ts_event,
-            provider=PROVIDER,
-            ts_recv=_ts_recv(record),
-            symbol=contract.osi,
-            underlying=contract.underlying,
-            open_interest_contracts=quantity,
-            ts_ref=_ts(record.ts_ref),
-            venue=venue_code(publisher_id),
-        )
+        _OPEN_INTEREST,
+        {
+            "id": event_id,
+            "ts_event": ts_event,
+            "provider": PROVIDER,
+            "ts_recv": _ts_recv(record),
+            "symbol": contract.osi,
+            "underlying": contract.underlying,
+            "open_interest_contracts": quantity,
+            "ts_ref": _ts(record.ts_ref),
+            "venue": venue_code(publisher_id),
+        },
     )
     return out.result()
 

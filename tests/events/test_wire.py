@@ -10,7 +10,7 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from events.serde import (
     InvalidPayload,
@@ -23,7 +23,7 @@ from events.serde import (
     validate_reference,
 )
 from events.topics import topic_for
-from events.wire import error_field, may_hold_control
+from events.wire import Checked, error_field, may_hold_control
 from tests.events.test_models_serde import raw_events
 from tests.factories import EVENT_TYPES, example
 
@@ -220,3 +220,63 @@ def test_decode_rate_measures_valid_messages() -> None:
     assert decode_rate(messages, rounds=1, reference=True) > 0
     with pytest.raises(InvalidPayload):
         decode_rate([("options.prints", b"{}")], rounds=1)
+
+
+# ------------------------------------------------------------------------------ Checked (connectors' values)
+
+_CHECKED_TYPES = ("option_print", "option_nbbo", "equity_print", "equity_quote", "option_definition", "open_interest")
+_PYTHON_VALUES = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, -1, 1, 2**63 - 1, 2**63 + 5, 10**25, 946_684_800 * 10**9, 4_102_444_800 * 10**9]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    _STRINGS,
+    st.dates(),
+    st.tuples(_STRINGS, _STRINGS),
+    st.tuples(st.integers(0, 3)),
+)
+
+
+@st.composite
+def _python_values(draw: st.DrawFn) -> tuple[type[BaseModel], dict[str, Any]]:
+    """The Python values of a valid event of a type connectors build, one field replaced, dropped or added."""
+    event = draw(st.sampled_from(_CHECKED_TYPES).map(example))
+    values: dict[str, Any] = {k: v for k, v in vars(event).items() if k not in ("event_type", "schema_version")}
+    field = draw(st.sampled_from([*values, _EXTRA]))
+    action = draw(st.sampled_from(["keep", "replace", "replace", "replace", "drop"]))
+    if field == _EXTRA and action != "keep":
+        values["x"] = draw(_PYTHON_VALUES)
+    elif action == "drop":
+        values.pop(field, None)
+    elif action == "replace":
+        values[field] = draw(_PYTHON_VALUES)
+    return type(event), values
+
+
+@settings(max_examples=800, deadline=None)
+@given(_python_values())
+def test_checked_builds_what_pydantic_validates_and_refuses_what_it_refuses(
+    case: tuple[type[BaseModel], dict[str, Any]],
+) -> None:
+    model, values = case
+    try:
+        reference: BaseModel | None = model(**values)
+    except ValidationError:
+        reference = None
+    try:
+        ours: BaseModel | None = Checked(model).make(values)
+    except (msgspec.ValidationError, ValueError):
+        ours = None
+    if reference is None:
+        assert ours is None, f"Checked accepted what pydantic refuses: {values!r}"
+    else:
+        assert ours is not None, f"Checked refused what pydantic accepts: {values!r}"
+        _same(ours, reference)
+
+
+def test_checked_refuses_models_it_cannot_check_in_full() -> None:
+    from events.models import Structure
+
+    with pytest.raises(TypeError):
+        Checked(Structure)
