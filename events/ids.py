@@ -17,8 +17,13 @@ def _digest(parts: Iterable[object]) -> str:
 
 
 def raw_event_id(provider: str, channel: str, instrument: str, ts_event: int, sequence: int) -> str:
-    """Return the id of a raw event from its provider identity (32 hex chars)."""
-    return _digest((provider, channel, instrument, ts_event, sequence))
+    """Return the id of a raw event from its provider identity (32 hex chars).
+
+    The same text as `_digest` of the five parts (an f-string formats each part as `str` does), built in one
+    step: every raw event of a provider file is named here.
+    """
+    text = f"{provider}{_SEP}{channel}{_SEP}{instrument}{_SEP}{ts_event}{_SEP}{sequence}"
+    return blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def derived_event_id(kind: str, input_ids: Iterable[str]) -> str:

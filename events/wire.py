@@ -400,13 +400,17 @@ class Checked:
     known (as `Codec` skips them for payloads that cannot hold one); otherwise they run and decide.
     """
 
-    __slots__ = ("_build", "_exact", "_fast", "_texts")
+    __slots__ = ("_build", "_exact", "_fast", "_strings", "_tuples")
 
     def __init__(self, model: type[BaseModel]) -> None:
         texts, simple = _text_fields(model)
         if _nested_models(model) or not simple:
             raise TypeError(f"{model.__name__}: only models of plain fields are built by Checked")
-        self._texts = texts
+        tuples = {
+            name for name in texts if any(get_origin(m) is tuple for m in _members(model.model_fields[name].annotation))
+        }
+        self._strings = tuple(name for name in texts if name not in tuples)
+        self._tuples = tuple(name for name in texts if name in tuples)
         self._exact = _EXACT.struct(model, tagged=False)
         self._fast = _UNPATTERNED.struct(model, tagged=False)
         self._build = builder(model, tagged=False)
@@ -416,17 +420,16 @@ class Checked:
         return self._build(msgspec.convert(values, self._fast if self._printable(values) else self._exact))
 
     def _printable(self, values: dict[str, Any]) -> bool:
-        texts: list[str] = []
-        get = values.get
-        for name in self._texts:
-            value: Any = get(name)
-            kind = type(value)
-            if kind is str:
-                texts.append(value)
-            elif kind is tuple:
-                if not all(type(item) is str for item in value):
-                    return False
-                texts.extend(value)
-            elif value is not None:
-                return False  # the wrong type: let the exact Struct say so
-        return "".join(texts).isprintable()
+        # `join` refuses anything but text (a wrong type, left to the exact Struct to name); absent and None
+        # values hold no text.
+        try:
+            text = "".join([value for value in map(values.get, self._strings) if value is not None])
+            for name in self._tuples:
+                items = values.get(name)
+                if items is not None:
+                    if type(items) is not tuple:
+                        return False
+                    text += "".join(items)
+        except TypeError:
+            return False
+        return text.isprintable()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.ids import derived_event_id, raw_event_id
+from events.ids import _digest, derived_event_id, raw_event_id
 
 RAW = ("databento", "trades", "SPY   260320C00580000", 1_772_461_800_000_000_000, 7)
 HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -75,3 +75,13 @@ def test_derived_event_id_depends_on_order(inputs: list[str]) -> None:
     assert HEX32.fullmatch(forward)
     if len(inputs) > 1:
         assert derived_event_id("packet", reversed(inputs)) != forward
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12), st.text(max_size=20), st.text(max_size=24), st.integers(0, 2**63), st.integers(0, 2**32))
+def test_raw_event_id_is_the_digest_of_its_parts(
+    provider: str, channel: str, instrument: str, ts_event: int, sequence: int
+) -> None:
+    """The one-step text of `raw_event_id` is `_digest`'s: ids recorded before stay the same."""
+    parts = (provider, channel, instrument, ts_event, sequence)
+    assert raw_event_id(*parts) == _digest(parts)
