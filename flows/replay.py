@@ -5,11 +5,13 @@ every derived topic as JSONL (sorted by ts_event, id, revision, so the same inpu
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bytewax.testing import cluster_main, run_main
 
@@ -21,6 +23,7 @@ from events.topics import DERIVED_TOPICS, dlq, topic_for
 from flows.embedded import build_embedded_flow
 from flows.engine_steps import History
 from flows.inputs import InputStats, balanced_slots, check_inputs, guarded, input_weights, read_inputs
+from flows.spool import Spool, sort_key
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,6 @@ class ReplayResult:
         return sum(self.events_in.values())
 
 
-def sort_key(event: AnyEvent) -> tuple[int, str, int]:
-    """Order derived events deterministically: time, id, revision."""
-    return (event.ts_event, event.id, getattr(event, "revision", 0))
-
-
 def run_events(
     events: Callable[[], Iterable[AnyEvent]],
     *,
@@ -60,17 +58,42 @@ def run_events(
     equities: EquitiesConfig | None = None,
     dead_letters: list[DeadLetter] | None = None,
 ) -> dict[str, list[DerivedEvent]]:
-    """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted.
+    """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted
+    (`run_into` with the events held in memory: for tests and short inputs; a replay spools them).
 
     `history`: volume baselines per underlying for the engines to start with. `dead_letters` receives the events
     an engine raised on (`flows.engine_guard`), sorted by topic, key and payload (else they are logged).
     """
     collected: dict[str, list[DerivedEvent]] = defaultdict(list)
-    letters: list[DeadLetter] = []
 
     def collect(items: list[DerivedEvent]) -> None:
         for item in items:
             collected[topic_for(item.event_type)].append(item)
+
+    run_into(
+        events, collect, config=config, workers=workers, on_batch=on_batch, batch_size=batch_size, history=history,
+        run_options=run_options, run_equities=run_equities, equities=equities, dead_letters=dead_letters,
+    )  # fmt: skip
+    return {topic: sorted(items, key=sort_key) for topic, items in collected.items()}
+
+
+def run_into(
+    events: Callable[[], Iterable[AnyEvent]],
+    on_derived: Callable[[list[DerivedEvent]], None],
+    *,
+    config: OptionsConfig | None = None,
+    workers: int = 1,
+    on_batch: Callable[[int], None] | None = None,
+    batch_size: int = 4096,
+    history: History | None = None,
+    run_options: bool = True,
+    run_equities: bool = True,
+    equities: EquitiesConfig | None = None,
+    dead_letters: list[DeadLetter] | None = None,
+) -> None:
+    """Run events through the embedded flow on `workers` workers, handing each batch of derived events to
+    `on_derived` as the flow emits it (in no particular order); see `run_events` for the other arguments."""
+    letters: list[DeadLetter] = []
 
     def collect_dead(items: list[DeadLetter]) -> None:
         letters.extend(items)
@@ -78,7 +101,7 @@ def run_events(
     source: IterableSource[AnyEvent] = IterableSource(events, batch_size=batch_size, on_batch=on_batch)
     flow = build_embedded_flow(
         source,
-        {"collect_derived": CallbackSink(collect)},
+        {"collect_derived": CallbackSink(on_derived)},
         config=config,
         history=history,
         run_options=run_options,
@@ -92,7 +115,25 @@ def run_events(
         cluster_main(flow, [], 0, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
     if dead_letters is not None:
         dead_letters.extend(sorted(letters, key=lambda d: (d.topic, d.key or "", d.payload)))
-    return {topic: sorted(items, key=sort_key) for topic, items in collected.items()}
+
+
+def replay_into(
+    out_dir: Path,
+    events: Callable[[], Iterable[AnyEvent]],
+    stats: InputStats,
+    files: Sequence[Path] = (),
+    **flow: Any,
+) -> dict[str, int]:
+    """Run `events` through the embedded flow (`flow`: `run_into`'s options) and write the outputs into `out_dir`
+    as `write_outputs` does, spooling the derived events (`flows.spool`) so memory stays bounded whatever the
+    input's length; return the output counts. Raises the input's error (`stats.error`) before writing."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".spool-", dir=out_dir) as scratch:
+        spool = Spool(Path(scratch))
+        run_into(events, spool.add, dead_letters=stats.dead_letters, **flow)
+        if stats.error is not None:
+            raise stats.error
+        return write_lines(out_dir, {topic: spool.lines(topic) for topic in DERIVED_TOPICS}, stats, files)
 
 
 def write_outputs(
@@ -180,16 +221,15 @@ def replay_files(
             on_progress=on_progress,
         )
     else:
-        derived = run_events(
+        counts = replay_into(
+            out_dir,
             lambda: guarded(read_inputs(paths, stats), stats),
+            stats,
+            paths,
             config=config,
             workers=workers,
             on_batch=on_batch,
-            dead_letters=stats.dead_letters,
         )
-        if stats.error is not None:
-            raise stats.error
-        counts = write_outputs(out_dir, derived, stats, paths)
     elapsed = time.perf_counter() - started
     return ReplayResult(
         events_in=dict(stats.events_by_type),

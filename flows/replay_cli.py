@@ -14,7 +14,7 @@ from events.config import OptionsConfig
 from events.models import AnyEvent
 from events.serde import to_json_line
 from flows.inputs import InputStats, check_inputs, read_inputs
-from flows.replay import ReplayResult, replay_files, run_events, write_outputs
+from flows.replay import ReplayResult, replay_files, replay_into
 
 
 def _progress(console: Console, quiet: bool) -> Progress:
@@ -108,8 +108,9 @@ def _replay_synthetic(args: argparse.Namespace, config: OptionsConfig, progress:
             on_progress=lambda n: progress.update(task, completed=n),
         )
     else:
-        derived = run_events(events, config=config, workers=args.workers, on_batch=lambda n: progress.advance(task, n))
-        out = write_outputs(args.out, derived, stats)
+        out = replay_into(
+            args.out, events, stats, config=config, workers=args.workers, on_batch=lambda n: progress.advance(task, n)
+        )
     if args.write_input:
         _write_input(args.out, SyntheticMarket(market_config).events())
     return ReplayResult(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import multiprocessing
 import pickle
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -24,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from events.config import OptionsConfig
 from events.models import AnyEvent, DeadLetter
-from events.serde import to_json_line
 from events.topics import DERIVED_TOPICS
 from flows.inputs import InputStats, Partition
+from flows.spool import line_key
 
 if TYPE_CHECKING:
     from connectors.synthetic import SyntheticConfig
@@ -65,10 +66,6 @@ class ReadSynthetic:
                 yield event
 
 
-def _part_line(event: AnyEvent) -> str:
-    return f"{event.ts_event} {event.id} {getattr(event, 'revision', 0)}\t{to_json_line(event)}\n"
-
-
 def _run_process(
     proc_id: int,
     processes: int,
@@ -81,7 +78,8 @@ def _run_process(
 ) -> None:
     """Run partition `proc_id` of `processes`; write its sorted derived events, its input stats and its engines'
     dead letters to `part_dir`."""
-    from flows.replay import run_events
+    from flows.replay import run_into
+    from flows.spool import Spool
 
     stats = InputStats()
     partition = Partition(proc_id, processes, slots)
@@ -91,23 +89,23 @@ def _run_process(
             read_count.value += n
 
     engine_letters: list[DeadLetter] = []
-    derived = run_events(
+    scratch = part_dir / f"{proc_id}.spool"
+    scratch.mkdir()
+    spool = Spool(scratch)
+    run_into(
         lambda: read(stats, partition),
+        spool.add,
         config=config,
         workers=workers,
         on_batch=counted,
         dead_letters=engine_letters,
     )
-    for topic, items in derived.items():
+    for topic in DERIVED_TOPICS:
         with (part_dir / f"{proc_id}.{topic}.part").open("w", encoding="utf-8") as fh:
-            fh.writelines(_part_line(item) for item in items)
+            fh.writelines(spool.part_lines(topic))
+    shutil.rmtree(scratch)
     stats.dead_letters.extend(engine_letters)
     (part_dir / f"{proc_id}.stats.pickle").write_bytes(pickle.dumps(stats))
-
-
-def _sort_key(line: str) -> tuple[int, str, int]:
-    ts_event, event_id, revision = line[: line.index("\t")].split(" ")
-    return int(ts_event), event_id, int(revision)
 
 
 def _part_lines(path: Path) -> Iterator[str]:
@@ -119,7 +117,7 @@ def merged_lines(part_dir: Path, topic: str, processes: int) -> Iterator[str]:
     """Yield one topic's JSON lines (no newline) of every process in replay order."""
     parts = [part_dir / f"{i}.{topic}.part" for i in range(processes)]
     streams = [_part_lines(path) for path in parts if path.exists()]
-    for line in heapq.merge(*streams, key=_sort_key):
+    for line in heapq.merge(*streams, key=line_key):
         yield line[line.index("\t") + 1 : -1]
 
 

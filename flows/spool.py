@@ -1,0 +1,121 @@
+"""Derived events in replay order, in bounded memory: the output side of `flowtape replay`.
+
+A replay writes every derived topic sorted by (ts_event, id, revision), but derived events come out of the flow
+only roughly in that order (structures and alerts are decided after their packets, flow context flushes at the
+end). Holding them all as models until the end cost gigabytes on a multi-million-print file. A `Spool` keeps each
+event as its JSON line behind its sort key instead, and once `run_lines` lines are held it sorts them into one
+run file per topic in a scratch directory; reading a topic back merges its runs and what is still held (an
+external merge sort). Memory is bounded by `run_lines`, whatever the length of the input, and the lines are the
+same bytes, in the same order, as sorting every model at the end.
+
+A run file line is `<ts_event> <id> <revision>\\t<json>\\n`, the format of the part files that
+`flows.replay_processes` merges across processes (`part_lines` gives it).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from events.models import DerivedEvent
+from events.serde import to_json_line
+from events.topics import topic_for
+
+RUN_LINES = 200_000
+"""Lines held in memory before they are sorted into run files (a few hundred MB at most)."""
+
+_Key = tuple[int, str, int]
+
+
+def sort_key(event: DerivedEvent) -> _Key:
+    """Order derived events deterministically: time, id, revision."""
+    return (event.ts_event, event.id, getattr(event, "revision", 0))
+
+
+def line_key(line: str) -> _Key:
+    """The sort key of a run or part file line."""
+    ts_event, event_id, revision = line[: line.index("\t")].split(" ")
+    return int(ts_event), event_id, int(revision)
+
+
+def _file_lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8") as fh:
+        yield from fh
+
+
+class Spool:
+    """Derived events by topic, as sorted JSON lines, in at most `run_lines` lines of memory (module docstring;
+    default `RUN_LINES`).
+
+    `directory` must exist and stay until the lines are read; the spool writes only files of its own there.
+    """
+
+    def __init__(self, directory: Path, *, run_lines: int | None = None) -> None:
+        run_lines = RUN_LINES if run_lines is None else run_lines
+        if run_lines < 1:
+            raise ValueError(f"run_lines must be at least 1, got {run_lines}")
+        self._directory = directory
+        self._run_lines = run_lines
+        self._held: dict[str, list[tuple[_Key, str]]] = defaultdict(list)
+        self._held_count = 0
+        self._runs: dict[str, list[Path]] = defaultdict(list)
+        self._spills = 0
+        self.counts: dict[str, int] = defaultdict(int)
+        """Events added per topic."""
+
+    def add(self, events: Iterable[DerivedEvent]) -> None:
+        """Take derived events (any topics, any order)."""
+        held = self._held
+        for event in events:
+            topic = topic_for(event.event_type)
+            held[topic].append((sort_key(event), to_json_line(event)))
+            self.counts[topic] += 1
+            self._held_count += 1
+        if self._held_count >= self._run_lines:
+            self._spill()
+
+    @property
+    def run_files(self) -> int:
+        """Run files written so far (0 while everything fits in memory)."""
+        return sum(len(paths) for paths in self._runs.values())
+
+    def lines(self, topic: str) -> Iterator[str]:
+        """Yield one topic's JSON lines (no newline) in replay order."""
+        for line in self.part_lines(topic):
+            yield line[line.index("\t") + 1 : -1]
+
+    def part_lines(self, topic: str) -> Iterator[str]:
+        """Yield one topic's lines in run-file format (`<key>\\t<json>\\n`), in replay order."""
+        held = sorted(self._held.pop(topic, []), key=_first)
+        self._held_count -= len(held)
+        streams: list[Iterator[str]] = [_file_lines(path) for path in self._runs.get(topic, [])]
+        streams.append(_formatted(held))
+        if len(streams) == 1:
+            yield from streams[0]
+        else:
+            yield from heapq.merge(*streams, key=line_key)  # ties: earlier runs first, so arrival order
+
+    def _spill(self) -> None:
+        """Sort what is held into one run file per topic and let it go."""
+        for topic, rows in self._held.items():
+            if not rows:
+                continue
+            rows.sort(key=_first)  # stable: ties keep arrival order, as sorting the models did
+            path = self._directory / f"{topic}.{self._spills}.run"
+            with path.open("w", encoding="utf-8") as fh:
+                fh.writelines(_formatted(rows))
+            self._runs[topic].append(path)
+        self._spills += 1
+        self._held.clear()
+        self._held_count = 0
+
+
+def _first(row: tuple[_Key, str]) -> _Key:
+    return row[0]
+
+
+def _formatted(rows: Iterable[tuple[_Key, str]]) -> Iterator[str]:
+    for (ts_event, event_id, revision), line in rows:
+        yield f"{ts_event} {event_id} {revision}\t{line}\n"
