@@ -25,7 +25,7 @@ from connectors.kafka.admin import (
     wait_for_broker,
 )
 from connectors.settings import Settings
-from events.topics import ALL_TOPICS, DERIVED_TOPICS, RAW_TOPICS, dlq, namespaced
+from events.topics import ALL_TOPICS, DERIVED_TOPICS, INGEST_INPUT, RAW_TOPICS, dlq, namespaced
 
 RAW_RETENTION_MS = 6 * HOUR_MS
 DERIVED_RETENTION_MS = 7 * DAY_MS
@@ -33,7 +33,7 @@ DERIVED_RETENTION_MS = 7 * DAY_MS
 TOPICS: dict[str, TopicSpec] = {
     **{t: TopicSpec(DEFAULT_PARTITIONS, RAW_RETENTION_MS) for t in RAW_TOPICS},
     **{t: TopicSpec(DEFAULT_PARTITIONS, DERIVED_RETENTION_MS) for t in DERIVED_TOPICS},
-    **{dlq(t): TopicSpec(DEFAULT_PARTITIONS, DLQ_RETENTION_MS) for t in ALL_TOPICS},
+    **{dlq(t): TopicSpec(DEFAULT_PARTITIONS, DLQ_RETENTION_MS) for t in (*ALL_TOPICS, INGEST_INPUT)},
 }
 """Base topic name -> spec, dead-letter topics included."""
 

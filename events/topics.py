@@ -46,6 +46,10 @@ EQUITIES_INPUT_TOPICS: tuple[str, ...] = (EQUITIES_PRINTS, EQUITIES_QUOTES)
 
 DLQ_SUFFIX = ".dlq"
 
+INGEST_INPUT = "ingest.input"
+"""Not a topic itself: the source name of `flows.ingest`'s own dead letters, published to `ingest.input.dlq` (lines
+of recorded files that cannot become events, which belong to no raw topic)."""
+
 
 def dlq(topic: str) -> str:
     """Return the dead-letter topic of `topic`."""

@@ -7,7 +7,8 @@ A file that cannot be read is one line on stderr and exit code 2, never a Rust p
 any work (missing, empty, not DBN, DBN metadata cut short or corrupt) is refused before the flow starts; what only
 reading finds (a corrupt record, a truncated tail) stops the reader inside the source, the events read before it
 are still written, and the process then exits 2 with the line (`InputStats.error`). JSONL lines that cannot become
-events are counted and reported in one line when the flow ends.
+events are published, each with its reason and its file and line (`DeadLetter.topic`), to `ingest.input.dlq`
+(namespaced like the raw topics) in their place in the stream, and counted in one line when the flow ends.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeGuard, cast
 
 import bytewax.operators as op
-from bytewax.dataflow import Dataflow
+from bytewax.dataflow import Dataflow, Stream
 
 from connectors.bytewax_io import IterableSource
-from connectors.kafka.io import kafka_output
+from connectors.kafka.io import dead_letter_output, kafka_output
+from connectors.kafka.messages import dead_letter_message
 from connectors.settings import Settings
-from events.models import AnyEvent
+from events.models import AnyEvent, DeadLetter
+from events.topics import INGEST_INPUT, dlq, namespaced
 from flows.inputs import InputError, InputStats, check_inputs, guarded, read_inputs
 from flows.topic_setup import ensure_flow_topics
 
@@ -65,6 +69,29 @@ def source_events(
     yield from iter_paced(market.events(), settings.ingest_speed)
 
 
+def with_dead_letters(events: Iterable[AnyEvent], stats: InputStats) -> Iterator[AnyEvent | DeadLetter]:
+    """Yield `events` with the dead letters the readers add to `stats` meanwhile, each after the event read
+    before it (a dead letter is yielded once and counted in `stats.dead_letters_by_error`, then let go)."""
+    letters = stats.dead_letters
+    for event in events:
+        if letters:
+            yield from _taken(letters, stats)
+        yield event
+    if letters:
+        yield from _taken(letters, stats)
+
+
+def _taken(letters: list[DeadLetter], stats: InputStats) -> list[DeadLetter]:
+    taken = letters[:]
+    letters.clear()
+    stats.published_dead_letters.update(letter.error for letter in taken)
+    return taken
+
+
+def _is_dead_letter(item: AnyEvent | DeadLetter) -> TypeGuard[DeadLetter]:
+    return isinstance(item, DeadLetter)
+
+
 def build_flow(settings: Settings | None = None, stats: InputStats | None = None) -> Dataflow:
     """Build the ingest flow: recorded files are checked first (`InputError`), then missing raw topics are created.
 
@@ -76,17 +103,26 @@ def build_flow(settings: Settings | None = None, stats: InputStats | None = None
     ensure_flow_topics(settings)
     flow = Dataflow("flowtape_ingest")
     batch = 256 if settings.ingest_source == "synthetic" and settings.ingest_speed > 0 else 4096
-    source = IterableSource(lambda: source_events(settings, stats, files), batch_size=batch)
-    events = op.input("read_source", flow, source)
+    counted = stats if stats is not None else InputStats()
+    source = IterableSource(
+        lambda: with_dead_letters(source_events(settings, counted, files), counted), batch_size=batch
+    )
+    items = op.input("read_source", flow, source)
+    split = op.branch("split_dead_letters", items, _is_dead_letter)
+    events = cast(Stream[AnyEvent], split.falses)  # the branch's guard narrows only its true side
     kafka_output("write_raw_topics", events, settings.kafka_bootstrap, settings.namespace)
+    topic = namespaced(dlq(INGEST_INPUT), settings.namespace)
+    messages = op.map("to_dlq_message", split.trues, lambda letter: dead_letter_message(letter, topic=topic))
+    dead_letter_output("write_input_dead_letters", messages, settings.kafka_bootstrap)
     return flow
 
 
 def report(stats: InputStats) -> int:
     """Say in one line each what the readers could not take; return the exit code (2 when a file failed)."""
-    if stats.dead_letters:
-        print(f"flows.ingest: {len(stats.dead_letters):,} lines could not become events: {stats.dead_letters_by_error}",
-              file=sys.stderr)  # fmt: skip
+    letters = stats.dead_letters_by_error
+    if letters:
+        print(f"flows.ingest: {sum(letters.values()):,} lines could not become events (on {dlq(INGEST_INPUT)}): "
+              f"{letters}", file=sys.stderr)  # fmt: skip
     if stats.error is not None:
         print(f"flows.ingest: error: {stats.error}", file=sys.stderr)
         return 2

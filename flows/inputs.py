@@ -74,11 +74,14 @@ class InputStats:
     counted_once: Counter[tuple[str, str]] = field(default_factory=Counter)
     error: InputError | None = None
     """The file that could not be read to its end (see `guarded`), when one could not."""
+    published_dead_letters: Counter[str] = field(default_factory=Counter)
+    """Dead letters per error class already handed on and let go (`flows.ingest`), no longer in `dead_letters`."""
 
     @property
     def dead_letters_by_error(self) -> dict[str, int]:
-        """Dead letters per error class, sorted by class."""
-        return dict(sorted(Counter(letter.error for letter in self.dead_letters).items()))
+        """Dead letters per error class (those held and those handed on), sorted by class."""
+        counts = Counter(letter.error for letter in self.dead_letters) + self.published_dead_letters
+        return dict(sorted(counts.items()))
 
     @property
     def notices(self) -> list[str]:

@@ -67,7 +67,10 @@ def dlq_topic(dead_letter: DeadLetter, namespace: str | None = None) -> str:
     return dlq(topic)
 
 
-def dead_letter_message(dead_letter: DeadLetter, namespace: str | None = None) -> SinkMessage:
-    """Return the Kafka message of a dead letter, on `<source topic>.dlq`, keyed like the original."""
+def dead_letter_message(
+    dead_letter: DeadLetter, namespace: str | None = None, *, topic: str | None = None
+) -> SinkMessage:
+    """Return the Kafka message of a dead letter, on `<source topic>.dlq` (or `topic`, for a source that is no
+    topic, such as a file's line), keyed like the original."""
     key = dead_letter.key.encode("utf-8") if dead_letter.key is not None else None
-    return KafkaSinkMessage(key=key, value=encode(dead_letter), topic=dlq_topic(dead_letter, namespace))
+    return KafkaSinkMessage(key=key, value=encode(dead_letter), topic=topic or dlq_topic(dead_letter, namespace))

@@ -13,9 +13,12 @@ import databento_dbn as dbn
 import pytest
 
 from connectors.settings import Settings
-from flows.ingest import report, source_events
+from events.models import DeadLetter
+from events.serde import to_json_line
+from flows.ingest import report, source_events, with_dead_letters
 from flows.inputs import InputStats
 from tests.connectors.databento import IID, OSI, T0, metadata, trade, write_dbn
+from tests.factories import example
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,8 +99,24 @@ def test_bad_jsonl_lines_are_counted_in_one_line(tmp_path: Path, capsys: pytest.
     path = tmp_path / "tape.jsonl"
     path.write_bytes(b'{"event_type": "option_print"\n\x00\xff binary\n')
     stats = InputStats()
-    assert list(source_events(_settings(path), stats)) == []
+    items = list(with_dead_letters(source_events(_settings(path), stats), stats))
+    assert [item.topic for item in items if isinstance(item, DeadLetter)] == ["tape.jsonl:1", "tape.jsonl:2"]
+    assert stats.dead_letters == [], "handed on, then let go"
     assert report(stats) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert err[0].startswith("flows.ingest: 2 lines could not become events: "), err
+    assert err[0].startswith("flows.ingest: 2 lines could not become events (on ingest.input.dlq): "), err
+
+
+def test_dead_letters_come_out_in_their_place_in_the_stream(tmp_path: Path) -> None:
+    """Each bad line's dead letter follows the event read before it: the dead-letter topic tells where in the
+    file the line was, and nothing waits until the end of the file."""
+    good = [example("option_print"), example("option_nbbo"), example("equity_quote")]
+    path = tmp_path / "tape.jsonl"
+    lines = [to_json_line(good[0]), "{not json", to_json_line(good[1]), to_json_line(good[2]), '{"event_type": "x"}']
+    path.write_text("\n".join(lines) + "\n")
+    stats = InputStats()
+    items = list(with_dead_letters(source_events(_settings(path), stats), stats))
+    kinds = [item.topic if isinstance(item, DeadLetter) else item.id for item in items]
+    assert kinds == [good[0].id, "tape.jsonl:2", good[1].id, good[2].id, "tape.jsonl:5"]
+    assert stats.dead_letters_by_error == {"invalid_json": 1, "unknown_event_type": 1}
