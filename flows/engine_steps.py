@@ -220,13 +220,18 @@ class _EngineLogic(StatefulBatchLogic[Run, list[Out | DeadLetter], tuple[Eng, Qu
         if rejected:
             out.extend(engine_guard.quarantine_dead_letter(rejection) for rejection in rejected)
         if self._idle_ns is not None:
-            now = self._input_wall_ns = self._clock()
-            self._input_event_ns = self.engine.event_time_ns
-            if self.engine.print_time_ns != self._print_ns:
-                self._print_wall_ns = now
-                self._print_ns = self.engine.print_time_ns
-                self._woken_wall_ns = -1
+            self._took_input(self._clock())
         return ((out,) if out else ()), StatefulBatchLogic.RETAIN
+
+    def _took_input(self, now: int) -> None:
+        """Note that the engine took input at wall time `now`: its event time then, and, when the input moved its
+        print time, the start of a new quiet period (quotes do not start one)."""
+        self._input_wall_ns = now
+        self._input_event_ns = self.engine.event_time_ns
+        if self.engine.print_time_ns != self._print_ns:
+            self._print_wall_ns = now
+            self._print_ns = self.engine.print_time_ns
+            self._woken_wall_ns = -1
 
     def on_eof(self) -> tuple[Iterable[list[Out | DeadLetter]], bool]:
         rejected: list[Rejection] = []
@@ -257,10 +262,9 @@ class _EngineLogic(StatefulBatchLogic[Run, list[Out | DeadLetter], tuple[Eng, Qu
             return (), StatefulBatchLogic.RETAIN
         now = self._clock()
         settled = self.quarantine.settle()
-        if settled:
+        if settled:  # what the quarantine held is input arriving now
             out = engine_guard.consume(self.engine, [settled])
-            self._input_event_ns = self.engine.event_time_ns
-            self._print_wall_ns, self._print_ns, self._woken_wall_ns = now, self.engine.print_time_ns, -1
+            self._took_input(now)
             return ((out,) if out else ()), StatefulBatchLogic.RETAIN
         if self._print_wall_ns < 0:
             return (), StatefulBatchLogic.RETAIN

@@ -308,6 +308,27 @@ def test_quotes_do_not_hold_the_idle_timer_off_a_new_print_does() -> None:
     assert logic.next_wake_ns() == clock.now + 1_000 * MS, "a new print restarts the quiet period"
 
 
+def test_a_settle_that_admits_only_quotes_does_not_hold_the_idle_timer_off() -> None:
+    """What the quarantine held and the idle timer settles is input like any other: quotes among it do not start
+    a new quiet period (only a print does), and the engine's event time is extrapolated from the settle."""
+    clock = _Clock()
+    logic = _EngineLogic(OptionsEngine(OptionsConfig()), _quarantine(), False, {}, idle_ns=1_000 * MS, clock=clock)
+    logic.on_batch(_runs(_sweep()))  # a packet opens: its last print at 20 ms
+    printed = clock.now
+    clock.now = printed + 200 * MS
+    far = quote(40 * 86_400_000, "1.00", "1.10")  # 40 days ahead: a suspect, and a quote behind it waits
+    logic.on_batch(_runs([far, quote(220, "1.00", "1.10")]))
+    assert logic.quarantine.waiting == 2
+    assert logic.next_wake_ns() == clock.now + 1_000 * MS, "the tape went quiet with events waiting"
+    clock.now += 1_000 * MS
+    out, _ = logic.on_notify()  # the suspect is set aside, the quote admitted: no print among them
+    assert list(out) == []
+    assert logic.quarantine.waiting == 0
+    # The packet is due at 370 ms of event time (20 ms + 100 ms gap + 250 ms lag), 150 ms past the quote just
+    # taken; the quiet period still dates from the prints, more than the idle time ago.
+    assert logic.next_wake_ns() == clock.now + 150 * MS + 1  # closed once the watermark is past the deadline
+
+
 def test_replays_have_no_idle_timer() -> None:
     replay = _EngineLogic(OptionsEngine(OptionsConfig()), _quarantine(), False, {})
     replay.on_batch(_runs(_sweep()))
