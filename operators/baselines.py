@@ -42,6 +42,18 @@ def mean_var(count: int, total: int, total_sq: int) -> tuple[float, float]:
     return total / count, (count * total_sq - total * total) / (count * count)
 
 
+def z_score(value: int, count: int, total: int, total_sq: int, min_samples: int) -> float | None:
+    """Return the z-score of `value` against a window of `count` integers with sum `total` and sum of squares
+    `total_sq`, or None below `min_samples` or without spread (variance exactly 0). The kernel keeps the moments of
+    its windows and hands them here, so both engines compute the same floats."""
+    if count < min_samples:
+        return None
+    spread = count * total_sq - total * total  # n^2 x variance, exact
+    if spread <= 0:
+        return None
+    return (value - total / count) / _sqrt(spread / (count * count))
+
+
 class RollingWindow:
     """A count window of integers with exact running moments (sum and sum of squares)."""
 
@@ -92,14 +104,7 @@ class RollingWindow:
     def z(self, value: int, min_samples: int) -> float | None:
         """Return the z-score of `value` against the current window, or None below `min_samples` or when the
         window has no spread (variance exactly 0)."""
-        count = len(self._values)
-        if count < min_samples:
-            return None
-        total = self._sum
-        spread = count * self._sum_sq - total * total  # n^2 x variance, exact
-        if spread <= 0:
-            return None
-        return (value - total / count) / _sqrt(spread / (count * count))
+        return z_score(value, len(self._values), self._sum, self._sum_sq, min_samples)
 
     def observe(self, value: int, min_samples: int) -> float | None:
         """Return the z-score of `value` against the window, then add it."""

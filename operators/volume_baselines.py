@@ -54,17 +54,23 @@ class SessionClock:
         """Return (New York date, session bucket or None outside the regular session) of a time."""
         if self._lo <= ts_ns < self._hi:
             return self._answer
-        local = datetime.fromtimestamp(ts_ns // NS_PER_S, tz=UTC).astimezone(NEW_YORK)
-        where = session_bucket(ts_ns)
-        minute_ns = 60 * NS_PER_S
-        if where is None:
-            lo = ts_ns - ts_ns % minute_ns
-            self._lo, self._hi, self._answer = lo, lo + minute_ns, (local.date(), None)
-        else:
-            day, bucket = where
-            lo = open_ns(day) + bucket * BUCKET_MINUTES * minute_ns
-            self._lo, self._hi, self._answer = lo, lo + BUCKET_MINUTES * minute_ns, (day, bucket)
+        self._lo, self._hi, day, bucket = session_interval(ts_ns)
+        self._answer = (day, bucket)
         return self._answer
+
+
+def session_interval(ts_ns: int) -> tuple[int, int, date, int | None]:
+    """Return [lo, hi) in ns around a time over which `SessionClock.locate` gives one answer, and that answer
+    (New York date, session bucket or None): the bucket in session, else the minute."""
+    local = datetime.fromtimestamp(ts_ns // NS_PER_S, tz=UTC).astimezone(NEW_YORK)
+    where = session_bucket(ts_ns)
+    minute_ns = 60 * NS_PER_S
+    if where is None:
+        lo = ts_ns - ts_ns % minute_ns
+        return lo, lo + minute_ns, local.date(), None
+    day, bucket = where
+    lo = open_ns(day) + bucket * BUCKET_MINUTES * minute_ns
+    return lo, lo + BUCKET_MINUTES * minute_ns, day, bucket
 
 
 def window_start(as_of: date, calendar_days: int) -> date:

@@ -39,8 +39,9 @@ from events.symbology import parse_occ, underlying_for_root
 from events.units import NS_PER_S
 from operators.construct import Constructor
 from operators.nbbo_join import band_bp
+from operators.packet_context import min_hit_premium_cents
 from operators.underlying_price import IMPLIED_REFRESH_NS
-from operators.volume_baselines import SessionClock
+from operators.volume_baselines import SessionClock, session_interval
 
 try:
     from operators.kernel._native import EquitiesKernel, OptionsKernel, runs_by_key, scan_stream
@@ -70,6 +71,7 @@ __all__ = [
     "new_options_kernel",
     "runs_by_key",
     "scan_stream",
+    "session_of",
 ]
 
 _PACKET: Final = Constructor(Packet)
@@ -91,6 +93,12 @@ def new_options_kernel(config: OptionsConfig) -> OptionsKernel:
         config.block_min_contracts,
         config.block_min_premium_cents,
         config.default_multiplier,
+        (
+            config.rolling_window,
+            config.z_min_samples,
+            config.structure_min_leg_contracts,
+            min_hit_premium_cents(config),
+        ),
     )
 
 
@@ -104,6 +112,12 @@ def day_of(ts_ns: int) -> tuple[int, int]:
     day = _CLOCK.locate(ts_ns)[0]
     midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK)
     return day.toordinal(), int(midnight.timestamp()) * NS_PER_S
+
+
+def session_of(ts_ns: int) -> tuple[int, int, int, int]:
+    """[lo, hi) around a time with its (New York date ordinal, session bucket or -1) (`session_interval`)."""
+    lo, hi, day, bucket = session_interval(ts_ns)
+    return lo, hi, day.toordinal(), -1 if bucket is None else bucket
 
 
 def occ_fields(symbol: str) -> tuple[str, int, str, int, str] | None:

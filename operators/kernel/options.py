@@ -14,10 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
 from events.models import AnyEvent, Packet
-from operators.kernel import AVAILABLE, OptionsHooks, new_options_kernel
+from operators.baselines import RollingWindow, Stats, z_score
+from operators.kernel import AVAILABLE, OptionsHooks, new_options_kernel, session_of
 from operators.options_engine import OptionsEngine, OptionsOutput
+from operators.packet_context import PacketContext
+from operators.repeated_hits import RepeatedHits
 from operators.tape_engine import NEVER
 
 if TYPE_CHECKING:
@@ -52,6 +56,91 @@ class _KernelPackets:
         return records
 
 
+Moments = tuple[int, int, int]
+"""A window's (count, sum, sum of squares) before the packet."""
+Seen = tuple[float | None, tuple[Moments, Moments] | None, int, int | None, int | None]
+"""The kernel's context of a packet: (usual size, (premium, size) window moments when it can matter, day volume,
+bucket volume, bucket)."""
+
+
+class _KernelContexts:
+    """`PacketContexts` with its windows and volumes in the kernel (`context.rs`): one call per packet counts it
+    and hands back what a classifier or the structure leg rule reads, only for the packets that can use it.
+    Reference data (open interest, volume baselines) and the repeated-hits runs stay here; z-scores are computed
+    here from the kernel's exact moments (`baselines.z_score`), so the floats are the reference's. The call is
+    made where the reference counts the packet, so an expired contract forgotten in between is forgotten in the
+    same place."""
+
+    __slots__ = ("_context_of", "_kernel", "_min_samples", "open_interest", "repeats", "volume_baselines")
+
+    def __init__(self, kernel: OptionsKernel, config: OptionsConfig) -> None:
+        self._kernel = kernel
+        self._context_of = kernel.packet_context
+        self._min_samples = config.z_min_samples
+        self.repeats = RepeatedHits.from_config(config)
+        self.open_interest: dict[str, int] = {}
+        self.volume_baselines: dict[str, VolumeBaseline] = {}
+
+    def on_packet(self, packet: Packet) -> tuple[PacketContext | None, float | None]:
+        """`PacketContexts.on_packet`: count a closed packet; return its context (None when it cannot matter)
+        and its contract's usual packet size before it (None unless it may be a leg)."""
+        fields = packet.__dict__
+        seen: Seen | None = self._context_of(
+            fields["symbol"], fields["underlying"], fields["premium_cents"], fields["size_contracts"],
+            fields["ts_event"], session_of,
+        )  # fmt: skip
+        run = self.repeats.step(packet)
+        if seen is None:  # it can neither matter nor be a leg
+            return None, None
+        usual_size, scores, day_volume, bucket_volume, bucket = seen
+        if scores is None:
+            return None, usual_size
+        (count, total, total_sq), (size_count, size_total, size_sq) = scores
+        min_samples = self._min_samples
+        symbol = fields["symbol"]
+        bucket_baseline: float | None = None
+        if bucket is not None:
+            history = self.volume_baselines.get(symbol)
+            if history is not None:
+                bucket_baseline = history.bucket_volume_mean[bucket]
+        ctx = PacketContext(
+            premium_z=z_score(fields["premium_cents"], count, total, total_sq, min_samples),
+            size_z=z_score(fields["size_contracts"], size_count, size_total, size_sq, min_samples),
+            open_interest_contracts=self.open_interest.get(symbol),
+            day_volume_contracts=day_volume,
+            bucket_volume_contracts=bucket_volume,
+            bucket_baseline_contracts=bucket_baseline,
+            repeat_run=run,
+        )
+        return ctx, usual_size
+
+    def stats(self, key: str, metric: str) -> Stats | None:
+        """`PacketContexts.stats`, from the kernel's window."""
+        values = self._kernel.window_values(key, metric)
+        if values is None:
+            return None
+        window = RollingWindow(max(1, len(values)))
+        for value in values:
+            window.add(value)
+        return window.stats()
+
+    def forget(self, symbol: str) -> None:
+        self._kernel.forget_contract(symbol)
+        self.repeats.forget(symbol)
+        self.open_interest.pop(symbol, None)
+        self.volume_baselines.pop(symbol, None)
+
+    def state_counts(self) -> dict[str, int]:
+        contracts, underlyings = self._kernel.context_counts()
+        return {
+            "contracts": contracts,
+            "underlying_windows": underlyings,
+            "repeat_runs": len(self.repeats),
+            "open_interest": len(self.open_interest),
+            "volume_baselines": len(self.volume_baselines),
+        }
+
+
 class NativeOptionsEngine(OptionsEngine):
     """`OptionsEngine` whose per-print stages run in the kernel (module docstring)."""
 
@@ -59,6 +148,7 @@ class NativeOptionsEngine(OptionsEngine):
         super().__init__(config)
         self.kernel: OptionsKernel = new_options_kernel(config)
         self.packets = _KernelPackets(self)  # type: ignore[assignment]
+        self.contexts = _KernelContexts(self.kernel, config)  # type: ignore[assignment]
 
     def hooks(self) -> OptionsHooks:
         """The hooks of one kernel call."""

@@ -16,12 +16,14 @@
 //! Packet field dict to copy and `scheduled_ids` the set of scheduled events' ids.
 
 mod book;
+mod context;
 mod equities;
 mod runs;
 mod underlying;
 
 use blake2::digest::{Update, VariableOutput};
 use blake2::Blake2bVar;
+use context::{Contexts, Seen};
 use book::{Book, Quote, CROSSED, MISSING, SIDE_BUY, SIDE_SELL, SIDE_UNKNOWN, STALE};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::intern;
@@ -118,8 +120,12 @@ struct State {
     deadlines: BinaryHeap<Reverse<(i64, String, u64)>>,
     multipliers: HashMap<String, i64>,
     versions: u64,
+    contexts: Contexts,
     #[serde(skip)]
     contract_fields: HashMap<String, ContractFields>,
+    /// The session interval last located: [lo, hi) -> (New York date ordinal, session bucket or -1).
+    #[serde(skip)]
+    session: (i64, i64, i32, i32),
 }
 
 struct Hooks<'py> {
@@ -334,9 +340,11 @@ pub(crate) fn notional_cents(raw: i128) -> i128 {
 }
 
 impl State {
-    fn new(params: Params) -> Self {
+    fn new(params: Params, contexts: Contexts) -> Self {
         let lag = params.lag_ns;
         State {
+            contexts,
+            session: (0, 0, 0, -1),
             book: Book::new(params.max_age_ns),
             under: Underlying::new(params.parity_window_ns, params.refresh_ns),
             params,
@@ -625,6 +633,16 @@ impl State {
         cx.out.append(packet)
     }
 
+    /// (New York date ordinal, session bucket or -1) of a time (`SessionClock.locate`, one call per interval).
+    fn locate(&mut self, ts: i64, session: &Bound<'_, PyAny>) -> PyResult<(i32, i32)> {
+        let (lo, hi, day, bucket) = self.session;
+        if lo <= ts && ts < hi {
+            return Ok((day, bucket));
+        }
+        self.session = session.call1((ts,))?.extract()?;
+        Ok((self.session.2, self.session.3))
+    }
+
     /// `packets._build_many` (its one-print path `_build_single` computes the same).
     fn build<'py>(
         &self,
@@ -848,9 +866,14 @@ impl OptionsKernel {
         block_min_contracts: i64,
         block_min_premium_cents: i64,
         default_multiplier: i64,
+        context: (usize, usize, i64, i64),
     ) -> PyResult<Self> {
         if refresh_ns <= 0 {
             return Err(PyValueError::new_err("refresh_ns must be positive"));
+        }
+        let (rolling_window, min_samples, leg_floor, hit_floor_cents) = context;
+        if rolling_window == 0 {
+            return Err(PyValueError::new_err("the rolling window must hold at least one value"));
         }
         let params = Params {
             lag_ns,
@@ -865,7 +888,8 @@ impl OptionsKernel {
             block_min_premium_cents,
             default_multiplier,
         };
-        Ok(OptionsKernel { s: State::new(params), dates: HashMap::new(), strings: HashMap::new() })
+        let contexts = Contexts::new(rolling_window, min_samples, leg_floor, hit_floor_cents);
+        Ok(OptionsKernel { s: State::new(params, contexts), dates: HashMap::new(), strings: HashMap::new() })
     }
 
     /// Consume a batch of raw events in order; return the records (module docs).
@@ -984,7 +1008,7 @@ impl OptionsKernel {
     }
 
     #[allow(clippy::type_complexity)]
-    fn __getnewargs__(&self) -> (i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64) {
+    fn __getnewargs__(&self) -> (i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64, (usize, usize, i64, i64)) {
         let p = &self.s.params;
         (
             p.lag_ns,
@@ -998,8 +1022,55 @@ impl OptionsKernel {
             p.block_min_contracts,
             p.block_min_premium_cents,
             p.default_multiplier,
+            self.s.contexts.params(),
         )
     }
+
+    /// Count a closed packet in its contract's and underlying's context (`PacketContexts.on_packet`, the
+    /// windows and volumes); return what Python needs of it, or None when the packet can neither matter nor be a
+    /// structure leg. `session(ts)` locates a time (`operators.kernel.session_of`), called once per interval.
+    #[allow(clippy::too_many_arguments)]
+    fn packet_context<'py>(
+        &mut self,
+        py: Python<'py>,
+        symbol: &str,
+        underlying: &str,
+        premium_cents: i64,
+        size_contracts: i64,
+        ts_event: i64,
+        session: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let (day, bucket) = self.s.locate(ts_event, session)?;
+        match self.s.contexts.on_packet(symbol, underlying, premium_cents, size_contracts, day, bucket) {
+            Some(seen) => Ok(Some(seen_record(py, seen)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Drop an expired contract's packet-context state (`PacketContexts.forget`).
+    fn forget_contract(&mut self, symbol: &str) {
+        self.s.contexts.forget(symbol);
+    }
+
+    /// (contracts, underlyings) with packet-context state.
+    fn context_counts(&self) -> (usize, usize) {
+        (self.s.contexts.contract_count(), self.s.contexts.underlying_count())
+    }
+
+    /// A rolling window's values, oldest first: a contract's `premium` or `size`, an underlying's `premium`.
+    fn window_values(&self, key: &str, metric: &str) -> Option<Vec<i64>> {
+        self.s.contexts.values(key, metric)
+    }
+}
+
+/// A packet's context for Python: (usual size, ((premium moments), (size moments)) or None, day volume, bucket
+/// volume, bucket), moments being (count, sum, sum of squares).
+fn seen_record(py: Python<'_>, seen: Seen) -> PyResult<Bound<'_, PyTuple>> {
+    let scores = match seen.scores {
+        Some((premium, size)) => Some((premium, size).into_pyobject(py)?.into_any()),
+        None => None,
+    };
+    (seen.usual_size, scores, seen.day_volume, seen.bucket_volume, seen.bucket).into_pyobject(py)
 }
 
 #[pymodule]
