@@ -12,6 +12,7 @@ replay gives the same events with the same ids.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from events.config import OptionsConfig
@@ -352,7 +353,13 @@ class FlowContextTracker:
         return self._build(underlying, state, window)
 
     def _build(self, underlying: str, state: _Underlying, window: _Window) -> FlowContext:
-        s = state.sums(window)
+        return self.build(underlying, window.label, window.length_ns, state.end_ns, state.last_packet_id,
+                          state.sums(window))  # fmt: skip
+
+    def build(
+        self, underlying: str, label: str, window_ns: int, end_ns: int, last_packet_id: str, s: Sequence[int]
+    ) -> FlowContext:
+        """The event of one window of `underlying` ending at `end_ns`, from its sums (`FIELDS` order)."""
         calls, puts = s[_I["call_volume_contracts"]], s[_I["put_volume_contracts"]]
         call_premium, put_premium = s[_I["call_premium_cents"]], s[_I["put_premium_cents"]]
         bullish, bearish = s[_I["bullish_premium_cents"]], s[_I["bearish_premium_cents"]]
@@ -368,11 +375,11 @@ class FlowContextTracker:
         sweep_share = s[_I["sweep_contracts"]] / volume if volume else 0.0
         sums = dict(zip(FIELDS, s, strict=True))
         return FlowContext(
-            id=derived_event_id("flow_context", (underlying, window.label, str(state.end_ns), state.last_packet_id)),
-            ts_event=state.end_ns,
+            id=derived_event_id("flow_context", (underlying, label, str(end_ns), last_packet_id)),
+            ts_event=end_ns,
             underlying=underlying,
-            window_label=window.label,
-            window_ns=window.length_ns,
+            window_label=label,
+            window_ns=window_ns,
             **sums,
             put_call_volume_ratio=round(puts / calls, 6) if calls else None,
             put_call_premium_ratio=round(put_premium / call_premium, 6) if call_premium else None,

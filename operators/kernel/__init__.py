@@ -37,7 +37,9 @@ from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, EquityTrade, Packet
 from events.symbology import parse_occ, underlying_for_root
 from events.units import NS_PER_S
+from operators.classifiers.common import POOR_QUOTES_COVERAGE
 from operators.construct import Constructor
+from operators.flow_context import COMPACT_MIN_ENTRIES
 from operators.nbbo_join import band_bp
 from operators.packet_context import min_hit_premium_cents
 from operators.underlying_price import IMPLIED_REFRESH_NS
@@ -81,7 +83,7 @@ _CLOCK: Final = SessionClock()
 
 def new_options_kernel(config: OptionsConfig) -> OptionsKernel:
     """A kernel with the options engine's settings."""
-    return OptionsKernel(
+    kernel = OptionsKernel(
         config.watermark_lag_ns,
         config.nbbo_max_age_ns,
         band_bp(config.at_side_band),
@@ -100,6 +102,14 @@ def new_options_kernel(config: OptionsConfig) -> OptionsKernel:
             min_hit_premium_cents(config),
         ),
     )
+    kernel.set_flow(
+        [length for _, length in config.flow_context_window_ns],
+        config.flow_context_emit_ns,
+        COMPACT_MIN_ENTRIES,
+        config.flow_context_large_premium_cents,
+        POOR_QUOTES_COVERAGE,
+    )
+    return kernel
 
 
 def new_equities_kernel(config: EquitiesConfig) -> EquitiesKernel:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
-from events.models import AnyEvent, Packet
+from events.models import AnyEvent, FlowContext, Packet
 from operators.baselines import RollingWindow, Stats, z_score
+from operators.flow_context import FlowContextTracker
 from operators.kernel import AVAILABLE, OptionsHooks, new_options_kernel, session_of
 from operators.options_engine import OptionsEngine, OptionsOutput
 from operators.packet_context import PacketContext
@@ -141,6 +142,51 @@ class _KernelContexts:
         }
 
 
+Report = tuple[str, int, int, str, list[int]]
+"""A flow-context window's report from the kernel: (underlying, window index, end ns, last packet id, sums)."""
+
+
+class _KernelFlowContext(FlowContextTracker):
+    """`FlowContextTracker` with its windows in the kernel (`flow.rs`): the kernel keeps every packet's
+    contribution and each window's sums, and reports a window when the tracker would; the event is built here
+    (`FlowContextTracker.build`), so it is the reference's own."""
+
+    __slots__ = ("_kernel", "_labels", "_lengths")
+
+    def __init__(self, kernel: OptionsKernel, config: OptionsConfig) -> None:
+        super().__init__(config)
+        self._kernel = kernel
+        self._labels = [label for label, _ in config.flow_context_window_ns]
+        self._lengths = [length for _, length in config.flow_context_window_ns]
+
+    def on_packet(self, packet: Packet) -> list[FlowContext]:
+        return self._built(self._kernel.flow_packet(packet))
+
+    def advance(self, watermark_ns: int) -> list[FlowContext]:
+        return self._built(self._kernel.flow_advance(watermark_ns))
+
+    def flush(self) -> list[FlowContext]:
+        return self._built(self._kernel.flow_flush())
+
+    def next_change_ns(self) -> int | None:
+        return self._kernel.flow_next_change_ns()
+
+    def current(self, underlying: str) -> list[FlowContext]:
+        return self._built(self._kernel.flow_current(underlying))
+
+    def entry_count(self) -> int:
+        return self._kernel.flow_entry_count()
+
+    def late_packets(self, underlying: str) -> dict[str, int]:
+        return dict(zip(self._labels, self._kernel.flow_late_packets(underlying), strict=False))
+
+    def _built(self, reports: list[Report]) -> list[FlowContext]:
+        if not reports:
+            return []
+        labels, lengths, build = self._labels, self._lengths, self.build
+        return [build(u, labels[w], lengths[w], end, last_id, sums) for u, w, end, last_id, sums in reports]
+
+
 class NativeOptionsEngine(OptionsEngine):
     """`OptionsEngine` whose per-print stages run in the kernel (module docstring)."""
 
@@ -149,6 +195,7 @@ class NativeOptionsEngine(OptionsEngine):
         self.kernel: OptionsKernel = new_options_kernel(config)
         self.packets = _KernelPackets(self)  # type: ignore[assignment]
         self.contexts = _KernelContexts(self.kernel, config)  # type: ignore[assignment]
+        self.context = _KernelFlowContext(self.kernel, config)
 
     def hooks(self) -> OptionsHooks:
         """The hooks of one kernel call."""

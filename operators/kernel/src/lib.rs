@@ -17,6 +17,7 @@
 
 mod book;
 mod context;
+mod flow;
 mod equities;
 mod runs;
 mod underlying;
@@ -24,6 +25,7 @@ mod underlying;
 use blake2::digest::{Update, VariableOutput};
 use blake2::Blake2bVar;
 use context::{Contexts, Seen};
+use flow::{Contribution, FlowContexts, Report, FIELDS};
 use book::{Book, Quote, CROSSED, MISSING, SIDE_BUY, SIDE_SELL, SIDE_UNKNOWN, STALE};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::intern;
@@ -121,6 +123,7 @@ struct State {
     multipliers: HashMap<String, i64>,
     versions: u64,
     contexts: Contexts,
+    flow: FlowContexts,
     #[serde(skip)]
     contract_fields: HashMap<String, ContractFields>,
     /// The session interval last located: [lo, hi) -> (New York date ordinal, session bucket or -1).
@@ -344,6 +347,7 @@ impl State {
         let lag = params.lag_ns;
         State {
             contexts,
+            flow: FlowContexts::new(Vec::new(), 1, usize::MAX, i64::MAX, 0.0),
             session: (0, 0, 0, -1),
             book: Book::new(params.max_age_ns),
             under: Underlying::new(params.parity_window_ns, params.refresh_ns),
@@ -1047,6 +1051,72 @@ impl OptionsKernel {
         }
     }
 
+    /// Set the flow-context windows (lengths in ns, in the settings' order) and rules; once, before any packet.
+    fn set_flow(
+        &mut self,
+        lengths_ns: Vec<i64>,
+        emit_ns: i64,
+        compact_min: usize,
+        large_cents: i64,
+        poor_coverage: f64,
+    ) -> PyResult<()> {
+        if lengths_ns.is_empty() || lengths_ns.iter().any(|&l| l <= 0) || emit_ns <= 0 {
+            return Err(PyValueError::new_err("flow context needs windows of positive length and an emit interval"));
+        }
+        self.s.flow = FlowContexts::new(lengths_ns, emit_ns, compact_min, large_cents, poor_coverage);
+        Ok(())
+    }
+
+    /// `FlowContextTracker.on_packet`: add a closed packet (read from its fields) to its underlying's windows;
+    /// return the reports due now (`flow_report`).
+    fn flow_packet<'py>(&mut self, packet: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        let py = packet.py();
+        if !self.s.flow.is_set() {
+            return Err(PyValueError::new_err("set_flow was not called"));
+        }
+        let d = fields_of(packet)?;
+        let values = contribution(&d, self.s.flow.large_cents, self.s.flow.poor_coverage)?;
+        let underlying = item(&d, intern!(py, "underlying"))?;
+        let id = item(&d, intern!(py, "id"))?;
+        let reports = self.s.flow.on_packet(
+            underlying.downcast::<PyString>()?.to_str()?,
+            id.downcast::<PyString>()?.to_str()?,
+            int(&d, intern!(py, "ts_event"))?,
+            values,
+        );
+        reports_list(py, reports)
+    }
+
+    /// `FlowContextTracker.advance`.
+    fn flow_advance<'py>(&mut self, py: Python<'py>, watermark_ns: i64) -> PyResult<Bound<'py, PyList>> {
+        let reports = self.s.flow.advance(watermark_ns);
+        reports_list(py, reports)
+    }
+
+    /// `FlowContextTracker.flush`.
+    fn flow_flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let reports = self.s.flow.flush();
+        reports_list(py, reports)
+    }
+
+    /// `FlowContextTracker.current`.
+    fn flow_current<'py>(&mut self, py: Python<'py>, underlying: &str) -> PyResult<Bound<'py, PyList>> {
+        let reports = self.s.flow.current(underlying);
+        reports_list(py, reports)
+    }
+
+    fn flow_next_change_ns(&self) -> Option<i64> {
+        self.s.flow.next_change_ns()
+    }
+
+    fn flow_entry_count(&self) -> usize {
+        self.s.flow.entry_count()
+    }
+
+    fn flow_late_packets(&self, underlying: &str) -> Vec<u64> {
+        self.s.flow.late_packets(underlying)
+    }
+
     /// Drop an expired contract's packet-context state (`PacketContexts.forget`).
     fn forget_contract(&mut self, symbol: &str) {
         self.s.contexts.forget(symbol);
@@ -1061,6 +1131,66 @@ impl OptionsKernel {
     fn window_values(&self, key: &str, metric: &str) -> Option<Vec<i64>> {
         self.s.contexts.values(key, metric)
     }
+}
+
+/// `flow_context.contribution`: a packet's contribution to every sum of `flow_context.FIELDS`.
+fn contribution(d: &Bound<'_, PyDict>, large_cents: i64, poor_coverage: f64) -> PyResult<Contribution> {
+    let py = d.py();
+    let premium = int(d, intern!(py, "premium_cents"))?;
+    let size = int(d, intern!(py, "size_contracts"))?;
+    let right = item(d, intern!(py, "right"))?;
+    let call = right.downcast::<PyString>()?.to_str()? == "C";
+    let side_obj = item(d, intern!(py, "side"))?;
+    let side = side_obj.downcast::<PyString>()?.to_str()?;
+    let complex = int(d, intern!(py, "complex_prints"))?;
+    let coverage: f64 = item(d, intern!(py, "nbbo_coverage"))?.extract()?;
+    let directional = complex == 0 && side != "unknown" && coverage >= poor_coverage;
+    let bullish = directional && (side == "buy") == call;
+    let bearish = directional && !bullish;
+    let sizes_obj = item(d, intern!(py, "placement_sizes"))?;
+    let sizes = sizes_obj.downcast::<PyDict>()?;
+    let size_at = |name: &Bound<'_, PyString>| -> PyResult<i64> {
+        match sizes.get_item(name)? {
+            Some(v) => v.extract(),
+            None => Ok(0),
+        }
+    };
+    let at_touch = size_at(intern!(py, "AA"))? + size_at(intern!(py, "A"))? + size_at(intern!(py, "B"))?
+        + size_at(intern!(py, "BB"))?;
+    let kind_obj = item(d, intern!(py, "kind"))?;
+    let kind = kind_obj.downcast::<PyString>()?.to_str()?;
+    let (sweep, block) = (kind == "sweep", kind == "block");
+    let pick = |yes: bool, value: i64| if yes { value } else { 0 };
+    let values: Contribution = [
+        1,
+        pick(call, size),
+        pick(!call, size),
+        pick(call, premium),
+        pick(!call, premium),
+        pick(side == "buy", premium),
+        pick(side == "sell", premium),
+        pick(bullish, premium),
+        pick(bearish, premium),
+        pick(complex > 0, premium),
+        sweep as i64,
+        block as i64,
+        at_touch,
+        at_touch + size_at(intern!(py, "MID"))?,
+        pick(sweep, size),
+        pick(block || premium >= large_cents, premium),
+    ];
+    debug_assert_eq!(values.len(), FIELDS);
+    Ok(values)
+}
+
+/// Reports for Python: `[(underlying, window index, end ns, last packet id, [sums...]), ...]`.
+fn reports_list(py: Python<'_>, reports: Vec<Report>) -> PyResult<Bound<'_, PyList>> {
+    let out = PyList::empty(py);
+    for (underlying, window, end, last_id, sums) in reports {
+        let sums = PyList::new(py, sums.iter())?;
+        out.append((underlying, window, end, last_id, sums))?;
+    }
+    Ok(out)
 }
 
 /// A packet's context for Python: (usual size, ((premium moments), (size moments)) or None, day volume, bucket
