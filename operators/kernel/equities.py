@@ -8,8 +8,8 @@ tape and any batching (tests/operators/kernel).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from events.config import EquitiesConfig
 from events.models import AnyEvent, EquityTrade
@@ -70,10 +70,19 @@ class NativeEquitiesEngine(EquitiesEngine):
         return out
 
     def _consume(self, events: Sequence[AnyEvent], out: list[EquitiesOutput]) -> None:
-        self._act(self.kernel.consume(events, self.hooks()), out)
+        self._act(self._records(self.kernel.consume, events, out=out), out)
 
     def _drain(self, out: list[EquitiesOutput]) -> None:
-        self._act(self.kernel.drain(self.hooks()), out)
+        self._act(self._records(self.kernel.drain, out=out), out)
+
+    def _records(self, call: Callable[..., list[object]], *args: Any, out: list[EquitiesOutput]) -> list[object]:
+        """The records of one kernel call. When it raises part-way (a value the kernel cannot take: see
+        `flows.engine_guard`), it has already moved past the records it made before: act on those, then raise."""
+        try:
+            return call(*args, self.hooks())
+        except Exception as exc:
+            self._act(getattr(exc, "kernel_records", []), out)
+            raise
 
     def _act(self, records: list[object], out: list[EquitiesOutput]) -> None:
         """Act on the kernel's records in order: each trade as the reference does after its join."""

@@ -11,8 +11,8 @@ built, else the reference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
@@ -235,10 +235,19 @@ class NativeOptionsEngine(OptionsEngine):
     # ---------------------------------------------------------------------------------- internals
 
     def _consume(self, events: Sequence[AnyEvent], out: list[OptionsOutput]) -> None:
-        self._act(self.kernel.consume(events, self.hooks()), out)
+        self._act(self._records(self.kernel.consume, events, out=out), out)
 
     def _drain(self, out: list[OptionsOutput]) -> None:
-        self._act(self.kernel.drain(self.hooks()), out)
+        self._act(self._records(self.kernel.drain, out=out), out)
+
+    def _records(self, call: Callable[..., list[object]], *args: Any, out: list[OptionsOutput]) -> list[object]:
+        """The records of one kernel call. When it raises part-way (a value the kernel cannot take: see
+        `flows.engine_guard`), it has already moved past the records it made before: act on those, then raise."""
+        try:
+            return call(*args, self.hooks())
+        except Exception as exc:
+            self._act(getattr(exc, "kernel_records", []), out)
+            raise
 
     def _on_watermark(self, out: list[OptionsOutput]) -> None:
         self._act(self.kernel.close_due(self.hooks()), out)

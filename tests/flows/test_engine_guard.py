@@ -9,6 +9,7 @@ import pytest
 from events.models import AnyEvent, DeadLetter, DerivedEvent, OptionPrint
 from flows.engine_guard import ENGINE_ERROR
 from flows.replay import run_events
+from operators.kernel import AVAILABLE as KERNEL_AVAILABLE
 from operators.options_engine import OptionsEngine
 from tests.factories import PUT, trade
 from tests.flows.tapes import two_underlying_tape
@@ -91,3 +92,27 @@ def test_every_poisoned_print_is_dead_lettered_once_on_two_workers(monkeypatch: 
     assert _ids(run_events(lambda: tape, workers=2, batch_size=2, dead_letters=letters)) == expected
     assert sorted(i for i in poisoned for letter in letters if i in letter.payload) == sorted(poisoned)
     assert len(letters) == len(poisoned)
+
+
+@pytest.mark.skipif(not KERNEL_AVAILABLE, reason="the kernel is not built")
+@pytest.mark.parametrize("batch_size", [1, 3, 4096])
+@pytest.mark.parametrize("which", [0, 5, -1], ids=["first", "middle", "last"])
+def test_what_the_kernel_made_before_it_raised_is_kept(
+    monkeypatch: pytest.MonkeyPatch, batch_size: int, which: int
+) -> None:
+    """The compiled kernel raises on a value it cannot take (a size past 64 bits, which validation refuses at
+    the edge: built here without it). The records it made earlier in the same call are acted on, not lost: the
+    outputs are those of the tape without that print."""
+    monkeypatch.setenv("FLOWTAPE_KERNEL", "native")
+    tape = two_underlying_tape()
+    poisoned = _prints(tape)[which]
+    huge = poisoned.model_copy(update={"size_contracts": 2**64})
+    with_huge = [huge if e.id == poisoned.id else e for e in tape]
+    without = [e for e in tape if e.id != poisoned.id]
+    expected = _ids(run_events(lambda: without, batch_size=batch_size))
+    assert expected["flow.packets"], "the tape closes packets"
+    letters: list[DeadLetter] = []
+    derived = run_events(lambda: with_huge, batch_size=batch_size, dead_letters=letters)
+    assert _ids(derived) == expected
+    assert [(letter.error, letter.key) for letter in letters] == [(ENGINE_ERROR, poisoned.underlying)]
+    assert letters[0].reason.startswith("OverflowError")

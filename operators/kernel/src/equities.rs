@@ -300,7 +300,9 @@ impl EquitiesKernel {
             scheduled_ids: hooks.getattr(intern!(py, "scheduled_ids"))?.downcast_into::<PySet>()?,
             out: PyList::empty(py),
         };
-        body(&mut self.s, &h)?;
+        if let Err(err) = body(&mut self.s, &h) {
+            return Err(crate::with_records(py, err, &h.out));
+        }
         Ok(h.out)
     }
 }

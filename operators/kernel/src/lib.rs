@@ -849,7 +849,9 @@ impl OptionsKernel {
         let hooks = Hooks::of(hooks)?;
         let out = PyList::empty(hooks.py);
         let mut cx = Ctx { hooks: &hooks, dates: &mut self.dates, strings: &mut self.strings, out: &out };
-        body(&mut self.s, &mut cx)?;
+        if let Err(err) = body(&mut self.s, &mut cx) {
+            return Err(with_records(hooks.py, err, &out));
+        }
         Ok(out)
     }
 }
@@ -1131,6 +1133,14 @@ impl OptionsKernel {
     fn window_values(&self, key: &str, metric: &str) -> Option<Vec<i64>> {
         self.s.contexts.values(key, metric)
     }
+}
+
+/// An error raised part-way through a call, carrying the records the call made before it (`kernel_records`):
+/// the kernel's state has moved past them, so the engine acts on them before it hands the error on.
+pub(crate) fn with_records(py: Python<'_>, err: PyErr, out: &Bound<'_, PyList>) -> PyErr {
+    // An exception without a __dict__ (none the kernel raises) keeps its records to itself.
+    let _ = err.value(py).setattr(intern!(py, "kernel_records"), out);
+    err
 }
 
 /// `flow_context.contribution`: a packet's contribution to every sum of `flow_context.FIELDS`.
