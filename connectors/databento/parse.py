@@ -138,15 +138,18 @@ class SymbolMap:
     resolves files requested with parent symbology (`AAPL.OPT`), whose metadata never names the contracts.
     """
 
-    __slots__ = ("_definitions", "_intervals")
+    __slots__ = ("_definitions", "_intervals", "version")
 
     def __init__(self) -> None:
         self._intervals: dict[int, list[tuple[int, int, str]]] = {}
         self._definitions: dict[int, InstrumentInfo] = {}
+        self.version = 0
+        """Bumped by every change, so what is cached from the map can tell it is still right."""
 
     def insert(self, instrument_id: int, symbol: str, start_ns: int = 0, end_ns: int = _MAX_TS) -> None:
         """Map `instrument_id` to `symbol` for `start_ns <= ts < end_ns`; later inserts win on overlap."""
         self._intervals.setdefault(instrument_id, []).append((start_ns, end_ns, symbol))
+        self.version += 1
 
     def insert_metadata(self, metadata: Metadata) -> int:
         """Insert the metadata's mappings when one side is the raw symbol; return the intervals inserted."""
@@ -195,6 +198,7 @@ class SymbolMap:
         multiplier = msg.contract_multiplier if 0 < msg.contract_multiplier < _UNDEF_I32 else None
         underlying = msg.underlying.strip() or None
         self._definitions[msg.instrument_id] = InstrumentInfo(symbol, underlying, multiplier)
+        self.version += 1
 
     def observe(self, record: DBNRecord) -> None:
         """Learn from a record that names instruments (symbol mapping, definition); ignore any other."""
@@ -212,6 +216,20 @@ class SymbolMap:
                     return symbol
         info = self._definitions.get(instrument_id)
         return info.symbol if info is not None else None
+
+    def interval(self, instrument_id: int, ts_ns: int) -> tuple[int, int]:
+        """Return [lo, hi) around `ts_ns` over which `resolve(instrument_id, ts)` gives one answer: the mapping
+        interval in force (the later inserted winning), or the gap between intervals it falls in."""
+        lo, hi = 0, _MAX_TS
+        for start, end, _ in reversed(self._intervals.get(instrument_id, ())):
+            if start <= ts_ns < end:
+                return max(lo, start), min(hi, end)
+            # An interval not in force narrows the span to the side of `ts_ns` it lies on (it may win there).
+            if end <= ts_ns:
+                lo = max(lo, end)
+            elif start > ts_ns:
+                hi = min(hi, start)
+        return lo, hi
 
     def definition(self, instrument_id: int) -> InstrumentInfo | None:
         """Return what a definition said about `instrument_id`, if one was seen."""
@@ -237,6 +255,8 @@ class ParseContext:
     schema: str | None = None
     symbols: SymbolMap = field(default_factory=SymbolMap)
     is_options: bool = field(init=False)
+    contracts: dict[int, tuple[int, int, int, _Contract | str]] = field(default_factory=dict, init=False)
+    """instrument_id -> (symbol map version, ts_lo, ts_hi, what `_contract` gave for times in [lo, hi))."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "is_options", self.dataset.startswith("OPRA."))
@@ -359,10 +379,24 @@ def _symbol_ts(record: DBNRecord) -> int:
 
 
 def _contract(record: DBNRecord, ctx: ParseContext) -> _Contract | str:
-    raw = ctx.symbols.resolve(record.instrument_id, _symbol_ts(record))
+    # Cached per instrument for the mapping interval the time falls in, while the symbol map is unchanged: the
+    # answer depends on nothing else.
+    instrument_id, ts = record.instrument_id, _symbol_ts(record)
+    cached = ctx.contracts.get(instrument_id)
+    version = ctx.symbols.version
+    if cached is not None and cached[0] == version and cached[1] <= ts < cached[2]:
+        return cached[3]
+    found = _resolve_contract(instrument_id, ts, ctx)
+    lo, hi = ctx.symbols.interval(instrument_id, ts)
+    ctx.contracts[instrument_id] = (version, lo, hi, found)
+    return found
+
+
+def _resolve_contract(instrument_id: int, ts: int, ctx: ParseContext) -> _Contract | str:
+    raw = ctx.symbols.resolve(instrument_id, ts)
     if raw is None:
         return Skip.UNRESOLVED_SYMBOL
-    info = ctx.symbols.definition(record.instrument_id)
+    info = ctx.symbols.definition(instrument_id)
     if info is not None and info.symbol == raw.strip():
         contract = _option_contract(raw, info.underlying, info.multiplier)
     else:

@@ -7,6 +7,8 @@ from datetime import date
 
 import databento_dbn as dbn
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectors.databento.parse import (
     OccurrenceCounter,
@@ -579,3 +581,35 @@ def test_symbol_map_takes_in_stream_mappings_and_later_inserts_win() -> None:
     symbols.observe(mapping)
     assert symbols.resolve(IID, T0) == OSI
     assert symbols.resolve(IID, T0 - 1) == "OLD"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    intervals=st.lists(st.tuples(st.integers(0, 50), st.integers(1, 30), st.sampled_from(["A", "B", "C"])), max_size=6),
+    ts=st.integers(0, 90),
+    probes=st.lists(st.integers(0, 90), max_size=20),
+)
+def test_the_interval_around_a_time_resolves_to_one_symbol(
+    intervals: list[tuple[int, int, str]], ts: int, probes: list[int]
+) -> None:
+    """What `_contract` caches per instrument holds over the interval `SymbolMap.interval` gives: every time in it
+    resolves to the symbol the time itself resolves to, whatever the overlaps and the order of inserts."""
+    symbols = SymbolMap()
+    for start, length, symbol in intervals:
+        symbols.insert(7, symbol, start, start + length)
+    lo, hi = symbols.interval(7, ts)
+    assert lo <= ts < hi
+    for t in probes:
+        if lo <= t < hi:
+            assert symbols.resolve(7, t) == symbols.resolve(7, ts), (t, lo, hi)
+
+
+def test_a_cached_contract_follows_a_symbol_map_change() -> None:
+    """A mapping inserted mid-file (a live recording's SymbolMappingMsg) is seen by the next record of the id."""
+    ctx = ParseContext(dataset="OPRA.PILLAR", schema="trades")
+    ctx.symbols.insert(IID, "SPY   260320C00580000")
+    first = parse_record(trade(ts_event=T0), ctx)
+    ctx.symbols.insert(IID, "QQQ   260320P00400000", T0 + 1)
+    second = parse_record(trade(ts_event=T0 + 5, sequence=2), ctx)
+    assert [e.symbol for e in first.events] == ["SPY   260320C00580000"]  # type: ignore[attr-defined]
+    assert [e.symbol for e in second.events] == ["QQQ   260320P00400000"]  # type: ignore[attr-defined]
