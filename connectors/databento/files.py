@@ -161,7 +161,8 @@ def read_dbn(
             continue  # another partition's: occurrences are numbered per instrument, so skipping it changes none
         stats.records_read += 1
         parsed = parse_record(record, ctx, occurrence=occurrences.count(record))
-        stats.skipped.update(parsed.skipped)
+        if parsed.skipped:
+            stats.skipped.update(parsed.skipped)
         if not parsed.events:
             stats.records_without_events += 1
             continue

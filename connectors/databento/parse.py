@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import msgspec
 from databento_dbn import (
@@ -262,9 +262,9 @@ class ParseContext:
         object.__setattr__(self, "is_options", self.dataset.startswith("OPRA."))
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """The events a record produced, in emit order, and the reasons for any part that produced none."""
+class Parsed(NamedTuple):
+    """The events a record produced, in emit order, and the reasons for any part that produced none (a named
+    tuple: one per record, so cheap to make)."""
 
     events: tuple[RawEvent, ...] = ()
     skipped: tuple[str, ...] = ()
@@ -292,11 +292,12 @@ class OccurrenceCounter:
     def count(self, record: DBNRecord) -> int:
         """Return how many earlier records had the same identity as `record`."""
         # Interval snapshots are named by their interval end (see `_parse_snapshot`), other records by ts_event.
-        ts = record.ts_recv if isinstance(record, CBBOMsg | BBOMsg) else record.ts_event
+        # (The record classes are final: `type(...) is` is exact.)
+        kind: object = type(record)
+        ts = cast(CBBOMsg, record).ts_recv if kind is CBBOMsg or kind is BBOMsg else record.ts_event
         # A venue's trade is numbered among trades only, whether a `trades` or an `mbp-1`/`tbbo` record brings
         # it (OPRA blocks mix book updates and trades under one sequence): its id is then the same in each.
-        kind: object = type(record)
-        if isinstance(record, TradeMsg) or (isinstance(record, MBP1Msg) and _code(record.action) == "T"):
+        if kind is MBP1Msg and _code(cast(MBP1Msg, record).action) == "T":
             kind = TradeMsg
         key = (kind, record.publisher_id, record.instrument_id, ts, getattr(record, "sequence", 0))
         seen = self._seen.get(key, -1) + 1
