@@ -1,4 +1,5 @@
-"""The in-process dataflow shape shared by `flowtape demo`, `flowtape replay`, benchmarks and flow tests.
+"""The in-process dataflow shape shared by `flowtape demo`, `flowtape replay`, benchmarks and flow tests, and
+running it in-process (`run_into`, `run_events`).
 
 Same operators and steps as the Kafka flows (`flows.options` and `flows.equities` side by side); only the
 source and sinks differ.
@@ -7,17 +8,22 @@ source and sinks differ.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeGuard
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import Source
 from bytewax.outputs import DynamicSink
+from bytewax.testing import cluster_main, run_main
 
+from connectors.bytewax_io import CallbackSink, IterableSource
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, DeadLetter, DerivedEvent
+from events.topics import topic_for
 from flows.engine_steps import History, equities_engine, options_engine, split_dead_letters
+from flows.spool import sort_key
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +79,75 @@ def build_embedded_flow(
     for step_id, sink in derived_sinks.items():
         op.output(step_id, derived, sink)
     return flow
+
+
+def run_events(
+    events: Callable[[], Iterable[AnyEvent]],
+    *,
+    config: OptionsConfig | None = None,
+    workers: int = 1,
+    on_batch: Callable[[int], None] | None = None,
+    batch_size: int = 4096,
+    history: History | None = None,
+    run_options: bool = True,
+    run_equities: bool = True,
+    equities: EquitiesConfig | None = None,
+    dead_letters: list[DeadLetter] | None = None,
+) -> dict[str, list[DerivedEvent]]:
+    """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted
+    (`run_into` with the events held in memory: for tests and short inputs; a replay spools them).
+
+    `history`: volume baselines per underlying for the engines to start with. `dead_letters` receives the events
+    an engine raised on (`flows.engine_guard`), sorted by topic, key and payload (else they are logged).
+    """
+    collected: dict[str, list[DerivedEvent]] = defaultdict(list)
+
+    def collect(items: list[DerivedEvent]) -> None:
+        for item in items:
+            collected[topic_for(item.event_type)].append(item)
+
+    run_into(
+        events, collect, config=config, workers=workers, on_batch=on_batch, batch_size=batch_size, history=history,
+        run_options=run_options, run_equities=run_equities, equities=equities, dead_letters=dead_letters,
+    )  # fmt: skip
+    return {topic: sorted(items, key=sort_key) for topic, items in collected.items()}
+
+
+def run_into(
+    events: Callable[[], Iterable[AnyEvent]],
+    on_derived: Callable[[list[DerivedEvent]], None],
+    *,
+    config: OptionsConfig | None = None,
+    workers: int = 1,
+    on_batch: Callable[[int], None] | None = None,
+    batch_size: int = 4096,
+    history: History | None = None,
+    run_options: bool = True,
+    run_equities: bool = True,
+    equities: EquitiesConfig | None = None,
+    dead_letters: list[DeadLetter] | None = None,
+) -> None:
+    """Run events through the embedded flow on `workers` workers, handing each batch of derived events to
+    `on_derived` as the flow emits it (in no particular order); see `run_events` for the other arguments."""
+    letters: list[DeadLetter] = []
+
+    def collect_dead(items: list[DeadLetter]) -> None:
+        letters.extend(items)
+
+    source: IterableSource[AnyEvent] = IterableSource(events, batch_size=batch_size, on_batch=on_batch)
+    flow = build_embedded_flow(
+        source,
+        {"collect_derived": CallbackSink(on_derived)},
+        config=config,
+        history=history,
+        run_options=run_options,
+        run_equities=run_equities,
+        equities=equities,
+        dead_letter_sink=CallbackSink(collect_dead) if dead_letters is not None else None,
+    )
+    if workers <= 1:
+        run_main(flow)  # type: ignore[no-untyped-call]
+    else:
+        cluster_main(flow, [], 0, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
+    if dead_letters is not None:
+        dead_letters.extend(sorted(letters, key=lambda d: (d.topic, d.key or "", d.payload)))

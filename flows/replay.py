@@ -4,26 +4,30 @@ every derived topic as JSONL (sorted by ts_event, id, revision, so the same inpu
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bytewax.testing import cluster_main, run_main
-
-from connectors.bytewax_io import CallbackSink, IterableSource
-from events.config import EquitiesConfig, OptionsConfig
-from events.models import AnyEvent, DeadLetter, DerivedEvent
-from events.serde import to_json_line
-from events.topics import DERIVED_TOPICS, dlq, topic_for
-from flows.embedded import build_embedded_flow
-from flows.engine_steps import History
+from events.config import OptionsConfig
+from events.models import AnyEvent
+from events.topics import DERIVED_TOPICS
+from flows.embedded import run_events, run_into
 from flows.inputs import InputStats, balanced_slots, check_inputs, guarded, input_weights, read_inputs
-from flows.spool import Spool, sort_key
+from flows.spool import Spool, sort_key, write_lines, write_outputs
+
+__all__ = [
+    "ReplayResult",
+    "replay_files",
+    "replay_into",
+    "run_events",  # re-exported: the in-process run lives in `flows.embedded`
+    "run_into",
+    "sort_key",
+    "write_lines",  # re-exported: the output files are `flows.spool`'s
+    "write_outputs",
+]
 
 
 @dataclass(frozen=True)
@@ -45,78 +49,6 @@ class ReplayResult:
         return sum(self.events_in.values())
 
 
-def run_events(
-    events: Callable[[], Iterable[AnyEvent]],
-    *,
-    config: OptionsConfig | None = None,
-    workers: int = 1,
-    on_batch: Callable[[int], None] | None = None,
-    batch_size: int = 4096,
-    history: History | None = None,
-    run_options: bool = True,
-    run_equities: bool = True,
-    equities: EquitiesConfig | None = None,
-    dead_letters: list[DeadLetter] | None = None,
-) -> dict[str, list[DerivedEvent]]:
-    """Run events through the embedded flow on `workers` workers; return derived events per topic, sorted
-    (`run_into` with the events held in memory: for tests and short inputs; a replay spools them).
-
-    `history`: volume baselines per underlying for the engines to start with. `dead_letters` receives the events
-    an engine raised on (`flows.engine_guard`), sorted by topic, key and payload (else they are logged).
-    """
-    collected: dict[str, list[DerivedEvent]] = defaultdict(list)
-
-    def collect(items: list[DerivedEvent]) -> None:
-        for item in items:
-            collected[topic_for(item.event_type)].append(item)
-
-    run_into(
-        events, collect, config=config, workers=workers, on_batch=on_batch, batch_size=batch_size, history=history,
-        run_options=run_options, run_equities=run_equities, equities=equities, dead_letters=dead_letters,
-    )  # fmt: skip
-    return {topic: sorted(items, key=sort_key) for topic, items in collected.items()}
-
-
-def run_into(
-    events: Callable[[], Iterable[AnyEvent]],
-    on_derived: Callable[[list[DerivedEvent]], None],
-    *,
-    config: OptionsConfig | None = None,
-    workers: int = 1,
-    on_batch: Callable[[int], None] | None = None,
-    batch_size: int = 4096,
-    history: History | None = None,
-    run_options: bool = True,
-    run_equities: bool = True,
-    equities: EquitiesConfig | None = None,
-    dead_letters: list[DeadLetter] | None = None,
-) -> None:
-    """Run events through the embedded flow on `workers` workers, handing each batch of derived events to
-    `on_derived` as the flow emits it (in no particular order); see `run_events` for the other arguments."""
-    letters: list[DeadLetter] = []
-
-    def collect_dead(items: list[DeadLetter]) -> None:
-        letters.extend(items)
-
-    source: IterableSource[AnyEvent] = IterableSource(events, batch_size=batch_size, on_batch=on_batch)
-    flow = build_embedded_flow(
-        source,
-        {"collect_derived": CallbackSink(on_derived)},
-        config=config,
-        history=history,
-        run_options=run_options,
-        run_equities=run_equities,
-        equities=equities,
-        dead_letter_sink=CallbackSink(collect_dead) if dead_letters is not None else None,
-    )
-    if workers <= 1:
-        run_main(flow)  # type: ignore[no-untyped-call]
-    else:
-        cluster_main(flow, [], 0, worker_count_per_proc=workers)  # type: ignore[no-untyped-call]
-    if dead_letters is not None:
-        dead_letters.extend(sorted(letters, key=lambda d: (d.topic, d.key or "", d.payload)))
-
-
 def replay_into(
     out_dir: Path,
     events: Callable[[], Iterable[AnyEvent]],
@@ -134,57 +66,6 @@ def replay_into(
         if stats.error is not None:
             raise stats.error
         return write_lines(out_dir, {topic: spool.lines(topic) for topic in DERIVED_TOPICS}, stats, files)
-
-
-def write_outputs(
-    out_dir: Path,
-    derived: dict[str, list[DerivedEvent]],
-    stats: InputStats,
-    files: Sequence[Path] = (),
-) -> dict[str, int]:
-    """Write one JSONL file per derived topic (every topic, empty or not), dead letters and `summary.json`
-    (counts only: no timings, so the directory is byte-identical across runs); return the output counts.
-    """
-    lines = {topic: (to_json_line(item) for item in items) for topic, items in derived.items()}
-    return write_lines(out_dir, lines, stats, files)
-
-
-def write_lines(
-    out_dir: Path,
-    lines: Mapping[str, Iterable[str]],
-    stats: InputStats,
-    files: Sequence[Path] = (),
-) -> dict[str, int]:
-    """Write the outputs as `write_outputs` does, from each derived topic's JSON lines (no newlines) in order."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
-    for topic in DERIVED_TOPICS:
-        count = 0
-        with (out_dir / f"{topic}.jsonl").open("w", encoding="utf-8") as fh:
-            for line in lines.get(topic, ()):
-                fh.write(line)
-                fh.write("\n")
-                count += 1
-        counts[topic] = count
-    dead = out_dir / f"{dlq('replay.input')}.jsonl"
-    if stats.dead_letters:
-        with dead.open("w", encoding="utf-8") as fh:
-            for letter in stats.dead_letters:
-                fh.write(to_json_line(letter))
-                fh.write("\n")
-    elif dead.exists():
-        dead.unlink()
-    summary = {
-        "files": [str(p) for p in files],
-        "events_in": dict(sorted(stats.events_by_type.items())),
-        "events_out": counts,
-        "dead_letters": len(stats.dead_letters),
-        "dead_letters_by_error": stats.dead_letters_by_error,
-    }
-    if stats.notices:
-        summary["notices"] = stats.notices
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return counts
 
 
 def replay_files(

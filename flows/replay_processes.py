@@ -78,7 +78,7 @@ def _run_process(
 ) -> None:
     """Run partition `proc_id` of `processes`; write its sorted derived events, its input stats and its engines'
     dead letters to `part_dir`."""
-    from flows.replay import run_into
+    from flows.embedded import run_into
     from flows.spool import Spool
 
     stats = InputStats()
@@ -149,7 +149,7 @@ def replay_processes(
     `on_progress` is called with the number of input events read so far while the processes run. `slots`
     places keys on processes (`flows.inputs.balanced_slots`); keys not in it go by hash.
     """
-    from flows.replay import write_lines
+    from flows.spool import write_lines
 
     if processes < 1:
         raise ValueError(f"processes must be at least 1, got {processes}")

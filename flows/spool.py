@@ -1,4 +1,4 @@
-"""Derived events in replay order, in bounded memory: the output side of `flowtape replay`.
+"""Derived events in replay order, in bounded memory, and the output files: the output side of `flowtape replay`.
 
 A replay writes every derived topic sorted by (ts_event, id, revision), but derived events come out of the flow
 only roughly in that order (structures and alerts are decided after their packets, flow context flushes at the
@@ -15,13 +15,15 @@ A run file line is `<ts_event> <id> <revision>\\t<json>\\n`, the format of the p
 from __future__ import annotations
 
 import heapq
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from events.models import DerivedEvent
 from events.serde import to_json_line
-from events.topics import topic_for
+from events.topics import DERIVED_TOPICS, dlq, topic_for
+from flows.inputs import InputStats
 
 RUN_LINES = 200_000
 """Lines held in memory before they are sorted into run files (a few hundred MB at most)."""
@@ -122,3 +124,54 @@ def _first(row: tuple[_Key, str]) -> _Key:
 def _formatted(rows: Iterable[tuple[_Key, str]]) -> Iterator[str]:
     for (ts_event, event_id, revision), line in rows:
         yield f"{ts_event} {event_id} {revision}\t{line}\n"
+
+
+def write_outputs(
+    out_dir: Path,
+    derived: dict[str, list[DerivedEvent]],
+    stats: InputStats,
+    files: Sequence[Path] = (),
+) -> dict[str, int]:
+    """Write one JSONL file per derived topic (every topic, empty or not), dead letters and `summary.json`
+    (counts only: no timings, so the directory is byte-identical across runs); return the output counts.
+    """
+    lines = {topic: (to_json_line(item) for item in items) for topic, items in derived.items()}
+    return write_lines(out_dir, lines, stats, files)
+
+
+def write_lines(
+    out_dir: Path,
+    lines: Mapping[str, Iterable[str]],
+    stats: InputStats,
+    files: Sequence[Path] = (),
+) -> dict[str, int]:
+    """Write the outputs as `write_outputs` does, from each derived topic's JSON lines (no newlines) in order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for topic in DERIVED_TOPICS:
+        count = 0
+        with (out_dir / f"{topic}.jsonl").open("w", encoding="utf-8") as fh:
+            for line in lines.get(topic, ()):
+                fh.write(line)
+                fh.write("\n")
+                count += 1
+        counts[topic] = count
+    dead = out_dir / f"{dlq('replay.input')}.jsonl"
+    if stats.dead_letters:
+        with dead.open("w", encoding="utf-8") as fh:
+            for letter in stats.dead_letters:
+                fh.write(to_json_line(letter))
+                fh.write("\n")
+    elif dead.exists():
+        dead.unlink()
+    summary = {
+        "files": [str(p) for p in files],
+        "events_in": dict(sorted(stats.events_by_type.items())),
+        "events_out": counts,
+        "dead_letters": len(stats.dead_letters),
+        "dead_letters_by_error": stats.dead_letters_by_error,
+    }
+    if stats.notices:
+        summary["notices"] = stats.notices
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return counts

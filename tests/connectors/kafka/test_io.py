@@ -291,7 +291,9 @@ def test_producer_raises_undelivered_messages_at_flush() -> None:
 
 
 def test_every_topic_has_a_spec_and_a_dlq() -> None:
-    assert set(TOPICS) == set(ALL_TOPICS) | {t + ".dlq" for t in ALL_TOPICS}
+    # ...and the ingest flow's own dead-letter topic, for input lines that belong to no raw topic.
+    assert set(TOPICS) == set(ALL_TOPICS) | {t + ".dlq" for t in ALL_TOPICS} | {"ingest.input.dlq"}
+    assert TOPICS["ingest.input.dlq"].retention_ms == TOPICS["options.prints.dlq"].retention_ms
     assert all(TOPICS[t].retention_ms == RAW_RETENTION_MS for t in RAW_TOPICS)
     assert all(TOPICS[t].retention_ms == DERIVED_RETENTION_MS for t in DERIVED_TOPICS)
     assert RAW_RETENTION_MS < DERIVED_RETENTION_MS
