@@ -55,6 +55,8 @@ def run_replay_cli(args: argparse.Namespace) -> int:
         raise ValueError("give input files or --synthetic-s, not both")
     if args.processes < 1:
         raise ValueError(f"--processes must be at least 1, got {args.processes}")
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a file: give a directory (created when missing)")
     config = OptionsConfig()
     with _progress(console, args.quiet) as progress:
         if files:

@@ -43,6 +43,20 @@ def test_replay_unsupported_file_is_a_clear_error(tmp_path: Path, capsys: pytest
     assert "unsupported input" in capsys.readouterr().err
 
 
+def test_replay_out_on_a_file_is_a_clear_error_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "tape.jsonl"
+    source.write_text("\n".join(e.model_dump_json() for e in two_underlying_tape()) + "\n")
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory")
+    assert main(["replay", str(source), "--out", str(taken), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "is a file" in err
+    assert "Traceback" not in err
+    assert taken.read_text() == "not a directory"
+
+
 def test_replay_jsonl_writes_topics_and_dead_letters(tmp_path: Path) -> None:
     tape = two_underlying_tape()
     source = tmp_path / "tape.jsonl"
