@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from events.models import AnyEvent, DeadLetter, DerivedEvent, OptionPrint
+from events.models import AnyEvent, DeadLetter, DerivedEvent, EquityPrint, OptionPrint
 from flows.engine_guard import ENGINE_ERROR
 from flows.replay import run_events
 from operators.kernel import AVAILABLE as KERNEL_AVAILABLE
 from operators.options_engine import OptionsEngine
-from tests.factories import PUT, trade
+from tests.factories import PUT, equity_print, equity_quote, trade
 from tests.flows.tapes import two_underlying_tape
 
 
@@ -116,3 +116,27 @@ def test_what_the_kernel_made_before_it_raised_is_kept(
     assert _ids(derived) == expected
     assert [(letter.error, letter.key) for letter in letters] == [(ENGINE_ERROR, poisoned.underlying)]
     assert letters[0].reason.startswith("OverflowError")
+
+
+@pytest.mark.skipif(not KERNEL_AVAILABLE, reason="the kernel is not built")
+@pytest.mark.parametrize("batch_size", [1, 4096])
+def test_what_the_equities_kernel_made_before_it_raised_is_kept(
+    monkeypatch: pytest.MonkeyPatch, batch_size: int
+) -> None:
+    """The same for the equities kernel: the trades joined before the print it cannot take are kept."""
+    monkeypatch.setenv("FLOWTAPE_KERNEL", "native")
+    tape: list[AnyEvent] = [equity_quote(0, "100.00", "100.02")]
+    for i in range(12):
+        tape.append(equity_print(100 + 200 * i, "100.01", 300 + i))
+        tape.append(equity_quote(150 + 200 * i, "100.00", "100.02"))
+    poisoned = tape[7]
+    assert isinstance(poisoned, EquityPrint)
+    huge = poisoned.model_copy(update={"size_shares": 2**64})
+    without = [e for e in tape if e.id != poisoned.id]
+    expected = _ids(run_events(lambda: without, batch_size=batch_size, run_options=False))
+    assert expected["equities.trades"], "the tape joins trades"
+    letters: list[DeadLetter] = []
+    with_huge = [huge if e.id == poisoned.id else e for e in tape]
+    derived = run_events(lambda: with_huge, batch_size=batch_size, run_options=False, dead_letters=letters)
+    assert _ids(derived) == expected
+    assert [(letter.error, letter.key) for letter in letters] == [(ENGINE_ERROR, "SPY")]
