@@ -18,10 +18,9 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeGuard, cast
 
 import bytewax.operators as op
-from bytewax.dataflow import Dataflow, Stream
+from bytewax.dataflow import Dataflow
 
 from connectors.bytewax_io import IterableSource
 from connectors.kafka.io import dead_letter_output, kafka_output
@@ -88,8 +87,12 @@ def _taken(letters: list[DeadLetter], stats: InputStats) -> list[DeadLetter]:
     return taken
 
 
-def _is_dead_letter(item: AnyEvent | DeadLetter) -> TypeGuard[DeadLetter]:
-    return isinstance(item, DeadLetter)
+def _events_only(items: list[AnyEvent | DeadLetter]) -> list[AnyEvent]:
+    return [item for item in items if type(item) is not DeadLetter]  # type: ignore[misc]
+
+
+def _dead_letters_only(items: list[AnyEvent | DeadLetter]) -> list[DeadLetter]:
+    return [item for item in items if type(item) is DeadLetter]
 
 
 def build_flow(settings: Settings | None = None, stats: InputStats | None = None) -> Dataflow:
@@ -108,11 +111,12 @@ def build_flow(settings: Settings | None = None, stats: InputStats | None = None
         lambda: with_dead_letters(source_events(settings, counted, files), counted), batch_size=batch
     )
     items = op.input("read_source", flow, source)
-    split = op.branch("split_dead_letters", items, _is_dead_letter)
-    events = cast(Stream[AnyEvent], split.falses)  # the branch's guard narrows only its true side
+    # Split by two batch steps (one call per batch each), not a branch (one call per event).
+    events = op.flat_map_batch("events", items, _events_only)
+    letters = op.flat_map_batch("dead_letters", items, _dead_letters_only)
     kafka_output("write_raw_topics", events, settings.kafka_bootstrap, settings.namespace)
     topic = namespaced(dlq(INGEST_INPUT), settings.namespace)
-    messages = op.map("to_dlq_message", split.trues, lambda letter: dead_letter_message(letter, topic=topic))
+    messages = op.map("to_dlq_message", letters, lambda letter: dead_letter_message(letter, topic=topic))
     dead_letter_output("write_input_dead_letters", messages, settings.kafka_bootstrap)
     return flow
 
