@@ -72,11 +72,12 @@ class _KernelContexts:
     made where the reference counts the packet, so an expired contract forgotten in between is forgotten in the
     same place."""
 
-    __slots__ = ("_context_of", "_kernel", "_min_samples", "open_interest", "repeats", "volume_baselines")
+    __slots__ = ("_kernel", "_min_samples", "open_interest", "repeats", "volume_baselines")
 
     def __init__(self, kernel: OptionsKernel, config: OptionsConfig) -> None:
+        # The kernel itself, never one of its bound methods: `copy.deepcopy` treats a builtin method as atomic,
+        # so a copied engine would go on updating the original's kernel.
         self._kernel = kernel
-        self._context_of = kernel.packet_context
         self._min_samples = config.z_min_samples
         self.repeats = RepeatedHits.from_config(config)
         self.open_interest: dict[str, int] = {}
@@ -86,7 +87,7 @@ class _KernelContexts:
         """`PacketContexts.on_packet`: count a closed packet; return its context (None when it cannot matter)
         and its contract's usual packet size before it (None unless it may be a leg)."""
         fields = packet.__dict__
-        seen: Seen | None = self._context_of(
+        seen: Seen | None = self._kernel.packet_context(
             fields["symbol"], fields["underlying"], fields["premium_cents"], fields["size_contracts"],
             fields["ts_event"], session_of,
         )  # fmt: skip
