@@ -79,6 +79,35 @@ def can_matter(packet: Packet, cfg: OptionsConfig) -> bool:
     return packet.premium_cents >= min_hit_premium_cents(cfg)
 
 
+def context_of(
+    symbol: str,
+    premium_z: float | None,
+    size_z: float | None,
+    day_volume: int,
+    bucket: int | None,
+    bucket_volume: int | None,
+    run: RepeatRun | None,
+    open_interest: dict[str, int],
+    volume_baselines: dict[str, VolumeBaseline],
+) -> PacketContext:
+    """The context of a packet that can matter: its z-scores, volumes and run, with the contract's reference data
+    (open interest, the historical mean of its session bucket). Shared by `PacketContexts` and the kernel's."""
+    bucket_baseline: float | None = None
+    if bucket is not None:
+        history = volume_baselines.get(symbol)
+        if history is not None:
+            bucket_baseline = history.bucket_volume_mean[bucket]
+    return PacketContext(
+        premium_z=premium_z,
+        size_z=size_z,
+        open_interest_contracts=open_interest.get(symbol),
+        day_volume_contracts=day_volume,
+        bucket_volume_contracts=bucket_volume,
+        bucket_baseline_contracts=bucket_baseline,
+        repeat_run=run,
+    )
+
+
 @dataclass(slots=True)
 class _Contract:
     """One contract's running state: its rolling premium and size windows, its day and 5-minute volumes."""
@@ -166,20 +195,10 @@ class PacketContexts:
         run = self.repeats.step(packet)
         if not matters:
             return None, usual_size
-        bucket_baseline: float | None = None
-        if bucket is not None:
-            history = self.volume_baselines.get(symbol)
-            if history is not None:
-                bucket_baseline = history.bucket_volume_mean[bucket]
-        ctx = PacketContext(
-            premium_z=premium_z,
-            size_z=size_z,
-            open_interest_contracts=self.open_interest.get(symbol),
-            day_volume_contracts=contract.day_volume,
-            bucket_volume_contracts=bucket_volume,
-            bucket_baseline_contracts=bucket_baseline,
-            repeat_run=run,
-        )
+        ctx = context_of(
+            symbol, premium_z, size_z, contract.day_volume, bucket, bucket_volume, run, self.open_interest,
+            self.volume_baselines,
+        )  # fmt: skip
         return ctx, usual_size
 
     def stats(self, key: str, metric: str) -> Stats | None:

@@ -69,6 +69,7 @@ __all__ = [
     "EquitiesKernel",
     "OptionsHooks",
     "OptionsKernel",
+    "kernel_records",
     "new_equities_kernel",
     "new_options_kernel",
     "runs_by_key",
@@ -79,6 +80,17 @@ __all__ = [
 _PACKET: Final = Constructor(Packet)
 _TRADE: Final = Constructor(EquityTrade)
 _CLOCK: Final = SessionClock()
+
+
+def kernel_records(call: Callable[..., list[object]], *args: Any, act: Callable[[list[object]], None]) -> list[object]:
+    """Return the records of one kernel call (`call(*args)`). A call that raises part-way (a value the kernel
+    cannot take: see `flows.engine_guard`) has already moved past the records it made before the error, which the
+    exception carries (`kernel_records`): `act` takes those, then the error goes on."""
+    try:
+        return call(*args)
+    except Exception as exc:
+        act(getattr(exc, "kernel_records", []))
+        raise
 
 
 def new_options_kernel(config: OptionsConfig) -> OptionsKernel:

@@ -8,13 +8,13 @@ tape and any batching (tests/operators/kernel).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from events.config import EquitiesConfig
 from events.models import AnyEvent, EquityTrade
 from operators.equities_engine import EquitiesEngine, EquitiesOutput
-from operators.kernel import AVAILABLE, EquitiesHooks, new_equities_kernel
+from operators.kernel import AVAILABLE, EquitiesHooks, kernel_records, new_equities_kernel
 from operators.tape_engine import NEVER
 
 if TYPE_CHECKING:
@@ -70,19 +70,10 @@ class NativeEquitiesEngine(EquitiesEngine):
         return out
 
     def _consume(self, events: Sequence[AnyEvent], out: list[EquitiesOutput]) -> None:
-        self._act(self._records(self.kernel.consume, events, out=out), out)
+        self._act(kernel_records(self.kernel.consume, events, self.hooks(), act=lambda r: self._act(r, out)), out)
 
     def _drain(self, out: list[EquitiesOutput]) -> None:
-        self._act(self._records(self.kernel.drain, out=out), out)
-
-    def _records(self, call: Callable[..., list[object]], *args: Any, out: list[EquitiesOutput]) -> list[object]:
-        """The records of one kernel call. When it raises part-way (a value the kernel cannot take: see
-        `flows.engine_guard`), it has already moved past the records it made before: act on those, then raise."""
-        try:
-            return call(*args, self.hooks())
-        except Exception as exc:
-            self._act(getattr(exc, "kernel_records", []), out)
-            raise
+        self._act(kernel_records(self.kernel.drain, self.hooks(), act=lambda r: self._act(r, out)), out)
 
     def _act(self, records: list[object], out: list[EquitiesOutput]) -> None:
         """Act on the kernel's records in order: each trade as the reference does after its join."""

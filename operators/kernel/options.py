@@ -11,17 +11,17 @@ built, else the reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from events.baselines import VolumeBaseline
 from events.config import OptionsConfig
 from events.models import AnyEvent, FlowContext, Packet
 from operators.baselines import RollingWindow, Stats, z_score
 from operators.flow_context import FlowContextTracker
-from operators.kernel import AVAILABLE, OptionsHooks, new_options_kernel, session_of
+from operators.kernel import AVAILABLE, OptionsHooks, kernel_records, new_options_kernel, session_of
 from operators.options_engine import OptionsEngine, OptionsOutput
-from operators.packet_context import PacketContext
+from operators.packet_context import PacketContext, context_of
 from operators.repeated_hits import RepeatedHits
 from operators.tape_engine import NEVER
 
@@ -99,21 +99,12 @@ class _KernelContexts:
             return None, usual_size
         (count, total, total_sq), (size_count, size_total, size_sq) = scores
         min_samples = self._min_samples
-        symbol = fields["symbol"]
-        bucket_baseline: float | None = None
-        if bucket is not None:
-            history = self.volume_baselines.get(symbol)
-            if history is not None:
-                bucket_baseline = history.bucket_volume_mean[bucket]
-        ctx = PacketContext(
-            premium_z=z_score(fields["premium_cents"], count, total, total_sq, min_samples),
-            size_z=z_score(fields["size_contracts"], size_count, size_total, size_sq, min_samples),
-            open_interest_contracts=self.open_interest.get(symbol),
-            day_volume_contracts=day_volume,
-            bucket_volume_contracts=bucket_volume,
-            bucket_baseline_contracts=bucket_baseline,
-            repeat_run=run,
-        )
+        ctx = context_of(
+            fields["symbol"],
+            z_score(fields["premium_cents"], count, total, total_sq, min_samples),
+            z_score(fields["size_contracts"], size_count, size_total, size_sq, min_samples),
+            day_volume, bucket, bucket_volume, run, self.open_interest, self.volume_baselines,
+        )  # fmt: skip
         return ctx, usual_size
 
     def stats(self, key: str, metric: str) -> Stats | None:
@@ -236,19 +227,10 @@ class NativeOptionsEngine(OptionsEngine):
     # ---------------------------------------------------------------------------------- internals
 
     def _consume(self, events: Sequence[AnyEvent], out: list[OptionsOutput]) -> None:
-        self._act(self._records(self.kernel.consume, events, out=out), out)
+        self._act(kernel_records(self.kernel.consume, events, self.hooks(), act=lambda r: self._act(r, out)), out)
 
     def _drain(self, out: list[OptionsOutput]) -> None:
-        self._act(self._records(self.kernel.drain, out=out), out)
-
-    def _records(self, call: Callable[..., list[object]], *args: Any, out: list[OptionsOutput]) -> list[object]:
-        """The records of one kernel call. When it raises part-way (a value the kernel cannot take: see
-        `flows.engine_guard`), it has already moved past the records it made before: act on those, then raise."""
-        try:
-            return call(*args, self.hooks())
-        except Exception as exc:
-            self._act(getattr(exc, "kernel_records", []), out)
-            raise
+        self._act(kernel_records(self.kernel.drain, self.hooks(), act=lambda r: self._act(r, out)), out)
 
     def _on_watermark(self, out: list[OptionsOutput]) -> None:
         self._act(self.kernel.close_due(self.hooks()), out)
