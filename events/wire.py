@@ -38,9 +38,11 @@ TAG_FIELD: Final = "event_type"
 new_object = object.__new__
 _MODEL_BASE: Final = next(base for base in Event.__mro__ if "__pydantic_fields_set__" in vars(base))
 set_dict = vars(_MODEL_BASE)["__dict__"].__set__
-set_fields_set = vars(_MODEL_BASE)["__pydantic_fields_set__"].__set__
-set_extra = vars(_MODEL_BASE)["__pydantic_extra__"].__set__
-set_private = vars(_MODEL_BASE)["__pydantic_private__"].__set__
+SLOT_DESCRIPTORS: Final = tuple(
+    vars(_MODEL_BASE)[name] for name in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+)
+"""The model base's slot descriptors a built event sets besides its dict: its fields set, extra and private state."""
+set_fields_set, set_extra, set_private = (descriptor.__set__ for descriptor in SLOT_DESCRIPTORS)
 _asdict = msgspec.structs.asdict
 
 # Validators that make pydantic as strict as msgspec already is (msgspec's JSON date is YYYY-MM-DD only; its

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from events.models import Event
-from events.wire import new_object, set_dict, set_extra, set_fields_set, set_private
+from events.wire import SLOT_DESCRIPTORS, new_object, set_dict, set_extra, set_fields_set, set_private
 
 VALIDATE_EVENTS = False
 """Build every constructed event through pydantic validation too and check they are equal (tests, debug)."""
@@ -44,6 +44,14 @@ class Constructor(Generic[E]):
     def template(self) -> dict[str, Any]:
         """Return a new field dict in model order, with the constant fields set."""
         return self._template.copy()
+
+    def kernel_parts(self) -> tuple[type[E], set[str], tuple[Any, ...]] | None:
+        """What the compiled kernel needs to do `build` itself (`operators/kernel/src/make.rs`): the model, its
+        fields set and the slot descriptors to set; None while `VALIDATE_EVENTS` is on (every event then comes
+        through `build`)."""
+        if VALIDATE_EVENTS:
+            return None
+        return self._model, self._fields_set, SLOT_DESCRIPTORS
 
     def build(self, fields: dict[str, Any]) -> E:
         """Make the event from every field's value (as `template()` laid them out) without validating."""

@@ -154,7 +154,7 @@ def occ_fields(symbol: str) -> tuple[str, int, str, int, str] | None:
 class OptionsHooks:
     """What the kernel asks Python during one call (see the module docstring)."""
 
-    __slots__ = ("scheduled", "scheduled_ids", "template")
+    __slots__ = ("make_parts", "scheduled", "scheduled_ids", "template")
 
     day_of = staticmethod(day_of)
     parse_occ = staticmethod(occ_fields)
@@ -166,12 +166,14 @@ class OptionsHooks:
         """`scheduled(ts)`: pop the scheduled reference events due at `ts`; return them and the next one's time."""
         self.scheduled_ids = scheduled_ids
         self.template: dict[str, Any] = _PACKET.template()
+        self.make_parts = _PACKET.kernel_parts()
+        """What the kernel builds packets with itself; None: through `make_packet`."""
 
 
 class EquitiesHooks:
     """What the equities kernel asks Python during one call: scheduled events due, and building the trade."""
 
-    __slots__ = ("scheduled", "scheduled_ids", "template")
+    __slots__ = ("make_parts", "scheduled", "scheduled_ids", "template")
 
     make_trade = staticmethod(_TRADE.build)
 
@@ -179,3 +181,4 @@ class EquitiesHooks:
         self.scheduled = scheduled
         self.scheduled_ids = scheduled_ids
         self.template: dict[str, Any] = _TRADE.template()
+        self.make_parts = _TRADE.kernel_parts()

@@ -1,7 +1,8 @@
 //! The option quote book (`operators/nbbo_join.py` `QuoteBook`) and placement (`place_bp`), exactly.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 
 /// Quotes kept per contract at most (`nbbo_join.MAX_QUOTE_HISTORY`).
 pub const MAX_QUOTE_HISTORY: usize = 10_000;

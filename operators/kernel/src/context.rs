@@ -7,7 +7,8 @@
 //! packet size, and the volumes.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 
 /// A count window of integers with exact running moments (`RollingWindow`).
 #[derive(Serialize, Deserialize, Default, Clone)]
@@ -97,8 +98,8 @@ pub struct Contexts {
 impl Contexts {
     pub fn new(window: usize, min_samples: usize, leg_floor: i64, hit_floor_cents: i64) -> Self {
         Contexts {
-            contracts: HashMap::new(),
-            underlyings: HashMap::new(),
+            contracts: HashMap::default(),
+            underlyings: HashMap::default(),
             window,
             min_samples,
             leg_floor,

@@ -10,7 +10,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 
 /// 2025-11-03 00:00 America/New_York in ns (`events.lots.ROUND_LOT_TIERS_SINCE_NS`).
 const ROUND_LOT_TIERS_SINCE_NS: i64 = 1_762_146_000_000_000_000;
@@ -63,6 +64,7 @@ struct Hooks<'py> {
     py: Python<'py>,
     scheduled: Bound<'py, PyAny>,
     make_trade: Bound<'py, PyAny>,
+    maker: Option<crate::make::Maker<'py>>,
     template: Bound<'py, PyDict>,
     scheduled_ids: Bound<'py, PySet>,
     out: Bound<'py, PyList>,
@@ -252,7 +254,10 @@ impl State {
         f.set_item(intern!(py, "size_eligible"), size_ok)?;
         f.set_item(intern!(py, "last_sale_eligible"), last_sale_ok)?;
         f.set_item(intern!(py, "excluded_reasons"), PyTuple::new(py, &reasons)?)?;
-        h.make_trade.call1((f,))
+        match &h.maker {
+            Some(maker) => maker.make(f),
+            None => h.make_trade.call1((f,)),
+        }
     }
 }
 
@@ -296,6 +301,7 @@ impl EquitiesKernel {
             py,
             scheduled: hooks.getattr(intern!(py, "scheduled"))?,
             make_trade: hooks.getattr(intern!(py, "make_trade"))?,
+            maker: crate::make::Maker::of(&hooks.getattr(intern!(py, "make_parts"))?)?,
             template: hooks.getattr(intern!(py, "template"))?.downcast_into::<PyDict>()?,
             scheduled_ids: hooks.getattr(intern!(py, "scheduled_ids"))?.downcast_into::<PySet>()?,
             out: PyList::empty(py),
@@ -323,7 +329,7 @@ impl EquitiesKernel {
                 scheduled_ns: NEVER,
                 events_in: 0,
                 book: Book::new(max_age_ns),
-                last_price: HashMap::new(),
+                last_price: HashMap::default(),
             },
         }
     }

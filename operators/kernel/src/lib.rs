@@ -12,13 +12,16 @@
 //! Python helps through a `hooks` object given to every call (never kept, so the state pickles on its own):
 //! `scheduled(ts)` pops the scheduled reference events due at `ts` (returns them and the next one's time),
 //! `day_of(ts)` gives the New York date ordinal and next midnight, `parse_occ(symbol)` parses an OSI symbol
-//! (or None), `date_of(ordinal)` makes a `date`, `make_packet(fields)` builds the event, `template` is the
-//! Packet field dict to copy and `scheduled_ids` the set of scheduled events' ids.
+//! (or None), `date_of(ordinal)` makes a `date`, `make_packet(fields)` builds the event (unless `make_parts` lets
+//! the kernel build it itself: `make.rs`), `template` is the Packet field dict to copy and `scheduled_ids` the set
+//! of scheduled events' ids. Fields are read out of the events' dicts by position (`fields.rs`).
 
 mod book;
 mod context;
 mod flow;
 mod equities;
+mod fields;
+mod make;
 mod runs;
 mod underlying;
 
@@ -27,13 +30,14 @@ use blake2::Blake2bVar;
 use context::{Contexts, Seen};
 use flow::{Contribution, FlowContexts, Report, FIELDS};
 use book::{Book, Quote, CROSSED, MISSING, SIDE_BUY, SIDE_SELL, SIDE_UNKNOWN, STALE};
-use pyo3::exceptions::{PyKeyError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BinaryHeap, VecDeque};
 use underlying::{floor_div, Calendar, Mark, Underlying};
 
 pub(crate) const NEVER: i64 = i64::MAX;
@@ -138,6 +142,7 @@ struct Hooks<'py> {
     parse_occ: Bound<'py, PyAny>,
     date_of: Bound<'py, PyAny>,
     make_packet: Bound<'py, PyAny>,
+    maker: Option<make::Maker<'py>>,
     template: Bound<'py, PyDict>,
     scheduled_ids: Bound<'py, PySet>,
 }
@@ -152,6 +157,7 @@ impl<'py> Hooks<'py> {
             parse_occ: hooks.getattr(intern!(py, "parse_occ"))?,
             date_of: hooks.getattr(intern!(py, "date_of"))?,
             make_packet: hooks.getattr(intern!(py, "make_packet"))?,
+            maker: make::Maker::of(&hooks.getattr(intern!(py, "make_parts"))?)?,
             template: hooks.getattr(intern!(py, "template"))?.downcast_into::<PyDict>()?,
             scheduled_ids: hooks.getattr(intern!(py, "scheduled_ids"))?.downcast_into::<PySet>()?,
         })
@@ -191,7 +197,7 @@ fn cached_str<'py>(py: Python<'py>, strings: &mut HashMap<String, Py<PyString>>,
 }
 
 pub(crate) fn item<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-    d.get_item(key)?.ok_or_else(|| PyKeyError::new_err(key.to_string()))
+    fields::value(d, key)
 }
 
 pub(crate) fn int(d: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<i64> {
@@ -360,12 +366,12 @@ impl State {
             scheduled_ns: NEVER,
             events_in: 0,
             late_prints: 0,
-            last_price: HashMap::new(),
-            open: HashMap::new(),
+            last_price: HashMap::default(),
+            open: HashMap::default(),
             deadlines: BinaryHeap::new(),
-            multipliers: HashMap::new(),
+            multipliers: HashMap::default(),
             versions: 0,
-            contract_fields: HashMap::new(),
+            contract_fields: HashMap::default(),
         }
     }
 
@@ -829,7 +835,10 @@ impl State {
         f.set_item(intern!(py, "underlying_age_ms"), under.map(|u| u.2))?;
         f.set_item(intern!(py, "underlying_strike_e9"), under.and_then(|u| u.3))?;
         f.set_item(intern!(py, "print_ids"), PyTuple::new(py, &ids)?)?;
-        cx.hooks.make_packet.call1((f,))
+        match &cx.hooks.maker {
+            Some(maker) => maker.make(f),
+            None => cx.hooks.make_packet.call1((f,)),
+        }
     }
 }
 
@@ -895,7 +904,7 @@ impl OptionsKernel {
             default_multiplier,
         };
         let contexts = Contexts::new(rolling_window, min_samples, leg_floor, hit_floor_cents);
-        Ok(OptionsKernel { s: State::new(params, contexts), dates: HashMap::new(), strings: HashMap::new() })
+        Ok(OptionsKernel { s: State::new(params, contexts), dates: HashMap::default(), strings: HashMap::default() })
     }
 
     /// Consume a batch of raw events in order; return the records (module docs).

@@ -27,13 +27,13 @@ pub fn runs_by_key<'py>(
     for event in events.try_iter()? {
         let event = event?;
         let fields = fields_of(&event)?;
-        let Some(event_type) = fields.get_item(intern!(py, "event_type"))? else {
+        let Some(event_type) = crate::fields::get(&fields, intern!(py, "event_type"))? else {
             continue;
         };
         let Some(key_field) = key_fields.get_item(&event_type)? else {
             continue;
         };
-        let Some(key) = fields.get_item(key_field)? else {
+        let Some(key) = crate::fields::get(&fields, &key_field)? else {
             continue;
         };
         let at = match index.get_item(&key)? {
@@ -78,7 +78,7 @@ pub fn scan_stream<'py>(
     for event in events.try_iter()? {
         let event = event?;
         let fields = fields_of(&event)?;
-        if let Some(event_type) = fields.get_item(intern!(py, "event_type"))? {
+        if let Some(event_type) = crate::fields::get(&fields, intern!(py, "event_type"))? {
             if timed_types.contains(event_type)? {
                 let ts: i64 = crate::item(&fields, intern!(py, "ts_event"))?.extract()?;
                 if ts > clock {

@@ -5,7 +5,8 @@
 
 use crate::book::{Book, MAX_QUOTE_HISTORY};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mark {
@@ -36,7 +37,7 @@ struct Chain {
 
 impl Chain {
     fn new() -> Self {
-        Chain { series: HashMap::new(), order: Vec::new(), reference: None, cache_bucket: -1, cache_ts: 0, cache_mark: None }
+        Chain { series: HashMap::default(), order: Vec::new(), reference: None, cache_bucket: -1, cache_ts: 0, cache_mark: None }
     }
 }
 
@@ -66,11 +67,11 @@ impl Underlying {
         Underlying {
             window_ns,
             refresh_ns,
-            equity: HashMap::new(),
-            chains: HashMap::new(),
-            contracts: HashSet::new(),
-            print_quotes: HashMap::new(),
-            root_underlying: HashMap::new(),
+            equity: HashMap::default(),
+            chains: HashMap::default(),
+            contracts: HashSet::default(),
+            print_quotes: HashMap::default(),
+            root_underlying: HashMap::default(),
             day: 1, // date.min
             next_day_ns: i64::MIN,
         }
