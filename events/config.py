@@ -116,6 +116,15 @@ class OptionsConfig(BaseSettings):
     flow_context_emit_ms: int = Field(
         1000, gt=0, description="flow context: at most one event per window per this much event time"
     )
+    flow_context_exact_ms: int = Field(
+        300_000,
+        gt=0,
+        description="flow context: packets this recent count in every window exactly; older ones count in steps of"
+        " flow_context_step_ms (a step leaves a window with its newest packet), so state stays flat over a session",
+    )
+    flow_context_step_ms: int = Field(
+        60_000, gt=0, description="flow context: the step in which packets older than flow_context_exact_ms count"
+    )
     flow_context_neutral_band: float = Field(
         0.1, ge=0.0, lt=1.0, description="flow context: sentiment strength below this reads neutral"
     )
@@ -253,6 +262,14 @@ class OptionsConfig(BaseSettings):
     @property
     def flow_context_emit_ns(self) -> int:
         return self.flow_context_emit_ms * NS_PER_MS
+
+    @property
+    def flow_context_exact_ns(self) -> int:
+        return self.flow_context_exact_ms * NS_PER_MS
+
+    @property
+    def flow_context_step_ns(self) -> int:
+        return self.flow_context_step_ms * NS_PER_MS
 
     @property
     def flow_context_large_premium_cents(self) -> int:

@@ -7,6 +7,12 @@ and its sums are the running total minus the expired prefix's sums, so sums stay
 are brought up to date only when a window may report, so a packet costs one insertion and a comparison per
 window. A window whose content changed is reported at most once per `flow_context_emit_ms` of event time, so a
 replay gives the same events with the same ids.
+
+State stays flat over a session (`coarsen`): entries older than `flow_context_exact_ms` before the end are merged
+into one entry per `flow_context_step_ms` step, timed at its newest packet, so a long window (1h, 4h, 1d) holds a
+few thousand entries, not every packet of the day. A packet then leaves a window longer than the exact horizon
+with the newest packet of its step, at most one step late; windows up to the horizon are unaffected. Merging never
+crosses a window's start, so every sum stays exact for the entries a window holds.
 """
 
 from __future__ import annotations
@@ -154,6 +160,8 @@ class _Underlying:
     total: list[int] = field(default_factory=lambda: [0] * len(FIELDS))
     unsummed: list[tuple[int, ...]] = field(default_factory=list)
     """Contributions added since `total` was last brought up to date."""
+    coarse: int = 0
+    """Entries at the front left by the last `coarsen` (the entries it need not count as new)."""
 
     def sums(self, window: _Window) -> list[int]:
         """Return the window's sums as of its last catch-up."""
@@ -180,6 +188,42 @@ class _Underlying:
                 window.counted -= dead
             del self.times[:dead]
             del self.values[:dead]
+            self.coarse = max(0, self.coarse - dead)
+
+    def coarsen(self, limit: int, step_ns: int) -> None:
+        """Merge the first `limit` entries into one per `step_ns` step of their times (module docstring).
+
+        A merged entry sums its packets' contributions and takes the newest one's time, so the list stays sorted.
+        A run of one step never crosses a window's `head` or `counted` (each window's expired prefix and counted
+        sums stay what they were), nor makes a sum leave the int64 range the kernel keeps entries in.
+        """
+        cuts = {w.head for w in self.windows} | {w.counted for w in self.windows}
+        times, values = self.times, self.values
+        new_times: list[int] = []
+        new_values: list[tuple[int, ...]] = []
+        moved: dict[int, int] = {}
+        i = 0
+        while i < limit:
+            moved[i] = len(new_times)
+            step = times[i] // step_ns
+            row = values[i]
+            j = i + 1
+            while j < limit and j not in cuts and times[j] // step_ns == step:
+                merged = tuple(a + b for a, b in zip(row, values[j], strict=True))
+                if not all(INT64_MIN <= m <= INT64_MAX for m in merged):
+                    break
+                row = merged
+                j += 1
+            new_times.append(times[j - 1])
+            new_values.append(row)
+            i = j
+        shift = limit - len(new_times)
+        for window in self.windows:
+            window.head = moved[window.head] if window.head < limit else window.head - shift
+            window.counted = moved[window.counted] if window.counted < limit else window.counted - shift
+        times[:limit] = new_times
+        values[:limit] = new_values
+        self.coarse = len(new_times)
 
 
 def _plus(sums: list[int], rows: list[tuple[int, ...]]) -> list[int]:
@@ -187,7 +231,9 @@ def _plus(sums: list[int], rows: list[tuple[int, ...]]) -> list[int]:
 
 
 COMPACT_MIN_ENTRIES = 4096
-"""Entries kept per underlying before the expired prefix is dropped (then at least half of them must be dead)."""
+"""Entries kept per underlying before the expired prefix is dropped (then at least half of them must be dead), and
+new entries past the exact horizon before they are merged into steps (`_Underlying.coarsen`)."""
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class FlowContextTracker:
@@ -201,10 +247,12 @@ class FlowContextTracker:
         "_compact_min",
         "_config",
         "_emit_ns",
+        "_exact_ns",
         "_institutional",
         "_large_cents",
         "_sentiment",
         "_state",
+        "_step_ns",
         "_window_ns",
     )
 
@@ -217,6 +265,8 @@ class FlowContextTracker:
         self._institutional = institutional_formula(config)
         # Computed settings, read once per packet: cached.
         self._emit_ns = config.flow_context_emit_ns
+        self._exact_ns = config.flow_context_exact_ns
+        self._step_ns = config.flow_context_step_ns
         self._large_cents = config.flow_context_large_premium_cents
         self._window_ns = config.flow_context_window_ns
 
@@ -248,9 +298,15 @@ class FlowContextTracker:
         else:
             times.insert(at, ts)
             state.values.insert(at, values)
+            if at < state.coarse:
+                state.coarse += 1
         state.unsummed.append(values)
         if len(times) > self._compact_min and state.longest.head > len(times) // 2:
             state.compact()
+        if times and times[0] <= end - self._exact_ns:
+            old = bisect_right(times, end - self._exact_ns)
+            if old - state.coarse > self._compact_min:
+                state.coarsen(old, self._step_ns)
         return self._due(packet.underlying, state)
 
     def advance(self, watermark_ns: int) -> list[FlowContext]:

@@ -120,6 +120,8 @@ def new_options_kernel(config: OptionsConfig) -> OptionsKernel:
         COMPACT_MIN_ENTRIES,
         config.flow_context_large_premium_cents,
         POOR_QUOTES_COVERAGE,
+        config.flow_context_exact_ns,
+        config.flow_context_step_ns,
     )
     return kernel
 

@@ -14,7 +14,7 @@ from events.config import OptionsConfig, parse_windows
 from events.models import FlowContext, Packet, PacketKind, Side
 from events.units import NS_PER_MS, NS_PER_S
 from operators.classifiers import direction_for
-from operators.flow_context import FIELDS, FlowContextTracker, contribution
+from operators.flow_context import COMPACT_MIN_ENTRIES, FIELDS, FlowContextTracker, contribution
 from tests.factories import T0, leg, occ, packet
 
 CFG = OptionsConfig()
@@ -433,6 +433,59 @@ def test_reports_equal_a_plain_recomputation(steps: list[tuple[str, Packet | int
     out += lazy.flush()
     reported = [(c.window_label, c.ts_event, {name: getattr(c, name) for name in FIELDS}) for c in out]
     assert reported == _reference(steps, LATE_CFG)
+
+
+COARSE_CFG = OptionsConfig(
+    flow_context_windows="1s,5s,1m", flow_context_emit_ms=200, flow_context_exact_ms=2_000, flow_context_step_ms=1_000
+)
+"""Windows past a short exact horizon (5s and 1m past 2s), merged in 1-second steps."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tapes(steps_max=80, ticks_ms=(0, 1, 150, 999, 1_000, 4_000, 59_999), lags_ms=(0, 1, 700, 1_000, 6_000, 61_000)),
+    st.sampled_from([2, 8]),
+)
+def test_old_packets_count_in_steps(steps: list[tuple[str, Packet | int]], compact_min: int) -> None:
+    # A window up to the exact horizon is exact. A longer one holds every packet inside it, and none a step or more
+    # before its start: a merged step leaves with its newest packet.
+    tracker = FlowContextTracker(COARSE_CFG, compact_min_entries=compact_min)
+    step_ns = COARSE_CFG.flow_context_step_ns
+    fed: list[Packet] = []
+    for _kind, item in steps:
+        if isinstance(item, Packet):
+            fed.append(item)
+            tracker.on_packet(item)
+        else:
+            tracker.advance(item)
+        for context in tracker.current("SPY"):
+            sums = {name: getattr(context, name) for name in FIELDS}
+            exact = _batch(fed, context.ts_event, context.window_ns)
+            if context.window_ns <= COARSE_CFG.flow_context_exact_ns:
+                assert sums == exact, context.window_label
+                continue
+            wider = _batch(fed, context.ts_event, context.window_ns + step_ns)
+            for name in FIELDS:
+                assert exact[name] <= sums[name] <= wider[name], (context.window_label, name)
+
+
+def test_state_stays_flat_over_a_long_session() -> None:
+    # Two packets a second for three hours: the entries are the last five minutes' packets, the ones not merged
+    # yet and one per minute before that; the day window still sums every packet.
+    tracker = FlowContextTracker(CFG)
+    seen: dict[int, int] = {}
+    packets = 0
+    for half_second in range(3 * 3_600 * 2):
+        tracker.on_packet(_p(at_s=half_second / 2, print_ids=(f"print-{half_second}",)))
+        packets += 1
+        if half_second % 7_200 == 7_199:
+            seen[half_second // 7_200 + 1] = tracker.entry_count()
+    assert max(seen.values()) <= 600 + COMPACT_MIN_ENTRIES + 3 * 60
+    assert seen[3] <= seen[1] + 2 * 60, seen
+    contexts = tracker.current("SPY")
+    assert _window(contexts, "1d").packet_count == packets
+    hour = _window(contexts, "1h").packet_count
+    assert 3_600 * 2 <= hour <= 3_660 * 2
 
 
 def test_next_change_is_the_throttle_or_the_first_expiry() -> None:

@@ -3,7 +3,7 @@
 //! underlying in event-time order; a window is an index into that list (its expired prefix) and its sums are
 //! the running total minus the expired prefix's sums. What a window reports is handed to Python as its sums
 //! (`Report`), and Python builds the event (`flow_context.build_context`), so ids, ratios and texts are the
-//! reference's own.
+//! reference's own. Entries past the exact horizon are merged into steps (`coarsen`), as the tracker merges them.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,6 +46,8 @@ struct Under {
     times: Vec<i64>,
     values: Vec<Contribution>,
     total: Sums,
+    /// Entries at the front left by the last `coarsen`.
+    coarse: usize,
 }
 
 fn plus(sums: &mut Sums, rows: &[Contribution]) {
@@ -93,6 +95,55 @@ impl Under {
         }
         self.times.drain(..dead);
         self.values.drain(..dead);
+        self.coarse = self.coarse.saturating_sub(dead);
+    }
+
+    /// `_Underlying.coarsen`: merge the first `limit` entries into one per `step_ns` step of their times, never
+    /// across a window's `head` or `counted`, nor past the i64 range of an entry.
+    fn coarsen(&mut self, limit: usize, step_ns: i64) {
+        let cuts: Vec<usize> = self.windows.iter().flat_map(|w| [w.head, w.counted]).collect();
+        let mut times: Vec<i64> = Vec::new();
+        let mut values: Vec<Contribution> = Vec::new();
+        let mut moved: Vec<(usize, usize)> = Vec::new(); // (old index of a cut, its new index)
+        let mut i = 0;
+        while i < limit {
+            if cuts.contains(&i) {
+                moved.push((i, times.len()));
+            }
+            let step = self.times[i].div_euclid(step_ns);
+            let mut row = self.values[i];
+            let mut j = i + 1;
+            'run: while j < limit && !cuts.contains(&j) && self.times[j].div_euclid(step_ns) == step {
+                let mut merged = row;
+                for (m, v) in merged.iter_mut().zip(self.values[j].iter()) {
+                    match m.checked_add(*v) {
+                        Some(sum) => *m = sum,
+                        None => break 'run,
+                    }
+                }
+                row = merged;
+                j += 1;
+            }
+            times.push(self.times[j - 1]);
+            values.push(row);
+            i = j;
+        }
+        let shift = limit - times.len();
+        let map = |index: usize| -> usize {
+            if index < limit {
+                moved.iter().find(|(old, _)| *old == index).map(|(_, new)| *new).expect("a cut starts a run")
+            } else {
+                index - shift
+            }
+        };
+        for w in 0..self.windows.len() {
+            let (head, counted) = (map(self.windows[w].head), map(self.windows[w].counted));
+            self.windows[w].head = head;
+            self.windows[w].counted = counted;
+        }
+        self.coarse = times.len();
+        self.times.splice(..limit, times);
+        self.values.splice(..limit, values);
     }
 }
 
@@ -105,6 +156,9 @@ pub struct FlowContexts {
     lengths_ns: Vec<i64>,
     emit_ns: i64,
     compact_min: usize,
+    /// The exact horizon and the step of older entries (`flow_context_exact_ns`, `flow_context_step_ns`).
+    exact_ns: i64,
+    step_ns: i64,
     /// The institutional size (`flow_context_large_premium_cents`) and the poor-quotes coverage below which a
     /// packet's side says nothing about direction (`classifiers.common.POOR_QUOTES_COVERAGE`).
     pub large_cents: i64,
@@ -112,8 +166,26 @@ pub struct FlowContexts {
 }
 
 impl FlowContexts {
-    pub fn new(lengths_ns: Vec<i64>, emit_ns: i64, compact_min: usize, large_cents: i64, poor_coverage: f64) -> Self {
-        FlowContexts { state: BTreeMap::new(), lengths_ns, emit_ns, compact_min, large_cents, poor_coverage }
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        lengths_ns: Vec<i64>,
+        emit_ns: i64,
+        compact_min: usize,
+        large_cents: i64,
+        poor_coverage: f64,
+        exact_ns: i64,
+        step_ns: i64,
+    ) -> Self {
+        FlowContexts {
+            state: BTreeMap::new(),
+            lengths_ns,
+            emit_ns,
+            compact_min,
+            exact_ns,
+            step_ns,
+            large_cents,
+            poor_coverage,
+        }
     }
 
     pub fn is_set(&self) -> bool {
@@ -154,6 +226,7 @@ impl FlowContexts {
                 times: Vec::new(),
                 values: Vec::new(),
                 total: [0; FIELDS],
+                coarse: 0,
             };
             self.state.insert(underlying.to_owned(), fresh);
         }
@@ -192,11 +265,21 @@ impl FlowContexts {
         }
         state.times.insert(at, ts);
         state.values.insert(at, values);
+        if at < state.coarse {
+            state.coarse += 1;
+        }
         for (t, v) in state.total.iter_mut().zip(values.iter()) {
             *t += *v as i128;
         }
         if state.times.len() > compact_min && state.windows[state.longest].head > state.times.len() / 2 {
             state.compact();
+        }
+        let horizon = end.saturating_sub(self.exact_ns);
+        if state.times.first().is_some_and(|&first| first <= horizon) {
+            let old = state.times.partition_point(|&t| t <= horizon);
+            if old - state.coarse.min(old) > compact_min {
+                state.coarsen(old, self.step_ns);
+            }
         }
         let emit_ns = self.emit_ns;
         let mut out = Vec::new();

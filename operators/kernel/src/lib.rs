@@ -353,7 +353,7 @@ impl State {
         let lag = params.lag_ns;
         State {
             contexts,
-            flow: FlowContexts::new(Vec::new(), 1, usize::MAX, i64::MAX, 0.0),
+            flow: FlowContexts::new(Vec::new(), 1, usize::MAX, i64::MAX, 0.0, i64::MAX, 1),
             session: (0, 0, 0, -1),
             book: Book::new(params.max_age_ns),
             under: Underlying::new(params.parity_window_ns, params.refresh_ns),
@@ -1063,6 +1063,7 @@ impl OptionsKernel {
     }
 
     /// Set the flow-context windows (lengths in ns, in the settings' order) and rules; once, before any packet.
+    #[allow(clippy::too_many_arguments)]
     fn set_flow(
         &mut self,
         lengths_ns: Vec<i64>,
@@ -1070,11 +1071,17 @@ impl OptionsKernel {
         compact_min: usize,
         large_cents: i64,
         poor_coverage: f64,
+        exact_ns: i64,
+        step_ns: i64,
     ) -> PyResult<()> {
-        if lengths_ns.is_empty() || lengths_ns.iter().any(|&l| l <= 0) || emit_ns <= 0 {
-            return Err(PyValueError::new_err("flow context needs windows of positive length and an emit interval"));
+        if lengths_ns.is_empty() || lengths_ns.iter().any(|&l| l <= 0) || emit_ns <= 0 || exact_ns <= 0 || step_ns <= 0
+        {
+            return Err(PyValueError::new_err(
+                "flow context needs windows of positive length, an emit interval, an exact horizon and a step",
+            ));
         }
-        self.s.flow = FlowContexts::new(lengths_ns, emit_ns, compact_min, large_cents, poor_coverage);
+        self.s.flow =
+            FlowContexts::new(lengths_ns, emit_ns, compact_min, large_cents, poor_coverage, exact_ns, step_ns);
         Ok(())
     }
 

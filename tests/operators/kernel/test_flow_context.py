@@ -1,6 +1,7 @@
 """The kernel's flow-context windows equal the Python tracker: the same events (every field, same ids) from the
-same packets and watermarks, with packets arriving late and the entry list compacted, and the same answers to
-`next_change_ns`, `current`, `entry_count` and `late_packets` after every step; the state pickles."""
+same packets and watermarks, with packets arriving late, the entry list compacted and its old entries merged into
+steps, and the same answers to `next_change_ns`, `current`, `entry_count` and `late_packets` after every step; the
+state pickles."""
 
 from __future__ import annotations
 
@@ -10,27 +11,30 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from events.config import OptionsConfig
 from events.models import Packet
 from events.serde import encode
 from operators.classifiers.common import POOR_QUOTES_COVERAGE
 from operators.flow_context import FlowContextTracker
 from operators.kernel import AVAILABLE, new_options_kernel
 from operators.kernel.options import _KernelFlowContext
-from tests.operators.test_flow_context import LATE_CFG, tapes
+from tests.operators.test_flow_context import COARSE_CFG, LATE_CFG, tapes
 
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason="the kernel is not built")
 
 
-def _native(compact_min: int) -> _KernelFlowContext:
-    kernel = new_options_kernel(LATE_CFG)
+def _native(compact_min: int, cfg: OptionsConfig = LATE_CFG) -> _KernelFlowContext:
+    kernel = new_options_kernel(cfg)
     kernel.set_flow(
-        [length for _, length in LATE_CFG.flow_context_window_ns],
-        LATE_CFG.flow_context_emit_ns,
+        [length for _, length in cfg.flow_context_window_ns],
+        cfg.flow_context_emit_ns,
         compact_min,
-        LATE_CFG.flow_context_large_premium_cents,
+        cfg.flow_context_large_premium_cents,
         POOR_QUOTES_COVERAGE,
+        cfg.flow_context_exact_ns,
+        cfg.flow_context_step_ns,
     )
-    return _KernelFlowContext(kernel, LATE_CFG)
+    return _KernelFlowContext(kernel, cfg)
 
 
 def _answers(tracker: FlowContextTracker) -> tuple[object, ...]:
@@ -47,12 +51,13 @@ def _answers(tracker: FlowContextTracker) -> tuple[object, ...]:
     tapes(steps_max=80, ticks_ms=(0, 1, 150, 999, 1_000, 4_000, 59_999), lags_ms=(0, 1, 700, 1_000, 6_000, 61_000)),
     st.sampled_from([2, 8, 10_000]),
     st.integers(0, 80),
+    st.sampled_from([LATE_CFG, COARSE_CFG]),
 )
 def test_the_kernel_windows_equal_the_tracker(
-    steps: list[tuple[str, Packet | int]], compact_min: int, pickle_at: int
+    steps: list[tuple[str, Packet | int]], compact_min: int, pickle_at: int, cfg: OptionsConfig
 ) -> None:
-    reference = FlowContextTracker(LATE_CFG, compact_min_entries=compact_min)
-    native = _native(compact_min)
+    reference = FlowContextTracker(cfg, compact_min_entries=compact_min)
+    native = _native(compact_min, cfg)
     for index, (_kind, item) in enumerate(steps):
         if isinstance(item, Packet):
             assert [encode(c) for c in native.on_packet(item)] == [encode(c) for c in reference.on_packet(item)]
@@ -72,4 +77,6 @@ def test_the_windows_must_be_set_before_packets() -> None:
     with pytest.raises(ValueError, match="set_flow"):
         bare.flow_packet(object())
     with pytest.raises(ValueError, match="positive"):
-        bare.set_flow([], 1, 1, 1, 0.5)
+        bare.set_flow([], 1, 1, 1, 0.5, 1, 1)
+    with pytest.raises(ValueError, match="step"):
+        bare.set_flow([1], 1, 1, 1, 0.5, 1, 0)
