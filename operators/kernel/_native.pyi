@@ -100,3 +100,6 @@ def runs_by_key(
     events: Any, key_fields: dict[str, str], timed_types: frozenset[str], ahead_ns: int
 ) -> list[tuple[str, tuple[list[Any], int, int]]]: ...
 def scan_stream(events: Any, clock: int, ahead_ns: int, timed_types: frozenset[str]) -> tuple[int, int]: ...
+def set_direct(on: bool) -> bool:
+    """Read field dicts straight from their entry table (when this interpreter's layout allows it) or always through
+    `PyDict_Next`; returns whether direct reads are on. The results are the same either way."""

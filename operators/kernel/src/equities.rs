@@ -4,7 +4,7 @@
 //! hooks' `make_trade`), and the reference events to apply in Python, in order.
 
 use crate::book::{self, Book, Quote, SIDE_BUY, SIDE_SELL, STALE};
-use crate::{derived_id, fields_of, int, item, notional_cents, opt_int, placement_name, string, MAX_PENDING_PRINTS, NEVER};
+use crate::{derived_id, fields, fields_of, int, item, notional_cents, opt_int, placement_name, string, MAX_PENDING_PRINTS, NEVER};
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -223,37 +223,37 @@ impl State {
         };
         let side = if priced_off { book::SIDE_UNKNOWN } else { book::side_of(placement) };
         let f = h.template.copy()?;
-        f.set_item(intern!(py, "id"), derived_id("equity_trade", &[&trade.id]))?;
-        f.set_item(intern!(py, "ts_event"), trade.ts)?;
-        f.set_item(intern!(py, "print_id"), &trade.id)?;
-        f.set_item(intern!(py, "sequence"), trade.sequence)?;
-        f.set_item(intern!(py, "symbol"), &trade.symbol)?;
-        f.set_item(intern!(py, "underlying"), &trade.symbol)?;
-        f.set_item(intern!(py, "venue"), &trade.venue)?;
-        f.set_item(intern!(py, "off_exchange"), trade.off_exchange)?;
-        f.set_item(intern!(py, "price_e9"), trade.price)?;
-        f.set_item(intern!(py, "size_shares"), trade.size)?;
+        fields::put(&f, intern!(py, "id"), derived_id("equity_trade", &[&trade.id]))?;
+        fields::put(&f, intern!(py, "ts_event"), trade.ts)?;
+        fields::put(&f, intern!(py, "print_id"), &trade.id)?;
+        fields::put(&f, intern!(py, "sequence"), trade.sequence)?;
+        fields::put(&f, intern!(py, "symbol"), &trade.symbol)?;
+        fields::put(&f, intern!(py, "underlying"), &trade.symbol)?;
+        fields::put(&f, intern!(py, "venue"), &trade.venue)?;
+        fields::put(&f, intern!(py, "off_exchange"), trade.off_exchange)?;
+        fields::put(&f, intern!(py, "price_e9"), trade.price)?;
+        fields::put(&f, intern!(py, "size_shares"), trade.size)?;
         let notional = notional_cents(trade.price as i128 * trade.size as i128);
-        f.set_item(intern!(py, "notional_cents"), notional as i64)?;
-        f.set_item(intern!(py, "conditions"), PyTuple::new(py, &trade.conditions)?)?;
-        f.set_item(intern!(py, "placement"), placement_name(py, placement))?;
+        fields::put(&f, intern!(py, "notional_cents"), notional as i64)?;
+        fields::put(&f, intern!(py, "conditions"), PyTuple::new(py, &trade.conditions)?)?;
+        fields::put(&f, intern!(py, "placement"), placement_name(py, placement))?;
         let side = match side {
             SIDE_BUY => intern!(py, "buy"),
             SIDE_SELL => intern!(py, "sell"),
             _ => intern!(py, "unknown"),
         };
-        f.set_item(intern!(py, "side"), side)?;
-        f.set_item(intern!(py, "tick_test"), tick)?;
-        f.set_item(intern!(py, "bid_e9"), quote.map(|q| q.bid))?;
-        f.set_item(intern!(py, "ask_e9"), quote.map(|q| q.ask))?;
-        f.set_item(intern!(py, "bid_size_shares"), quote.map(|q| q.bid_size))?;
-        f.set_item(intern!(py, "ask_size_shares"), quote.map(|q| q.ask_size))?;
-        f.set_item(intern!(py, "quote_age_ns"), quote.map(|q| trade.ts - q.ts))?;
-        f.set_item(intern!(py, "stale"), placement == STALE)?;
-        f.set_item(intern!(py, "round_lot_shares"), lot)?;
-        f.set_item(intern!(py, "size_eligible"), size_ok)?;
-        f.set_item(intern!(py, "last_sale_eligible"), last_sale_ok)?;
-        f.set_item(intern!(py, "excluded_reasons"), PyTuple::new(py, &reasons)?)?;
+        fields::put(&f, intern!(py, "side"), side)?;
+        fields::put(&f, intern!(py, "tick_test"), tick)?;
+        fields::put(&f, intern!(py, "bid_e9"), quote.map(|q| q.bid))?;
+        fields::put(&f, intern!(py, "ask_e9"), quote.map(|q| q.ask))?;
+        fields::put(&f, intern!(py, "bid_size_shares"), quote.map(|q| q.bid_size))?;
+        fields::put(&f, intern!(py, "ask_size_shares"), quote.map(|q| q.ask_size))?;
+        fields::put(&f, intern!(py, "quote_age_ns"), quote.map(|q| trade.ts - q.ts))?;
+        fields::put(&f, intern!(py, "stale"), placement == STALE)?;
+        fields::put(&f, intern!(py, "round_lot_shares"), lot)?;
+        fields::put(&f, intern!(py, "size_eligible"), size_ok)?;
+        fields::put(&f, intern!(py, "last_sale_eligible"), last_sale_ok)?;
+        fields::put(&f, intern!(py, "excluded_reasons"), PyTuple::new(py, &reasons)?)?;
         match &h.maker {
             Some(maker) => maker.make(f),
             None => h.make_trade.call1((f,)),

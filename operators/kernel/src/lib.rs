@@ -767,43 +767,43 @@ impl State {
             }
         };
         let f = cx.hooks.template.copy()?;
-        f.set_item(intern!(py, "id"), packet_id(&ids))?;
-        f.set_item(intern!(py, "ts_event"), last.ts)?;
-        f.set_item(intern!(py, "symbol"), cached_str(py, cx.strings, &first.symbol))?;
-        f.set_item(intern!(py, "underlying"), cached_str(py, cx.strings, &first.underlying))?;
-        f.set_item(intern!(py, "root"), cached_str(py, cx.strings, &first.root))?;
-        f.set_item(intern!(py, "expiry"), expiry)?;
-        f.set_item(intern!(py, "right"), cached_str(py, cx.strings, &first.right))?;
-        f.set_item(intern!(py, "strike_e9"), first.strike)?;
-        f.set_item(intern!(py, "multiplier"), mult)?;
+        fields::put(&f, intern!(py, "id"), packet_id(&ids))?;
+        fields::put(&f, intern!(py, "ts_event"), last.ts)?;
+        fields::put(&f, intern!(py, "symbol"), cached_str(py, cx.strings, &first.symbol))?;
+        fields::put(&f, intern!(py, "underlying"), cached_str(py, cx.strings, &first.underlying))?;
+        fields::put(&f, intern!(py, "root"), cached_str(py, cx.strings, &first.root))?;
+        fields::put(&f, intern!(py, "expiry"), expiry)?;
+        fields::put(&f, intern!(py, "right"), cached_str(py, cx.strings, &first.right))?;
+        fields::put(&f, intern!(py, "strike_e9"), first.strike)?;
+        fields::put(&f, intern!(py, "multiplier"), mult)?;
         let kind = match kind {
             "block" => intern!(py, "block"),
             "single" => intern!(py, "single"),
             "sweep" => intern!(py, "sweep"),
             _ => intern!(py, "split"),
         };
-        f.set_item(intern!(py, "kind"), kind)?;
+        fields::put(&f, intern!(py, "kind"), kind)?;
         let side_str = match side {
             "buy" => intern!(py, "buy"),
             "sell" => intern!(py, "sell"),
             _ => intern!(py, "unknown"),
         };
-        f.set_item(intern!(py, "side"), side_str)?;
-        f.set_item(intern!(py, "ts_first"), first.ts)?;
-        f.set_item(intern!(py, "ts_last"), last.ts)?;
-        f.set_item(intern!(py, "span_ns"), last.ts - first.ts)?;
-        f.set_item(intern!(py, "print_count"), prints.len())?;
-        f.set_item(intern!(py, "venue_count"), venues.len())?;
+        fields::put(&f, intern!(py, "side"), side_str)?;
+        fields::put(&f, intern!(py, "ts_first"), first.ts)?;
+        fields::put(&f, intern!(py, "ts_last"), last.ts)?;
+        fields::put(&f, intern!(py, "span_ns"), last.ts - first.ts)?;
+        fields::put(&f, intern!(py, "print_count"), prints.len())?;
+        fields::put(&f, intern!(py, "venue_count"), venues.len())?;
         let venue_objs: Vec<Bound<'py, PyString>> = venues.iter().map(|v| cached_str(py, cx.strings, v)).collect();
-        f.set_item(intern!(py, "venues"), PyTuple::new(py, venue_objs)?)?;
-        f.set_item(intern!(py, "size_contracts"), total)?;
-        f.set_item(intern!(py, "premium_cents"), premium_cents)?;
+        fields::put(&f, intern!(py, "venues"), PyTuple::new(py, venue_objs)?)?;
+        fields::put(&f, intern!(py, "size_contracts"), total)?;
+        fields::put(&f, intern!(py, "premium_cents"), premium_cents)?;
         let total128 = total as i128;
-        f.set_item(intern!(py, "vwap_e9"), floor_div(notional + total128 / 2, total128) as i64)?;
-        f.set_item(intern!(py, "first_price_e9"), first.price)?;
-        f.set_item(intern!(py, "last_price_e9"), last.price)?;
-        f.set_item(intern!(py, "min_price_e9"), min_px)?;
-        f.set_item(intern!(py, "max_price_e9"), max_px)?;
+        fields::put(&f, intern!(py, "vwap_e9"), floor_div(notional + total128 / 2, total128) as i64)?;
+        fields::put(&f, intern!(py, "first_price_e9"), first.price)?;
+        fields::put(&f, intern!(py, "last_price_e9"), last.price)?;
+        fields::put(&f, intern!(py, "min_price_e9"), min_px)?;
+        fields::put(&f, intern!(py, "max_price_e9"), max_px)?;
         let path = if last.price > first.price {
             intern!(py, "rising")
         } else if last.price < first.price {
@@ -811,30 +811,30 @@ impl State {
         } else {
             intern!(py, "flat")
         };
-        f.set_item(intern!(py, "price_path"), path)?;
-        f.set_item(intern!(py, "placement_counts"), counts)?;
-        f.set_item(intern!(py, "placement_sizes"), sizes)?;
-        f.set_item(intern!(py, "buy_size_contracts"), buy)?;
-        f.set_item(intern!(py, "sell_size_contracts"), sell)?;
-        f.set_item(intern!(py, "nbbo_coverage"), (total - unquoted) as f64 / total as f64)?;
-        f.set_item(intern!(py, "stale_ratio"), size_of(STALE) as f64 / total as f64)?;
-        f.set_item(intern!(py, "bid_e9"), quote.map(|q| q.bid))?;
-        f.set_item(intern!(py, "ask_e9"), quote.map(|q| q.ask))?;
-        f.set_item(intern!(py, "bid_size_contracts"), quote.map(|q| q.bid_size))?;
-        f.set_item(intern!(py, "ask_size_contracts"), quote.map(|q| q.ask_size))?;
-        f.set_item(intern!(py, "touch_size_ratio"), touch)?;
+        fields::put(&f, intern!(py, "price_path"), path)?;
+        fields::put(&f, intern!(py, "placement_counts"), counts)?;
+        fields::put(&f, intern!(py, "placement_sizes"), sizes)?;
+        fields::put(&f, intern!(py, "buy_size_contracts"), buy)?;
+        fields::put(&f, intern!(py, "sell_size_contracts"), sell)?;
+        fields::put(&f, intern!(py, "nbbo_coverage"), (total - unquoted) as f64 / total as f64)?;
+        fields::put(&f, intern!(py, "stale_ratio"), size_of(STALE) as f64 / total as f64)?;
+        fields::put(&f, intern!(py, "bid_e9"), quote.map(|q| q.bid))?;
+        fields::put(&f, intern!(py, "ask_e9"), quote.map(|q| q.ask))?;
+        fields::put(&f, intern!(py, "bid_size_contracts"), quote.map(|q| q.bid_size))?;
+        fields::put(&f, intern!(py, "ask_size_contracts"), quote.map(|q| q.ask_size))?;
+        fields::put(&f, intern!(py, "touch_size_ratio"), touch)?;
         let condition_objs: Vec<Bound<'py, PyString>> =
             conditions.iter().map(|c| cached_str(py, cx.strings, c)).collect();
-        f.set_item(intern!(py, "conditions"), PyTuple::new(py, condition_objs)?)?;
-        f.set_item(intern!(py, "complex_prints"), complex_prints)?;
-        f.set_item(intern!(py, "tick_test_prints"), tick_prints)?;
-        f.set_item(intern!(py, "late_prints"), late_prints)?;
-        f.set_item(intern!(py, "underlying_e9"), under.map(|u| u.0))?;
+        fields::put(&f, intern!(py, "conditions"), PyTuple::new(py, condition_objs)?)?;
+        fields::put(&f, intern!(py, "complex_prints"), complex_prints)?;
+        fields::put(&f, intern!(py, "tick_test_prints"), tick_prints)?;
+        fields::put(&f, intern!(py, "late_prints"), late_prints)?;
+        fields::put(&f, intern!(py, "underlying_e9"), under.map(|u| u.0))?;
         let source = under.map(|u| if u.1 { intern!(py, "implied") } else { intern!(py, "quote") });
-        f.set_item(intern!(py, "underlying_source"), source)?;
-        f.set_item(intern!(py, "underlying_age_ms"), under.map(|u| u.2))?;
-        f.set_item(intern!(py, "underlying_strike_e9"), under.and_then(|u| u.3))?;
-        f.set_item(intern!(py, "print_ids"), PyTuple::new(py, &ids)?)?;
+        fields::put(&f, intern!(py, "underlying_source"), source)?;
+        fields::put(&f, intern!(py, "underlying_age_ms"), under.map(|u| u.2))?;
+        fields::put(&f, intern!(py, "underlying_strike_e9"), under.and_then(|u| u.3))?;
+        fields::put(&f, intern!(py, "print_ids"), PyTuple::new(py, &ids)?)?;
         match &cx.hooks.maker {
             Some(maker) => maker.make(f),
             None => cx.hooks.make_packet.call1((f,)),
@@ -1231,9 +1231,11 @@ fn seen_record(py: Python<'_>, seen: Seen) -> PyResult<Bound<'_, PyTuple>> {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    fields::init(m.py())?;
     m.add_class::<OptionsKernel>()?;
     m.add_class::<equities::EquitiesKernel>()?;
     m.add_function(wrap_pyfunction!(runs::runs_by_key, m)?)?;
     m.add_function(wrap_pyfunction!(runs::scan_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(fields::set_direct, m)?)?;
     Ok(())
 }
