@@ -104,7 +104,8 @@ def run_demo(args: argparse.Namespace) -> int:
     console.print("[dim]alert tape (event time, New York); Ctrl-C to stop[/]")
 
     market = SyntheticMarket(
-        SyntheticConfig(seed=seed, profile=profile, underlyings=settings.universe, duration_s=args.duration_s)
+        SyntheticConfig(seed=seed, profile=profile, underlyings=settings.universe, duration_s=args.duration_s),
+        keep_truth=False,
     )
     min_rank = _SEVERITY_RANK[args.min_severity]
     config = OptionsConfig()

@@ -63,7 +63,8 @@ def source_events(
             profile=settings.synthetic_profile,
             underlyings=settings.universe,
             duration_s=settings.synthetic_duration_s,
-        )
+        ),
+        keep_truth=False,
     )
     yield from iter_paced(market.events(), settings.ingest_speed)
 

@@ -93,7 +93,7 @@ def _replay_synthetic(args: argparse.Namespace, config: OptionsConfig, progress:
     stats = InputStats()
 
     def events() -> Iterator[AnyEvent]:
-        for event in SyntheticMarket(market_config).events():
+        for event in SyntheticMarket(market_config, keep_truth=False).events():
             stats.events_by_type[event.event_type] += 1
             yield event
 
@@ -114,7 +114,7 @@ def _replay_synthetic(args: argparse.Namespace, config: OptionsConfig, progress:
             args.out, events, stats, config=config, workers=args.workers, on_batch=lambda n: progress.advance(task, n)
         )
     if args.write_input:
-        _write_input(args.out, SyntheticMarket(market_config).events())
+        _write_input(args.out, SyntheticMarket(market_config, keep_truth=False).events())
     return ReplayResult(
         events_in=dict(stats.events_by_type),
         events_out=out,

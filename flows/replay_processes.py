@@ -60,7 +60,7 @@ class ReadSynthetic:
     def __call__(self, stats: InputStats, partition: Partition) -> Iterator[AnyEvent]:
         from connectors.synthetic import SyntheticMarket
 
-        for event in SyntheticMarket(self.config).events():
+        for event in SyntheticMarket(self.config, keep_truth=False).events():
             if partition.owns(event.key):
                 stats.events_by_type[event.event_type] += 1
                 yield event

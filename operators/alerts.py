@@ -46,8 +46,6 @@ SCORE_WEIGHTS = {"premium": 45, "confidence": 40, "hits": 15}
 SCORE_FORMULA = (
     "score = 45 x clamp(log10(premium_usd / 1,000) / 3, 0, 1) + 40 x best confidence + 15 x min(hit count, 3) / 3"
 )
-EXPIRE_EVERY = 1024
-"""Subjects between two sweeps of alerts past their cooldown."""
 
 
 def score(premium_cents: int, best_confidence: float, hit_count: int) -> int:
@@ -151,12 +149,14 @@ class _Open:
 class AlertBook:
     """Open alerts per (contract, classifier), to update within the cooldown instead of raising anew."""
 
-    __slots__ = ("_config", "_expire_after_ns", "_max_evidence", "_max_subjects", "_open", "_seen")
+    __slots__ = ("_config", "_expire_after_ns", "_max_evidence", "_max_subjects", "_next_sweep_ns", "_open")
 
     def __init__(self, config: OptionsConfig) -> None:
         self._config = config
         self._open: dict[tuple[str, str], _Open] = {}
-        self._seen = 0
+        # Swept for alerts past their horizon once per cooldown of event time: the book holds what was raised
+        # within about two cooldowns (plus the slack), however busy or long the session.
+        self._next_sweep_ns = -1
         self._max_evidence = config.alert_max_evidence_ids
         self._max_subjects = config.alert_max_subject_ids
         # Subjects reach the book a little out of time order across contracts (the engine holds a packet's alert
@@ -252,9 +252,9 @@ class AlertBook:
         record = self._raise(subject, classifiers) if previous is None else self._update(previous, subject)
         for classifier in record.alert.classifiers:
             self._open[(subject.key, classifier)] = record
-        self._seen += 1
-        if self._seen % EXPIRE_EVERY == 0:
+        if subject.ts_event >= self._next_sweep_ns:
             self._expire(subject.ts_event)
+            self._next_sweep_ns = subject.ts_event + max(cooldown, 1)
         return record.alert
 
     def _cite(self, subject: _Subject) -> _Cited:

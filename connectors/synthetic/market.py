@@ -201,9 +201,12 @@ class SyntheticConfig:
 class SyntheticMarket:
     """Generate the raw events of a synthetic session and the ground truth of what was planted in it."""
 
-    def __init__(self, config: SyntheticConfig) -> None:
+    def __init__(self, config: SyntheticConfig, *, keep_truth: bool = True) -> None:
+        """`keep_truth=False` keeps no ground truth (the labels): what a long run that only wants the tape (the
+        memory benchmark, a replay) should ask for, since the truth of a session grows with its length."""
         check_builders()
         self._config = config
+        self._keep_truth = keep_truth
         self._labels: list[PlantedLabel] = []
         self._dark_labels: list[DarkLabel] = []
         self._candle_labels: list[CandleLabel] = []
@@ -215,17 +218,24 @@ class SyntheticMarket:
     @property
     def labels(self) -> list[PlantedLabel]:
         """Return the planted scenarios of the latest `events()` run, by start time; complete once exhausted."""
+        self._check_truth()
         return sorted(self._labels, key=lambda label: (label.ts_start, label.symbol))
 
     @property
     def dark_labels(self) -> list[DarkLabel]:
         """Return the planted off-exchange scenarios of the latest run (classifiers: `DARK_CLASSIFIERS`), by start."""
+        self._check_truth()
         return sorted(self._dark_labels, key=lambda label: (label.ts_start, label.symbol))
 
     @property
     def candle_labels(self) -> list[CandleLabel]:
         """Return the expected 1 s candles of the latest run's probe windows, by window start."""
+        self._check_truth()
         return sorted(self._candle_labels, key=lambda label: (label.ts_start, label.underlying))
+
+    def _check_truth(self) -> None:
+        if not self._keep_truth:
+            raise RuntimeError("this SyntheticMarket was built with keep_truth=False: it keeps no ground truth")
 
     def refdata(self) -> list[OptionDefinition | OpenInterest | VolumeBaseline]:
         """Return the option definitions, prior-day open interest and, for contracts with history, their
@@ -237,7 +247,7 @@ class SyntheticMarket:
 
         Ties in ts_event keep emission order (the sequence). Each call starts a fresh, identical run.
         """
-        run = _Run(self._config)
+        run = _Run(self._config, self._keep_truth)
         self._labels = run.labels
         self._dark_labels = run.dark_labels
         self._candle_labels = run.candle_labels
@@ -293,8 +303,9 @@ def _draw_shapes(rng: random.Random) -> _Shapes:
 class _Run:
     """The mutable state of one pass over the session."""
 
-    def __init__(self, config: SyntheticConfig) -> None:
+    def __init__(self, config: SyntheticConfig, keep_truth: bool = True) -> None:
         self.config = config
+        self.keep_truth = keep_truth
         seed = config.seed
         chain_rng = random.Random(f"flowtape.synthetic:{seed}:chain")
         self.tape = random.Random(f"flowtape.synthetic:{seed}:tape")
@@ -728,7 +739,9 @@ class _Run:
                 c.print_template, seq, item.ts, item.ts + self.latency[seq & 1023], item.venue.code,
                 item.venue.venue_id, item.price_e9, item.size, item.conditions, item.raw_conditions,
             )  # fmt: skip
-            self.labels.extend(item.record(event.id))  # its label, and the structure label of a leg
+            labels = item.record(event.id)  # its label, and the structure label of a leg
+            if self.keep_truth:
+                self.labels.extend(labels)
             yield event
 
     def _planted_equity(self, item: PlannedEquity) -> RawEvent:
@@ -745,9 +758,11 @@ class _Run:
             item.resolve(), item.size, item.conditions, item.raw_conditions,
         )  # fmt: skip
         label = item.record(event)
+        if not self.keep_truth or label is None:
+            return event
         if isinstance(label, DarkLabel):
             self.dark_labels.append(label)
-        elif label is not None:
+        else:
             self.candle_labels.append(label)
         return event
 

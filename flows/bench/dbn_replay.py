@@ -132,7 +132,7 @@ def write_session(path: Path, prints: int, seed: int) -> int:
     chunk: list[bytes] = []
     with partial.open("wb") as raw, zstandard.ZstdCompressor(level=3).stream_writer(raw) as out:
         out.write(bytes(_metadata(market, symbols)))
-        for event in nbbo_at_trade(SyntheticMarket(market).events()):
+        for event in nbbo_at_trade(SyntheticMarket(market, keep_truth=False).events()):
             if not isinstance(event, OptionPrint):
                 continue
             instrument_id = symbols.get(event.symbol)

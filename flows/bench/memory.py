@@ -52,7 +52,7 @@ def measure(profile: str, seconds: float, seed: int) -> dict[str, object]:
     def tape() -> Iterator[AnyEvent]:
         events = prints = 0
         k = 0
-        for event in SyntheticMarket(market).events():
+        for event in SyntheticMarket(market, keep_truth=False).events():
             while k < len(bounds) and event.ts_event >= bounds[k]:
                 samples.append(status_kb("VmRSS"))
                 k += 1

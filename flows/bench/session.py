@@ -95,7 +95,7 @@ def slices(market: SyntheticConfig) -> Iterator[list[AnyEvent]]:
     span = market.end_ts - market.start_ts
     count = PARTS * SLICES
     bounds = [market.start_ts + span * k // count for k in range(1, count)]
-    tape = (e for e in nbbo_at_trade(SyntheticMarket(market).events()) if is_option_input(e))
+    tape = (e for e in nbbo_at_trade(SyntheticMarket(market, keep_truth=False).events()) if is_option_input(e))
     return cut(tape, bounds)
 
 

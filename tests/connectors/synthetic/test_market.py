@@ -154,6 +154,19 @@ def test_events_can_be_replayed_from_one_market() -> None:
     assert market.labels == labels
 
 
+def test_a_market_that_keeps_no_truth_gives_the_same_tape_and_refuses_labels() -> None:
+    config = SyntheticConfig(duration_s=20.0)
+    truthful = SyntheticMarket(config)
+    tape = [encode(e) for e in truthful.events()]
+    assert truthful.labels, "a 20 s realistic session plants options scenarios"
+    assert truthful.dark_labels, "and off-exchange ones"
+    tape_only = SyntheticMarket(config, keep_truth=False)
+    assert [encode(e) for e in tape_only.events()] == tape
+    for read in ("labels", "dark_labels", "candle_labels"):
+        with pytest.raises(RuntimeError, match="keep_truth=False"):
+            getattr(tape_only, read)
+
+
 def test_refdata_matches_the_head_of_the_stream() -> None:
     market = SyntheticMarket(SyntheticConfig(duration_s=1.0))
     refdata = market.refdata()
