@@ -202,6 +202,12 @@ class QuoteBook:
             return self._best_of_venues(venues, ts_event)
         return None
 
+    def forget(self, symbol: str) -> None:
+        """Drop a contract's quotes (an expired contract: `UnderlyingPrice` forgets its series when the date
+        turns); a later quote on it starts it anew."""
+        self._history.pop(symbol, None)
+        self._venues.pop(symbol, None)
+
     def __len__(self) -> int:
         return len(self._history.keys() | self._venues.keys())
 
@@ -341,9 +347,18 @@ class NbboJoin:
         self._last_price: dict[str, int] = {}
 
     @property
+    def priced_contracts(self) -> int:
+        """Contracts with a last price (for the tick test)."""
+        return len(self._last_price)
+
+    @property
     def at_side_band(self) -> float:
         """Share of the spread counted as at the bid or ask (fixed at construction: placement uses its bp)."""
         return self._at_side_band
+
+    def forget(self, symbol: str) -> None:
+        """Drop an expired contract's last price (its quotes go when the date turns: `QuoteBook.forget`)."""
+        self._last_price.pop(symbol, None)
 
     def on_quote(self, nbbo: OptionNbbo, keep_from: int | None = None) -> None:
         """Record a quote (see `QuoteBook.update` for `keep_from`)."""

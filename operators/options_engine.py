@@ -33,8 +33,9 @@ passes its last print + `structure_window_ms` + `packet_window_ms` + `packet_gap
 default; up to a packet window more behind an earlier, longer anchor). Held alerts are always some undecided
 packet's, so the detector's next decision keeps `next_due_ns` honest.
 
-State stays bounded: a contract's packet context is dropped `EXPIRED_AFTER_NS` after its expiry date ends (event
-time), once no alert of it is held; `state_counts` reports every keyed map.
+State stays bounded: a contract's packet context, last price and multiplier are dropped `EXPIRED_AFTER_NS` after
+its expiry date ends (event time), once no alert of it is held, and its quotes when the New York date turns past its
+expiry; `state_counts` reports every keyed map.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         super().__init__(config.watermark_lag_ns)
         self.config = config
         self.join = NbboJoin(config.nbbo_max_age_ns, config.at_side_band)
-        self.underlying = UnderlyingPrice(config.underlying_parity_window_ns, self.join.book)
+        self.underlying = UnderlyingPrice(
+            config.underlying_parity_window_ns, self.join.book, on_expired=self._forget_quoted
+        )
         self.packets = PacketClusterer(config, self.underlying.for_print)
         self.contexts = PacketContexts(config)
         self.alerts = AlertBook(config)
@@ -136,15 +139,18 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         """Return the size of every keyed map the engine holds (entries), to watch that state stays bounded.
 
         Expired contracts are dropped `EXPIRED_AFTER_NS` after their expiry date ends, in event time, from the
-        packet context (windows, volumes, open interest, volume baselines, runs); the quote book, the last-price
-        and multiplier maps belong to the join and the clusterer and are counted here as they are. Flow context
-        holds one entry per packet of its longest window (a day by default), so it grows for that long.
+        packet context (windows, volumes, open interest, volume baselines, runs), the join's last prices and the
+        clusterer's multipliers; their quotes and chain entries go when the New York date turns past their expiry
+        (`UnderlyingPrice`). Flow context holds its windows' entries, the older ones merged into steps
+        (`FLOWTAPE_FLOW_CONTEXT_STEP_MS`).
         """
         return {
             **self.contexts.state_counts(),
             "tracked_contracts": len(self._expiry_of),
             "quote_books": len(self.join.book),
             "chain_contracts": self.underlying.contracts,
+            "last_prices": self.join.priced_contracts,
+            "multipliers": self.packets.multiplier_count,
             "open_packets": self.packets.open_count,
             "pending_prints": self.pending_prints,
             "undecided_packets": self.structures.pending_count,
@@ -260,6 +266,12 @@ class OptionsEngine(QuoteGatedEngine[OptionPrint, OptionsOutput]):
         for symbol in waiting:
             expiry = self._expiry_of.pop(symbol)
             self._track(symbol, expiry)
+
+    def _forget_quoted(self, symbol: str) -> None:
+        """Drop what the join and the clusterer hold of a contract `UnderlyingPrice` dropped as expired when the
+        New York date turned (it dropped the contract's quotes): its last price and multiplier."""
+        self.join.forget(symbol)
+        self.packets.forget(symbol)
 
     def _emit(self, packet: Packet, out: list[OptionsOutput]) -> None:
         """The per-packet pipeline: context, classifiers, held alert, structure detector, flow context."""

@@ -118,6 +118,15 @@ class PacketClusterer:
         """Record a contract's multiplier from reference data."""
         self._multipliers[symbol] = multiplier
 
+    @property
+    def multiplier_count(self) -> int:
+        """Contracts with a multiplier from reference data."""
+        return len(self._multipliers)
+
+    def forget(self, symbol: str) -> None:
+        """Drop an expired contract's multiplier."""
+        self._multipliers.pop(symbol, None)
+
     def add(self, placed: Placed) -> list[Packet]:
         """Add a print; return the packet it closed on its contract, if any."""
         trade = placed.print.__dict__  # fields of the print (see nbbo_join.QuoteBook.update_fields)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
@@ -107,7 +107,8 @@ class UnderlyingPrice:
     """The underlying price book of one engine: equity quotes, the option chain's quotes, parity when needed.
 
     `option_book` is the option NBBO join's book (shared: the join records the quotes, this reads them as of a
-    print); a fresh one when not given.
+    print); a fresh one when not given. When the New York date turns, the series that expired before it are
+    dropped with their contracts' quotes, and `on_expired` is told each contract (to drop what others hold of it).
     """
 
     __slots__ = (
@@ -119,6 +120,7 @@ class UnderlyingPrice:
         "_equity",
         "_new_symbols",
         "_next_day_ns",
+        "_on_expired",
         "_print_quotes",
         "_quote_marks",
         "_refresh_ns",
@@ -127,9 +129,15 @@ class UnderlyingPrice:
     )
 
     def __init__(
-        self, parity_window_ns: int, option_book: QuoteBook | None = None, *, refresh_ns: int = IMPLIED_REFRESH_NS
+        self,
+        parity_window_ns: int,
+        option_book: QuoteBook | None = None,
+        *,
+        refresh_ns: int = IMPLIED_REFRESH_NS,
+        on_expired: Callable[[str], None] | None = None,
     ) -> None:
         self._window_ns = parity_window_ns
+        self._on_expired = on_expired
         self._book = option_book if option_book is not None else QuoteBook()
         self._new_symbols = self._book.watch_new_symbols()
         self._refresh_ns = refresh_ns
@@ -375,3 +383,6 @@ class UnderlyingPrice:
         for symbol in symbols:
             self._contracts.discard(symbol)
             self._print_quotes.pop(symbol, None)
+            self._book.forget(symbol)
+            if self._on_expired is not None:
+                self._on_expired(symbol)

@@ -51,6 +51,10 @@ class _KernelPackets:
     def open_count(self) -> int:
         return self._engine.kernel.open_count
 
+    @property
+    def multiplier_count(self) -> int:
+        return self._engine.kernel.contract_counts()[3]
+
     def flush(self) -> list[Packet]:
         records = self._engine.kernel.flush(self._engine.hooks())
         assert all(type(record) is Packet for record in records), "a flush closes packets only"
@@ -238,6 +242,12 @@ class NativeOptionsEngine(OptionsEngine):
     def _reference(self, event_type: str, event: AnyEvent) -> None:
         if event_type != "option_definition":  # the kernel took the multiplier and the contract
             super()._reference(event_type, event)
+
+    def state_counts(self) -> dict[str, int]:
+        counts = super().state_counts()  # the join's and the underlying price's maps are the kernel's
+        quotes, chain, prices, _ = self.kernel.contract_counts()
+        counts.update(quote_books=quotes, chain_contracts=chain, last_prices=prices)
+        return counts
 
     def _act(self, records: list[object], out: list[OptionsOutput]) -> None:
         """Act on the kernel's records in order, as the reference engine acts between its per-print stages."""

@@ -15,8 +15,10 @@ from events.models import AnyEvent
 from events.serde import encode
 from events.units import NS_PER_MS, NS_PER_S
 from operators import options_engine
+from operators.kernel import AVAILABLE as KERNEL_AVAILABLE
+from operators.kernel.options import new_options_engine
 from operators.options_engine import OptionsEngine
-from tests.factories import CALL, PUT, T0, definition, occ, open_interest, quote, trade, trade_ns
+from tests.factories import CALL, PUT, T0, definition, occ, open_interest, quote, quote_ns, trade, trade_ns
 
 
 def _tape() -> list[AnyEvent]:
@@ -74,28 +76,37 @@ def _rolling_expiries(days: int, strikes: int = 5, prints_per_contract: int = 12
             for k in range(strikes)
             for right in ("C", "P")
         ]
-        day: list[AnyEvent] = [open_interest(symbol, 100, at_ms=(t0 - T0) / NS_PER_MS) for symbol in contracts]
+        at_ms = (t0 - T0) / NS_PER_MS
+        day: list[AnyEvent] = [definition(symbol, multiplier=100, at_ms=at_ms) for symbol in contracts]
+        day.extend(open_interest(symbol, 100, at_ms=at_ms) for symbol in contracts)
         for i in range(prints_per_contract):
             for j, symbol in enumerate(contracts):
                 size = 600 if (i + j) % 7 == 0 else 3
                 ts_event = t0 + (i * len(contracts) + j) * 2 * NS_PER_S
-                day.append(trade_ns(ts_event, "1.10", size, symbol=symbol, nbbo=("1.00", "1.10")))
+                if i % 2:  # a quote stream on some, the NBBO carried on the print on the others
+                    day.append(quote_ns(ts_event - NS_PER_MS, "1.00", "1.10", symbol=symbol))
+                    day.append(trade_ns(ts_event, "1.10", size, symbol=symbol))
+                else:
+                    day.append(trade_ns(ts_event, "1.10", size, symbol=symbol, nbbo=("1.00", "1.10")))
         tape.append(day)
     return tape
 
 
-def test_state_stays_bounded_over_rolling_expiries() -> None:
-    engine = OptionsEngine(OptionsConfig())
+@pytest.mark.parametrize("kernel", ["python", "native"])
+def test_state_stays_bounded_over_rolling_expiries(kernel: str) -> None:
+    if kernel == "native" and not KERNEL_AVAILABLE:
+        pytest.skip("the kernel is not built")
+    engine = new_options_engine(OptionsConfig(kernel=kernel))
     counts = []
     for day in _rolling_expiries(12):
         engine.on_events(day)
         counts.append(engine.state_counts())
     assert engine.evicted_contracts > 0
     per_day = 2 * 5 * 2  # two expiries of five strikes, calls and puts
-    for name in ("contracts", "tracked_contracts", "open_interest", "repeat_runs"):
-        assert max(c[name] for c in counts) <= 3 * per_day, f"{name} holds at most the live and just-expired days"
+    per_contract = ("contracts", "tracked_contracts", "open_interest", "repeat_runs", "last_prices", "multipliers")
+    for name in (*per_contract, "quote_books", "chain_contracts"):
+        assert 0 < max(c[name] for c in counts) <= 3 * per_day, f"{name} holds at most the live and expired days"
         assert counts[-1][name] == counts[3][name], f"{name} is flat after warm-up"
-    assert counts[-1]["chain_contracts"] <= 3 * per_day
 
 
 def test_eviction_does_not_change_the_output(monkeypatch: pytest.MonkeyPatch) -> None:

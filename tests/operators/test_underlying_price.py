@@ -93,8 +93,12 @@ def test_a_same_day_expiry_counts_until_the_date_turns() -> None:
     assert mark is not None
     assert mark.price_e9 == price_e9("103.04")
     assert up.contracts == 2
+    assert len(up.option_book) == 2
     assert up.at("SPY", ts(86_400_000)) is None, "next day: expired (and its quotes stale)"
     assert up.contracts == 0, "the expired series is dropped when the New York date turns"
+    assert len(up.option_book) == 0, "with its contracts' quotes"
+    feed(up, quote(86_400_100, "0.01", "0.02", symbol=occ("100", "C", expiry=today)))
+    assert up.option_book.as_of(occ("100", "C", expiry=today), ts(86_400_200)) is not None, "a late quote starts anew"
 
 
 @pytest.mark.parametrize(

@@ -148,6 +148,12 @@ impl Book {
         }
     }
 
+    /// Drop a contract's quotes (`QuoteBook.forget`: an expired contract, when the date turns).
+    pub fn forget(&mut self, symbol: &str) {
+        self.history.remove(symbol);
+        self.venues.remove(symbol);
+    }
+
     /// Contracts with quotes (consolidated or venue).
     pub fn len(&self) -> usize {
         self.history.len() + self.venues.keys().filter(|s| !self.history.contains_key(*s)).count()

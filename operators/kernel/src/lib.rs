@@ -593,6 +593,12 @@ impl State {
         } else {
             let mark: Option<Mark> =
                 self.under.for_print(&mut self.book, cx.hooks, placed.p.underlying_e9, &placed.p.underlying, ts)?;
+            // What the lookup dropped as expired when the date turned (`OptionsEngine._forget_quoted`).
+            for expired in self.under.expired.drain(..) {
+                self.last_price.remove(&expired);
+                self.multipliers.remove(&expired);
+                self.contract_fields.remove(&expired);
+            }
             let under = mark.map(|m| (m.price, m.implied, (ts - m.quote_ts).max(0) / NS_PER_MS, m.strike));
             symbol = placed.p.symbol.clone();
             deadline = ts + gap;
@@ -1138,6 +1144,12 @@ impl OptionsKernel {
     /// Drop an expired contract's packet-context state (`PacketContexts.forget`).
     fn forget_contract(&mut self, symbol: &str) {
         self.s.contexts.forget(symbol);
+    }
+
+    /// (quote books, chain contracts, last prices, multipliers): the per-contract maps of the join, the
+    /// underlying price and the clusterer (`OptionsEngine.state_counts`).
+    fn contract_counts(&self) -> (usize, usize, usize, usize) {
+        (self.s.book.len(), self.s.under.contract_count(), self.s.last_price.len(), self.s.multipliers.len())
     }
 
     /// (contracts, underlyings) with packet-context state.

@@ -60,6 +60,9 @@ pub struct Underlying {
     root_underlying: HashMap<String, String>,
     day: i32,
     next_day_ns: i64,
+    /// Contracts dropped as expired by the last date turn, for the caller to forget elsewhere (drained at once).
+    #[serde(skip)]
+    pub expired: Vec<String>,
 }
 
 impl Underlying {
@@ -74,6 +77,7 @@ impl Underlying {
             root_underlying: HashMap::default(),
             day: 1, // date.min
             next_day_ns: i64::MIN,
+            expired: Vec::new(),
         }
     }
 
@@ -98,6 +102,11 @@ impl Underlying {
         while history.len() >= 2 && history[1].0 <= keep_from {
             history.pop_front();
         }
+    }
+
+    /// Contracts in the chain index.
+    pub fn contract_count(&self) -> usize {
+        self.contracts.len()
     }
 
     pub fn add_contract(&mut self, symbol: &str, underlying: &str, root: &str, expiry: i32, right: &str, strike: i64) {
@@ -154,7 +163,7 @@ impl Underlying {
 
     pub fn at(&mut self, book: &mut Book, cal: &dyn Calendar, underlying: &str, ts: i64) -> pyo3::PyResult<Option<Mark>> {
         if ts >= self.next_day_ns {
-            self.turn_day(cal, ts)?;
+            self.turn_day(book, cal, ts)?;
         }
         if let Some(history) = self.equity.get(underlying) {
             for &(quoted, mid) in history.iter().rev() {
@@ -236,7 +245,7 @@ impl Underlying {
         self.contracts.insert(symbol.to_owned());
     }
 
-    fn turn_day(&mut self, cal: &dyn Calendar, ts: i64) -> pyo3::PyResult<()> {
+    fn turn_day(&mut self, book: &mut Book, cal: &dyn Calendar, ts: i64) -> pyo3::PyResult<()> {
         let (day, next) = cal.day_of(ts)?;
         self.day = day;
         self.next_day_ns = next;
@@ -247,6 +256,8 @@ impl Underlying {
                     for symbol in series.calls.values().chain(series.puts.values()) {
                         self.contracts.remove(symbol);
                         self.print_quotes.remove(symbol);
+                        book.forget(symbol);
+                        self.expired.push(symbol.clone());
                     }
                 }
                 expired += 1;
