@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     synthetic_duration_s: float = Field(23_400.0, gt=0, description="length of the synthetic session")
     synthetic_underlyings: str = Field("SPY,QQQ,AAPL,NVDA,TSLA", description="comma-separated universe")
     databento_api_key: SecretStr | None = Field(None, description="Databento key (live/historical download)")
+    gc_threshold: int = Field(
+        50_000,
+        ge=0,
+        description="flowtape's processes: allocations between two young garbage collections (fewer, so a long "
+        "session's cost stays flat; see flows/collector.py); 0 = Python's default",
+    )
 
     @property
     def idle_ns(self) -> int | None:

@@ -139,13 +139,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args = build_parser().parse_args(argv)
     try:
+        from connectors.settings import Settings
+        from flows.collector import tune_collector
+
+        tune_collector(Settings().gc_threshold)
         return _dispatch(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except (FileNotFoundError, ValueError) as exc:
-        print(f"flowtape {args.command}: error: {exc}", file=sys.stderr)
+        print(f"flowtape {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: Exception) -> str:
+    """A user error in one line: a settings model's validation errors joined, else the message."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"])
+        where = f"{name} (FLOWTAPE_{name.upper()})" if len(error["loc"]) == 1 else name  # the settings' env prefix
+        problems.append(f"{where}: {error['msg']} (got {error.get('input')!r})")
+    return f"invalid {exc.title}: " + "; ".join(problems)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

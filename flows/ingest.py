@@ -28,6 +28,7 @@ from connectors.kafka.messages import dead_letter_message
 from connectors.settings import Settings
 from events.models import AnyEvent, DeadLetter
 from events.topics import INGEST_INPUT, dlq, namespaced
+from flows.collector import tune_collector
 from flows.inputs import InputError, InputStats, check_inputs, guarded, read_inputs
 from flows.topic_setup import ensure_flow_topics
 
@@ -102,6 +103,7 @@ def build_flow(settings: Settings | None = None, stats: InputStats | None = None
     `stats` (recorded files) collects what the readers saw, and the error that stopped one, if any.
     """
     settings = settings or Settings()
+    tune_collector(settings.gc_threshold)
     # Refused before any work, broker included; the source reads the files checked here.
     files = input_files(settings) if settings.ingest_source == "files" else None
     ensure_flow_topics(settings)

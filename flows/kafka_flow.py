@@ -16,6 +16,7 @@ from connectors.settings import Settings
 from events.models import AnyEvent, DeadLetter, DerivedEvent
 from events.topics import REFERENCE_TOPICS
 from flows.baselines_job import load_baselines
+from flows.collector import tune_collector
 from flows.engine_steps import History, Reference, by_underlying, split_dead_letters
 from flows.topic_setup import ensure_flow_topics
 
@@ -31,6 +32,7 @@ def build_engine_flow(
     are read to their end first, see `connectors.kafka.io`), run `step` with the baselines cached in Redis (each
     engine reads its own scopes), that reference snapshot and the live idle timer, and write the derived
     topics. An event the engine raised on (`flows.engine_guard`) goes to its input topic's `.dlq`."""
+    tune_collector(settings.gc_threshold)
     ensure_flow_topics(settings)
     flow = Dataflow(name)
     inputs = kafka_input(

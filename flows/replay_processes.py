@@ -78,9 +78,12 @@ def _run_process(
 ) -> None:
     """Run partition `proc_id` of `processes`; write its sorted derived events, its input stats and its engines'
     dead letters to `part_dir`."""
+    from connectors.settings import Settings
+    from flows.collector import tune_collector
     from flows.embedded import run_into
     from flows.spool import Spool
 
+    tune_collector(Settings().gc_threshold)  # a spawned interpreter: the parent's tuning is not inherited
     stats = InputStats()
     partition = Partition(proc_id, processes, slots)
 

@@ -26,6 +26,7 @@ from connectors.settings import Settings
 from events.models import AnyEvent, DeadLetter
 from events.serde import encode, to_json_line
 from events.topics import ALL_TOPICS, namespaced
+from flows.collector import tune_collector
 from flows.topic_setup import ensure_flow_topics
 
 STORE_REFUSED = "store_refused"
@@ -86,6 +87,7 @@ class RefusedRows:
 def build_flow(settings: Settings | None = None) -> Dataflow:
     """Build the sink flow over every raw and derived topic."""
     settings = settings or Settings()
+    tune_collector(settings.gc_threshold)
     ensure_flow_topics(settings)
     store = open_store(settings)
     store.ensure_schema()

@@ -119,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=6.5 * 3600)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    from connectors.settings import Settings
+    from flows.collector import tune_collector
+
+    tune_collector(Settings().gc_threshold)  # as `flowtape` itself runs
     print(json.dumps(measure(args.profile, args.seconds, args.seed)))
     return 0
 

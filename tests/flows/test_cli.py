@@ -30,6 +30,17 @@ def test_subcommand_help(command: str, capsys: pytest.CaptureFixture[str]) -> No
     assert "usage" in capsys.readouterr().out.lower()
 
 
+def test_an_invalid_setting_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FLOWTAPE_API_PORT", "abc")
+    assert main(["config"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("flowtape config: error: invalid Settings: api_port (FLOWTAPE_API_PORT): ")
+    assert "'abc'" in err
+
+
 def test_replay_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["replay", str(tmp_path / "nope.dbn.zst"), "--out", str(tmp_path / "out"), "--quiet"])
     assert code == 2
