@@ -129,9 +129,23 @@ def test_api_never_imports_flows_or_operators() -> None:
     assert not bad, f"api imports events and connectors only:\n{bad}"
 
 
+def test_flows_never_import_api_or_cli() -> None:
+    # ARCHITECTURE.md: flows are the dataflows, wiring connectors to operators; the command line sits above them.
+    bad = violations("flows", forbidden=frozenset({"api", "cli"}))
+    assert not bad, f"flows import events, operators and connectors only:\n{bad}"
+
+
+def test_nothing_but_tests_imports_cli() -> None:
+    bad = "\n".join(
+        violations(package, forbidden=frozenset({"cli"}))
+        for package in ("events", "operators", "connectors", "api", "flows", "deploy")
+    ).strip()
+    assert not bad, f"the command line is the top of the stack:\n{bad}"
+
+
 def test_the_checker_sees_the_packages() -> None:
     # A rule over zero files passes vacuously: make sure each package really has imports to check.
-    for package in ("events", "operators", "connectors", "api"):
+    for package in ("events", "operators", "connectors", "api", "flows", "cli"):
         assert package_imports(package), package
     assert any(imp.top == "events" for imp in package_imports("operators"))
 
@@ -151,7 +165,7 @@ def test_the_checker_sees_the_packages() -> None:
         pytest.param("from .. import api", "connectors.kafka.io", False, ["connectors.api"], id="parent-pkg"),
         pytest.param("from .io import x", "connectors.kafka", True, ["connectors.kafka.io"], id="init-relative"),
         pytest.param(
-            "def f():\n    import flows.cli\n    return flows", "api.app", False, ["flows.cli"], id="inside-function"
+            "def f():\n    import cli.main\n    return flows", "api.app", False, ["cli.main"], id="inside-function"
         ),
         pytest.param(
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from operators import alerts",
@@ -161,10 +175,10 @@ def test_the_checker_sees_the_packages() -> None:
             id="type-checking-block",
         ),
         pytest.param(
-            "import importlib\nm = importlib.import_module('flows.cli')",
+            "import importlib\nm = importlib.import_module('cli.main')",
             "api.app",
             False,
-            ["importlib", "flows.cli"],
+            ["importlib", "cli.main"],
             id="import-module",
         ),
         pytest.param("m = __import__('operators')", "api.app", False, ["operators"], id="dunder-import"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.settings_doc import with_settings_table
+from cli.config import with_settings_table
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import yaml
 
+from cli.main import build_parser
 from connectors.settings import Settings
 from events.config import OptionsConfig
-from flows.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
 KNOWN_ENV = {f"FLOWTAPE_{name.upper()}" for cls in (Settings, OptionsConfig) for name in cls.model_fields}
@@ -62,3 +62,14 @@ def test_api_is_not_exposed_without_a_token() -> None:
     assert api["environment"]["FLOWTAPE_API_HOST"] == "0.0.0.0"
     assert "FLOWTAPE_API_TOKEN" in api["environment"]
     assert all(p.startswith("127.0.0.1:") for p in api["ports"])
+
+
+def test_the_image_copies_every_package() -> None:
+    import tomllib
+
+    found = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    packages = [pattern.rstrip("*") for pattern in found["find"]["include"]]
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    assert "cli" in packages
+    for package in packages:
+        assert f"COPY {package} ./{package}" in dockerfile, f"deploy/Dockerfile does not copy {package}/"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 
 OUTPUTS = ("flow.packets.jsonl", "flow.hits.jsonl", "flow.alerts.jsonl")
 

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
+from cli.bench import plain_loop
 from events.config import OptionsConfig
 from events.models import Alert
 from events.serde import to_json_line
-from flows.bench import plain_loop
 from flows.replay import run_events
 from operators.options_engine import OptionsEngine
 from tests.flows.tapes import two_underlying_tape

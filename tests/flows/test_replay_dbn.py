@@ -9,9 +9,9 @@ from pathlib import Path
 import databento
 import databento_dbn as dbn
 
+from cli.main import main
 from events.config import OptionsConfig
 from events.models import OptionPrint, Packet
-from flows.cli import main
 from flows.inputs import InputStats, read_inputs
 from operators.nbbo_join import NbboJoin
 from operators.options_engine import OptionsEngine

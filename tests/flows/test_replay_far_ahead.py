@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from events.topics import DERIVED_TOPICS, dlq
 from events.units import NS_PER_S
-from flows.cli import main
 from operators.quarantine import REJECTED
 from tests.flows.hostile import clean_events, clean_lines
 

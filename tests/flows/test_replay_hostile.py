@@ -10,8 +10,8 @@ from pathlib import Path
 import databento_dbn as dbn
 import pytest
 
+from cli.main import main
 from events.topics import DERIVED_TOPICS, dlq
-from flows.cli import main
 from tests.connectors.databento import IID, OSI, T0, metadata, trade, write_dbn
 from tests.flows.hostile import CATEGORIES, MixedTape, clean_events, clean_lines, mixed_tape
 

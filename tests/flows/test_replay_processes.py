@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import zstandard
 
+from cli.bench.dbn_replay import write_session
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
 from events.config import OptionsConfig
 from events.models import AnyEvent, OptionPrint
-from flows.bench.dbn_replay import write_session
 from flows.engine_guard import ENGINE_ERROR
 from flows.inputs import InputError, InputStats, Partition, balanced_slots, input_weights, read_inputs
 from flows.replay import replay_files, run_events, write_outputs

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flows.cli import main
+from cli.main import main
 
 CASE = Path(__file__).resolve().parent / "options_small"
 RECORD = ["--synthetic-s", "12", "--seed", "5", "--underlyings", "SPY,TSLA"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from tests.golden.regenerate import CASE, OUTPUTS
 
 

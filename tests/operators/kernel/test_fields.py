@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 import operators.construct as construct
+from cli.bench.throughput import equities_loop, plain_loop
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent
 from events.wire import set_dict
-from flows.bench.throughput import equities_loop, plain_loop
 from flows.engine_steps import is_equity_input
 from operators.kernel import AVAILABLE
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 import operators.construct as construct
+from cli.bench.throughput import equities_loop, plain_loop
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
 from events.config import EquitiesConfig, OptionsConfig
 from events.models import AnyEvent, EquityTrade, Packet
-from flows.bench.throughput import equities_loop, plain_loop
 from flows.engine_steps import is_equity_input
 from operators.kernel import AVAILABLE
 

@@ -8,12 +8,7 @@ from functools import cache
 
 import pytest
 
-from connectors.synthetic import PlantedLabel, SyntheticConfig
-from connectors.synthetic.planted import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS, CandleLabel
-from connectors.synthetic.planted.truth import StructureTruth
-from events.models import Alert, ClassifierHit, OpenInterest, Packet
-from flows.cli import main
-from flows.evaluate import (
+from cli.evaluate import (
     DEFAULT_PLANT_EVERY_S,
     DEFAULT_SECONDS,
     ENGINE_INPUTS,
@@ -28,6 +23,11 @@ from flows.evaluate import (
     score_candles,
     score_hits,
 )
+from cli.main import main
+from connectors.synthetic import PlantedLabel, SyntheticConfig
+from connectors.synthetic.planted import PACKET_CLASSIFIERS, STRUCTURE_CLASSIFIERS, CandleLabel
+from connectors.synthetic.planted.truth import StructureTruth
+from events.models import Alert, ClassifierHit, OpenInterest, Packet
 from operators.classifiers import PacketContext, classify_packet, session_date
 from operators.options_engine import OptionsEngine
 from operators.repeated_hits import RepeatedHits

@@ -3,13 +3,13 @@ machines: compare within a run, never across runs).
 
 Sections (`--input` picks some, comma-separated; the default runs every section that is not long):
 
-- `[quotes]`, `[tcbbo]`, `[equities]` (`flows.bench.throughput`): prints per second through the plain loop, one
+- `[quotes]`, `[tcbbo]`, `[equities]` (`cli.bench.throughput`): prints per second through the plain loop, one
   Bytewax worker and the contract floor, and the ratio flow/loop.
-- `[session cost]` (`flows.bench.session`): per-print cost in each third of a long tape, and last/first.
-- `[decode]` (`flows.bench.decode`): raw messages per second through `events.serde.decode`.
-- `[dbn replay]` (long, `flows.bench.dbn_replay`): a DBN session of millions of option prints replayed by
+- `[session cost]` (`cli.bench.session`): per-print cost in each third of a long tape, and last/first.
+- `[decode]` (`cli.bench.decode`): raw messages per second through `events.serde.decode`.
+- `[dbn replay]` (long, `cli.bench.dbn_replay`): a DBN session of millions of option prints replayed by
   `flowtape replay` on 1 and 2 processes: wall time, prints/s, the speed-up, and whether both derive the same.
-- `[memory]` (long, `flows.bench.memory`): the RSS curve and peak of a 6.5-hour realistic session and 30 minutes
+- `[memory]` (long, `cli.bench.memory`): the RSS curve and peak of a 6.5-hour realistic session and 30 minutes
   of firehose through the flow in a subprocess, and the growth after warm-up.
 
 `--long` adds the long sections to the default run.
@@ -22,8 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from events.config import EquitiesConfig, OptionsConfig
-from flows.bench.throughput import (
+from cli.bench.throughput import (
     BATCH_SIZE,
     EngineLoop,
     bytewax_flow,
@@ -36,6 +35,7 @@ from flows.bench.throughput import (
     run_variant,
     with_nbbo_at_trade,
 )
+from events.config import EquitiesConfig, OptionsConfig
 
 __all__ = [
     "BATCH_SIZE",
@@ -156,20 +156,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "equities" in sections:
             ok = run_equities_variant(events, EquitiesConfig(), args.repeat) and ok
         if "decode" in sections:
-            from flows.bench.decode import run_decode
+            from cli.bench.decode import run_decode
 
             ok = run_decode(events, args.repeat, args.decode_messages, args.decode_messages) and ok
         del events
     if "session" in sections:
-        from flows.bench.session import run_session_cost
+        from cli.bench.session import run_session_cost
 
         ok = run_session_cost(args.session_seconds, args.session_profile, args.seed, config) and ok
     if "dbn" in sections:
-        from flows.bench.dbn_replay import run_dbn_replay
+        from cli.bench.dbn_replay import run_dbn_replay
 
         ok = run_dbn_replay(args.workdir or _default_workdir(), args.dbn_prints, args.seed) and ok
     if "memory" in sections:
-        from flows.bench.memory import run_memory
+        from cli.bench.memory import run_memory
 
         for profile, seconds in (("realistic", args.memory_realistic_s), ("firehose", args.memory_firehose_s)):
             ok = run_memory(profile, seconds, args.seed) and ok

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo import format_dark_line, format_tape_line
+from cli.demo import format_dark_line, format_tape_line
 from tests.flows.tapes import two_underlying_tape
 
 
@@ -37,7 +37,7 @@ def test_demo_serves_alerts(tmp_path: Path) -> None:
     env = {**os.environ, "FLOWTAPE_STATE_DIR": str(tmp_path / "state")}
     log = (tmp_path / "demo.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "demo", "--speed", "5", "--port", str(port), "--duration-s", "600"],
+        [sys.executable, "-m", "cli.main", "demo", "--speed", "5", "--port", str(port), "--duration-s", "600"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -73,7 +73,7 @@ def test_a_demo_session_that_ends_exits_cleanly_with_the_api_up(tmp_path: Path) 
     # The API thread is stopped and chDB closed before the interpreter exits (it used to crash there).
     env = {**os.environ, "FLOWTAPE_STATE_DIR": str(tmp_path / "state")}
     argv = ["demo", "--speed", "0", "--duration-s", "10", "--port", str(_free_port())]
-    done = subprocess.run([sys.executable, "-m", "flows.cli", *argv], env=env, capture_output=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "cli.main", *argv], env=env, capture_output=True, timeout=120)
     out = done.stdout.decode() + done.stderr.decode()
     assert done.returncode == 0, out
     assert "alert rows in chdb" in out

@@ -39,9 +39,9 @@ def status_kb(field: str, path: Path = Path("/proc/self/status")) -> int | None:
 
 def measure(profile: str, seconds: float, seed: int) -> dict[str, object]:
     """Run the session through the flow in this process; return the RSS samples (kB), the peak and the counts."""
+    from cli.bench.throughput import flow_count
     from connectors.synthetic import SyntheticConfig, SyntheticMarket
     from events.models import AnyEvent
-    from flows.bench.throughput import flow_count
 
     market = SyntheticConfig(seed=seed, profile=profile, duration_s=seconds)  # type: ignore[arg-type]
     span = market.end_ts - market.start_ts
@@ -88,7 +88,7 @@ def _mb(kb: int | None) -> str:
 
 def run_memory(profile: str, seconds: float, seed: int) -> bool:
     """Print one `[memory]` section: run the child, print its curve, peak and growth; return whether it ran."""
-    command = [sys.executable, "-m", "flows.bench.memory", "--profile", profile, "--seconds", str(seconds)]
+    command = [sys.executable, "-m", "cli.bench.memory", "--profile", profile, "--seconds", str(seconds)]
     command += ["--seed", str(seed)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     length = _length(seconds)
@@ -114,7 +114,7 @@ def run_memory(profile: str, seconds: float, seed: int) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The child: measure one session and print the result as one JSON line."""
-    parser = argparse.ArgumentParser(prog="python -m flows.bench.memory")
+    parser = argparse.ArgumentParser(prog="python -m cli.bench.memory")
     parser.add_argument("--profile", choices=["realistic", "active", "firehose"], default="realistic")
     parser.add_argument("--seconds", type=float, default=6.5 * 3600)
     parser.add_argument("--seed", type=int, default=7)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from tests.flows.tapes import two_underlying_tape
 
 SUBCOMMANDS = ["demo", "replay", "services", "db", "api", "bench", "config", "baselines"]

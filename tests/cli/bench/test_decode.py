@@ -7,10 +7,10 @@ import re
 
 import pytest
 
+from cli.bench.decode import KINDS, decode_all, messages, run_decode
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
 from events.models import AnyEvent
 from events.serde import decode
-from flows.bench.decode import KINDS, decode_all, messages, run_decode
 
 LINE = re.compile(r"^  (\w+) +: +([\d,]+) msgs/s  \(([\d.]+) us/msg, ([\d,]+) msgs", re.M)
 

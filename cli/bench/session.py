@@ -21,11 +21,11 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from cli.bench.throughput import BATCH_SIZE, EngineLoop, flow_count, nbbo_at_trade
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
 from connectors.synthetic.market import Profile
 from events.config import OptionsConfig
 from events.models import AnyEvent, OptionPrint
-from flows.bench.throughput import BATCH_SIZE, EngineLoop, flow_count, nbbo_at_trade
 from flows.engine_steps import OPTION_KEYS, is_option_input
 from operators.kernel.options import new_options_engine
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.bench.dbn_replay import UNIVERSE, digest, run_dbn_replay, session_path, write_session
 from events.models import OptionPrint
-from flows.bench.dbn_replay import UNIVERSE, digest, run_dbn_replay, session_path, write_session
 from flows.inputs import InputStats, read_inputs
 from flows.replay import replay_files
 

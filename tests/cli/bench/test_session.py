@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from cli.bench.session import SLICES, SessionCost, cut, flow_cost, loop_cost, run_session_cost
 from connectors.synthetic import SyntheticConfig
 from events.config import OptionsConfig
-from flows.bench.session import SLICES, SessionCost, cut, flow_cost, loop_cost, run_session_cost
 from tests.factories import quote, trade, ts
 
 BY_THIRD = re.compile(

@@ -7,9 +7,7 @@ import re
 
 import pytest
 
-from events.config import EquitiesConfig, OptionsConfig
-from events.models import OptionNbbo, OptionPrint
-from flows.bench import (
+from cli.bench import (
     SECTIONS,
     _sections,
     bytewax_flow,
@@ -20,6 +18,8 @@ from flows.bench import (
     plain_loop,
     with_nbbo_at_trade,
 )
+from events.config import EquitiesConfig, OptionsConfig
+from events.models import OptionNbbo, OptionPrint
 from flows.engine_steps import is_option_input
 from tests.factories import equity_print, equity_quote
 from tests.flows.tapes import two_underlying_tape

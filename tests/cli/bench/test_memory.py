@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.bench.memory import STEPS, measure, run_memory, status_kb
+from cli.bench.memory import STEPS, measure, run_memory, status_kb
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 

@@ -14,10 +14,10 @@ import time
 from collections.abc import Sequence
 from itertools import islice
 
+from cli.bench.throughput import nbbo_at_trade
 from events.models import AnyEvent, OptionPrint
 from events.serde import decode, encode
 from events.topics import topic_for
-from flows.bench.throughput import nbbo_at_trade
 
 KINDS = ("option_print", "option_print_tcbbo", "option_nbbo", "equity_print", "equity_quote")
 """The message kinds timed, by event type (`option_print_tcbbo`: option prints carrying the NBBO at trade)."""

@@ -31,11 +31,11 @@ import databento_dbn as dbn
 import zstandard
 from databento_dbn.metadata import MappingInterval
 
+from cli.bench.throughput import nbbo_at_trade
 from connectors.synthetic import SyntheticConfig, SyntheticMarket
 from events.calendar import session_date
 from events.models import OptionDefinition, OptionPrint
 from events.topics import DERIVED_TOPICS
-from flows.bench.throughput import nbbo_at_trade
 
 DATASET = "OPRA.PILLAR"
 UNIVERSE = ("SPY", "QQQ", "AAPL", "NVDA", "TSLA", "AMD", "META", "MSFT", "AMZN", "IWM", "GOOGL", "NFLX")
@@ -185,7 +185,7 @@ def digest(out_dir: Path) -> tuple[int, str, str]:
 
 def replay(path: Path, out_dir: Path, processes: int) -> ReplayRun:
     """Run `flowtape replay` on the file in a subprocess on `processes` processes; time it from start to exit."""
-    command = [sys.executable, "-m", "flows.cli", "replay", str(path), "--out", str(out_dir), "--quiet"]
+    command = [sys.executable, "-m", "cli.main", "replay", str(path), "--out", str(out_dir), "--quiet"]
     command += ["--processes", str(processes)]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=os.environ.copy())

@@ -169,15 +169,15 @@ def _one_line(exc: Exception) -> str:
 def _dispatch(args: argparse.Namespace) -> int:
     command: str = args.command
     if command == "demo":
-        from flows.demo import run_demo
+        from cli.demo import run_demo
 
         return run_demo(args)
     if command == "replay":
-        from flows.replay_cli import run_replay_cli
+        from cli.replay import run_replay_cli
 
         return run_replay_cli(args)
     if command == "evaluate":
-        from flows.evaluate import run_evaluate_cli
+        from cli.evaluate import run_evaluate_cli
 
         return run_evaluate_cli(args)
     if command == "services":
@@ -189,19 +189,19 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return db_main(list(args.args))
     if command == "bench":
-        from flows.bench import main as bench_main
+        from cli.bench import main as bench_main
 
         return bench_main(list(args.args))
     if command == "baselines":
-        from flows.baselines_job import main as baselines_main
+        from cli.baselines import main as baselines_main
 
         return baselines_main(list(args.args))
     if command == "api":
-        from flows.serve import run_api
+        from cli.api import run_api
 
         return run_api(args.port)
     if command == "config":
-        from flows.settings_doc import print_settings
+        from cli.config import print_settings
 
         return print_settings(current=args.current)
     raise AssertionError(command)
