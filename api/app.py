@@ -22,17 +22,21 @@ def create_app(
     settings: Settings | None = None,
     *,
     check_kafka: bool = False,
+    check_redis: bool = True,
 ) -> FastAPI:
     """Build the app; binding is `serve`'s job.
 
     The store comes from `store_factory` on first use (the caller owns it and closes it), or else is
     opened from `settings` on first use and closed at shutdown. `check_kafka`: report the broker in
-    /health (deployments that run one).
+    /health (deployments that run one); `check_redis=False`: the running mode needs no Redis (the demo), so
+    /health does not report it, nor count it against `ok`.
     """
     settings = settings or Settings()
     resolved = settings
     factory = store_factory or (lambda: open_store(resolved))
-    state = AppState(settings, factory, check_kafka=check_kafka, owns_store=store_factory is None)
+    state = AppState(
+        settings, factory, check_kafka=check_kafka, owns_store=store_factory is None, check_redis=check_redis
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -18,9 +18,18 @@ StoreFactory = Callable[[], Store]
 class AppState:
     """What the app holds between requests: settings, the store factory and the store once opened."""
 
-    def __init__(self, settings: Settings, store_factory: StoreFactory, *, check_kafka: bool, owns_store: bool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store_factory: StoreFactory,
+        *,
+        check_kafka: bool,
+        owns_store: bool,
+        check_redis: bool = True,
+    ) -> None:
         self.settings = settings
         self.check_kafka = check_kafka
+        self.check_redis = check_redis
         self._store_factory = store_factory
         self._owns_store = owns_store
         self._store: Store | None = None

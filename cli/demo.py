@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from bytewax.testing import run_main
 from rich.console import Console
 
+from cli.interrupt import EXIT_INTERRUPTED, Interrupt
 from connectors.bytewax_io import CallbackSink, IterableSource, StoreSink
 from connectors.clickhouse.store import Store, open_store
 from connectors.settings import Settings
@@ -70,7 +71,7 @@ def start_api(store: Store, settings: Settings, port: int) -> Callable[[], None]
 
     if not _port_free(settings.api_host, port):
         raise ValueError(f"{settings.api_host}:{port} is in use: stop the other server or pass --port")
-    app = create_app(store_factory=lambda: store, settings=settings)
+    app = create_app(store_factory=lambda: store, settings=settings, check_redis=False)  # the demo needs no Redis
     server = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="flowtape-api", daemon=True)
     thread.start()
@@ -130,8 +131,9 @@ def run_demo(args: argparse.Namespace) -> int:
     raw_sink: StoreSink[AnyEvent] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
     dead_sink: StoreSink[DeadLetter] = StoreSink(store, batch_rows=settings.sink_batch_rows, flush_s=0.5)
     batch = 64 if args.speed > 0 else 4096
+    interrupt = Interrupt()
     flow = build_embedded_flow(
-        IterableSource(events, batch_size=batch),
+        IterableSource(events, batch_size=batch, stop=interrupt),
         {"store_derived": derived_sink, "show_alert_tape": CallbackSink(show)},
         config=config,
         raw_sink=raw_sink,
@@ -139,7 +141,8 @@ def run_demo(args: argparse.Namespace) -> int:
         dead_letter_sink=dead_sink,  # events an engine raised on: the dead_letters table
     )
     try:
-        run_main(flow)  # type: ignore[no-untyped-call]
+        with interrupt:
+            run_main(flow)  # type: ignore[no-untyped-call]
     finally:
         console.print(f"[dim]stored {store.count('flow.alerts'):,} alert rows in {store.backend}[/]")
         # Stop serving before the store goes: an API thread still querying chDB while the interpreter tears the
@@ -147,4 +150,4 @@ def run_demo(args: argparse.Namespace) -> int:
         if stop_api is not None:
             stop_api()
         store.close()
-    return 0
+    return EXIT_INTERRUPTED if interrupt.requested else 0

@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.interrupt import EXIT_INTERRUPTED, Interrupt
 from events.config import OptionsConfig
 from events.models import AnyEvent
 from events.serde import to_json_line
 from flows.inputs import InputStats, check_inputs, read_inputs
-from flows.replay import ReplayResult, replay_files, replay_into
+from flows.replay import ReplayInterrupted, ReplayResult, replay_files, replay_into
 
 
 def _progress(console: Console, quiet: bool) -> Progress:
@@ -55,31 +56,46 @@ def run_replay_cli(args: argparse.Namespace) -> int:
         raise ValueError("give input files or --synthetic-s, not both")
     if args.processes < 1:
         raise ValueError(f"--processes must be at least 1, got {args.processes}")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}")
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out {args.out} is a file: give a directory (created when missing)")
     config = OptionsConfig()
-    with _progress(console, args.quiet) as progress:
-        if files:
-            check_inputs(files)
-            task = progress.add_task("replay", total=_estimate(files))
-            result = replay_files(
-                files,
-                args.out,
-                config=config,
-                workers=args.workers,
-                on_batch=lambda n: progress.advance(task, n),
-                processes=args.processes,
-                on_progress=lambda n: progress.update(task, completed=n),
-            )
-            if args.write_input:
-                _write_input(args.out, read_inputs(files, InputStats()))
-        else:
-            result = _replay_synthetic(args, config, progress)
+    try:
+        with Interrupt() as interrupt, _progress(console, args.quiet) as progress:
+            result = _replay(args, files, config, progress, interrupt)
+    except ReplayInterrupted as exc:
+        console.print(f"flowtape replay: {exc}")
+        return EXIT_INTERRUPTED
     _print_summary(console, result, args.out)
     return 0
 
 
-def _replay_synthetic(args: argparse.Namespace, config: OptionsConfig, progress: Progress) -> ReplayResult:
+def _replay(
+    args: argparse.Namespace, files: list[Path], config: OptionsConfig, progress: Progress, stop: Interrupt
+) -> ReplayResult:
+    if files:
+        check_inputs(files)
+        task = progress.add_task("replay", total=_estimate(files))
+        result = replay_files(
+            files,
+            args.out,
+            config=config,
+            workers=args.workers,
+            on_batch=lambda n: progress.advance(task, n),
+            processes=args.processes,
+            on_progress=lambda n: progress.update(task, completed=n),
+            stop=stop,
+        )
+        if args.write_input:
+            _write_input(args.out, read_inputs(files, InputStats()))
+        return result
+    return _replay_synthetic(args, config, progress, stop)
+
+
+def _replay_synthetic(
+    args: argparse.Namespace, config: OptionsConfig, progress: Progress, stop: Interrupt
+) -> ReplayResult:
     import time
 
     from connectors.settings import Settings
@@ -108,11 +124,13 @@ def _replay_synthetic(args: argparse.Namespace, config: OptionsConfig, progress:
             config=config,
             workers=args.workers,
             on_progress=lambda n: progress.update(task, completed=n),
+            stop=stop,
         )
     else:
         out = replay_into(
-            args.out, events, stats, config=config, workers=args.workers, on_batch=lambda n: progress.advance(task, n)
-        )
+            args.out, events, stats, stop=stop, config=config, workers=args.workers,
+            on_batch=lambda n: progress.advance(task, n),
+        )  # fmt: skip
     if args.write_input:
         _write_input(args.out, SyntheticMarket(market_config, keep_truth=False).events())
     return ReplayResult(

@@ -36,17 +36,27 @@ OnRefused = Callable[[str, list[Refused]], None]
 
 
 class _IterablePartition(StatefulSourcePartition[X, int], Generic[X]):
-    def __init__(self, items: Iterator[X], batch_size: int, resume_at: int, on_batch: Callable[[int], None] | None):
+    def __init__(
+        self,
+        items: Iterator[X],
+        batch_size: int,
+        resume_at: int,
+        on_batch: Callable[[int], None] | None,
+        stop: Callable[[], bool] | None = None,
+    ):
         self._items = items
         self._batch_size = batch_size
         self._offset = resume_at
         self._on_batch = on_batch
+        self._stop = stop
         if resume_at:
             # Deterministic sources replay from the start; skip what the recovered state already consumed.
             for _ in islice(self._items, resume_at):
                 pass
 
     def next_batch(self) -> list[X]:
+        if self._stop is not None and self._stop():
+            raise StopIteration  # asked to stop (Ctrl-C): end the input here, as at its end
         batch = list(islice(self._items, self._batch_size))
         if not batch:
             raise StopIteration
@@ -63,7 +73,10 @@ class _IterablePartition(StatefulSourcePartition[X, int], Generic[X]):
 
 
 class IterableSource(FixedPartitionedSource[X, int], Generic[X]):
-    """One-partition source over a deterministic iterable factory, resumable by item offset."""
+    """One-partition source over a deterministic iterable factory, resumable by item offset.
+
+    `stop`, read before each batch: when it answers True the input ends there (a Ctrl-C, `cli.interrupt`).
+    """
 
     def __init__(
         self,
@@ -71,16 +84,20 @@ class IterableSource(FixedPartitionedSource[X, int], Generic[X]):
         *,
         batch_size: int = DEFAULT_BATCH,
         on_batch: Callable[[int], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self._factory = factory
         self._batch_size = batch_size
         self._on_batch = on_batch
+        self._stop = stop
 
     def list_parts(self) -> list[str]:
         return ["0"]
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _IterablePartition[X]:
-        return _IterablePartition(iter(self._factory()), self._batch_size, resume_state or 0, self._on_batch)
+        return _IterablePartition(
+            iter(self._factory()), self._batch_size, resume_state or 0, self._on_batch, self._stop
+        )
 
 
 class _CallbackPartition(StatelessSinkPartition[X], Generic[X]):

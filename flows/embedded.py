@@ -126,15 +126,17 @@ def run_into(
     run_equities: bool = True,
     equities: EquitiesConfig | None = None,
     dead_letters: list[DeadLetter] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Run events through the embedded flow on `workers` workers, handing each batch of derived events to
-    `on_derived` as the flow emits it (in no particular order); see `run_events` for the other arguments."""
+    `on_derived` as the flow emits it (in no particular order); `stop`, read before each input batch, ends the
+    input early when it answers True (Ctrl-C); see `run_events` for the other arguments."""
     letters: list[DeadLetter] = []
 
     def collect_dead(items: list[DeadLetter]) -> None:
         letters.extend(items)
 
-    source: IterableSource[AnyEvent] = IterableSource(events, batch_size=batch_size, on_batch=on_batch)
+    source: IterableSource[AnyEvent] = IterableSource(events, batch_size=batch_size, on_batch=on_batch, stop=stop)
     flow = build_embedded_flow(
         source,
         {"collect_derived": CallbackSink(on_derived)},

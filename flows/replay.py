@@ -49,20 +49,28 @@ class ReplayResult:
         return sum(self.events_in.values())
 
 
+class ReplayInterrupted(Exception):
+    """The replay was asked to stop (Ctrl-C) before the end of its input: nothing was written."""
+
+
 def replay_into(
     out_dir: Path,
     events: Callable[[], Iterable[AnyEvent]],
     stats: InputStats,
     files: Sequence[Path] = (),
+    stop: Callable[[], bool] | None = None,
     **flow: Any,
 ) -> dict[str, int]:
     """Run `events` through the embedded flow (`flow`: `run_into`'s options) and write the outputs into `out_dir`
     as `write_outputs` does, spooling the derived events (`flows.spool`) so memory stays bounded whatever the
-    input's length; return the output counts. Raises the input's error (`stats.error`) before writing."""
+    input's length; return the output counts. Raises the input's error (`stats.error`) before writing, and
+    `ReplayInterrupted` when `stop` ended the input early (read before each batch)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".spool-", dir=out_dir) as scratch:
         spool = Spool(Path(scratch))
-        run_into(events, spool.add, dead_letters=stats.dead_letters, **flow)
+        run_into(events, spool.add, dead_letters=stats.dead_letters, stop=stop, **flow)
+        if stop is not None and stop():
+            raise ReplayInterrupted("interrupted: nothing was written")
         if stats.error is not None:
             raise stats.error
         return write_lines(out_dir, {topic: spool.lines(topic) for topic in DERIVED_TOPICS}, stats, files)
@@ -77,13 +85,15 @@ def replay_files(
     on_batch: Callable[[int], None] | None = None,
     processes: int = 1,
     on_progress: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ReplayResult:
     """Replay recorded files into `out_dir`.
 
     Raises before any work on a missing, unsupported or unreadable file, and `InputError` (writing nothing)
     for a file found corrupt while reading it. `processes` above 1 splits the replay over that many local processes by
     partition key (`flows.replay_processes`), with `workers` workers in each process; it reports progress through
-    `on_progress` (events read so far), not `on_batch`.
+    `on_progress` (events read so far), not `on_batch`. `stop` (Ctrl-C) ends the replay early with
+    `ReplayInterrupted`, writing nothing.
     """
     check_inputs(paths)
     stats = InputStats()
@@ -95,11 +105,12 @@ def replay_files(
             ReadFiles(paths),
             out_dir,
             processes=processes,
-            slots=balanced_slots(input_weights(paths), processes),
+            slots=lambda: balanced_slots(input_weights(paths), processes),  # weighed while the processes start
             config=config,
             workers=workers,
             files=tuple(paths),
             on_progress=on_progress,
+            stop=stop,
         )
     else:
         counts = replay_into(
@@ -107,6 +118,7 @@ def replay_files(
             lambda: guarded(read_inputs(paths, stats), stats),
             stats,
             paths,
+            stop,
             config=config,
             workers=workers,
             on_batch=on_batch,

@@ -16,9 +16,11 @@ import heapq
 import multiprocessing
 import pickle
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +29,6 @@ from events.config import OptionsConfig
 from events.models import AnyEvent, DeadLetter
 from events.topics import DERIVED_TOPICS
 from flows.inputs import InputStats, Partition
-from flows.spool import line_key
 
 if TYPE_CHECKING:
     from connectors.synthetic import SyntheticConfig
@@ -69,7 +70,7 @@ class ReadSynthetic:
 def _run_process(
     proc_id: int,
     processes: int,
-    slots: Mapping[str, int],
+    slots_from: Connection,
     read: Read,
     config: OptionsConfig | None,
     workers: int,
@@ -77,13 +78,18 @@ def _run_process(
     read_count: Synchronized[int],
 ) -> None:
     """Run partition `proc_id` of `processes`; write its sorted derived events, its input stats and its engines'
-    dead letters to `part_dir`."""
+    dead letters to `part_dir`. The key placement arrives on `slots_from` once the parent has weighed the input
+    (while this process was starting)."""
     from connectors.settings import Settings
     from flows.collector import tune_collector
     from flows.embedded import run_into
     from flows.spool import Spool
 
     tune_collector(Settings().gc_threshold)  # a spawned interpreter: the parent's tuning is not inherited
+    # Ctrl-C reaches the whole process group: the parent decides (it stops the children), not a KeyboardInterrupt
+    # inside Bytewax here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    slots: dict[str, int] = slots_from.recv()
     stats = InputStats()
     partition = Partition(proc_id, processes, slots)
 
@@ -117,11 +123,11 @@ def _part_lines(path: Path) -> Iterator[str]:
 
 
 def merged_lines(part_dir: Path, topic: str, processes: int) -> Iterator[str]:
-    """Yield one topic's JSON lines (no newline) of every process in replay order."""
+    """Yield one topic's JSON lines (each ending in a newline) of every process in replay order."""
     parts = [part_dir / f"{i}.{topic}.part" for i in range(processes)]
     streams = [_part_lines(path) for path in parts if path.exists()]
-    for line in heapq.merge(*streams, key=line_key):
-        yield line[line.index("\t") + 1 : -1]
+    for line in heapq.merge(*streams):  # as text (`flows.spool`: the key, then the JSON)
+        yield line[line.index("\t") + 1 :]
 
 
 def _merged_stats(part_dir: Path, processes: int) -> InputStats:
@@ -144,13 +150,16 @@ def replay_processes(
     workers: int = 1,
     files: tuple[Path, ...] = (),
     on_progress: Callable[[int], None] | None = None,
-    slots: Mapping[str, int] | None = None,
+    slots: Mapping[str, int] | Callable[[], Mapping[str, int]] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[dict[str, int], InputStats]:
     """Replay `read`'s events on `processes` local processes of `workers` workers each; write the outputs into
     `out_dir` as a one-process replay does; return the output counts and the input stats.
 
     `on_progress` is called with the number of input events read so far while the processes run. `slots`
-    places keys on processes (`flows.inputs.balanced_slots`); keys not in it go by hash.
+    places keys on processes (`flows.inputs.balanced_slots`), or makes that placement (called once the processes
+    are starting, so weighing the input overlaps their start); keys not in it go by hash. `stop` (Ctrl-C, which
+    the children ignore) ends the replay: the children are stopped and `ReplayInterrupted` raised, nothing written.
     """
     from flows.spool import write_lines
 
@@ -160,20 +169,26 @@ def replay_processes(
     read_count: Synchronized[int] = context.Value("q", 0)
     with tempfile.TemporaryDirectory(prefix="flowtape-replay-") as tmp:
         part_dir = Path(tmp)
+        pipes = [context.Pipe(duplex=False) for _ in range(processes)]
         children = [
             context.Process(
                 target=_run_process,
-                args=(i, processes, dict(slots or {}), read, config, workers, part_dir, read_count),
+                args=(i, processes, receive, read, config, workers, part_dir, read_count),
                 name=f"flowtape-replay-{i}",
             )
-            for i in range(processes)
+            for i, (receive, _) in enumerate(pipes)
         ]
         for child in children:
             child.start()
         try:
+            placed = dict(slots() if callable(slots) else slots or {})
+            for _, send in pipes:
+                send.send(placed)
             while any(child.is_alive() for child in children):
                 if any(child.exitcode not in (None, 0) for child in children):
                     break
+                if stop is not None and stop():
+                    break  # the children go in `finally`; nothing is merged
                 if on_progress is not None:
                     on_progress(read_count.value)
                 time.sleep(_POLL_S)
@@ -183,6 +198,10 @@ def replay_processes(
                 if child.is_alive():
                     child.terminate()
                 child.join()
+        if stop is not None and stop():
+            from flows.replay import ReplayInterrupted
+
+            raise ReplayInterrupted("interrupted: nothing was written")
         if any(child.exitcode != 0 for child in children):
             codes = ", ".join(f"{c.name}: {c.exitcode}" for c in children)
             raise RuntimeError(f"replay on {processes} processes failed ({codes})")

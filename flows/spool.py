@@ -9,7 +9,11 @@ external merge sort). Memory is bounded by `run_lines`, whatever the length of t
 same bytes, in the same order, as sorting every model at the end.
 
 A run file line is `<ts_event> <id> <revision>\\t<json>\\n`, the format of the part files that
-`flows.replay_processes` merges across processes (`part_lines` gives it).
+`flows.replay_processes` merges across processes (`part_lines` gives it). Both numbers are zero-padded to 20
+digits (`KEY_DIGITS`; the contracts keep them non-negative), and an id's characters all sort after the space, so
+comparing two lines as text orders them by (ts_event, id, revision), then by their JSON: runs and parts are merged
+as plain strings (`heapq.merge` without a key function, the comparisons in C), and a tie between two copies of one
+key is decided by content, the same way however the lines were split into runs or processes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import heapq
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from pathlib import Path
 
 from events.models import DerivedEvent
@@ -25,6 +30,10 @@ from events.serde import to_json_line
 from events.topics import DERIVED_TOPICS, dlq, topic_for
 from flows.inputs import InputStats
 
+KEY_DIGITS = 20
+"""Width of the zero-padded ts_event and revision in a line's key (an int64 has at most 19 digits)."""
+WRITE_CHUNK = 8192
+"""Lines handed to the output file per call while writing."""
 RUN_LINES = 200_000
 """Lines held in memory before they are sorted into run files (a few hundred MB at most)."""
 
@@ -37,12 +46,6 @@ def sort_key(event: DerivedEvent) -> _Key:
     # without the field, which cost more than serializing the event.
     fields = event.__dict__
     return (fields["ts_event"], fields["id"], fields.get("revision", 0))
-
-
-def line_key(line: str) -> _Key:
-    """The sort key of a run or part file line."""
-    ts_event, event_id, revision = line[: line.index("\t")].split(" ")
-    return int(ts_event), event_id, int(revision)
 
 
 def _file_lines(path: Path) -> Iterator[str]:
@@ -87,27 +90,27 @@ class Spool:
         return sum(len(paths) for paths in self._runs.values())
 
     def lines(self, topic: str) -> Iterator[str]:
-        """Yield one topic's JSON lines (no newline) in replay order."""
+        """Yield one topic's JSON lines (each ending in a newline) in replay order."""
         for line in self.part_lines(topic):
-            yield line[line.index("\t") + 1 : -1]
+            yield line[line.index("\t") + 1 :]
 
     def part_lines(self, topic: str) -> Iterator[str]:
         """Yield one topic's lines in run-file format (`<key>\\t<json>\\n`), in replay order."""
-        held = sorted(self._held.pop(topic, []), key=_first)
+        held = sorted(self._held.pop(topic, []))  # by key, then JSON: the order of the formatted lines
         self._held_count -= len(held)
         streams: list[Iterator[str]] = [_file_lines(path) for path in self._runs.get(topic, [])]
         streams.append(_formatted(held))
         if len(streams) == 1:
             yield from streams[0]
         else:
-            yield from heapq.merge(*streams, key=line_key)  # ties: earlier runs first, so arrival order
+            yield from heapq.merge(*streams)  # as text: the key, then the JSON (module docstring)
 
     def _spill(self) -> None:
         """Sort what is held into one run file per topic and let it go."""
         for topic, rows in self._held.items():
             if not rows:
                 continue
-            rows.sort(key=_first)  # stable: ties keep arrival order, as sorting the models did
+            rows.sort()  # by key, then JSON: the order of the formatted lines
             path = self._directory / f"{topic}.{self._spills}.run"
             with path.open("w", encoding="utf-8") as fh:
                 fh.writelines(_formatted(rows))
@@ -117,13 +120,9 @@ class Spool:
         self._held_count = 0
 
 
-def _first(row: tuple[_Key, str]) -> _Key:
-    return row[0]
-
-
 def _formatted(rows: Iterable[tuple[_Key, str]]) -> Iterator[str]:
     for (ts_event, event_id, revision), line in rows:
-        yield f"{ts_event} {event_id} {revision}\t{line}\n"
+        yield f"{ts_event:0{KEY_DIGITS}d} {event_id} {revision:0{KEY_DIGITS}d}\t{line}\n"
 
 
 def write_outputs(
@@ -135,7 +134,7 @@ def write_outputs(
     """Write one JSONL file per derived topic (every topic, empty or not), dead letters and `summary.json`
     (counts only: no timings, so the directory is byte-identical across runs); return the output counts.
     """
-    lines = {topic: (to_json_line(item) for item in items) for topic, items in derived.items()}
+    lines = {topic: (to_json_line(item) + "\n" for item in items) for topic, items in derived.items()}
     return write_lines(out_dir, lines, stats, files)
 
 
@@ -145,16 +144,17 @@ def write_lines(
     stats: InputStats,
     files: Sequence[Path] = (),
 ) -> dict[str, int]:
-    """Write the outputs as `write_outputs` does, from each derived topic's JSON lines (no newlines) in order."""
+    """Write the outputs as `write_outputs` does, from each derived topic's JSON lines (each ending in a newline)
+    in order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for topic in DERIVED_TOPICS:
         count = 0
+        remaining = iter(lines.get(topic, ()))
         with (out_dir / f"{topic}.jsonl").open("w", encoding="utf-8") as fh:
-            for line in lines.get(topic, ()):
-                fh.write(line)
-                fh.write("\n")
-                count += 1
+            while chunk := list(islice(remaining, WRITE_CHUNK)):
+                fh.writelines(chunk)
+                count += len(chunk)
         counts[topic] = count
     dead = out_dir / f"{dlq('replay.input')}.jsonl"
     if stats.dead_letters:

@@ -38,7 +38,9 @@ def check_store(state: AppState) -> ComponentHealth:
     )
 
 
-def check_redis(settings: Settings) -> ComponentHealth:
+def check_redis(settings: Settings, enabled: bool = True) -> ComponentHealth:
+    if not enabled:
+        return ComponentHealth(status="not_configured", detail="not used in this mode")
     if not settings.redis_url:
         return ComponentHealth(status="not_configured", detail="FLOWTAPE_REDIS_URL is empty")
     import redis
@@ -85,11 +87,12 @@ async def _bounded(name: str, fn: Any, *args: Any) -> ComponentHealth:
 
 @router.get("/health", response_model=Health, summary="Backend status")
 async def health(state: StateDep) -> Health:
-    """Check the store, Redis and (when used) Kafka concurrently; `degraded` if any configured one fails."""
+    """Check the store and, when the running mode uses them, Redis and Kafka, concurrently; `degraded` if any of
+    those fails."""
     started = time.perf_counter()
     store, cache, broker = await asyncio.gather(
         _bounded("store", check_store, state),
-        _bounded("redis", check_redis, state.settings),
+        _bounded("redis", check_redis, state.settings, state.check_redis),
         _bounded("kafka", check_kafka, state.settings, state.check_kafka),
     )
     ok = all(c.status != "error" for c in (store, cache, broker))

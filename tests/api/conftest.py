@@ -34,9 +34,13 @@ def make_client(store: EmbeddedStore) -> Iterator[ClientFactory]:
     """Return `make(store=..., check_kafka=..., **settings)` → a started TestClient; all closed at the end."""
     clients: list[TestClient] = []
 
-    def make(serving: Store | None = None, *, check_kafka: bool = False, **overrides: object) -> TestClient:
+    def make(
+        serving: Store | None = None, *, check_kafka: bool = False, check_redis: bool = True, **overrides: object
+    ) -> TestClient:
         chosen = store if serving is None else serving
-        app = create_app(lambda: chosen, offline_settings(**overrides), check_kafka=check_kafka)
+        app = create_app(
+            lambda: chosen, offline_settings(**overrides), check_kafka=check_kafka, check_redis=check_redis
+        )
         client = TestClient(app)
         client.__enter__()
         clients.append(client)

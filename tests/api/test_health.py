@@ -33,6 +33,14 @@ def test_unreachable_redis_degrades_quickly(make_client: ClientFactory) -> None:
     assert body["store"]["status"] == "ok"
 
 
+def test_a_mode_without_redis_is_ok_with_redis_unreachable(make_client: ClientFactory) -> None:
+    # The demo serves from chDB and needs no Redis: an absent one is not a degraded service.
+    body = make_client(check_redis=False, redis_url=f"redis://{UNREACHABLE}/0").get("/health").json()
+    assert body["status"] == "ok"
+    assert body["redis"]["status"] == "not_configured"
+    assert body["redis"]["detail"] == "not used in this mode"
+
+
 def test_unreachable_kafka_degrades_quickly(make_client: ClientFactory) -> None:
     client = make_client(check_kafka=True, kafka_bootstrap=UNREACHABLE)
     started = time.perf_counter()

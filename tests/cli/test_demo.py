@@ -32,7 +32,7 @@ def _get(url: str) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_demo_serves_alerts(tmp_path: Path) -> None:
+def test_demo_serves_alerts_and_stops_on_ctrl_c_with_130(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "FLOWTAPE_STATE_DIR": str(tmp_path / "state")}
     log = (tmp_path / "demo.log").open("w")
@@ -57,15 +57,19 @@ def test_demo_serves_alerts(tmp_path: Path) -> None:
         assert items, "no alert within 90 s:\n" + (tmp_path / "demo.log").read_text()
         health = _get(f"http://127.0.0.1:{port}/health")
         assert health["status"] in ("ok", "degraded")
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the input ends, the flow drains, exit 130
+        assert proc.wait(timeout=60) == 130, (tmp_path / "demo.log").read_text()
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
-    assert "BULLISH" in (tmp_path / "demo.log").read_text() or "BEARISH" in (tmp_path / "demo.log").read_text()
+    text = (tmp_path / "demo.log").read_text()
+    assert "BULLISH" in text or "BEARISH" in text
+    assert "stopping: the input ends" in text
+    assert "alert rows in chdb" in text, "the session ended as at the end of its input"
+    assert "panicked" not in text, text
+    assert "Traceback" not in text, text
 
 
 @pytest.mark.slow
