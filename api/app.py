@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from api.deps import AppState, StoreFactory, require_token
 from api.routes import alerts, health
@@ -43,7 +44,8 @@ def create_app(
         yield
         state.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files installed with the app (fastapi-offline), not from a CDN: /docs works offline.
+    app = FastAPIOffline(
         title="flowtape",
         summary="Explainable options-flow and off-exchange print analysis",
         version="0.1.0",

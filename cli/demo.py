@@ -24,6 +24,8 @@ from events.units import NS_PER_S, format_price, format_usd
 from events.views import etf_symbols, filter_profile, visible
 from flows.embedded import build_embedded_flow
 
+DEMO_DATABASE_SUFFIX = "_demo"
+"""The demo stores into a database of its own, `<FLOWTAPE_CLICKHOUSE_DATABASE>_demo`, never the real one."""
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 _STYLE = {"low": "dim", "medium": "yellow", "high": "bold red"}
 API_STOP_S = 5.0
@@ -88,14 +90,19 @@ def run_demo(args: argparse.Namespace) -> int:
     from connectors.synthetic import SyntheticConfig, SyntheticMarket, iter_paced
 
     settings = Settings()
+    settings = settings.model_copy(update={"clickhouse_database": settings.clickhouse_database + DEMO_DATABASE_SUFFIX})
     console = Console()
     seed = settings.synthetic_seed if args.seed is None else args.seed
     profile = args.profile or settings.synthetic_profile
     port = args.port or settings.api_port
     store = open_store(settings)
+    if not args.keep:
+        store.drop_database()  # the demo's own database: a session shows its own tape, not the last one's
     store.ensure_schema()
+    kept = "kept from earlier sessions" if args.keep else "emptied; --keep keeps it"
     console.print(
-        f"[bold]flowtape demo[/]: synthetic market (seed {seed}, {profile}) -> options flow -> {store.backend}"
+        f"[bold]flowtape demo[/]: synthetic market (seed {seed}, {profile}) -> options flow -> {store.backend} "
+        f"(database {store.database}, {kept})"
     )
     stop_api: Callable[[], None] | None = None
     if not args.no_api:

@@ -22,6 +22,11 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, default=None, help="API port (default FLOWTAPE_API_PORT, 8000)")
     p.add_argument("--no-api", action="store_true", help="do not serve the API")
     p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep what earlier demo sessions stored (default: each session starts from an empty demo database)",
+    )
+    p.add_argument(
         "--min-severity",
         choices=["low", "medium", "high"],
         default="medium",
@@ -150,6 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"flowtape {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        from connectors.clickhouse.store import StoreError  # imported here: only an error pays for it
+
+        if not isinstance(exc, StoreError):
+            raise
+        # The store is down or held by another process: one line, not a traceback.
+        print(f"flowtape {args.command}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
 
 
 def _one_line(exc: Exception) -> str:

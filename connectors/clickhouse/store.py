@@ -105,6 +105,8 @@ class Store(Protocol):
 
     def table(self, name: str) -> str: ...
 
+    def drop_database(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -475,7 +477,8 @@ class _ChdbEngine:
         except Exception as exc:
             raise ChdbPathInUse(
                 f"cannot open chDB at {path}: {exc}. Only one process may open a chDB path; "
-                "stop the other flowtape process or use --store clickhouse"
+                "stop the other flowtape process (demo or api), or give this one another directory "
+                "(FLOWTAPE_CHDB_PATH), or use a ClickHouse server (FLOWTAPE_STORE=clickhouse)"
             ) from exc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -81,6 +82,28 @@ def test_a_demo_session_that_ends_exits_cleanly_with_the_api_up(tmp_path: Path) 
     out = done.stdout.decode() + done.stderr.decode()
     assert done.returncode == 0, out
     assert "alert rows in chdb" in out
+
+
+@pytest.mark.slow
+def test_each_demo_session_starts_from_an_empty_demo_database_unless_kept(tmp_path: Path) -> None:
+    env = {**os.environ, "FLOWTAPE_STATE_DIR": str(tmp_path / "state")}
+
+    def stored(*extra: str) -> int:
+        argv = ["demo", "--speed", "0", "--duration-s", "20", "--profile", "active", "--no-api", *extra]
+        done = subprocess.run([sys.executable, "-m", "cli.main", *argv], env=env, capture_output=True, timeout=180)
+        out = done.stdout.decode() + done.stderr.decode()
+        assert done.returncode == 0, out
+        assert "database flowtape_demo" in out, "the demo keeps a database of its own"
+        found = re.search(r"stored ([\d,]+) alert rows", out)
+        assert found is not None, out
+        return int(found.group(1).replace(",", ""))
+
+    first = stored("--seed", "7")
+    second = stored("--seed", "8")
+    assert first > 0
+    assert second > 0
+    kept = stored("--seed", "7", "--keep")
+    assert kept == first + second, "--keep adds to the last session's rows; without it each session is alone"
 
 
 def test_tape_line_cites_severity_score_and_headline() -> None:

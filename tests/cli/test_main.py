@@ -95,3 +95,19 @@ def test_replay_twice_gives_identical_bytes(tmp_path: Path) -> None:
         assert main(["replay", str(source), "--out", str(tmp_path / run), "--workers", workers, "--quiet"]) == 0
     for name in ("flow.packets.jsonl", "flow.hits.jsonl", "flow.alerts.jsonl", "summary.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_a_chdb_store_that_cannot_open_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connectors.clickhouse.store import embedded_store_for_tests
+
+    held = embedded_store_for_tests("flowtape_cli_test")  # this process's one chDB path is open
+    try:
+        monkeypatch.setenv("FLOWTAPE_STATE_DIR", str(tmp_path / "state"))  # the demo asks for another path
+        assert main(["demo", "--no-api", "--speed", "0", "--duration-s", "1"]) == 1
+    finally:
+        held.close()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("flowtape demo: error: chDB is open at ")
