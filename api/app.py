@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
@@ -12,10 +13,16 @@ from fastapi_offline import FastAPIOffline
 
 from api.deps import AppState, StoreFactory, require_token
 from api.routes import alerts, health
+from api.schemas import ErrorOut, StoreUnavailableOut
 from connectors.clickhouse.store import Store, StoreError, open_store
 from connectors.settings import Settings
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+RESOURCE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "a token is set and the request lacks it (`Authorization: Bearer`)"},
+    503: {"model": StoreUnavailableOut, "description": "the store did not answer; retry later"},
+}
+"""Answers every resource route may give besides its own, for the OpenAPI schema."""
 
 
 def create_app(
@@ -61,8 +68,8 @@ def create_app(
         )
 
     app.include_router(health.router)
-    # Every resource router needs the token when one is set; /health and /docs stay open.
-    app.include_router(alerts.router, dependencies=[Depends(require_token)])
+    # Every resource router needs the token when one is set; /health (status only without it) and /docs stay open.
+    app.include_router(alerts.router, dependencies=[Depends(require_token)], responses=RESOURCE_RESPONSES)
     return app
 
 

@@ -71,13 +71,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def require_token(request: Request, settings: SettingsDep) -> None:
-    """Require `Authorization: Bearer <api_token>` when a token is configured."""
+def has_token(request: Request, settings: Settings) -> bool:
+    """Whether the request may see everything: no token is configured, or it sends `Authorization: Bearer
+    <api_token>`."""
     if settings.api_token is None:
-        return
+        return True
     expected = settings.api_token.get_secret_value()
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected.encode()):
+    return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), expected.encode())
+
+
+def require_token(request: Request, settings: SettingsDep) -> None:
+    """Require `Authorization: Bearer <api_token>` when a token is configured."""
+    if not has_token(request, settings):
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="missing or invalid bearer token",

@@ -122,10 +122,24 @@ class ComponentHealth(BaseModel):
 
 
 class Health(BaseModel):
-    """Overall `ok` when every configured backend answers, else `degraded`."""
+    """Overall `ok` when every backend the running mode uses answers, else `degraded`. When a token is set, a
+    request without it gets `status` alone (no versions, hosts or errors)."""
 
     status: Literal["ok", "degraded"]
-    store: ComponentHealth
-    redis: ComponentHealth
-    kafka: ComponentHealth
-    elapsed_ms: int
+    store: ComponentHealth | None = None
+    redis: ComponentHealth | None = None
+    kafka: ComponentHealth | None = None
+    elapsed_ms: int | None = None
+
+
+class ErrorOut(BaseModel):
+    """An error answer: what was wrong."""
+
+    detail: str
+
+
+class StoreUnavailableOut(BaseModel):
+    """The store did not answer (503): retry later."""
+
+    detail: Literal["store unavailable"]
+    error: str = Field(description="the store's first error line")

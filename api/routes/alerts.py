@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import StoreDep
-from api.schemas import AlertOut, AlertPage
+from api.schemas import AlertOut, AlertPage, ErrorOut
 from connectors.clickhouse.store import MAX_ALERTS_PAGE, InvalidCursor, encode_cursor
 from events.config import OptionsConfig
 from events.models import Alert, Severity
@@ -41,7 +41,12 @@ MAX_SCAN_PAGES = 20
 """Store pages one request reads at most while a view hides alerts."""
 
 
-@router.get("", response_model=AlertPage, summary="Latest alerts, newest first")
+@router.get(
+    "",
+    response_model=AlertPage,
+    summary="Latest alerts, newest first",
+    responses={400: {"model": ErrorOut, "description": "a cursor this API did not return"}},
+)
 def list_alerts(
     store: StoreDep,
     underlying: Underlying = None,

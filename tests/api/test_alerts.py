@@ -177,3 +177,9 @@ def test_unknown_view_is_a_clear_error(client: TestClient) -> None:
     response = client.get("/alerts", params={"view": "whales"})
     assert response.status_code == 422
     assert "smart-money" in response.text
+
+
+def test_openapi_documents_every_status_the_alerts_page_returns(client: TestClient) -> None:
+    responses = client.get("/openapi.json").json()["paths"]["/alerts"]["get"]["responses"]
+    assert {"200", "400", "401", "422", "503"} <= set(responses)
+    assert client.get("/alerts", params={"cursor": "not-a-cursor"}).status_code == 400

@@ -76,3 +76,13 @@ def test_closed_store_is_an_error_not_a_crash(make_client: ClientFactory, chdb_s
 @pytest.mark.parametrize("path", ["/health", "/docs"])
 def test_open_without_token(make_client: ClientFactory, path: str) -> None:
     assert make_client(api_token="t0ken").get(path).status_code == 200
+
+
+def test_without_the_token_health_says_only_up_or_down(make_client: ClientFactory) -> None:
+    client = make_client(api_token="s3cret-token", redis_url=f"redis://{UNREACHABLE}/0")
+    assert client.get("/health").json() == {"status": "degraded"}, "no versions, hosts or error texts"
+    assert client.get("/health", headers={"Authorization": "Bearer wrong"}).json() == {"status": "degraded"}
+    full = client.get("/health", headers={"Authorization": "Bearer s3cret-token"}).json()
+    assert full["status"] == "degraded"
+    assert full["redis"]["status"] == "error"
+    assert full["store"]["version"]
