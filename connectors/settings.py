@@ -55,7 +55,11 @@ class Settings(BaseSettings):
     )
     api_host: str = Field("127.0.0.1", description="API bind address; anything but loopback needs a token")
     api_port: int = Field(8000, gt=0, description="API port")
-    api_token: SecretStr | None = Field(None, description="bearer token required when binding off loopback")
+    api_token: SecretStr | None = Field(
+        None,
+        description="bearer token required when binding off loopback; with one set, /health tells a request without "
+        "it only up or down",
+    )
     sink_batch_rows: int = Field(5000, gt=0, description="rows per ClickHouse insert batch")
     synthetic_seed: int = Field(7, description="seed of the synthetic market")
     synthetic_profile: Literal["realistic", "active", "firehose"] = Field(
