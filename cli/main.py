@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_passthrough(sub, "baselines", "daily job: historical volume baselines from ClickHouse into Redis")
     api = sub.add_parser("api", help="serve the REST API from the configured store")
     api.add_argument("--port", type=int, default=None, help="port (default FLOWTAPE_API_PORT)")
+    keep = sub.add_parser("retention", help="drop the stored days older than --keep-days, in every table")
+    keep.add_argument("--keep-days", type=int, required=True, help="days kept before today (UTC); 0 keeps today only")
+    keep.add_argument("--dry-run", action="store_true", help="list what would be dropped, drop nothing")
     cfg = sub.add_parser("config", help="print every setting with its default, as a Markdown table")
     cfg.add_argument("--current", action="store_true", help="show current values (secrets masked)")
     return parser
@@ -213,6 +216,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cli.api import run_api
 
         return run_api(args.port)
+    if command == "retention":
+        from cli.retention import run_retention
+
+        return run_retention(args)
     if command == "config":
         from cli.config import print_settings
 

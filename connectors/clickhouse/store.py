@@ -107,6 +107,10 @@ class Store(Protocol):
 
     def drop_database(self) -> None: ...
 
+    def stored_days(self) -> dict[str, list[date]]: ...
+
+    def drop_days_before(self, day: date, *, dry_run: bool = False) -> list[tuple[str, date]]: ...
+
     def close(self) -> None: ...
 
 
@@ -320,6 +324,31 @@ class _BaseStore:
     def drop_database(self) -> None:
         """Drop this store's database (tests and resets)."""
         self._command(f"DROP DATABASE IF EXISTS {quote(self._database)}")
+
+    def stored_days(self) -> dict[str, list[date]]:
+        """The days each of flowtape's tables holds (its `day` partitions: UTC dates), oldest first; tables that
+        hold nothing are left out."""
+        rows = self._select(
+            "SELECT table, partition FROM system.parts WHERE database = {db:String} AND active "
+            "GROUP BY table, partition ORDER BY table, partition",
+            {"db": self._database},
+        )
+        days: dict[str, list[date]] = defaultdict(list)
+        for row in rows:
+            if row["table"] in schema.TABLES:
+                days[str(row["table"])].append(date.fromisoformat(str(row["partition"]).strip("'")))
+        return {table: sorted(found) for table, found in days.items()}
+
+    def drop_days_before(self, day: date, *, dry_run: bool = False) -> list[tuple[str, date]]:
+        """Drop every table's partitions of the days before `day` (retention); return (table, day) of each one
+        dropped, or with `dry_run` of each one that would be, dropping nothing."""
+        dropped: list[tuple[str, date]] = []
+        for table, days in self.stored_days().items():
+            for old in (d for d in days if d < day):
+                if not dry_run:
+                    self._command(f"ALTER TABLE {self.table(table)} DROP PARTITION '{old.isoformat()}'")
+                dropped.append((table, old))
+        return dropped
 
 
 # ---------------------------------------------------------------------------------- refused rows

@@ -10,7 +10,7 @@ import pytest
 from cli.main import main
 from tests.flows.tapes import two_underlying_tape
 
-SUBCOMMANDS = ["demo", "replay", "services", "db", "api", "bench", "config", "baselines"]
+SUBCOMMANDS = ["demo", "replay", "services", "db", "api", "bench", "config", "baselines", "retention"]
 
 
 def test_top_level_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -133,6 +134,23 @@ class StoreContract:
             "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name", {"db": store.database}
         )
         assert [r["name"] for r in rows] == sorted(schema.TABLES)
+
+    def test_retention_drops_whole_days_before_the_cutoff_and_nothing_else(self, store: Store) -> None:
+        one_day_ms = 86_400_000
+        old, kept = f.packet(0), f.packet(one_day_ms)  # 2026-03-02 and 2026-03-03 (UTC)
+        store.insert("flow.packets", [old, kept])
+        store.insert("equities.quotes", [f.equity_quote(0)])
+        packets, quotes = schema.table_for(old).name, schema.table_for(f.equity_quote(0)).name
+        first, second = date(2026, 3, 2), date(2026, 3, 3)
+        assert store.stored_days() == {packets: [first, second], quotes: [first]}
+        would = store.drop_days_before(second, dry_run=True)
+        assert sorted(would) == sorted([(packets, first), (quotes, first)])
+        assert len(stored(store, packets)) == 2, "a dry run drops nothing"
+        assert sorted(store.drop_days_before(second)) == sorted(would)
+        assert stored(store, packets) == [kept]
+        assert stored(store, quotes) == []
+        assert store.stored_days() == {packets: [second]}
+        assert store.drop_days_before(first) == [], "nothing before the first day"
 
     @pytest.mark.parametrize(("topic", "event"), ONE_OF_EACH, ids=[type(e).__name__ for _, e in ONE_OF_EACH])
     def test_every_event_type_round_trips(self, store: Store, topic: str, event: BaseModel) -> None:
