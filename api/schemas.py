@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -143,3 +143,45 @@ class StoreUnavailableOut(BaseModel):
 
     detail: Literal["store unavailable"]
     error: str = Field(description="the store's first error line")
+
+
+class QuoteOut(BaseModel):
+    """The quote a print is read against: bid and ask as fixed-point integers and exact dollars."""
+
+    ts_event: int | None = Field(description="ns since the epoch of the quote (null: the provider gave none)")
+    bid_e9: int | None
+    bid: Decimal | None
+    ask_e9: int | None
+    ask: Decimal | None
+    bid_size_contracts: int | None
+    ask_size_contracts: int | None
+
+
+class PrintOut(BaseModel):
+    """One member print of an alert's subject, with the quote it is read against."""
+
+    id: str
+    ts_event: int
+    symbol: str
+    venue: str
+    price_e9: int
+    price: Decimal
+    size_contracts: int
+    conditions: list[str]
+    quote_source: Literal["print", "quote_stream", "none"] = Field(
+        description="print: the NBBO the provider gave with the trade (tcbbo); quote_stream: the latest stored "
+        "consolidated quote at or before the print; none: no quote is stored for it"
+    )
+    quote: QuoteOut | None
+
+
+class AlertDetail(BaseModel):
+    """An alert with everything it cites: its hits, its packets or structure, and every member print with the
+    quote it is read against. Hits, packets and the structure are the stored events as the topics carry them."""
+
+    alert: AlertOut
+    hits: list[dict[str, Any]] = Field(description="the classifier hits the alert cites (flow.hits events)")
+    packets: list[dict[str, Any]] = Field(description="its packets, or its structure's legs (flow.packets events)")
+    structure: dict[str, Any] | None = Field(description="its structure (flow.structures event), for a structure")
+    prints: list[PrintOut] = Field(description="every member print of those packets that is stored, in time order")
+    missing_prints: int = Field(description="member prints the store does not hold (raw prints not stored)")

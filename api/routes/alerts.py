@@ -1,4 +1,5 @@
-"""GET /alerts: the latest alerts, newest first, with a stable cursor, through a presentation filter view.
+"""GET /alerts: the latest alerts, newest first, with a stable cursor, through a presentation filter view; and
+GET /alerts/{id}: one alert with everything it cites, down to the quote each member print is read against.
 
 A view (`smart-money`, `balanced`, `all`; BEHAVIOR section 6) decides what is shown, never what is computed
 or stored: the route reads pages from the store and keeps the alerts the view shows, scanning at most
@@ -7,15 +8,16 @@ or stored: the route reads pages from the store and keeps the alerts the view sh
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from api.deps import StoreDep
-from api.schemas import AlertOut, AlertPage, ErrorOut
-from connectors.clickhouse.store import MAX_ALERTS_PAGE, InvalidCursor, encode_cursor
+from api.schemas import AlertDetail, AlertOut, AlertPage, ErrorOut, PrintOut, QuoteOut
+from connectors.clickhouse.store import MAX_ALERTS_PAGE, MAX_IDS, InvalidCursor, Store, encode_cursor
 from events.config import OptionsConfig
-from events.models import Alert, Severity
+from events.models import Alert, OptionNbbo, OptionPrint, Packet, Severity, Structure
+from events.units import e9_to_decimal
 from events.views import FilterName, etf_symbols, filter_profile, visible
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -77,3 +79,84 @@ def list_alerts(
     except InvalidCursor as exc:
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
     return AlertPage(items=[AlertOut.from_alert(a) for a in shown], next_cursor=scan)
+
+
+AlertId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the alert's id (32 hex characters)")]
+
+
+@router.get(
+    "/{alert_id}",
+    response_model=AlertDetail,
+    summary="One alert with its hits, packets or structure, member prints and their quotes",
+    responses={404: {"model": ErrorOut, "description": "no alert with this id is stored"}},
+)
+def alert_detail(store: StoreDep, alert_id: AlertId) -> AlertDetail:
+    """Return the alert at its latest revision with what it cites: its hits; its packets, or its structure and
+    the structure's leg packets; and every stored member print of those packets, in time order, each with the
+    quote it is read against (the NBBO given with the trade, else the latest stored consolidated quote at or
+    before it)."""
+    found = store.events_by_id("flow_alerts", [alert_id])
+    if not found:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=f"no alert {alert_id}")
+    alert = cast(Alert, found[0])
+    hits = store.events_by_id("flow_hits", list(alert.hit_ids)[:MAX_IDS])
+    structure: Structure | None = None
+    packet_ids: list[str] = list(alert.subject_ids)
+    if alert.subject_type == "structure":
+        structures = [cast(Structure, s) for s in store.events_by_id("flow_structures", packet_ids[:MAX_IDS])]
+        structure = next((s for s in structures if s.id == alert.subject_id), structures[0] if structures else None)
+        packet_ids = [leg for s in structures for leg in s.leg_ids]
+    packets = [cast(Packet, p) for p in store.events_by_id("flow_packets", list(dict.fromkeys(packet_ids))[:MAX_IDS])]
+    print_ids = list(dict.fromkeys(pid for packet in packets for pid in packet.print_ids))[:MAX_IDS]
+    prints = sorted(
+        (cast(OptionPrint, p) for p in store.events_by_id("options_prints", print_ids)),
+        key=lambda p: (p.ts_event, p.id),
+    )
+    return AlertDetail(
+        alert=AlertOut.from_alert(alert),
+        hits=[hit.model_dump(mode="json") for hit in hits],
+        packets=[packet.model_dump(mode="json") for packet in packets],
+        structure=None if structure is None else structure.model_dump(mode="json"),
+        prints=[_print_out(store, p) for p in prints],
+        missing_prints=len(print_ids) - len(prints),
+    )
+
+
+def _print_out(store: Store, trade: OptionPrint) -> PrintOut:
+    source: Literal["print", "quote_stream", "none"] = "none"
+    quote: QuoteOut | None = None
+    if trade.nbbo_bid_e9 is not None or trade.nbbo_ask_e9 is not None:
+        source = "print"
+        quote = _quote(
+            trade.nbbo_ts, trade.nbbo_bid_e9, trade.nbbo_ask_e9, trade.nbbo_bid_size_contracts,
+            trade.nbbo_ask_size_contracts,
+        )  # fmt: skip
+    else:
+        nbbo: OptionNbbo | None = store.quote_as_of(trade.symbol, trade.ts_event)
+        if nbbo is not None:
+            source = "quote_stream"
+            quote = _quote(nbbo.ts_event, nbbo.bid_e9, nbbo.ask_e9, nbbo.bid_size_contracts, nbbo.ask_size_contracts)
+    return PrintOut(
+        id=trade.id,
+        ts_event=trade.ts_event,
+        symbol=trade.symbol,
+        venue=trade.venue,
+        price_e9=trade.price_e9,
+        price=e9_to_decimal(trade.price_e9),
+        size_contracts=trade.size_contracts,
+        conditions=list(trade.conditions),
+        quote_source=source,
+        quote=quote,
+    )
+
+
+def _quote(ts: int | None, bid: int | None, ask: int | None, bid_size: int | None, ask_size: int | None) -> QuoteOut:
+    return QuoteOut(
+        ts_event=ts,
+        bid_e9=bid,
+        bid=None if bid is None else e9_to_decimal(bid),
+        ask_e9=ask,
+        ask=None if ask is None else e9_to_decimal(ask),
+        bid_size_contracts=bid_size,
+        ask_size_contracts=ask_size,
+    )

@@ -41,9 +41,11 @@ from pydantic import BaseModel
 from connectors.clickhouse import schema
 from connectors.clickhouse.schema import TableSpec, check_identifier, quote
 from connectors.settings import Settings
-from events.models import Alert
+from events.models import Alert, OptionNbbo
 
 MAX_ALERTS_PAGE = 500
+MAX_IDS = 1_000
+"""Ids one `events_by_id` read takes at most (a drill-down reads an alert's hits, packets and prints)."""
 _ALERTS = schema.TABLES["flow_alerts"]
 _CURSOR_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([A-Za-z0-9_(), ]+)\}")
@@ -108,6 +110,10 @@ class Store(Protocol):
     def drop_database(self) -> None: ...
 
     def stored_days(self) -> dict[str, list[date]]: ...
+
+    def events_by_id(self, table: str, ids: Sequence[str]) -> list[BaseModel]: ...
+
+    def quote_as_of(self, symbol: str, ts_event: int) -> OptionNbbo | None: ...
 
     def drop_days_before(self, day: date, *, dry_run: bool = False) -> list[tuple[str, date]]: ...
 
@@ -320,6 +326,33 @@ class _BaseStore:
         if len(rows) > limit:  # one row more than asked: there is a next page
             next_cursor = encode_cursor(alerts[-1].ts_first, alerts[-1].id)
         return AlertPage(items=alerts, next_cursor=next_cursor)
+
+    def events_by_id(self, table: str, ids: Sequence[str]) -> list[BaseModel]:
+        """The events of `table` with these ids, each at its latest version, in the order of `ids` (ids the table
+        does not hold are left out; at most `MAX_IDS` ids)."""
+        if len(ids) > MAX_IDS:
+            raise ValueError(f"at most {MAX_IDS} ids per read, got {len(ids)}")
+        if not ids:
+            return []
+        spec = schema.spec(table)
+        columns = ", ".join(quote(c.name) for c in spec.model_columns)
+        rows = self.query(
+            f"SELECT {columns} FROM {self.table(table)} FINAL WHERE has({{ids:Array(String)}}, id)", {"ids": list(ids)}
+        )
+        found = {row["id"]: schema.event_from_row(spec, row) for row in rows}
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+    def quote_as_of(self, symbol: str, ts_event: int) -> OptionNbbo | None:
+        """The consolidated quote (venue `NBBO`) of an option contract in force at `ts_event`: the latest stored at
+        or before it, or None."""
+        spec = schema.TABLE_BY_EVENT_TYPE["option_nbbo"]
+        columns = ", ".join(quote(c.name) for c in spec.model_columns)
+        rows = self.query(
+            f"SELECT {columns} FROM {self.table(spec.name)} FINAL WHERE symbol = {{symbol:String}} "
+            "AND venue = 'NBBO' AND ts_event <= {ts:Int64} ORDER BY ts_event DESC, id DESC LIMIT 1",
+            {"symbol": symbol, "ts": ts_event},
+        )
+        return cast(OptionNbbo, schema.event_from_row(spec, rows[0])) if rows else None
 
     def drop_database(self) -> None:
         """Drop this store's database (tests and resets)."""

@@ -135,6 +135,20 @@ class StoreContract:
         )
         assert [r["name"] for r in rows] == sorted(schema.TABLES)
 
+    def test_events_by_id_and_the_quote_in_force(self, store: Store) -> None:
+        first, second = f.packet(0), f.packet(1_000)
+        store.insert("flow.packets", [first, second])
+        assert store.events_by_id("flow_packets", [second.id, "0" * 32, first.id, second.id]) == [second, first]
+        assert store.events_by_id("flow_packets", []) == []
+        early, late = quote(0, "1.00", "1.10"), quote(500, "1.05", "1.15")
+        venue = quote(600, "0.50", "2.00", venue="XCBO")  # a venue's quote is not the consolidated one
+        store.insert("options.nbbo", [early, late, venue])
+        assert store.quote_as_of(early.symbol, early.ts_event - 1) is None
+        assert store.quote_as_of(early.symbol, early.ts_event) == early
+        assert store.quote_as_of(early.symbol, late.ts_event - 1) == early
+        assert store.quote_as_of(early.symbol, venue.ts_event + 1) == late
+        assert store.quote_as_of("SPY   260320C00999000", late.ts_event) is None
+
     def test_retention_drops_whole_days_before_the_cutoff_and_nothing_else(self, store: Store) -> None:
         one_day_ms = 86_400_000
         old, kept = f.packet(0), f.packet(one_day_ms)  # 2026-03-02 and 2026-03-03 (UTC)
