@@ -1,5 +1,9 @@
 """`flowtape demo`: the embedded default. Synthetic market -> the same options flow in-process -> chDB,
 the API on 127.0.0.1:8000, and a live alert tape in the terminal.
+
+`--input FILE...` runs recorded files (DBN, JSONL; merged by event time, as `flowtape replay` reads them) instead
+of the synthetic market, at `--speed` (0: as fast as the flows go), and keeps the API serving what they derived
+once they end, until Ctrl-C. Input lines that are not valid events are stored as dead letters.
 """
 
 from __future__ import annotations
@@ -7,8 +11,10 @@ from __future__ import annotations
 import argparse
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bytewax.testing import run_main
 from rich.console import Console
@@ -23,11 +29,14 @@ from events.models import Alert, AnyEvent, DarkInference, DeadLetter, DerivedEve
 from events.units import NS_PER_S, format_price, format_usd
 from events.views import etf_symbols, filter_profile, visible
 from flows.embedded import build_embedded_flow
+from flows.inputs import InputStats, check_inputs, guarded, read_inputs
 
 DEMO_DATABASE_SUFFIX = "_demo"
 """The demo stores into a database of its own, `<FLOWTAPE_CLICKHOUSE_DATABASE>_demo`, never the real one."""
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 _STYLE = {"low": "dim", "medium": "yellow", "high": "bold red"}
+IDLE_POLL_S = 0.2
+"""How often a demo that has read all its recorded input checks for Ctrl-C while it keeps serving."""
 API_STOP_S = 5.0
 """How long the demo waits for the API to finish its requests when the session ends."""
 _DIRECTION_STYLE = {"bullish": "green", "bearish": "red", "neutral": "white"}
@@ -86,9 +95,13 @@ def start_api(store: Store, settings: Settings, port: int) -> Callable[[], None]
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Run the demo until the synthetic session ends or Ctrl-C."""
+    """Run the demo until the synthetic session ends (recorded input: until Ctrl-C) or Ctrl-C."""
     from connectors.synthetic import SyntheticConfig, SyntheticMarket, iter_paced
 
+    files: list[Path] = list(args.input or [])
+    stats = InputStats()
+    if files:
+        check_inputs(files)  # a missing, unsupported or unreadable file is one line before any work
     settings = Settings()
     settings = settings.model_copy(update={"clickhouse_database": settings.clickhouse_database + DEMO_DATABASE_SUFFIX})
     console = Console()
@@ -100,8 +113,9 @@ def run_demo(args: argparse.Namespace) -> int:
         store.drop_database()  # the demo's own database: a session shows its own tape, not the last one's
     store.ensure_schema()
     kept = "kept from earlier sessions" if args.keep else "emptied; --keep keeps it"
+    source = f"{len(files)} recorded file(s)" if files else f"synthetic market (seed {seed}, {profile})"
     console.print(
-        f"[bold]flowtape demo[/]: synthetic market (seed {seed}, {profile}) -> options flow -> {store.backend} "
+        f"[bold]flowtape demo[/]: {source} -> options and equities flows -> {store.backend} "
         f"(database {store.database}, {kept})"
     )
     stop_api: Callable[[], None] | None = None
@@ -121,7 +135,8 @@ def run_demo(args: argparse.Namespace) -> int:
     etfs = etf_symbols(config)
 
     def events() -> Iterator[AnyEvent]:
-        yield from iter_paced(market.events(), args.speed)
+        tape = guarded(read_inputs(files, stats), stats) if files else market.events()
+        yield from iter_paced(tape, args.speed)
 
     def show(items: list[DerivedEvent]) -> None:
         for item in items:
@@ -150,6 +165,17 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         with interrupt:
             run_main(flow)  # type: ignore[no-untyped-call]
+            if stats.dead_letters:
+                store.insert("dead_letters", stats.dead_letters)
+                console.print(f"[yellow]{len(stats.dead_letters):,} input lines were not events: dead_letters[/]")
+            if stats.error is not None:
+                console.print(f"[red]input stopped: {stats.error}[/]")
+            if files and stop_api is not None and not interrupt.requested:
+                console.print(
+                    f"[dim]input done: stored {store.count('flow.alerts'):,} alert rows; serving until Ctrl-C[/]"
+                )
+                while not interrupt.requested:
+                    time.sleep(IDLE_POLL_S)
     finally:
         console.print(f"[dim]stored {store.count('flow.alerts'):,} alert rows in {store.backend}[/]")
         # Stop serving before the store goes: an API thread still querying chDB while the interpreter tears the

@@ -22,6 +22,15 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, default=None, help="API port (default FLOWTAPE_API_PORT, 8000)")
     p.add_argument("--no-api", action="store_true", help="do not serve the API")
     p.add_argument(
+        "--input",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="recorded files (.dbn, .dbn.zst, .jsonl; merged by event time) instead of the synthetic market; the API "
+        "keeps serving once they end, until Ctrl-C",
+    )
+    p.add_argument(
         "--keep",
         action="store_true",
         help="keep what earlier demo sessions stored (default: each session starts from an empty demo database)",

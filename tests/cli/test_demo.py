@@ -128,3 +128,56 @@ def test_dark_line_cites_kind_size_prints_and_price() -> None:
     line = format_dark_line(block)
     assert "SPY absorbed_block: 2,500 sh in 1 off-exchange prints @ 580.05" in line
     assert "09:30:00.005" in line
+
+
+@pytest.mark.slow
+def test_demo_on_a_dbn_file_serves_its_alerts_down_to_each_prints_quote(tmp_path: Path) -> None:
+    from cli.bench.dbn_replay import write_session
+
+    tape = tmp_path / "opra.tcbbo.dbn.zst"
+    assert write_session(tape, 30_000, seed=7) == 30_000
+    port = _free_port()
+    env = {**os.environ, "FLOWTAPE_STATE_DIR": str(tmp_path / "state")}
+    log_path = tmp_path / "demo.log"
+    log = log_path.open("w")
+    argv = ["demo", "--input", str(tape), "--speed", "0", "--port", str(port)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *argv], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "input done" not in log_path.read_text():
+            assert proc.poll() is None, log_path.read_text()
+            time.sleep(0.5)
+        assert "input done" in log_path.read_text(), "the demo still serves once its input ends"
+        items = _get(f"http://127.0.0.1:{port}/alerts?limit=5")["items"]
+        assert items, log_path.read_text()
+        first = items[0]
+        assert isinstance(first, dict)
+        detail = _get(f"http://127.0.0.1:{port}/alerts/{first['id']}")
+        prints = detail["prints"]
+        assert isinstance(prints, list)
+        assert prints, detail
+        assert detail["missing_prints"] == 0, "the demo stores the raw prints it reads"
+        for shown in prints:
+            assert shown["quote_source"] == "print", "a tcbbo print carries the NBBO it was read against"
+            assert shown["quote"]["bid_e9"] is not None or shown["quote"]["ask_e9"] is not None
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 130, log_path.read_text()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+    text = log_path.read_text()
+    assert "1 recorded file(s)" in text
+    assert "Traceback" not in text, text
+
+
+def test_demo_on_a_missing_file_is_one_line_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cli.main import main
+
+    assert main(["demo", "--input", str(tmp_path / "nope.dbn.zst"), "--no-api"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "nope.dbn.zst" in err
