@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from api.deps import AppState, StoreFactory, require_token
+from api.metrics import ApiMetrics, instrument, metrics_response
 from api.routes import alerts, health
 from api.schemas import ErrorOut, StoreUnavailableOut
 from connectors.clickhouse.store import Store, StoreError, open_store
@@ -66,6 +67,20 @@ def create_app(
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             content={"detail": "store unavailable", "error": str(exc).splitlines()[0][:300]},
         )
+
+    metrics = ApiMetrics()
+    instrument(app, metrics)
+
+    @app.get(
+        "/metrics",
+        summary="The API's figures (Prometheus text format)",
+        response_class=PlainTextResponse,
+        dependencies=[Depends(require_token)],
+        responses={401: RESOURCE_RESPONSES[401]},
+    )
+    def api_metrics() -> Response:
+        """Requests served and their latency per route and status, and answers the store could not give (503)."""
+        return metrics_response(metrics)
 
     app.include_router(health.router)
     # Every resource router needs the token when one is set; /health (status only without it) and /docs stay open.

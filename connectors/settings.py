@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     synthetic_duration_s: float = Field(23_400.0, gt=0, description="length of the synthetic session")
     synthetic_underlyings: str = Field("SPY,QQQ,AAPL,NVDA,TSLA", description="comma-separated universe")
     databento_api_key: SecretStr | None = Field(None, description="Databento key (live/historical download)")
+    metrics_port: int = Field(
+        0,
+        ge=0,
+        lt=65536,
+        description="flows.options, flows.equities, flows.sink and flows.ingest: serve their Kafka counters at "
+        "http://<api_host>:<port>/metrics (one port per process); 0 = off",
+    )
     gc_threshold: int = Field(
         50_000,
         ge=0,

@@ -30,6 +30,7 @@ from events.models import AnyEvent, DeadLetter
 from events.topics import INGEST_INPUT, dlq, namespaced
 from flows.collector import tune_collector
 from flows.inputs import InputError, InputStats, check_inputs, guarded, read_inputs
+from flows.metrics import serve_metrics
 from flows.topic_setup import ensure_flow_topics
 
 
@@ -104,6 +105,7 @@ def build_flow(settings: Settings | None = None, stats: InputStats | None = None
     """
     settings = settings or Settings()
     tune_collector(settings.gc_threshold)
+    serve_metrics(settings.api_host, settings.metrics_port)
     # Refused before any work, broker included; the source reads the files checked here.
     files = input_files(settings) if settings.ingest_source == "files" else None
     ensure_flow_topics(settings)

@@ -18,6 +18,7 @@ from events.topics import REFERENCE_TOPICS
 from flows.baselines_job import load_baselines
 from flows.collector import tune_collector
 from flows.engine_steps import History, Reference, by_underlying, split_dead_letters
+from flows.metrics import serve_metrics
 from flows.topic_setup import ensure_flow_topics
 
 EngineStep = Callable[[Stream[AnyEvent], History, Reference, int | None], Stream[DerivedEvent]]
@@ -33,6 +34,7 @@ def build_engine_flow(
     engine reads its own scopes), that reference snapshot and the live idle timer, and write the derived
     topics. An event the engine raised on (`flows.engine_guard`) goes to its input topic's `.dlq`."""
     tune_collector(settings.gc_threshold)
+    serve_metrics(settings.api_host, settings.metrics_port)
     ensure_flow_topics(settings)
     flow = Dataflow(name)
     inputs = kafka_input(

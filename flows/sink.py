@@ -27,6 +27,7 @@ from events.models import AnyEvent, DeadLetter
 from events.serde import encode, to_json_line
 from events.topics import ALL_TOPICS, namespaced
 from flows.collector import tune_collector
+from flows.metrics import serve_metrics
 from flows.topic_setup import ensure_flow_topics
 
 STORE_REFUSED = "store_refused"
@@ -88,6 +89,7 @@ def build_flow(settings: Settings | None = None) -> Dataflow:
     """Build the sink flow over every raw and derived topic."""
     settings = settings or Settings()
     tune_collector(settings.gc_threshold)
+    serve_metrics(settings.api_host, settings.metrics_port)
     ensure_flow_topics(settings)
     store = open_store(settings)
     store.ensure_schema()
