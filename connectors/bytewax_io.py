@@ -158,25 +158,38 @@ class _StorePartition(StatelessSinkPartition[M], Generic[M]):
         self._pending: dict[str, list[BaseModel]] = defaultdict(list)
         self._rows = 0
         self._last_flush = time.monotonic()
+        # Bytewax calls a sink only when items arrive: a stream that goes quiet (a live tail) would keep its last
+        # rows from the store until the next item. A timer flushes what has waited `flush_s`.
+        self._pending_lock = threading.RLock()
+        self._closed = threading.Event()
+        self._timer = threading.Thread(target=self._flush_when_due, name="flowtape-store-flush", daemon=True)
+        self._timer.start()
 
     def write_batch(self, items: list[M]) -> None:
-        for item in items:
-            self._pending[table_topic(item)].append(item)
-        self._rows += len(items)
-        # Wall time only paces I/O here; event data never depends on it.
-        if self._rows >= self._batch_rows or time.monotonic() - self._last_flush >= self._flush_s:
-            self.flush()
+        with self._pending_lock:
+            for item in items:
+                self._pending[table_topic(item)].append(item)
+            self._rows += len(items)
+            # Wall time only paces I/O here; event data never depends on it.
+            if self._rows >= self._batch_rows or time.monotonic() - self._last_flush >= self._flush_s:
+                self.flush()
+
+    def _flush_when_due(self) -> None:
+        while not self._closed.wait(self._flush_s):
+            with self._pending_lock:
+                if self._rows and time.monotonic() - self._last_flush >= self._flush_s:
+                    self.flush()
 
     def flush(self) -> None:
-        with self._lock:
+        with self._pending_lock, self._lock:
             for topic, events in self._pending.items():
                 if events:
                     refused = self._insert(topic, events)
                     if refused:
                         self._on_refused(topic, refused)
-        self._pending.clear()
-        self._rows = 0
-        self._last_flush = time.monotonic()
+            self._pending.clear()
+            self._rows = 0
+            self._last_flush = time.monotonic()
 
     def _insert(self, topic: str, events: list[BaseModel]) -> list[Refused]:
         """Insert a batch, isolating the rows the store refuses; wait out an outage (backoff, never giving up)."""
@@ -190,6 +203,8 @@ class _StorePartition(StatelessSinkPartition[M], Generic[M]):
                 wait_s = min(RETRY_MAX_S, wait_s * 2)
 
     def close(self) -> None:
+        self._closed.set()
+        self._timer.join()
         self.flush()
 
 

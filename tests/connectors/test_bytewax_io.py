@@ -67,3 +67,19 @@ def test_an_outage_is_waited_out_with_backoff_and_nothing_is_refused() -> None:
     assert refused == []
     assert set(store.rows) == {p.id for p in prints}
     assert waits == [0.5, 1.0, 2.0]
+
+
+def test_rows_left_waiting_by_a_quiet_stream_are_flushed_on_time() -> None:
+    # A live tail that goes quiet calls the sink no more: what waits must still reach the store within flush_s.
+    store = FakeStore(bad=set())
+    sink: StoreSink[BaseModel] = StoreSink(store, batch_rows=1_000, flush_s=0.05)
+    part = sink.build("store", 0, 1)
+    try:
+        part.write_batch([trade(0, "1.00", 1), trade(1, "1.00", 2)])
+        assert not store.rows, "below batch_rows and within flush_s: still waiting"
+        deadline = time.monotonic() + 5
+        while len(store.rows) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(store.rows) == 2, "flushed without another write"
+    finally:
+        part.close()
