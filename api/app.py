@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 
 from api.deps import AppState, StoreFactory, require_token
 from api.metrics import ApiMetrics, instrument, metrics_response
-from api.routes import alerts, health
+from api.routes import alerts, health, streams
 from api.schemas import ErrorOut, StoreUnavailableOut
 from connectors.clickhouse.store import Store, StoreError, open_store
 from connectors.settings import Settings
@@ -85,6 +85,8 @@ def create_app(
     app.include_router(health.router)
     # Every resource router needs the token when one is set; /health (status only without it) and /docs stay open.
     app.include_router(alerts.router, dependencies=[Depends(require_token)], responses=RESOURCE_RESPONSES)
+    for router in streams.ROUTERS:
+        app.include_router(router, dependencies=[Depends(require_token)], responses=RESOURCE_RESPONSES)
     return app
 
 

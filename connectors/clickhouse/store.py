@@ -69,6 +69,15 @@ class InvalidCursor(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class EventPage:
+    """A page of one table's events by (ts_event, id): newest first, or oldest first for `after` and ranges;
+    `next_cursor` continues in the same direction (None: no more)."""
+
+    items: tuple[BaseModel, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AlertPage:
     """One page of alerts, newest first; `next_cursor` is None on the last page."""
 
@@ -112,6 +121,18 @@ class Store(Protocol):
     def stored_days(self) -> dict[str, list[date]]: ...
 
     def events_by_id(self, table: str, ids: Sequence[str]) -> list[BaseModel]: ...
+
+    def read_page(
+        self,
+        table: str,
+        *,
+        equal: Mapping[str, str] | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        from_ns: int | None = None,
+        to_ns: int | None = None,
+        limit: int = 50,
+    ) -> EventPage: ...
 
     def quote_as_of(self, symbol: str, ts_event: int) -> OptionNbbo | None: ...
 
@@ -326,6 +347,62 @@ class _BaseStore:
         if len(rows) > limit:  # one row more than asked: there is a next page
             next_cursor = encode_cursor(alerts[-1].ts_first, alerts[-1].id)
         return AlertPage(items=alerts, next_cursor=next_cursor)
+
+    def read_page(
+        self,
+        table: str,
+        *,
+        equal: Mapping[str, str] | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        from_ns: int | None = None,
+        to_ns: int | None = None,
+        limit: int = 50,
+    ) -> EventPage:
+        """One page of a table's events at their latest version, ordered by (ts_event, id), so a cursor never
+        skips or repeats one, ties included: the latest (newest first), history `before` a cursor (newest first),
+        a replay `after` a cursor (oldest first), or a range `from_ns` (inclusive) .. `to_ns` (exclusive), oldest
+        first unless `before` is given. `equal` keeps the rows whose columns hold these texts."""
+        if not 1 <= limit <= MAX_ALERTS_PAGE:
+            raise ValueError(f"limit must be within 1..{MAX_ALERTS_PAGE}")
+        if before is not None and after is not None:
+            raise ValueError("give before or after, not both")
+        spec = schema.spec(table)
+        names = {c.name for c in spec.model_columns}
+        where = ["1"]
+        params: dict[str, object] = {"limit": limit + 1}
+        for i, (column, value) in enumerate(sorted((equal or {}).items())):
+            if column not in names:
+                raise ValueError(f"{table} has no column {column!r}")
+            where.append(f"{quote(column)} = {{eq{i}:String}}")
+            params[f"eq{i}"] = value
+        if from_ns is not None:
+            where.append("ts_event >= {from_ns:Int64}")
+            params["from_ns"] = from_ns
+        if to_ns is not None:
+            where.append("ts_event < {to_ns:Int64}")
+            params["to_ns"] = to_ns
+        oldest_first = after is not None or (before is None and (from_ns is not None or to_ns is not None))
+        cursor = after if after is not None else before
+        if cursor is not None:
+            ts, event_id = decode_cursor(cursor)
+            op = ">" if after is not None else "<"
+            where.append(
+                f"(ts_event {op} {{cursor_ts:Int64}} "
+                f"OR (ts_event = {{cursor_ts:Int64}} AND id {op} {{cursor_id:String}}))"
+            )
+            params["cursor_ts"], params["cursor_id"] = ts, event_id
+        order = "ASC" if oldest_first else "DESC"
+        columns = ", ".join(quote(c.name) for c in spec.model_columns)
+        rows = self.query(
+            f"SELECT {columns} FROM {self.table(table)} FINAL WHERE {' AND '.join(where)} "
+            f"ORDER BY ts_event {order}, id {order} LIMIT {{limit:UInt32}}",
+            params,
+        )
+        items = tuple(schema.event_from_row(spec, row) for row in rows[:limit])
+        last = rows[limit - 1] if len(rows) > limit else None
+        next_cursor = None if last is None else encode_cursor(int(last["ts_event"]), str(last["id"]))
+        return EventPage(items=items, next_cursor=next_cursor)
 
     def events_by_id(self, table: str, ids: Sequence[str]) -> list[BaseModel]:
         """The events of `table` with these ids, each at its latest version, in the order of `ids` (ids the table

@@ -135,6 +135,33 @@ class StoreContract:
         )
         assert [r["name"] for r in rows] == sorted(schema.TABLES)
 
+    def test_stream_pages_never_skip_or_repeat_a_row_ties_included(self, store: Store) -> None:
+        symbols = [f.CALL, f.PUT, "SPY   260320P00570000"]
+        packets = [f.packet(float(i // 3) * 5, symbol=symbols[i % 3]) for i in range(20)]  # three per time stamp
+        store.insert("flow.packets", packets)
+        newest_first = [p.id for p in sorted(packets, key=lambda p: (p.ts_event, p.id), reverse=True)]
+
+        def walk(**first: Any) -> list[str]:
+            seen: list[str] = []
+            page = store.read_page("flow_packets", limit=4, **first)
+            while True:
+                seen.extend(p.id for p in page.items)  # type: ignore[attr-defined]
+                if page.next_cursor is None:
+                    return seen
+                direction = "after" if "after" in first or "from_ns" in first else "before"
+                rest = {k: v for k, v in first.items() if k in ("from_ns", "to_ns", "equal")}
+                page = store.read_page("flow_packets", limit=4, **rest, **{direction: page.next_cursor})
+                assert len(seen) < 100, "the cursor does not advance"
+
+        assert walk() == newest_first, "latest, then history before each cursor"
+        assert walk(from_ns=0) == newest_first[::-1], "a range from the start, oldest first"
+        middle = sorted({p.ts_event for p in packets})[2:5]
+        in_range = [i for i in newest_first[::-1] if next(p for p in packets if p.id == i).ts_event in middle]
+        assert walk(from_ns=middle[0], to_ns=middle[-1] + 1) == in_range
+        assert walk(equal={"symbol": f.PUT}) == [i for i in newest_first if i in {p.id for p in packets[1::3]}]
+        with pytest.raises(ValueError, match="no column"):
+            store.read_page("flow_packets", equal={"nope": "x"})
+
     def test_events_by_id_and_the_quote_in_force(self, store: Store) -> None:
         first, second = f.packet(0), f.packet(1_000)
         store.insert("flow.packets", [first, second])
