@@ -24,6 +24,11 @@ def cents_to_usd(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
+def e9_or_none(value_e9: int | None) -> Decimal | None:
+    """Return a fixed-point 1e-9 price as exact dollars, None staying None (a side the quote lacks)."""
+    return None if value_e9 is None else e9_to_decimal(value_e9)
+
+
 def ns_to_utc(ts_ns: int) -> datetime:
     """Return a nanosecond timestamp as a UTC datetime, truncated to microseconds, for display."""
     return _EPOCH + timedelta(microseconds=ts_ns // NS_PER_US)
@@ -96,9 +101,9 @@ class AlertOut(BaseModel):
             price_e9=alert.price_e9,
             price=e9_to_decimal(alert.price_e9),
             bid_e9=alert.bid_e9,
-            bid=None if alert.bid_e9 is None else e9_to_decimal(alert.bid_e9),
+            bid=e9_or_none(alert.bid_e9),
             ask_e9=alert.ask_e9,
-            ask=None if alert.ask_e9 is None else e9_to_decimal(alert.ask_e9),
+            ask=e9_or_none(alert.ask_e9),
             headline=alert.headline,
             explanations=list(alert.explanations),
             hit_ids=list(alert.hit_ids),

@@ -29,6 +29,7 @@ from events.config import OptionsConfig
 from events.models import AnyEvent, DeadLetter
 from events.topics import DERIVED_TOPICS
 from flows.inputs import InputStats, Partition
+from flows.spool import json_line
 
 if TYPE_CHECKING:
     from connectors.synthetic import SyntheticConfig
@@ -127,7 +128,7 @@ def merged_lines(part_dir: Path, topic: str, processes: int) -> Iterator[str]:
     parts = [part_dir / f"{i}.{topic}.part" for i in range(processes)]
     streams = [_part_lines(path) for path in parts if path.exists()]
     for line in heapq.merge(*streams):  # as text (`flows.spool`: the key, then the JSON)
-        yield line[line.index("\t") + 1 :]
+        yield json_line(line)
 
 
 def _merged_stats(part_dir: Path, processes: int) -> InputStats:

@@ -92,7 +92,7 @@ class Spool:
     def lines(self, topic: str) -> Iterator[str]:
         """Yield one topic's JSON lines (each ending in a newline) in replay order."""
         for line in self.part_lines(topic):
-            yield line[line.index("\t") + 1 :]
+            yield json_line(line)
 
     def part_lines(self, topic: str) -> Iterator[str]:
         """Yield one topic's lines in run-file format (`<key>\\t<json>\\n`), in replay order."""
@@ -118,6 +118,11 @@ class Spool:
         self._spills += 1
         self._held.clear()
         self._held_count = 0
+
+
+def json_line(line: str) -> str:
+    """The JSON line (with its newline) of a run or part file line: what follows its key."""
+    return line[line.index("\t") + 1 :]
 
 
 def _formatted(rows: Iterable[tuple[_Key, str]]) -> Iterator[str]:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, cast
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from api.deps import StoreDep
-from api.schemas import AlertDetail, AlertOut, AlertPage, ErrorOut, PrintOut, QuoteOut
+from api.schemas import AlertDetail, AlertOut, AlertPage, ErrorOut, PrintOut, QuoteOut, e9_or_none
 from connectors.clickhouse.store import MAX_ALERTS_PAGE, MAX_IDS, InvalidCursor, Store, encode_cursor
 from events.config import OptionsConfig
 from events.models import Alert, OptionNbbo, OptionPrint, Packet, Severity, Structure
@@ -154,9 +154,9 @@ def _quote(ts: int | None, bid: int | None, ask: int | None, bid_size: int | Non
     return QuoteOut(
         ts_event=ts,
         bid_e9=bid,
-        bid=None if bid is None else e9_to_decimal(bid),
+        bid=e9_or_none(bid),
         ask_e9=ask,
-        ask=None if ask is None else e9_to_decimal(ask),
+        ask=e9_or_none(ask),
         bid_size_contracts=bid_size,
         ask_size_contracts=ask_size,
     )

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import StoreDep
 from api.schemas import ErrorOut
-from connectors.clickhouse.store import MAX_ALERTS_PAGE, InvalidCursor
+from connectors.clickhouse.store import MAX_ALERTS_PAGE
 
 FILTER_PATTERN = r"^[A-Za-z0-9 ._:\-]{1,40}$"
 """What a filter value may hold (symbols, venues, kinds)."""
@@ -120,9 +120,7 @@ def stream_router(stream: Stream) -> APIRouter:
             page = store.read_page(
                 stream.table, equal=equal, before=before, after=after, from_ns=from_ns, to_ns=to_ns, limit=limit
             )
-        except InvalidCursor as exc:
-            raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
-        except ValueError as exc:  # both cursors
+        except ValueError as exc:  # a cursor this API did not return (`InvalidCursor`), or both cursors
             raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
         return EventPageOut(items=[e.model_dump(mode="json") for e in page.items], next_cursor=page.next_cursor)
 

@@ -165,6 +165,21 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     return ts_first, alert_id
 
 
+def _past_cursor(cursor: str, ts_column: str, op: str, params: dict[str, object]) -> str:
+    """The condition of the rows past `cursor` on (`ts_column`, id), older (`<`) or newer (`>`), ties broken by
+    id so a page never skips or repeats one; puts the cursor's values into `params`."""
+    params["cursor_ts"], params["cursor_id"] = decode_cursor(cursor)
+    return (
+        f"({ts_column} {op} {{cursor_ts:Int64}} "
+        f"OR ({ts_column} = {{cursor_ts:Int64}} AND id {op} {{cursor_id:String}}))"
+    )
+
+
+def _select_list(spec: TableSpec) -> str:
+    """A table's model columns, quoted, as a SELECT list."""
+    return ", ".join(quote(c.name) for c in spec.model_columns)
+
+
 # ------------------------------------------------------------------------------------- parameters
 
 _INT_TYPES = re.compile(r"^U?Int(8|16|32|64)$")
@@ -317,7 +332,7 @@ class _BaseStore:
         """Return alerts newest first by (ts_first, id), each id once at its latest revision."""
         if not 1 <= limit <= MAX_ALERTS_PAGE:
             raise ValueError(f"limit must be within 1..{MAX_ALERTS_PAGE}")
-        columns = ", ".join(quote(c.name) for c in _ALERTS.model_columns)
+        columns = _select_list(_ALERTS)
         inner_where = ["1"]
         params: dict[str, object] = {"limit": limit + 1}
         if underlying is not None:
@@ -325,12 +340,7 @@ class _BaseStore:
             inner_where.append("underlying = {underlying:String}")
             params["underlying"] = underlying
         if cursor is not None:
-            ts_first, alert_id = decode_cursor(cursor)
-            inner_where.append(
-                "(ts_first < {cursor_ts:Int64} OR (ts_first = {cursor_ts:Int64} AND id < {cursor_id:String}))"
-            )
-            params["cursor_ts"] = ts_first
-            params["cursor_id"] = alert_id
+            inner_where.append(_past_cursor(cursor, "ts_first", "<", params))
         outer_where = ""
         if severity is not None:
             # severity changes with revisions: filter only after FINAL picked the latest one.
@@ -385,17 +395,10 @@ class _BaseStore:
         oldest_first = after is not None or (before is None and (from_ns is not None or to_ns is not None))
         cursor = after if after is not None else before
         if cursor is not None:
-            ts, event_id = decode_cursor(cursor)
-            op = ">" if after is not None else "<"
-            where.append(
-                f"(ts_event {op} {{cursor_ts:Int64}} "
-                f"OR (ts_event = {{cursor_ts:Int64}} AND id {op} {{cursor_id:String}}))"
-            )
-            params["cursor_ts"], params["cursor_id"] = ts, event_id
+            where.append(_past_cursor(cursor, "ts_event", ">" if after is not None else "<", params))
         order = "ASC" if oldest_first else "DESC"
-        columns = ", ".join(quote(c.name) for c in spec.model_columns)
         rows = self.query(
-            f"SELECT {columns} FROM {self.table(table)} FINAL WHERE {' AND '.join(where)} "
+            f"SELECT {_select_list(spec)} FROM {self.table(table)} FINAL WHERE {' AND '.join(where)} "
             f"ORDER BY ts_event {order}, id {order} LIMIT {{limit:UInt32}}",
             params,
         )
@@ -412,9 +415,9 @@ class _BaseStore:
         if not ids:
             return []
         spec = schema.spec(table)
-        columns = ", ".join(quote(c.name) for c in spec.model_columns)
         rows = self.query(
-            f"SELECT {columns} FROM {self.table(table)} FINAL WHERE has({{ids:Array(String)}}, id)", {"ids": list(ids)}
+            f"SELECT {_select_list(spec)} FROM {self.table(table)} FINAL WHERE has({{ids:Array(String)}}, id)",
+            {"ids": list(ids)},
         )
         found = {row["id"]: schema.event_from_row(spec, row) for row in rows}
         return [found[i] for i in dict.fromkeys(ids) if i in found]
@@ -423,9 +426,8 @@ class _BaseStore:
         """The consolidated quote (venue `NBBO`) of an option contract in force at `ts_event`: the latest stored at
         or before it, or None."""
         spec = schema.TABLE_BY_EVENT_TYPE["option_nbbo"]
-        columns = ", ".join(quote(c.name) for c in spec.model_columns)
         rows = self.query(
-            f"SELECT {columns} FROM {self.table(spec.name)} FINAL WHERE symbol = {{symbol:String}} "
+            f"SELECT {_select_list(spec)} FROM {self.table(spec.name)} FINAL WHERE symbol = {{symbol:String}} "
             "AND venue = 'NBBO' AND ts_event <= {ts:Int64} ORDER BY ts_event DESC, id DESC LIMIT 1",
             {"symbol": symbol, "ts": ts_event},
         )
